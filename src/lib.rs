@@ -1,0 +1,6 @@
+//! lambda-vpce (work in progress).
+#![forbid(unsafe_code)]
+
+mod error;
+
+pub use error::{BuildError, Error};
