@@ -1,6 +1,14 @@
 //! lambda-vpce (work in progress).
 #![forbid(unsafe_code)]
 
+mod connect;
+pub mod endpoint;
 mod error;
+pub mod pool;
+mod sdk;
 
+pub use connect::{FnResolver, GaiResolver, Resolve, Resolving};
+pub use endpoint::Endpoint;
 pub use error::{BuildError, Error};
+pub use pool::{Pool, PoolBuilder};
+pub use sdk::{LambdaClientBuilder, LambdaVpce, PoolHttpClient, RetryPolicy, DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER};

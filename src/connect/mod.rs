@@ -1,0 +1,143 @@
+//! Opening connections: DNS, address choice, TCP with socket options, TLS with ALPN, and the
+//! HTTP/1.1 handshake.
+//!
+//! A connect either yields an open connection or fails *before any request byte exists on it*:
+//! every failure here is "not sent". Addresses are re-resolved for every new connection and
+//! tried in rotation (an interface endpoint has one ENI per AZ, so connections spread over
+//! them); a refused or timed-out address moves on to the next one.
+
+mod resolve;
+mod socket;
+mod stream;
+mod tls;
+
+pub use resolve::{FnResolver, GaiResolver, Resolve, Resolving};
+pub(crate) use socket::{Keepalive, SocketOptions};
+pub(crate) use stream::MaybeTlsStream;
+pub(crate) use tls::TlsSettings;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls_pki_types::ServerName;
+use tokio::net::TcpSocket;
+use tokio_rustls::TlsConnector;
+
+use crate::error::{Error, Kind};
+use crate::pool::Origin;
+
+/// Opens transport streams to an [`Origin`]. Shared by every host of a pool.
+#[derive(Clone)]
+pub(crate) struct Connector {
+    resolver: Arc<dyn Resolve>,
+    tls: TlsConnector,
+    socket: SocketOptions,
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connector")
+            .field("resolver", &self.resolver)
+            .field("socket", &self.socket)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An open stream and where it goes.
+pub(crate) struct Opened {
+    pub(crate) stream: MaybeTlsStream,
+    pub(crate) remote: SocketAddr,
+}
+
+impl Connector {
+    pub(crate) fn new(
+        resolver: Arc<dyn Resolve>,
+        tls: &TlsSettings,
+        socket: SocketOptions,
+    ) -> Result<Self, crate::BuildError> {
+        Ok(Connector {
+            resolver,
+            tls: TlsConnector::from(Arc::new(tls.client_config()?)),
+            socket,
+        })
+    }
+
+    /// Resolves `host`, then tries its addresses starting at `rotation % len`, each with
+    /// `connect_timeout`; then the TLS handshake (for `https`), also within `connect_timeout`.
+    pub(crate) async fn open(
+        &self,
+        origin: &Origin,
+        connect_host: &str,
+        rotation: usize,
+        connect_timeout: Duration,
+    ) -> Result<Opened, Error> {
+        let addrs = tokio::time::timeout(
+            connect_timeout,
+            self.resolver.resolve(connect_host, origin.port()),
+        )
+        .await
+        .map_err(|_| Error::with(Kind::ConnectTimeout, "DNS resolution timed out"))?
+        .map_err(|e| Error::with(Kind::Dns, e))?;
+        if addrs.is_empty() {
+            return Err(Error::with(
+                Kind::Dns,
+                io::Error::new(io::ErrorKind::NotFound, "no addresses resolved"),
+            ));
+        }
+        let mut last: Option<Error> = None;
+        let n = addrs.len();
+        for i in 0..n {
+            let addr = addrs[(rotation + i) % n];
+            match tokio::time::timeout(connect_timeout, self.tcp(addr)).await {
+                Ok(Ok(tcp)) => {
+                    let stream = if origin.is_https() {
+                        self.tls(tcp, origin.sni(), connect_timeout).await?
+                    } else {
+                        MaybeTlsStream::Plain(tcp)
+                    };
+                    return Ok(Opened { stream, remote: addr });
+                }
+                Ok(Err(e)) => {
+                    tracing::debug!(%addr, error = %e, "connect failed; trying the next address");
+                    last = Some(Error::with(Kind::Connect, e));
+                }
+                Err(_) => {
+                    tracing::debug!(%addr, "connect timed out; trying the next address");
+                    last = Some(Error::with(
+                        Kind::ConnectTimeout,
+                        format!("TCP connect to {addr} timed out"),
+                    ));
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::new(Kind::Connect)))
+    }
+
+    async fn tcp(&self, addr: SocketAddr) -> io::Result<tokio::net::TcpStream> {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        let stream = socket.connect(addr).await?;
+        self.socket.apply(&stream)?;
+        Ok(stream)
+    }
+
+    async fn tls(
+        &self,
+        tcp: tokio::net::TcpStream,
+        sni: &str,
+        timeout: Duration,
+    ) -> Result<MaybeTlsStream, Error> {
+        let name = ServerName::try_from(sni.to_owned())
+            .map_err(|e| Error::with(Kind::Tls, format!("invalid TLS server name: {e}")))?;
+        match tokio::time::timeout(timeout, self.tls.connect(name, tcp)).await {
+            Ok(Ok(tls)) => Ok(MaybeTlsStream::Tls(Box::new(tls))),
+            Ok(Err(e)) => Err(Error::with(Kind::Tls, e)),
+            Err(_) => Err(Error::with(Kind::ConnectTimeout, "TLS handshake timed out")),
+        }
+    }
+}

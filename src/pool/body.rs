@@ -1,0 +1,120 @@
+//! The response body: returns its connection to the pool at its end, keeps the call's
+//! deadline, and classifies failures as "may have executed".
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use hyper::body::Incoming;
+use tokio::time::{Instant, Sleep};
+
+use super::conn::Pooled;
+use super::stats::CloseReason;
+use crate::error::{Error, Kind};
+
+pin_project_lite::pin_project! {
+    /// A response body from the pool.
+    ///
+    /// Read it to its end and the connection goes back to the pool; drop it earlier and the
+    /// connection is closed ([`CloseReason::Abandoned`]). A failure while reading is
+    /// [`Error::is_maybe_executed`]: the server had answered, so the function ran.
+    pub struct Body {
+        #[pin]
+        inner: Incoming,
+        pooled: Option<Pooled>,
+        keep_open: bool,
+        #[pin]
+        deadline: Option<Sleep>,
+    }
+
+    impl PinnedDrop for Body {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Some(pooled) = this.pooled.take() {
+                if this.inner.is_end_stream() {
+                    pooled.release(*this.keep_open);
+                } else {
+                    pooled.discard(CloseReason::Abandoned);
+                }
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Body").finish_non_exhaustive()
+    }
+}
+
+impl Body {
+    pub(crate) fn new(inner: Incoming, pooled: Pooled, keep_open: bool, deadline: Option<Instant>) -> Self {
+        let mut body = Body {
+            inner,
+            pooled: Some(pooled),
+            keep_open,
+            deadline: deadline.map(tokio::time::sleep_until),
+        };
+        if body.inner.is_end_stream() {
+            if let Some(p) = body.pooled.take() {
+                p.release(keep_open);
+            }
+        }
+        body
+    }
+}
+
+impl HttpBody for Body {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        let mut this = self.project();
+        match this.inner.as_mut().poll_frame(cx) {
+            Poll::Ready(None) => {
+                if let Some(p) = this.pooled.take() {
+                    p.release(*this.keep_open);
+                }
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(Ok(frame))) => {
+                if this.inner.is_end_stream() {
+                    if let Some(p) = this.pooled.take() {
+                        p.release(*this.keep_open);
+                    }
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                if let Some(p) = this.pooled.take() {
+                    p.discard(CloseReason::Error);
+                }
+                Poll::Ready(Some(Err(Error::with(Kind::Transport, e))))
+            }
+            Poll::Pending => {
+                if let Some(deadline) = this.deadline.as_pin_mut() {
+                    if deadline.poll(cx).is_ready() {
+                        if let Some(p) = this.pooled.take() {
+                            p.discard(CloseReason::Abandoned);
+                        }
+                        return Poll::Ready(Some(Err(Error::with(
+                            Kind::ResponseTimeout,
+                            "response body not complete before the deadline",
+                        ))));
+                    }
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

@@ -1,0 +1,366 @@
+//! Pool settings: every default is a named const, stated once here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::connect::{GaiResolver, Keepalive, Resolve, SocketOptions, TlsSettings};
+use crate::BuildError;
+
+/// Default [`PoolBuilder::idle_timeout`]: 20 s.
+///
+/// Why 20 s: the server side sets the real limit and does not say it. Lambda's front end purges
+/// idle connections after an unstated time; PrivateLink, NAT gateways and NLBs forget a flow
+/// after 350 s; application load balancers and many proxies close at 60 s. An idle timeout far
+/// below all of them costs one TLS handshake per 20 s of silence per connection, a price that
+/// buys never racing any of those cutoffs. The pool also learns a shorter limit on its own
+/// (see [`crate::pool`]'s "Learning the server's idle limit").
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Default [`PoolBuilder::max_lifetime`]: 5 minutes, so new DNS answers and replaced endpoint
+/// ENIs are picked up without a restart.
+pub const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(300);
+
+/// Default [`PoolBuilder::max_connections_per_host`]: 512 (established + connecting + in use).
+pub const DEFAULT_MAX_CONNECTIONS_PER_HOST: usize = 512;
+
+/// Default [`PoolBuilder::max_waiters_per_host`]: 4096 callers may queue for a connection.
+pub const DEFAULT_MAX_WAITERS_PER_HOST: usize = 4096;
+
+/// Default [`PoolBuilder::acquire_timeout`]: 10 s to get a connection before failing "not sent".
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default [`PoolBuilder::connect_timeout`]: 3.1 s for each TCP connect and TLS handshake (the
+/// AWS SDK's own default connect timeout).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
+
+/// Default [`PoolBuilder::min_idle`]: 0 (no connections are kept open before they are needed).
+pub const DEFAULT_MIN_IDLE: usize = 0;
+
+/// Default TCP keepalive idle time: the first probe after 30 s of silence. Well under the 350 s
+/// after which PrivateLink forgets a flow, so a 15-minute synchronous invoke keeps its flow.
+pub const DEFAULT_TCP_KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+
+/// Default TCP keepalive probe interval: 10 s.
+pub const DEFAULT_TCP_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Default TCP keepalive probe count: 3 unanswered probes end the connection, so a silent dead
+/// peer is noticed within 30 s + 3 × 10 s = 60 s.
+pub const DEFAULT_TCP_KEEPALIVE_COUNT: u32 = 3;
+
+/// How many times one request may be handed back unsent by a connection and sent on another
+/// before the call fails "not sent".
+pub const MAX_UNSENT_RESENDS: u32 = 4;
+
+/// The smallest margin kept below a learned or announced server idle limit: covers timer slop
+/// and the request's trip to the server.
+pub const LEARNED_IDLE_MARGIN_MIN: Duration = Duration::from_millis(100);
+
+/// The margin below a learned or announced idle limit is at least this fraction of the limit
+/// (1/10: 2 s becomes 1.8 s, 350 s becomes 315 s).
+pub const LEARNED_IDLE_MARGIN_DIVISOR: u32 = 10;
+
+/// How often the maintenance task reaps expired idle connections and refills `min_idle`.
+pub const MAINTENANCE_INTERVAL: Duration = Duration::from_millis(500);
+
+/// After this many consecutive connect failures to a zonal VPCE name, new connections go to the
+/// regional name.
+pub const ZONAL_FAILURES_BEFORE_FALLBACK: u32 = 3;
+
+/// How long new connections stay on the regional name before the zonal name is tried again.
+pub const ZONAL_FALLBACK_COOLDOWN: Duration = Duration::from_secs(60);
+
+/// The longest a finished HTTP/1.1 exchange may take to let its connection accept the next
+/// request before the connection is closed instead of pooled.
+pub(crate) const SETTLE_TIMEOUT: Duration = Duration::from_secs(1);
+
+const MAX_KEEPALIVE_COUNT: u32 = 127;
+const MAX_KEEPALIVE_SECS: u64 = 32_767;
+
+/// Validated pool settings. Read them back with [`crate::Pool::config`].
+#[derive(Clone)]
+pub struct PoolConfig {
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) max_lifetime: Option<Duration>,
+    pub(crate) max_connections_per_host: usize,
+    pub(crate) max_waiters_per_host: usize,
+    pub(crate) acquire_timeout: Option<Duration>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) min_idle: usize,
+    pub(crate) learn_idle_limit: bool,
+    pub(crate) socket: SocketOptions,
+    pub(crate) tls: TlsSettings,
+    pub(crate) resolver: Arc<dyn Resolve>,
+}
+
+impl std::fmt::Debug for PoolConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PoolConfig")
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_lifetime", &self.max_lifetime)
+            .field("max_connections_per_host", &self.max_connections_per_host)
+            .field("max_waiters_per_host", &self.max_waiters_per_host)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("min_idle", &self.min_idle)
+            .field("learn_idle_limit", &self.learn_idle_limit)
+            .field("socket", &self.socket)
+            .field("extra_ca_roots", &self.tls.extra_roots.len())
+            .field("resolver", &self.resolver)
+            .finish()
+    }
+}
+
+impl PoolConfig {
+    /// Idle connections older than this are never reused. `None`: no configured limit.
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.idle_timeout
+    }
+    /// Connections older than this are never reused.
+    pub fn max_lifetime(&self) -> Option<Duration> {
+        self.max_lifetime
+    }
+    /// Established + connecting + in-use connections per origin.
+    pub fn max_connections_per_host(&self) -> usize {
+        self.max_connections_per_host
+    }
+    /// Idle connections kept open per origin.
+    pub fn min_idle(&self) -> usize {
+        self.min_idle
+    }
+    /// Time allowed for each TCP connect and TLS handshake.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+    /// Time allowed to get a connection.
+    pub fn acquire_timeout(&self) -> Option<Duration> {
+        self.acquire_timeout
+    }
+    /// The longest a silent dead peer goes unnoticed on an open connection (TCP keepalive
+    /// idle + interval × count), if keepalive is on.
+    pub fn dead_peer_detection(&self) -> Option<Duration> {
+        self.socket.keepalive.map(|k| k.detection_bound())
+    }
+}
+
+/// Builds a [`crate::Pool`]; every setting is validated by [`build`](Self::build).
+#[derive(Debug, Clone)]
+pub struct PoolBuilder {
+    pub(crate) config: PoolConfig,
+    pub(crate) routes: Vec<crate::Endpoint>,
+    pub(crate) keepalive: (Option<Duration>, Duration, u32),
+    pub(crate) errors: Vec<BuildError>,
+}
+
+impl Default for PoolBuilder {
+    fn default() -> Self {
+        PoolBuilder {
+            config: PoolConfig {
+                idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+                max_lifetime: Some(DEFAULT_MAX_LIFETIME),
+                max_connections_per_host: DEFAULT_MAX_CONNECTIONS_PER_HOST,
+                max_waiters_per_host: DEFAULT_MAX_WAITERS_PER_HOST,
+                acquire_timeout: Some(DEFAULT_ACQUIRE_TIMEOUT),
+                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+                min_idle: DEFAULT_MIN_IDLE,
+                learn_idle_limit: true,
+                socket: SocketOptions {
+                    nodelay: true,
+                    keepalive: None,
+                },
+                tls: TlsSettings::default(),
+                resolver: Arc::new(GaiResolver),
+            },
+            routes: Vec::new(),
+            keepalive: (
+                Some(DEFAULT_TCP_KEEPALIVE_IDLE),
+                DEFAULT_TCP_KEEPALIVE_INTERVAL,
+                DEFAULT_TCP_KEEPALIVE_COUNT,
+            ),
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl PoolBuilder {
+    /// A builder with every default.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An idle connection older than this is closed, never reused. The pool may use a shorter
+    /// limit it learned from the server. Default: [`DEFAULT_IDLE_TIMEOUT`]; `None` disables
+    /// (not recommended: the server's limit is then learned only after a failure).
+    pub fn idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.idle_timeout = timeout.into();
+        self
+    }
+
+    /// A connection older than this is closed when it next becomes idle. Default:
+    /// [`DEFAULT_MAX_LIFETIME`]; `None` disables.
+    pub fn max_lifetime(mut self, lifetime: impl Into<Option<Duration>>) -> Self {
+        self.config.max_lifetime = lifetime.into();
+        self
+    }
+
+    /// The most connections to one origin: established + connecting + in use. Default:
+    /// [`DEFAULT_MAX_CONNECTIONS_PER_HOST`]; at least 1.
+    pub fn max_connections_per_host(mut self, max: usize) -> Self {
+        self.config.max_connections_per_host = max;
+        self
+    }
+
+    /// How many callers may wait for a connection to one origin; one more fails at once with
+    /// [`crate::Error::is_pool_exhausted`]. Default: [`DEFAULT_MAX_WAITERS_PER_HOST`].
+    pub fn max_waiters_per_host(mut self, max: usize) -> Self {
+        self.config.max_waiters_per_host = max;
+        self
+    }
+
+    /// How long a caller may wait for a connection. Default: [`DEFAULT_ACQUIRE_TIMEOUT`];
+    /// `None` disables (a call's own deadline still applies).
+    pub fn acquire_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.acquire_timeout = timeout.into();
+        self
+    }
+
+    /// Time allowed for each TCP connect attempt and each TLS handshake. Default:
+    /// [`DEFAULT_CONNECT_TIMEOUT`]. The AWS SDK's `connect_timeout`, when set, overrides it
+    /// for calls through the SDK.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.config.connect_timeout = timeout;
+        self
+    }
+
+    /// Idle connections kept open per origin by the maintenance task; [`crate::Pool::prewarm`]
+    /// opens them before the first call. Default: [`DEFAULT_MIN_IDLE`].
+    pub fn min_idle(mut self, min: usize) -> Self {
+        self.config.min_idle = min;
+        self
+    }
+
+    /// TCP keepalive: first probe after `idle` of silence, then every `interval`, giving up
+    /// after `count` probes. Defaults: [`DEFAULT_TCP_KEEPALIVE_IDLE`],
+    /// [`DEFAULT_TCP_KEEPALIVE_INTERVAL`], [`DEFAULT_TCP_KEEPALIVE_COUNT`]; `None` as `idle`
+    /// disables keepalive (a long invoke may then lose its flow at a middlebox).
+    pub fn tcp_keepalive(
+        mut self,
+        idle: impl Into<Option<Duration>>,
+        interval: Duration,
+        count: u32,
+    ) -> Self {
+        self.keepalive = (idle.into(), interval, count);
+        self
+    }
+
+    /// Sets `TCP_NODELAY`. Default: on.
+    pub fn tcp_nodelay(mut self, nodelay: bool) -> Self {
+        self.config.socket.nodelay = nodelay;
+        self
+    }
+
+    /// Learn each origin's idle limit from the server's `Keep-Alive: timeout=N` and from
+    /// connections it closed while idle. Default: on.
+    pub fn learn_idle_limit(mut self, learn: bool) -> Self {
+        self.config.learn_idle_limit = learn;
+        self
+    }
+
+    /// Trusts the CA certificates in this PEM bundle *in addition to* the Mozilla roots.
+    /// TLS verification itself cannot be turned off.
+    pub fn add_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        if let Err(e) = self.config.tls.add_ca_pem(pem.as_ref()) {
+            self.errors.push(e);
+        }
+        self
+    }
+
+    /// Trusts only the CAs added with [`add_ca_pem`](Self::add_ca_pem) (a private CA, tests).
+    pub fn only_added_roots(mut self, only: bool) -> Self {
+        self.config.tls.only_extra_roots = only;
+        self
+    }
+
+    /// Replaces the DNS resolver. Default: [`GaiResolver`].
+    pub fn resolver(mut self, resolver: impl Resolve) -> Self {
+        self.config.resolver = Arc::new(resolver);
+        self
+    }
+
+    /// Routes requests whose URI authority is this endpoint's signing host to its connect host
+    /// and TLS name (with a zonal fallback when it has one). Requests to other authorities
+    /// connect where their URI says.
+    pub fn endpoint(mut self, endpoint: &crate::Endpoint) -> Self {
+        self.routes.push(endpoint.clone());
+        self
+    }
+
+    /// Validates every setting and builds the pool. Needs no runtime; the maintenance task
+    /// starts with the first call.
+    pub fn build(self) -> Result<crate::Pool, BuildError> {
+        let mut cfg = self.validate()?;
+        let (idle, interval, count) = self.keepalive;
+        cfg.socket.keepalive = idle.map(|idle| Keepalive {
+            idle,
+            interval,
+            count,
+        });
+        crate::Pool::from_parts(cfg, &self.routes)
+    }
+
+    fn validate(&self) -> Result<PoolConfig, BuildError> {
+        if let Some(e) = self.errors.first() {
+            return Err(e.clone());
+        }
+        let c = &self.config;
+        positive("idle_timeout", c.idle_timeout)?;
+        positive("max_lifetime", c.max_lifetime)?;
+        positive("acquire_timeout", c.acquire_timeout)?;
+        positive("connect_timeout", Some(c.connect_timeout))?;
+        if c.max_connections_per_host == 0 {
+            return Err(BuildError::new("max_connections_per_host", "0", "at least 1"));
+        }
+        if c.min_idle > c.max_connections_per_host {
+            return Err(BuildError::new(
+                "min_idle",
+                c.min_idle.to_string(),
+                format!("at most max_connections_per_host ({})", c.max_connections_per_host),
+            ));
+        }
+        let (idle, interval, count) = self.keepalive;
+        if let Some(idle) = idle {
+            if idle < Duration::from_secs(1) || idle.as_secs() > MAX_KEEPALIVE_SECS {
+                return Err(BuildError::new(
+                    "tcp_keepalive.idle",
+                    format!("{idle:?}"),
+                    "between 1 s and 32767 s",
+                ));
+            }
+            if interval < Duration::from_secs(1) || interval.as_secs() > MAX_KEEPALIVE_SECS {
+                return Err(BuildError::new(
+                    "tcp_keepalive.interval",
+                    format!("{interval:?}"),
+                    "between 1 s and 32767 s",
+                ));
+            }
+            if count == 0 || count > MAX_KEEPALIVE_COUNT {
+                return Err(BuildError::new(
+                    "tcp_keepalive.count",
+                    count.to_string(),
+                    "between 1 and 127",
+                ));
+            }
+        }
+        Ok(c.clone())
+    }
+}
+
+fn positive(field: &'static str, value: Option<Duration>) -> Result<(), BuildError> {
+    match value {
+        Some(d) if d.is_zero() => Err(BuildError::new(
+            field,
+            "0s",
+            "a positive duration, or None to disable",
+        )),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,440 @@
+//! One origin's connections: the idle stack, the waiter queue, connects, learned limits.
+//!
+//! Lock rule: `Host::state` is a `std::sync::Mutex` held only for a few pointer moves; it is
+//! never held across an `.await`, and no other pool lock is taken while it is held. Dropping a
+//! [`Conn`] under it is allowed (a `Conn`'s `Drop` touches only atomics and the semaphore).
+
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use hyper_util::rt::TokioIo;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::config::{SETTLE_TIMEOUT, ZONAL_FAILURES_BEFORE_FALLBACK, ZONAL_FALLBACK_COOLDOWN};
+use super::conn::Conn;
+use super::keep_alive::IdleLimits;
+use super::stats::{CloseReason, Counters, HostStats};
+use super::{Origin, Shared};
+use crate::error::{Error, Kind};
+
+/// Closes seen after less idle time than this are taken as the server going away (a deploy,
+/// a restart), not as its idle policy, and do not lower the learned limit.
+pub(crate) const MIN_LEARNABLE_IDLE: Duration = Duration::from_millis(500);
+
+pub(crate) struct Host {
+    pub(crate) origin: Origin,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) host_header: http::HeaderValue,
+    shared: Arc<Shared>,
+    permits: Arc<Semaphore>,
+    state: Mutex<State>,
+    rotation: AtomicUsize,
+}
+
+struct State {
+    /// Idle connections, least recently used at the front, most recently used at the back.
+    idle: VecDeque<Conn>,
+    /// Callers waiting for a connection, first come first served.
+    waiters: VecDeque<oneshot::Sender<Conn>>,
+    limits: IdleLimits,
+    connecting: usize,
+    zonal_failures: u32,
+    fallback_until: Option<Instant>,
+    closed: bool,
+}
+
+impl Host {
+    pub(crate) fn new(origin: Origin, host_header: http::HeaderValue, shared: Arc<Shared>) -> Self {
+        let limits = IdleLimits {
+            configured: shared.config.idle_timeout,
+            ..IdleLimits::default()
+        };
+        Host {
+            permits: Arc::new(Semaphore::new(shared.config.max_connections_per_host)),
+            origin,
+            host_header,
+            counters: Arc::new(Counters::default()),
+            state: Mutex::new(State {
+                idle: VecDeque::new(),
+                waiters: VecDeque::new(),
+                limits,
+                connecting: 0,
+                zonal_failures: 0,
+                fallback_until: None,
+                closed: false,
+            }),
+            rotation: AtomicUsize::new(0),
+            shared,
+        }
+    }
+
+    pub(crate) fn shared_config(&self) -> &super::PoolConfig {
+        &self.shared.config
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock cannot leave the state torn (every critical section
+        // is a few infallible moves), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Gets a connection: the most recently used idle one that is still usable, else one handed
+    /// over by a returning call or a finished connect, whichever comes first. A connect started
+    /// for this caller finishes in the background if the caller leaves or is served first, and
+    /// its connection goes to the next waiter or the idle stack.
+    pub(crate) async fn checkout(self: &Arc<Self>, connect_timeout: Duration) -> Result<Conn, Error> {
+        let rx = {
+            let mut st = self.lock();
+            if let Some(conn) = self.take_idle(&mut st, Instant::now()) {
+                return Ok(conn);
+            }
+            if st.closed {
+                return Err(Error::new(Kind::PoolClosed));
+            }
+            if st.waiters.len() >= self.shared.config.max_waiters_per_host {
+                st.waiters.retain(|w| !w.is_closed());
+                if st.waiters.len() >= self.shared.config.max_waiters_per_host {
+                    return Err(Error::new(Kind::PoolExhausted));
+                }
+            }
+            let (tx, rx) = oneshot::channel();
+            st.waiters.push_back(tx);
+            rx
+        };
+        let mut waiter = Waiter {
+            rx,
+            host: self.clone(),
+        };
+        let mut connect: Option<JoinHandle<Result<(), Error>>> = None;
+        loop {
+            tokio::select! {
+                biased;
+                got = &mut waiter.rx => {
+                    return got.map_err(|_| Error::new(Kind::PoolClosed));
+                }
+                done = async { connect.as_mut().expect("guarded by is_some").await }, if connect.is_some() => {
+                    connect = None;
+                    match done {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => return Err(e),
+                        Err(join) => return Err(Error::with(Kind::Connect, join)),
+                    }
+                }
+                permit = self.permits.clone().acquire_owned(), if connect.is_none() => {
+                    let permit = permit.map_err(|_| Error::new(Kind::PoolClosed))?;
+                    connect = Some(self.spawn_connect(permit, connect_timeout));
+                }
+            }
+        }
+    }
+
+    /// Pops idle connections, most recent first, closing (never sending on) each that is closed,
+    /// not ready, idle past the effective limit, or past its lifetime.
+    fn take_idle(&self, st: &mut State, now: Instant) -> Option<Conn> {
+        let idle_limit = st.limits.effective();
+        let max_lifetime = self.shared.config.max_lifetime;
+        while let Some(conn) = st.idle.pop_back() {
+            let reason = if conn.tx.is_closed() {
+                Some(CloseReason::ClosedByServer)
+            } else if !conn.tx.is_ready() {
+                Some(CloseReason::NotReady)
+            } else if max_lifetime.is_some_and(|l| now.duration_since(conn.created) >= l) {
+                Some(CloseReason::MaxLifetime)
+            } else {
+                idle_limit
+                    .filter(|(limit, _)| now.duration_since(conn.idle_since) >= *limit)
+                    .map(|(_, reason)| reason)
+            };
+            match reason {
+                None => return Some(conn),
+                Some(reason) => {
+                    tracing::trace!(connection_id = conn.id, close_reason = reason.as_str(), "discarded at checkout");
+                    conn.close(reason);
+                }
+            }
+        }
+        None
+    }
+
+    fn spawn_connect(self: &Arc<Self>, permit: OwnedSemaphorePermit, timeout: Duration) -> JoinHandle<Result<(), Error>> {
+        self.lock().connecting += 1;
+        let host = self.clone();
+        tokio::spawn(async move {
+            let res = host.open(permit, timeout).await;
+            host.lock().connecting -= 1;
+            let conn = res?;
+            Host::checkin(&host, conn);
+            Ok(())
+        })
+    }
+
+    /// Opens a connection with `permit`: zonal name first (or the regional fallback while a
+    /// cool-down runs), every resolved address in rotation, TLS, then the HTTP/1.1 handshake.
+    async fn open(self: &Arc<Self>, permit: OwnedSemaphorePermit, timeout: Duration) -> Result<Conn, Error> {
+        let rotation = self.rotation.fetch_add(1, Relaxed);
+        let connector = &self.shared.connector;
+        let use_fallback = self.origin.fallback.is_some() && self.on_fallback(Instant::now());
+        let name = if use_fallback {
+            self.origin.fallback.as_deref().unwrap_or(&self.origin.host)
+        } else {
+            &self.origin.host
+        };
+        let opened = match connector.open(&self.origin, name, rotation, timeout).await {
+            Ok(o) => {
+                if !use_fallback {
+                    self.lock().zonal_failures = 0;
+                }
+                o
+            }
+            Err(e) => {
+                Counters::bump(&self.counters.connect_failures);
+                let fallback = match &self.origin.fallback {
+                    Some(f) if !use_fallback && self.zonal_failed(Instant::now()) => f.clone(),
+                    _ => return Err(e),
+                };
+                tracing::warn!(zonal = %self.origin.host, regional = %fallback, "zonal endpoint keeps failing; falling back to the regional name");
+                connector.open(&self.origin, &fallback, rotation, timeout).await.inspect_err(|_| {
+                    Counters::bump(&self.counters.connect_failures);
+                })?
+            }
+        };
+        let remote = opened.remote;
+        let (tx, connection) = hyper::client::conn::http1::Builder::new()
+            .handshake(TokioIo::new(opened.stream))
+            .await
+            .map_err(|e| Error::with(Kind::Connect, e))?;
+        let id = self.shared.next_id.fetch_add(1, Relaxed);
+        let weak: Weak<Host> = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let res = connection.await;
+            if let Some(host) = weak.upgrade() {
+                host.on_connection_ended(id, res.is_err());
+            }
+        });
+        Counters::bump(&self.counters.opened);
+        tracing::debug!(connection_id = id, remote = %remote, "connection opened");
+        let now = Instant::now();
+        Ok(Conn {
+            id,
+            tx,
+            remote,
+            created: now,
+            idle_since: now,
+            requests: 0,
+            remaining: None,
+            close_reason: None,
+            counters: self.counters.clone(),
+            _permit: permit,
+        })
+    }
+
+    fn on_fallback(&self, now: Instant) -> bool {
+        let mut st = self.lock();
+        match st.fallback_until {
+            Some(until) if now < until => true,
+            Some(_) => {
+                st.fallback_until = None;
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Counts a zonal connect failure; true when the fallback starts now.
+    fn zonal_failed(&self, now: Instant) -> bool {
+        let mut st = self.lock();
+        st.zonal_failures += 1;
+        if st.zonal_failures >= ZONAL_FAILURES_BEFORE_FALLBACK {
+            st.zonal_failures = 0;
+            st.fallback_until = Some(now + ZONAL_FALLBACK_COOLDOWN);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Returns a connection after a finished exchange: to the first waiter, else to the top of
+    /// the idle stack. HTTP/1.1 may need a moment before it accepts the next request; that
+    /// wait happens in a small task so the caller is never held up.
+    pub(crate) fn checkin(this: &Arc<Self>, mut conn: Conn) {
+        if conn.tx.is_ready() {
+            this.put(conn);
+            return;
+        }
+        if conn.tx.is_closed() {
+            conn.close(CloseReason::ClosedByServer);
+            return;
+        }
+        let host = this.clone();
+        tokio::spawn(async move {
+            match tokio::time::timeout(SETTLE_TIMEOUT, poll_fn(|cx| conn.tx.poll_ready(cx))).await {
+                Ok(Ok(())) => host.put(conn),
+                Ok(Err(_)) => conn.close(CloseReason::ClosedByServer),
+                Err(_) => conn.close(CloseReason::NotReady),
+            }
+        });
+    }
+
+    fn put(&self, mut conn: Conn) {
+        conn.idle_since = Instant::now();
+        let mut st = self.lock();
+        if st.closed {
+            drop(st);
+            conn.close(CloseReason::PoolDropped);
+            return;
+        }
+        while let Some(w) = st.waiters.pop_front() {
+            match w.send(conn) {
+                Ok(()) => return,
+                Err(back) => conn = back,
+            }
+        }
+        st.idle.push_back(conn);
+    }
+
+    /// The connection task of `id` ended. If the connection sat idle in the pool, the server
+    /// closed it: remove it, and learn from how long it had been idle.
+    fn on_connection_ended(&self, id: u64, errored: bool) {
+        let mut st = self.lock();
+        let Some(pos) = st.idle.iter().position(|c| c.id == id) else {
+            return;
+        };
+        let Some(conn) = st.idle.remove(pos) else {
+            return;
+        };
+        let idle_for = Instant::now().duration_since(conn.idle_since);
+        if self.shared.config.learn_idle_limit && idle_for >= MIN_LEARNABLE_IDLE {
+            st.limits.observe_close(idle_for);
+        }
+        tracing::debug!(connection_id = id, idle_ms = idle_for.as_millis() as u64, "server closed an idle connection");
+        conn.close(if errored { CloseReason::Error } else { CloseReason::ClosedByServer });
+    }
+
+    /// A request on a connection reused after `idle_for` failed as if the server had closed it
+    /// (the close raced the request): learn that limit too.
+    pub(crate) fn observe_race(&self, idle_for: Duration) {
+        if self.shared.config.learn_idle_limit && idle_for >= MIN_LEARNABLE_IDLE {
+            self.lock().limits.observe_close(idle_for);
+        }
+    }
+
+    /// Records the server's `Keep-Alive: timeout`.
+    pub(crate) fn announce(&self, timeout: Duration) {
+        if self.shared.config.learn_idle_limit {
+            let mut st = self.lock();
+            if st.limits.announced.is_none_or(|a| timeout < a) {
+                st.limits.announce(timeout);
+            }
+        }
+    }
+
+    /// Closes idle connections past a limit or closed by the server; opens connections until
+    /// `min_idle` are idle or connecting.
+    pub(crate) fn maintain(self: &Arc<Self>, now: Instant) {
+        let need = {
+            let mut st = self.lock();
+            let idle_limit = st.limits.effective();
+            let max_lifetime = self.shared.config.max_lifetime;
+            let mut kept = VecDeque::with_capacity(st.idle.len());
+            while let Some(conn) = st.idle.pop_front() {
+                let reason = if conn.tx.is_closed() {
+                    Some(CloseReason::ClosedByServer)
+                } else if max_lifetime.is_some_and(|l| now.duration_since(conn.created) >= l) {
+                    Some(CloseReason::MaxLifetime)
+                } else {
+                    idle_limit
+                        .filter(|(limit, _)| now.duration_since(conn.idle_since) >= *limit)
+                        .map(|(_, r)| r)
+                };
+                match reason {
+                    Some(r) => conn.close(r),
+                    None => kept.push_back(conn),
+                }
+            }
+            st.idle = kept;
+            self.shared
+                .config
+                .min_idle
+                .saturating_sub(st.idle.len() + st.connecting)
+        };
+        for _ in 0..need {
+            let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+                break;
+            };
+            let handle = self.spawn_connect(permit, self.shared.config.connect_timeout);
+            drop(handle);
+        }
+    }
+
+    /// Opens `n` connections now and waits for them; returns how many opened.
+    pub(crate) async fn prewarm(self: &Arc<Self>, n: usize) -> Result<usize, Error> {
+        let mut handles = Vec::with_capacity(n);
+        for _ in 0..n {
+            let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+                break;
+            };
+            handles.push(self.spawn_connect(permit, self.shared.config.connect_timeout));
+        }
+        let mut opened = 0;
+        let mut first_err = None;
+        for h in handles {
+            match h.await {
+                Ok(Ok(())) => opened += 1,
+                Ok(Err(e)) => {
+                    first_err.get_or_insert(e);
+                }
+                Err(e) => {
+                    first_err.get_or_insert(Error::with(Kind::Connect, e));
+                }
+            }
+        }
+        match (opened, first_err) {
+            (0, Some(e)) => Err(e),
+            _ => Ok(opened),
+        }
+    }
+
+    pub(crate) fn stats(&self) -> HostStats {
+        let mut s = HostStats::from_counters(self.origin.to_string(), &self.counters);
+        let st = self.lock();
+        s.idle = st.idle.len();
+        s.connecting = st.connecting;
+        s.waiters = st.waiters.iter().filter(|w| !w.is_closed()).count();
+        s.effective_idle_limit = st.limits.effective().map(|(d, _)| d);
+        s.learned_idle_limit = st.limits.learned;
+        s.announced_idle_limit = st.limits.announced;
+        s.on_zonal_fallback = st.fallback_until.is_some_and(|u| Instant::now() < u);
+        s
+    }
+
+    /// Marks the host closed and closes its idle connections (pool dropped).
+    pub(crate) fn close(&self) {
+        let mut st = self.lock();
+        st.closed = true;
+        st.waiters.clear();
+        for conn in st.idle.drain(..) {
+            conn.close(CloseReason::PoolDropped);
+        }
+    }
+}
+
+/// A caller's place in the waiter queue. Dropping it (the caller gave up or was cancelled)
+/// returns a connection that was handed over but never taken.
+struct Waiter {
+    rx: oneshot::Receiver<Conn>,
+    host: Arc<Host>,
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        self.rx.close();
+        if let Ok(conn) = self.rx.try_recv() {
+            self.host.put(conn);
+        }
+    }
+}

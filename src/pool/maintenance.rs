@@ -1,0 +1,28 @@
+//! The pool's one background task: reap expired idle connections, refill `min_idle`.
+
+use std::sync::Weak;
+
+use tokio::time::Instant;
+
+use super::config::MAINTENANCE_INTERVAL;
+use super::{Pool, PoolInner};
+
+pub(super) fn spawn(pool: Weak<PoolInner>, mut stop: tokio::sync::watch::Receiver<()>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(MAINTENANCE_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                // The sender lives in the pool: this resolves when the pool is dropped.
+                _ = stop.changed() => return,
+            }
+            let Some(inner) = pool.upgrade() else { return };
+            let pool = Pool { inner };
+            let now = Instant::now();
+            for host in pool.hosts_snapshot() {
+                host.maintain(now);
+            }
+        }
+    });
+}

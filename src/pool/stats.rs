@@ -1,0 +1,261 @@
+//! Why connections close, and counters per origin.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Why the pool closed a connection (or found it closed). Stable names for logs and metrics
+/// come from [`CloseReason::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// Idle longer than the configured `idle_timeout`.
+    IdleTimeout,
+    /// Idle longer than the limit learned from connections the server closed while idle.
+    LearnedIdleLimit,
+    /// Idle longer than the server announced in `Keep-Alive: timeout=N`.
+    AnnouncedIdleLimit,
+    /// Older than `max_lifetime`.
+    MaxLifetime,
+    /// The server closed it (FIN or RST seen, or `Connection: close`).
+    ClosedByServer,
+    /// The server's `Keep-Alive: max=N` request budget was used up.
+    RequestLimit,
+    /// A transport or protocol error on it.
+    Error,
+    /// A response was dropped before its end, or the caller was cancelled mid-call.
+    Abandoned,
+    /// It did not become ready for another request in time.
+    NotReady,
+    /// The pool was dropped.
+    PoolDropped,
+}
+
+impl CloseReason {
+    /// Every reason, in a fixed order.
+    pub const ALL: [CloseReason; 10] = [
+        CloseReason::IdleTimeout,
+        CloseReason::LearnedIdleLimit,
+        CloseReason::AnnouncedIdleLimit,
+        CloseReason::MaxLifetime,
+        CloseReason::ClosedByServer,
+        CloseReason::RequestLimit,
+        CloseReason::Error,
+        CloseReason::Abandoned,
+        CloseReason::NotReady,
+        CloseReason::PoolDropped,
+    ];
+
+    /// A stable snake_case name, used as the `close_reason` tracing field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::IdleTimeout => "idle_timeout",
+            CloseReason::LearnedIdleLimit => "learned_idle_limit",
+            CloseReason::AnnouncedIdleLimit => "announced_idle_limit",
+            CloseReason::MaxLifetime => "max_lifetime",
+            CloseReason::ClosedByServer => "closed_by_server",
+            CloseReason::RequestLimit => "request_limit",
+            CloseReason::Error => "error",
+            CloseReason::Abandoned => "abandoned",
+            CloseReason::NotReady => "not_ready",
+            CloseReason::PoolDropped => "pool_dropped",
+        }
+    }
+
+    fn index(self) -> usize {
+        CloseReason::ALL
+            .iter()
+            .position(|r| *r == self)
+            .unwrap_or(0)
+    }
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Lock-free counters of one origin; connections hold an `Arc` to them.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) opened: AtomicU64,
+    pub(crate) reused: AtomicU64,
+    pub(crate) requests: AtomicU64,
+    pub(crate) unsent_resends: AtomicU64,
+    pub(crate) connect_failures: AtomicU64,
+    pub(crate) in_use: AtomicU64,
+    closed: [AtomicU64; CloseReason::ALL.len()],
+}
+
+impl Counters {
+    pub(crate) fn closed(&self, reason: CloseReason) {
+        self.closed[reason.index()].fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Relaxed);
+    }
+}
+
+/// A snapshot of one origin's pool.
+///
+/// Counters are read one by one without a common lock, so a snapshot taken while calls run
+/// may be off by the calls in flight (for instance `opened` one ahead of `idle + in_use`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HostStats {
+    pub(crate) origin: String,
+    pub(crate) opened: u64,
+    pub(crate) reused: u64,
+    pub(crate) requests: u64,
+    pub(crate) unsent_resends: u64,
+    pub(crate) connect_failures: u64,
+    pub(crate) closed: [u64; CloseReason::ALL.len()],
+    pub(crate) idle: usize,
+    pub(crate) in_use: usize,
+    pub(crate) connecting: usize,
+    pub(crate) waiters: usize,
+    pub(crate) effective_idle_limit: Option<Duration>,
+    pub(crate) learned_idle_limit: Option<Duration>,
+    pub(crate) announced_idle_limit: Option<Duration>,
+    pub(crate) on_zonal_fallback: bool,
+}
+
+impl HostStats {
+    pub(crate) fn from_counters(origin: String, c: &Counters) -> Self {
+        HostStats {
+            origin,
+            opened: c.opened.load(Relaxed),
+            reused: c.reused.load(Relaxed),
+            requests: c.requests.load(Relaxed),
+            unsent_resends: c.unsent_resends.load(Relaxed),
+            connect_failures: c.connect_failures.load(Relaxed),
+            closed: std::array::from_fn(|i| c.closed[i].load(Relaxed)),
+            idle: 0,
+            in_use: c.in_use.load(Relaxed) as usize,
+            connecting: 0,
+            waiters: 0,
+            effective_idle_limit: None,
+            learned_idle_limit: None,
+            announced_idle_limit: None,
+            on_zonal_fallback: false,
+        }
+    }
+
+    /// The origin: `scheme://connect-host:port` plus `sni=` when TLS names another host.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+    /// Connections opened.
+    pub fn opened(&self) -> u64 {
+        self.opened
+    }
+    /// Requests sent on a connection that had served one before.
+    pub fn reused(&self) -> u64 {
+        self.reused
+    }
+    /// Requests sent.
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+    /// Requests a connection handed back unsent, sent again on another connection.
+    pub fn unsent_resends(&self) -> u64 {
+        self.unsent_resends
+    }
+    /// Connects that failed (DNS, TCP, TLS).
+    pub fn connect_failures(&self) -> u64 {
+        self.connect_failures
+    }
+    /// Connections closed for `reason`.
+    pub fn closed(&self, reason: CloseReason) -> u64 {
+        self.closed[reason.index()]
+    }
+    /// Connections closed for any reason.
+    pub fn closed_total(&self) -> u64 {
+        self.closed.iter().sum()
+    }
+    /// Idle connections now.
+    pub fn idle(&self) -> usize {
+        self.idle
+    }
+    /// Connections carrying a request now.
+    pub fn in_use(&self) -> usize {
+        self.in_use
+    }
+    /// Connects under way now.
+    pub fn connecting(&self) -> usize {
+        self.connecting
+    }
+    /// Callers waiting for a connection now.
+    pub fn waiters(&self) -> usize {
+        self.waiters
+    }
+    /// The idle limit checkout applies now: the smallest of `idle_timeout` and the learned and
+    /// announced limits less their margin.
+    pub fn effective_idle_limit(&self) -> Option<Duration> {
+        self.effective_idle_limit
+    }
+    /// The shortest idle time after which the server was seen closing a connection.
+    pub fn learned_idle_limit(&self) -> Option<Duration> {
+        self.learned_idle_limit
+    }
+    /// The shortest `Keep-Alive: timeout` the server announced.
+    pub fn announced_idle_limit(&self) -> Option<Duration> {
+        self.announced_idle_limit
+    }
+    /// New connections go to the regional name because the zonal one kept failing.
+    pub fn on_zonal_fallback(&self) -> bool {
+        self.on_zonal_fallback
+    }
+    /// Share of requests sent on a reused connection (0 when none were sent).
+    pub fn reuse_ratio(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            self.reused as f64 / self.requests as f64
+        }
+    }
+}
+
+/// A snapshot of every origin's pool; see [`HostStats`] for the consistency caveat.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolStats {
+    pub(crate) hosts: Vec<HostStats>,
+}
+
+impl PoolStats {
+    /// Per-origin snapshots.
+    pub fn hosts(&self) -> &[HostStats] {
+        &self.hosts
+    }
+    /// Connections opened, all origins.
+    pub fn opened(&self) -> u64 {
+        self.hosts.iter().map(|h| h.opened).sum()
+    }
+    /// Requests on reused connections, all origins.
+    pub fn reused(&self) -> u64 {
+        self.hosts.iter().map(|h| h.reused).sum()
+    }
+    /// Requests sent, all origins.
+    pub fn requests(&self) -> u64 {
+        self.hosts.iter().map(|h| h.requests).sum()
+    }
+    /// Unsent resends, all origins.
+    pub fn unsent_resends(&self) -> u64 {
+        self.hosts.iter().map(|h| h.unsent_resends).sum()
+    }
+    /// Connections closed for `reason`, all origins.
+    pub fn closed(&self, reason: CloseReason) -> u64 {
+        self.hosts.iter().map(|h| h.closed(reason)).sum()
+    }
+    /// Idle connections now, all origins.
+    pub fn idle(&self) -> usize {
+        self.hosts.iter().map(|h| h.idle).sum()
+    }
+    /// In-use connections now, all origins.
+    pub fn in_use(&self) -> usize {
+        self.hosts.iter().map(|h| h.in_use).sum()
+    }
+}

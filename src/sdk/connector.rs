@@ -1,0 +1,125 @@
+//! The pool as the AWS SDK's HTTP client: `HttpClient` → `HttpConnector` → [`Pool::send`].
+
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use tokio::time::Instant;
+
+use crate::pool::{Pool, RequestOptions};
+use crate::Error;
+
+/// Default response timeout for calls through the SDK when the SDK sets no read timeout:
+/// 910 s, so a synchronous invoke of a function running its full 15 minutes (900 s) completes.
+pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(910);
+
+/// An [`HttpClient`] for the AWS SDK backed by a [`Pool`].
+///
+/// It honours the SDK's `HttpConnectorSettings`: `connect_timeout` for connects a call starts,
+/// `read_timeout` as the call's deadline (default [`DEFAULT_RESPONSE_TIMEOUT`]).
+#[derive(Debug, Clone)]
+pub struct PoolHttpClient {
+    pool: Pool,
+    response_timeout: Duration,
+}
+
+impl PoolHttpClient {
+    /// Wraps `pool`; `response_timeout` applies when the SDK sets no read timeout.
+    pub fn new(pool: Pool, response_timeout: Duration) -> Self {
+        PoolHttpClient { pool, response_timeout }
+    }
+}
+
+impl HttpClient for PoolHttpClient {
+    fn http_connector(&self, settings: &HttpConnectorSettings, _components: &RuntimeComponents) -> SharedHttpConnector {
+        SharedHttpConnector::new(PoolConnector {
+            pool: self.pool.clone(),
+            connect_timeout: settings.connect_timeout(),
+            response_timeout: settings.read_timeout().unwrap_or(self.response_timeout),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+struct PoolConnector {
+    pool: Pool,
+    connect_timeout: Option<Duration>,
+    response_timeout: Duration,
+}
+
+/// Attached to every response (and every sent-request error) so the retry classifier knows
+/// whether the request may safely be repeated.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RequestFacts {
+    pub(crate) idempotent: bool,
+}
+
+/// A failure of a request, with whether its method is idempotent (RFC 9110 §9.2.2).
+#[derive(Debug)]
+pub(crate) struct CallError {
+    pub(crate) facts: RequestFacts,
+    pub(crate) error: Error,
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.facts.idempotent { "idempotent request failed" } else { "request failed" })
+    }
+}
+
+impl std::error::Error for CallError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl HttpConnector for PoolConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let pool = self.pool.clone();
+        let opts = RequestOptions {
+            deadline: Some(Instant::now() + self.response_timeout),
+            connect_timeout: self.connect_timeout,
+        };
+        HttpConnectorFuture::new(async move {
+            let mut request = request
+                .try_into_http1x()
+                .map_err(|e| ConnectorError::user(Box::new(e)))?;
+            let facts = RequestFacts {
+                idempotent: matches!(
+                    *request.method(),
+                    http::Method::GET | http::Method::HEAD | http::Method::PUT | http::Method::DELETE | http::Method::OPTIONS
+                ),
+            };
+            request.extensions_mut().insert(opts);
+            match pool.send(request).await {
+                Ok(response) => {
+                    let mut response = HttpResponse::try_from(response.map(SdkBody::from_body_1_x))
+                        .map_err(|e| ConnectorError::other(Box::new(e), None))?;
+                    response.add_extension(facts);
+                    Ok(response)
+                }
+                Err(error) => Err(to_connector_error(CallError { facts, error })),
+            }
+        })
+    }
+}
+
+fn to_connector_error(e: CallError) -> ConnectorError {
+    let error = &e.error;
+    if error.is_invalid_input() {
+        ConnectorError::user(Box::new(e))
+    } else if error.is_timeout() {
+        ConnectorError::timeout(Box::new(e))
+    } else if error.is_pool_exhausted() || error.is_closed() {
+        ConnectorError::other(Box::new(e), None)
+    } else {
+        // Connect failures (not sent) and failures after sending both look like I/O to the
+        // SDK; the retry classifier tells them apart through `CallError`.
+        ConnectorError::io(Box::new(e))
+    }
+}

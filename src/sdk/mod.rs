@@ -1,0 +1,242 @@
+//! The SDK adapter: a real [`aws_sdk_lambda::Client`] whose HTTP goes through the crate's
+//! [`Pool`], with endpoint routing and the [`RetryPolicy::NeverTwice`] retry policy.
+
+mod connector;
+mod retry;
+
+pub use connector::{PoolHttpClient, DEFAULT_RESPONSE_TIMEOUT};
+pub use retry::{RetryPolicy, MAX_RETRY_AFTER};
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_sdk_lambda::config::Region;
+use aws_smithy_types::retry::RetryConfig;
+
+use crate::pool::{Pool, PoolBuilder};
+use crate::{BuildError, Endpoint};
+
+/// Builds a [`LambdaVpce`]: an `aws_sdk_lambda::Client` on the crate's pool.
+#[derive(Debug)]
+pub struct LambdaClientBuilder {
+    sdk_config: Option<SdkConfig>,
+    endpoint: Option<Endpoint>,
+    endpoint_error: Option<BuildError>,
+    pool: PoolBuilder,
+    retry_policy: RetryPolicy,
+    response_timeout: Duration,
+    max_attempts: Option<u32>,
+    region: Option<String>,
+    credentials: Option<Credentials>,
+}
+
+impl Default for LambdaClientBuilder {
+    fn default() -> Self {
+        LambdaClientBuilder {
+            sdk_config: None,
+            endpoint: None,
+            endpoint_error: None,
+            pool: PoolBuilder::new(),
+            retry_policy: RetryPolicy::default(),
+            response_timeout: DEFAULT_RESPONSE_TIMEOUT,
+            max_attempts: None,
+            region: None,
+            credentials: None,
+        }
+    }
+}
+
+/// The built client: the SDK client, its pool (statistics, prewarm) and its endpoint.
+#[derive(Debug, Clone)]
+pub struct LambdaVpce {
+    client: aws_sdk_lambda::Client,
+    pool: Pool,
+    endpoint: Endpoint,
+}
+
+impl LambdaVpce {
+    /// A builder with every default.
+    pub fn builder() -> LambdaClientBuilder {
+        LambdaClientBuilder::default()
+    }
+
+    /// The AWS SDK client: every Lambda operation, with the SDK's own API.
+    pub fn client(&self) -> &aws_sdk_lambda::Client {
+        &self.client
+    }
+
+    /// The connection pool under the client: [`Pool::stats`], [`Pool::prewarm`].
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The endpoint calls go to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Takes the SDK client out.
+    pub fn into_client(self) -> aws_sdk_lambda::Client {
+        self.client
+    }
+}
+
+impl LambdaClientBuilder {
+    /// Uses this SDK configuration (region, credentials, timeouts, retry config) instead of
+    /// loading the standard chain in [`build`](Self::build).
+    pub fn sdk_config(mut self, config: &SdkConfig) -> Self {
+        self.sdk_config = Some(config.clone());
+        self
+    }
+
+    /// The endpoint to call. Default: `AWS_ENDPOINT_URL_LAMBDA` / `AWS_ENDPOINT_URL` when set,
+    /// else private DNS for the configured region (`https://lambda.REGION.amazonaws.com`).
+    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.endpoint = Some(endpoint);
+        self
+    }
+
+    /// The endpoint as a URL (see [`Endpoint::url`] for what is accepted); a bad URL fails
+    /// [`build`](Self::build).
+    pub fn endpoint_url(mut self, url: &str) -> Self {
+        match Endpoint::url(url) {
+            Ok(e) => self.endpoint = Some(e),
+            Err(e) => self.endpoint_error = Some(e),
+        }
+        self
+    }
+
+    /// Pool settings. Default: [`PoolBuilder::new`].
+    pub fn pool(mut self, pool: PoolBuilder) -> Self {
+        self.pool = pool;
+        self
+    }
+
+    /// Trusts the CAs in this PEM bundle in addition to the usual roots.
+    pub fn add_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.pool = self.pool.add_ca_pem(pem);
+        self
+    }
+
+    /// How the SDK may retry. Default: [`RetryPolicy::NeverTwice`].
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
+    /// The SDK's retry limit (attempts, the first included). Default: the SDK configuration's
+    /// (3 in standard mode). `1` turns SDK retries off.
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = Some(attempts);
+        self
+    }
+
+    /// The deadline of one HTTP exchange when the SDK configuration sets no read timeout.
+    /// Default: [`DEFAULT_RESPONSE_TIMEOUT`] (a synchronous invoke may run 15 minutes).
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.response_timeout = timeout;
+        self
+    }
+
+    /// The region, overriding the SDK configuration's.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Static credentials, overriding the SDK configuration's provider.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Builds the client, loading the standard AWS configuration chain (environment, profile,
+    /// web identity, container and instance credentials) unless [`sdk_config`](Self::sdk_config)
+    /// gave one, or region and credentials were both given.
+    pub async fn build(mut self) -> Result<LambdaVpce, BuildError> {
+        if self.sdk_config.is_none() && (self.region.is_none() || self.credentials.is_none()) {
+            let loaded = aws_config::defaults(BehaviorVersion::latest())
+                .http_client(chain_http_client())
+                .load()
+                .await;
+            self.sdk_config = Some(loaded);
+        }
+        self.build_sync()
+    }
+
+    /// Builds without loading anything: needs [`sdk_config`](Self::sdk_config), or both
+    /// [`region`](Self::region) and [`credentials`](Self::credentials).
+    pub fn build_sync(self) -> Result<LambdaVpce, BuildError> {
+        if let Some(e) = self.endpoint_error {
+            return Err(e);
+        }
+        if self.response_timeout.is_zero() {
+            return Err(BuildError::new("response_timeout", "0s", "a positive duration"));
+        }
+        if self.max_attempts == Some(0) {
+            return Err(BuildError::new("max_attempts", "0", "at least 1"));
+        }
+        let sdk_config = match self.sdk_config {
+            Some(c) => c,
+            None => SdkConfig::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .sleep_impl(aws_smithy_async::rt::sleep::default_async_sleep().ok_or_else(|| {
+                    BuildError::new("sleep_impl", "none", "a tokio runtime (the rt-tokio feature)")
+                })?)
+                .time_source(aws_smithy_async::time::SystemTimeSource::new())
+                .build(),
+        };
+        let region = self
+            .region
+            .clone()
+            .or_else(|| sdk_config.region().map(|r| r.to_string()));
+        let endpoint = match self.endpoint {
+            Some(e) => e,
+            None => match Endpoint::from_env() {
+                Some(e) => e?,
+                None => {
+                    let region = region.as_deref().ok_or_else(|| {
+                        BuildError::new("region", "", "a region (AWS_REGION, a profile, or .region())")
+                    })?;
+                    Endpoint::private_dns(region)?
+                }
+            },
+        };
+        let region = region
+            .or_else(|| endpoint.region().map(str::to_owned))
+            .ok_or_else(|| BuildError::new("region", "", "a region (AWS_REGION, a profile, or .region())"))?;
+        let pool = self.pool.endpoint(&endpoint).build()?;
+        let mut conf = aws_sdk_lambda::config::Builder::from(&sdk_config)
+            .region(Region::new(region))
+            .http_client(PoolHttpClient::new(pool.clone(), self.response_timeout))
+            .endpoint_url(endpoint.endpoint_url_string());
+        if let Some(creds) = self.credentials {
+            conf = conf.credentials_provider(SharedCredentialsProvider::new(creds));
+        }
+        if self.retry_policy == RetryPolicy::NeverTwice {
+            conf = conf.retry_classifier(retry::NeverTwice);
+        }
+        if let Some(n) = self.max_attempts {
+            let base = sdk_config.retry_config().cloned().unwrap_or_else(RetryConfig::standard);
+            conf = conf.retry_config(base.with_max_attempts(n));
+        }
+        Ok(LambdaVpce {
+            client: aws_sdk_lambda::Client::from_conf(conf.build()),
+            pool,
+            endpoint,
+        })
+    }
+}
+
+/// The HTTP client the credential chain uses (STS, SSO, IMDS, container credentials): the
+/// SDK's own hyper 1.x client on rustls/ring, not the Lambda pool (IMDS is plain HTTP to a
+/// link-local address, which the pool refuses by design).
+fn chain_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
