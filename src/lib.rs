@@ -4,11 +4,16 @@
 mod connect;
 pub mod endpoint;
 mod error;
+pub mod policy;
 pub mod pool;
 mod sdk;
+pub mod validate;
 
 pub use connect::{FnResolver, GaiResolver, Resolve, Resolving};
-pub use endpoint::Endpoint;
+pub use endpoint::{Endpoint, EndpointKind, VpceName};
 pub use error::{BuildError, Error};
 pub use pool::{Pool, PoolBuilder};
-pub use sdk::{LambdaClientBuilder, LambdaVpce, PoolHttpClient, RetryPolicy, DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER};
+pub use sdk::{
+    LambdaClientBuilder, LambdaVpce, PoolHttpClient, RetryPolicy, DEFAULT_RESPONSE_TIMEOUT,
+    MAX_RETRY_AFTER,
+};

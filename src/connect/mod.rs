@@ -97,7 +97,10 @@ impl Connector {
                     } else {
                         MaybeTlsStream::Plain(tcp)
                     };
-                    return Ok(Opened { stream, remote: addr });
+                    return Ok(Opened {
+                        stream,
+                        remote: addr,
+                    });
                 }
                 Ok(Err(e)) => {
                     tracing::debug!(%addr, error = %e, "connect failed; trying the next address");

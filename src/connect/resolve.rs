@@ -30,7 +30,11 @@ impl Resolve for GaiResolver {
             return Box::pin(std::future::ready(Ok(vec![SocketAddr::new(ip, port)])));
         }
         let host = host.to_owned();
-        Box::pin(async move { Ok(tokio::net::lookup_host((host.as_str(), port)).await?.collect()) })
+        Box::pin(async move {
+            Ok(tokio::net::lookup_host((host.as_str(), port))
+                .await?
+                .collect())
+        })
     }
 }
 

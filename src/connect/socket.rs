@@ -34,7 +34,9 @@ impl SocketOptions {
         let sock = SockRef::from(stream);
         sock.set_nodelay(self.nodelay)?;
         if let Some(ka) = self.keepalive {
-            let params = TcpKeepalive::new().with_time(ka.idle).with_interval(ka.interval);
+            let params = TcpKeepalive::new()
+                .with_time(ka.idle)
+                .with_interval(ka.interval);
             #[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd"))]
             let params = params.with_retries(ka.count);
             sock.set_tcp_keepalive(&params)?;

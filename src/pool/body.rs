@@ -50,7 +50,12 @@ impl std::fmt::Debug for Body {
 }
 
 impl Body {
-    pub(crate) fn new(inner: Incoming, pooled: Pooled, keep_open: bool, deadline: Option<Instant>) -> Self {
+    pub(crate) fn new(
+        inner: Incoming,
+        pooled: Pooled,
+        keep_open: bool,
+        deadline: Option<Instant>,
+    ) -> Self {
         let mut body = Body {
             inner,
             pooled: Some(pooled),
@@ -70,7 +75,10 @@ impl HttpBody for Body {
     type Data = Bytes;
     type Error = Error;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         let mut this = self.project();
         match this.inner.as_mut().poll_frame(cx) {
             Poll::Ready(None) => {

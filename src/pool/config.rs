@@ -317,13 +317,20 @@ impl PoolBuilder {
         positive("acquire_timeout", c.acquire_timeout)?;
         positive("connect_timeout", Some(c.connect_timeout))?;
         if c.max_connections_per_host == 0 {
-            return Err(BuildError::new("max_connections_per_host", "0", "at least 1"));
+            return Err(BuildError::new(
+                "max_connections_per_host",
+                "0",
+                "at least 1",
+            ));
         }
         if c.min_idle > c.max_connections_per_host {
             return Err(BuildError::new(
                 "min_idle",
                 c.min_idle.to_string(),
-                format!("at most max_connections_per_host ({})", c.max_connections_per_host),
+                format!(
+                    "at most max_connections_per_host ({})",
+                    c.max_connections_per_host
+                ),
             ));
         }
         let (idle, interval, count) = self.keepalive;

@@ -67,7 +67,9 @@ impl Pooled {
     }
 
     pub(crate) fn conn(&mut self) -> &mut Conn {
-        self.conn.as_mut().expect("a Pooled holds its connection until released")
+        self.conn
+            .as_mut()
+            .expect("a Pooled holds its connection until released")
     }
 
     pub(crate) fn host(&self) -> &Arc<Host> {

@@ -87,7 +87,10 @@ impl Host {
     /// over by a returning call or a finished connect, whichever comes first. A connect started
     /// for this caller finishes in the background if the caller leaves or is served first, and
     /// its connection goes to the next waiter or the idle stack.
-    pub(crate) async fn checkout(self: &Arc<Self>, connect_timeout: Duration) -> Result<Conn, Error> {
+    pub(crate) async fn checkout(
+        self: &Arc<Self>,
+        connect_timeout: Duration,
+    ) -> Result<Conn, Error> {
         let rx = {
             let mut st = self.lock();
             if let Some(conn) = self.take_idle(&mut st, Instant::now()) {
@@ -153,7 +156,11 @@ impl Host {
             match reason {
                 None => return Some(conn),
                 Some(reason) => {
-                    tracing::trace!(connection_id = conn.id, close_reason = reason.as_str(), "discarded at checkout");
+                    tracing::trace!(
+                        connection_id = conn.id,
+                        close_reason = reason.as_str(),
+                        "discarded at checkout"
+                    );
                     conn.close(reason);
                 }
             }
@@ -161,7 +168,11 @@ impl Host {
         None
     }
 
-    fn spawn_connect(self: &Arc<Self>, permit: OwnedSemaphorePermit, timeout: Duration) -> JoinHandle<Result<(), Error>> {
+    fn spawn_connect(
+        self: &Arc<Self>,
+        permit: OwnedSemaphorePermit,
+        timeout: Duration,
+    ) -> JoinHandle<Result<(), Error>> {
         self.lock().connecting += 1;
         let host = self.clone();
         tokio::spawn(async move {
@@ -175,7 +186,11 @@ impl Host {
 
     /// Opens a connection with `permit`: zonal name first (or the regional fallback while a
     /// cool-down runs), every resolved address in rotation, TLS, then the HTTP/1.1 handshake.
-    async fn open(self: &Arc<Self>, permit: OwnedSemaphorePermit, timeout: Duration) -> Result<Conn, Error> {
+    async fn open(
+        self: &Arc<Self>,
+        permit: OwnedSemaphorePermit,
+        timeout: Duration,
+    ) -> Result<Conn, Error> {
         let rotation = self.rotation.fetch_add(1, Relaxed);
         let connector = &self.shared.connector;
         let use_fallback = self.origin.fallback.is_some() && self.on_fallback(Instant::now());
@@ -198,9 +213,12 @@ impl Host {
                     _ => return Err(e),
                 };
                 tracing::warn!(zonal = %self.origin.host, regional = %fallback, "zonal endpoint keeps failing; falling back to the regional name");
-                connector.open(&self.origin, &fallback, rotation, timeout).await.inspect_err(|_| {
-                    Counters::bump(&self.counters.connect_failures);
-                })?
+                connector
+                    .open(&self.origin, &fallback, rotation, timeout)
+                    .await
+                    .inspect_err(|_| {
+                        Counters::bump(&self.counters.connect_failures);
+                    })?
             }
         };
         let remote = opened.remote;
@@ -311,8 +329,16 @@ impl Host {
         if self.shared.config.learn_idle_limit && idle_for >= MIN_LEARNABLE_IDLE {
             st.limits.observe_close(idle_for);
         }
-        tracing::debug!(connection_id = id, idle_ms = idle_for.as_millis() as u64, "server closed an idle connection");
-        conn.close(if errored { CloseReason::Error } else { CloseReason::ClosedByServer });
+        tracing::debug!(
+            connection_id = id,
+            idle_ms = idle_for.as_millis() as u64,
+            "server closed an idle connection"
+        );
+        conn.close(if errored {
+            CloseReason::Error
+        } else {
+            CloseReason::ClosedByServer
+        });
     }
 
     /// A request on a connection reused after `idle_for` failed as if the server had closed it

@@ -97,8 +97,14 @@ mod tests {
 
     #[test]
     fn keep_alive_header_ignores_garbage_without_failing() {
-        assert_eq!(KeepAliveHeader::parse(b"timeout=abc, =, max"), KeepAliveHeader::default());
-        assert_eq!(KeepAliveHeader::parse(&[0xff, 0xfe]), KeepAliveHeader::default());
+        assert_eq!(
+            KeepAliveHeader::parse(b"timeout=abc, =, max"),
+            KeepAliveHeader::default()
+        );
+        assert_eq!(
+            KeepAliveHeader::parse(&[0xff, 0xfe]),
+            KeepAliveHeader::default()
+        );
         let h = KeepAliveHeader::parse(b" Timeout = \"7\" ");
         assert_eq!(h.timeout, Some(Duration::from_secs(7)));
     }
@@ -109,12 +115,18 @@ mod tests {
             configured: Some(Duration::from_secs(20)),
             ..Default::default()
         };
-        assert_eq!(l.effective(), Some((Duration::from_secs(20), CloseReason::IdleTimeout)));
+        assert_eq!(
+            l.effective(),
+            Some((Duration::from_secs(20), CloseReason::IdleTimeout))
+        );
         l.observe_close(Duration::from_millis(2003));
         l.observe_close(Duration::from_millis(2500));
         let (limit, reason) = l.effective().expect("a limit");
         assert_eq!(reason, CloseReason::LearnedIdleLimit);
-        assert!(limit < Duration::from_millis(2000) && limit >= Duration::from_millis(1700), "{limit:?}");
+        assert!(
+            limit < Duration::from_millis(2000) && limit >= Duration::from_millis(1700),
+            "{limit:?}"
+        );
     }
 
     #[test]

@@ -144,12 +144,20 @@ impl Pool {
         PoolBuilder::new()
     }
 
-    pub(crate) fn from_parts(config: PoolConfig, routes: &[crate::Endpoint]) -> Result<Pool, crate::BuildError> {
+    pub(crate) fn from_parts(
+        config: PoolConfig,
+        routes: &[crate::Endpoint],
+    ) -> Result<Pool, crate::BuildError> {
         let connector = Connector::new(config.resolver.clone(), &config.tls, config.socket)?;
         let (stop, stop_rx) = tokio::sync::watch::channel(());
         let routes = routes
             .iter()
-            .map(|e| (e.signing_host().to_ascii_lowercase().into_boxed_str(), Origin::from_endpoint(e)))
+            .map(|e| {
+                (
+                    e.signing_host().to_ascii_lowercase().into_boxed_str(),
+                    Origin::from_endpoint(e),
+                )
+            })
             .collect();
         Ok(Pool {
             inner: Arc::new(PoolInner {
@@ -175,7 +183,10 @@ impl Pool {
     /// Sends one request. The URI must be absolute (`https://host/path`); it is sent in origin
     /// form with a `Host` header. Options (deadline, connect timeout) ride in the request's
     /// extensions as [`RequestOptions`]; the response's extensions carry [`ConnectionInfo`].
-    pub async fn send(&self, request: http::Request<SdkBody>) -> Result<http::Response<Body>, Error> {
+    pub async fn send(
+        &self,
+        request: http::Request<SdkBody>,
+    ) -> Result<http::Response<Body>, Error> {
         self.start_maintenance();
         let host = self.host_for(request.uri())?;
         send::send(&host, request).await
@@ -210,7 +221,11 @@ impl Pool {
     /// A snapshot of every origin's counters and state.
     pub fn stats(&self) -> PoolStats {
         let hosts = self.inner.hosts.read().unwrap_or_else(|p| p.into_inner());
-        let mut out: Vec<HostStats> = hosts.iter().flat_map(|m| m.values()).map(|h| h.stats()).collect();
+        let mut out: Vec<HostStats> = hosts
+            .iter()
+            .flat_map(|m| m.values())
+            .map(|h| h.stats())
+            .collect();
         out.sort_by(|a, b| a.origin().cmp(b.origin()));
         PoolStats { hosts: out }
     }
@@ -271,9 +286,13 @@ impl Pool {
 impl tower_service::Service<http::Request<SdkBody>> for Pool {
     type Response = http::Response<Body>;
     type Error = Error;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Error>> + Send>>;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Error>> + Send>>;
 
-    fn poll_ready(&mut self, _cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Error>> {
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Error>> {
         // Back-pressure is per origin and happens at checkout (waiters, acquire_timeout);
         // stack `tower::limit` layers for a global limit.
         std::task::Poll::Ready(Ok(()))

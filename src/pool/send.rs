@@ -53,8 +53,15 @@ pub struct ConnectionInfo {
     pub remote_addr: SocketAddr,
 }
 
-pub(crate) async fn send(host: &Arc<Host>, mut request: http::Request<SdkBody>) -> Result<http::Response<Body>, Error> {
-    let opts = request.extensions().get::<RequestOptions>().copied().unwrap_or_default();
+pub(crate) async fn send(
+    host: &Arc<Host>,
+    mut request: http::Request<SdkBody>,
+) -> Result<http::Response<Body>, Error> {
+    let opts = request
+        .extensions()
+        .get::<RequestOptions>()
+        .copied()
+        .unwrap_or_default();
     if !request.headers().contains_key(HOST) {
         request.headers_mut().insert(HOST, host.host_header.clone());
     }
@@ -64,7 +71,8 @@ pub(crate) async fn send(host: &Arc<Host>, mut request: http::Request<SdkBody>) 
     if parts.path_and_query.is_none() {
         parts.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
     }
-    *request.uri_mut() = http::Uri::from_parts(parts).map_err(|e| Error::with(Kind::InvalidRequest, e))?;
+    *request.uri_mut() =
+        http::Uri::from_parts(parts).map_err(|e| Error::with(Kind::InvalidRequest, e))?;
 
     let span = tracing::debug_span!(
         "pool.send",
@@ -100,7 +108,11 @@ async fn send_inner(
         let now = Instant::now();
         let c = pooled.conn();
         let reused = c.requests > 0;
-        let idle_before = if reused { now.duration_since(c.idle_since) } else { Duration::ZERO };
+        let idle_before = if reused {
+            now.duration_since(c.idle_since)
+        } else {
+            Duration::ZERO
+        };
         c.requests += 1;
         if let Some(r) = c.remaining.as_mut() {
             *r = r.saturating_sub(1);
@@ -140,7 +152,10 @@ async fn send_inner(
             Ok(response) => return Ok(finish(host, pooled, response, info, opts.deadline)),
             Err(mut err) => match err.take_message() {
                 Some(unsent) => {
-                    tracing::debug!(connection_id = info.connection_id, "connection handed the request back unsent; resending");
+                    tracing::debug!(
+                        connection_id = info.connection_id,
+                        "connection handed the request back unsent; resending"
+                    );
                     pooled.discard(CloseReason::ClosedByServer);
                     Counters::bump(&host.counters.unsent_resends);
                     resends += 1;
@@ -206,7 +221,9 @@ fn looks_closed_by_peer(err: &hyper::Error) -> bool {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
             return matches!(
                 io.kind(),
-                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::UnexpectedEof
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
             );
         }
         source = s.source();

@@ -31,12 +31,19 @@ pub struct PoolHttpClient {
 impl PoolHttpClient {
     /// Wraps `pool`; `response_timeout` applies when the SDK sets no read timeout.
     pub fn new(pool: Pool, response_timeout: Duration) -> Self {
-        PoolHttpClient { pool, response_timeout }
+        PoolHttpClient {
+            pool,
+            response_timeout,
+        }
     }
 }
 
 impl HttpClient for PoolHttpClient {
-    fn http_connector(&self, settings: &HttpConnectorSettings, _components: &RuntimeComponents) -> SharedHttpConnector {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        _components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
         SharedHttpConnector::new(PoolConnector {
             pool: self.pool.clone(),
             connect_timeout: settings.connect_timeout(),
@@ -68,7 +75,11 @@ pub(crate) struct CallError {
 
 impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.facts.idempotent { "idempotent request failed" } else { "request failed" })
+        f.write_str(if self.facts.idempotent {
+            "idempotent request failed"
+        } else {
+            "request failed"
+        })
     }
 }
 
@@ -92,7 +103,11 @@ impl HttpConnector for PoolConnector {
             let facts = RequestFacts {
                 idempotent: matches!(
                     *request.method(),
-                    http::Method::GET | http::Method::HEAD | http::Method::PUT | http::Method::DELETE | http::Method::OPTIONS
+                    http::Method::GET
+                        | http::Method::HEAD
+                        | http::Method::PUT
+                        | http::Method::DELETE
+                        | http::Method::OPTIONS
                 ),
             };
             request.extensions_mut().insert(opts);

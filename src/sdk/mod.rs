@@ -101,7 +101,7 @@ impl LambdaClientBuilder {
     /// The endpoint as a URL (see [`Endpoint::url`] for what is accepted); a bad URL fails
     /// [`build`](Self::build).
     pub fn endpoint_url(mut self, url: &str) -> Self {
-        match Endpoint::url(url) {
+        match Endpoint::from_url(url) {
             Ok(e) => self.endpoint = Some(e),
             Err(e) => self.endpoint_error = Some(e),
         }
@@ -173,7 +173,11 @@ impl LambdaClientBuilder {
             return Err(e);
         }
         if self.response_timeout.is_zero() {
-            return Err(BuildError::new("response_timeout", "0s", "a positive duration"));
+            return Err(BuildError::new(
+                "response_timeout",
+                "0s",
+                "a positive duration",
+            ));
         }
         if self.max_attempts == Some(0) {
             return Err(BuildError::new("max_attempts", "0", "at least 1"));
@@ -182,9 +186,15 @@ impl LambdaClientBuilder {
             Some(c) => c,
             None => SdkConfig::builder()
                 .behavior_version(BehaviorVersion::latest())
-                .sleep_impl(aws_smithy_async::rt::sleep::default_async_sleep().ok_or_else(|| {
-                    BuildError::new("sleep_impl", "none", "a tokio runtime (the rt-tokio feature)")
-                })?)
+                .sleep_impl(
+                    aws_smithy_async::rt::sleep::default_async_sleep().ok_or_else(|| {
+                        BuildError::new(
+                            "sleep_impl",
+                            "none",
+                            "a tokio runtime (the rt-tokio feature)",
+                        )
+                    })?,
+                )
                 .time_source(aws_smithy_async::time::SystemTimeSource::new())
                 .build(),
         };
@@ -198,7 +208,11 @@ impl LambdaClientBuilder {
                 Some(e) => e?,
                 None => {
                     let region = region.as_deref().ok_or_else(|| {
-                        BuildError::new("region", "", "a region (AWS_REGION, a profile, or .region())")
+                        BuildError::new(
+                            "region",
+                            "",
+                            "a region (AWS_REGION, a profile, or .region())",
+                        )
                     })?;
                     Endpoint::private_dns(region)?
                 }
@@ -206,12 +220,18 @@ impl LambdaClientBuilder {
         };
         let region = region
             .or_else(|| endpoint.region().map(str::to_owned))
-            .ok_or_else(|| BuildError::new("region", "", "a region (AWS_REGION, a profile, or .region())"))?;
+            .ok_or_else(|| {
+                BuildError::new(
+                    "region",
+                    "",
+                    "a region (AWS_REGION, a profile, or .region())",
+                )
+            })?;
         let pool = self.pool.endpoint(&endpoint).build()?;
         let mut conf = aws_sdk_lambda::config::Builder::from(&sdk_config)
             .region(Region::new(region))
             .http_client(PoolHttpClient::new(pool.clone(), self.response_timeout))
-            .endpoint_url(endpoint.endpoint_url_string());
+            .endpoint_url(endpoint.url());
         if let Some(creds) = self.credentials {
             conf = conf.credentials_provider(SharedCredentialsProvider::new(creds));
         }
@@ -219,7 +239,10 @@ impl LambdaClientBuilder {
             conf = conf.retry_classifier(retry::NeverTwice);
         }
         if let Some(n) = self.max_attempts {
-            let base = sdk_config.retry_config().cloned().unwrap_or_else(RetryConfig::standard);
+            let base = sdk_config
+                .retry_config()
+                .cloned()
+                .unwrap_or_else(RetryConfig::standard);
             conf = conf.retry_config(base.with_max_attempts(n));
         }
         Ok(LambdaVpce {

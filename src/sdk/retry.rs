@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
-use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryClassifierPriority};
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority,
+};
 use aws_smithy_types::retry::ErrorKind;
 
 use super::connector::{CallError, RequestFacts};
@@ -41,7 +43,8 @@ impl NeverTwice {
             return Some(*f);
         }
         let err = ctx.output_or_error()?.err()?;
-        let mut cur: Option<&(dyn std::error::Error + 'static)> = err.as_connector_error().map(|c| c as _);
+        let mut cur: Option<&(dyn std::error::Error + 'static)> =
+            err.as_connector_error().map(|c| c as _);
         while let Some(e) = cur {
             if let Some(call) = e.downcast_ref::<CallError>() {
                 return Some(call.facts);
@@ -58,7 +61,9 @@ pub(crate) fn retry_after(value: Option<&str>) -> Option<Duration> {
     if !secs.is_finite() || secs < 0.0 {
         return None;
     }
-    Some(Duration::from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64())))
+    Some(Duration::from_secs_f64(
+        secs.min(MAX_RETRY_AFTER.as_secs_f64()),
+    ))
 }
 
 impl ClassifyRetry for NeverTwice {
@@ -69,7 +74,10 @@ impl ClassifyRetry for NeverTwice {
         if let Some(response) = ctx.response() {
             if response.status().as_u16() == 429 {
                 return match retry_after(response.headers().get("retry-after")) {
-                    Some(d) => RetryAction::retryable_error_with_explicit_delay(ErrorKind::ThrottlingError, d),
+                    Some(d) => RetryAction::retryable_error_with_explicit_delay(
+                        ErrorKind::ThrottlingError,
+                        d,
+                    ),
                     None => RetryAction::throttling_error(),
                 };
             }
@@ -85,7 +93,10 @@ impl ClassifyRetry for NeverTwice {
                 RetryAction::RetryForbidden
             };
         }
-        if ctx.response().is_some_and(|r| r.status().is_server_error()) || err.is_timeout_error() || err.is_response_error() {
+        if ctx.response().is_some_and(|r| r.status().is_server_error())
+            || err.is_timeout_error()
+            || err.is_response_error()
+        {
             return RetryAction::RetryForbidden;
         }
         RetryAction::NoActionIndicated

@@ -1,0 +1,630 @@
+//! Lambda's own input patterns, checked before anything is sent.
+//!
+//! Each check follows the pattern and length limits of the Lambda API reference (`Invoke`'s
+//! `FunctionName`, `Qualifier`, `ClientContext` and payload limits), written as small hand
+//! parsers (no regular expressions). A refusal is a [`BuildError`] that names the field
+//! (`function_name`, `function_arn`, `qualifier`, `payload`, `client_context`, `region`,
+//! `invocation_type`) and the form expected. No input makes these functions panic.
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::Engine as _;
+
+use crate::BuildError;
+
+/// Longest function name: 64 characters (Lambda's `FunctionName` without an ARN).
+pub const MAX_FUNCTION_NAME_LEN: usize = 64;
+/// Longest `FunctionName` argument of `Invoke`, name or ARN with its qualifier: 170 characters.
+pub const MAX_FUNCTION_REF_LEN: usize = 170;
+/// Longest `Qualifier` (version or alias): 128 characters.
+pub const MAX_QUALIFIER_LEN: usize = 128;
+/// Largest request payload of a synchronous (`RequestResponse` or `DryRun`) invoke: 6 MB.
+pub const MAX_SYNC_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+/// Largest request payload of an asynchronous (`Event`) invoke: 1 MB.
+pub const MAX_EVENT_PAYLOAD_BYTES: usize = 1024 * 1024;
+/// Longest `ClientContext`, counted after base64 encoding: 3,583 bytes.
+pub const MAX_CLIENT_CONTEXT_BYTES: usize = 3583;
+/// Longest region name accepted: 30 characters.
+pub const MAX_REGION_LEN: usize = 30;
+
+const ACCOUNT_ID_LEN: usize = 12;
+
+const EXPECT_REGION: &str = "a region name like us-east-1, ap-southeast-2, us-gov-west-1 or \
+    cn-north-1: lowercase letters, then hyphen-separated words, then a number of 1 or 2 digits; \
+    at most 30 characters";
+const EXPECT_FUNCTION_NAME: &str = "a function name (1 to 64 letters, digits, `-` or `_`), a \
+    partial ARN 123456789012:function:NAME, or an ARN \
+    arn:aws:lambda:REGION:123456789012:function:NAME, each optionally followed by :VERSION, \
+    :ALIAS or :$LATEST; at most 170 characters";
+const EXPECT_FUNCTION_ARN: &str =
+    "a function ARN arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME \
+    with an optional :VERSION, :ALIAS or :$LATEST, where PARTITION is aws, aws-cn, aws-us-gov, \
+    ..., ACCOUNT is 12 digits and NAME is 1 to 64 letters, digits, `-` or `_`";
+const EXPECT_QUALIFIER: &str =
+    "a version or alias: 1 to 128 letters, digits, `$`, `_` or `-` (such as 7, prod or $LATEST)";
+const EXPECT_CLIENT_CONTEXT: &str = "standard base64 (with padding) of a JSON object, at most \
+    3583 bytes once encoded";
+
+/// Checks a region name such as `us-east-1`: two to four lowercase letters, one or more
+/// hyphen-separated lowercase words, then a number of one or two digits; at most
+/// [`MAX_REGION_LEN`] characters.
+///
+/// The partition prefix may have up to four letters so that `eusc-de-east-1` (the AWS European
+/// Sovereign Cloud) is accepted beside `us-east-1`, `us-gov-west-1`, `cn-north-1` and
+/// `eu-isoe-west-1`.
+pub fn region(s: &str) -> Result<(), BuildError> {
+    if is_region(s) {
+        Ok(())
+    } else {
+        Err(BuildError::new("region", s, EXPECT_REGION))
+    }
+}
+
+pub(crate) fn is_region(s: &str) -> bool {
+    if s.is_empty() || s.len() > MAX_REGION_LEN {
+        return false;
+    }
+    let parts: Vec<&str> = s.split('-').collect();
+    if parts.len() < 3 {
+        return false;
+    }
+    let (first, rest) = (parts[0], &parts[1..]);
+    let (last, words) = match rest.split_last() {
+        Some(split) => split,
+        None => return false,
+    };
+    (2..=4).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_lowercase())
+        && !words.is_empty()
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && (1..=2).contains(&last.len())
+        && last.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Checks `Invoke`'s `FunctionName`: a name (`my-function`), a partial ARN
+/// (`123456789012:function:my-function`) or a full ARN
+/// (`arn:aws:lambda:us-east-1:123456789012:function:my-function`), each optionally followed by
+/// `:VERSION`, `:ALIAS` or `:$LATEST`; at most [`MAX_FUNCTION_REF_LEN`] characters, with the
+/// name itself at most [`MAX_FUNCTION_NAME_LEN`].
+///
+/// These are the three forms the Lambda guide documents; the looser combinations the service's
+/// regular expression also lets through (such as `function:NAME`) are refused.
+pub fn function_name(s: &str) -> Result<(), BuildError> {
+    if is_function_ref(s) {
+        Ok(())
+    } else {
+        Err(BuildError::new("function_name", s, EXPECT_FUNCTION_NAME))
+    }
+}
+
+fn is_function_ref(s: &str) -> bool {
+    if s.is_empty() || s.len() > MAX_FUNCTION_REF_LEN {
+        return false;
+    }
+    if s.starts_with("arn:") {
+        return parse_arn(s, true).is_some();
+    }
+    let parts: Vec<&str> = s.split(':').collect();
+    match parts.as_slice() {
+        [name] => is_name(name),
+        [name, q] => is_name(name) && is_name_qualifier(q),
+        [account, "function", name] => is_account(account) && is_name(name),
+        [account, "function", name, q] => {
+            is_account(account) && is_name(name) && is_name_qualifier(q)
+        }
+        _ => false,
+    }
+}
+
+/// Checks `Invoke`'s `Qualifier`: 1 to [`MAX_QUALIFIER_LEN`] characters from
+/// `[a-zA-Z0-9$_-]`.
+pub fn qualifier(s: &str) -> Result<(), BuildError> {
+    let ok = !s.is_empty()
+        && s.len() <= MAX_QUALIFIER_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'$' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(BuildError::new("qualifier", s, EXPECT_QUALIFIER))
+    }
+}
+
+/// The three ways to invoke a function (`X-Amz-Invocation-Type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum InvocationType {
+    /// Synchronous: wait for the function's response. The default.
+    #[default]
+    RequestResponse,
+    /// Asynchronous: Lambda queues the event and answers 202.
+    Event,
+    /// Validate parameter values and permissions without running the function (204).
+    DryRun,
+}
+
+impl InvocationType {
+    /// The header value: `RequestResponse`, `Event` or `DryRun`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvocationType::RequestResponse => "RequestResponse",
+            InvocationType::Event => "Event",
+            InvocationType::DryRun => "DryRun",
+        }
+    }
+
+    /// The largest request payload Lambda accepts for this invocation type:
+    /// [`MAX_EVENT_PAYLOAD_BYTES`] for `Event`, [`MAX_SYNC_PAYLOAD_BYTES`] otherwise.
+    pub fn max_payload_bytes(self) -> usize {
+        match self {
+            InvocationType::Event => MAX_EVENT_PAYLOAD_BYTES,
+            InvocationType::RequestResponse | InvocationType::DryRun => MAX_SYNC_PAYLOAD_BYTES,
+        }
+    }
+}
+
+impl fmt::Display for InvocationType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for InvocationType {
+    type Err = BuildError;
+
+    /// Parses `RequestResponse`, `Event` or `DryRun` (exact spelling, as Lambda wants it).
+    fn from_str(s: &str) -> Result<Self, BuildError> {
+        match s {
+            "RequestResponse" => Ok(InvocationType::RequestResponse),
+            "Event" => Ok(InvocationType::Event),
+            "DryRun" => Ok(InvocationType::DryRun),
+            _ => Err(BuildError::new(
+                "invocation_type",
+                s,
+                "RequestResponse, Event or DryRun",
+            )),
+        }
+    }
+}
+
+impl From<InvocationType> for aws_sdk_lambda::types::InvocationType {
+    fn from(t: InvocationType) -> Self {
+        match t {
+            InvocationType::RequestResponse => {
+                aws_sdk_lambda::types::InvocationType::RequestResponse
+            }
+            InvocationType::Event => aws_sdk_lambda::types::InvocationType::Event,
+            InvocationType::DryRun => aws_sdk_lambda::types::InvocationType::DryRun,
+        }
+    }
+}
+
+/// Checks a request payload's length in bytes against Lambda's limit for the invocation type
+/// ([`InvocationType::max_payload_bytes`]). The message names the limit in bytes and in MB.
+pub fn payload(len: usize, invocation_type: InvocationType) -> Result<(), BuildError> {
+    let max = invocation_type.max_payload_bytes();
+    if len <= max {
+        return Ok(());
+    }
+    Err(BuildError::new(
+        "payload",
+        format!("{len} bytes"),
+        format!(
+            "at most {max} bytes ({} MB) for an {} invoke",
+            max / (1024 * 1024),
+            invocation_type.as_str()
+        ),
+    ))
+}
+
+/// Checks `Invoke`'s `ClientContext`: standard base64 (with padding) of a JSON object, at most
+/// [`MAX_CLIENT_CONTEXT_BYTES`] once encoded. (Lambda refuses anything else with "Client context
+/// must be a valid Base64-encoded JSON object".) The error never repeats the value's decoded
+/// content, only the encoded text given.
+pub fn client_context(s: &str) -> Result<(), BuildError> {
+    let err = || BuildError::new("client_context", s, EXPECT_CLIENT_CONTEXT);
+    if s.is_empty() || s.len() > MAX_CLIENT_CONTEXT_BYTES {
+        return Err(err());
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|_| err())?;
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(_)) => Ok(()),
+        _ => Err(err()),
+    }
+}
+
+/// Encodes a JSON object given as text into the `ClientContext` form (standard base64) and
+/// checks it with [`client_context`]. Handy for a command-line flag that takes plain JSON.
+pub fn encode_client_context(json: &str) -> Result<String, BuildError> {
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(serde_json::Value::Object(_)) => {}
+        _ => {
+            return Err(BuildError::new(
+                "client_context",
+                json,
+                "a JSON object such as {\"custom\":{\"key\":\"value\"}}",
+            ))
+        }
+    }
+    let encoded = base64::engine::general_purpose::STANDARD.encode(json.as_bytes());
+    if encoded.len() > MAX_CLIENT_CONTEXT_BYTES {
+        return Err(BuildError::new(
+            "client_context",
+            format!("{} bytes once base64-encoded", encoded.len()),
+            EXPECT_CLIENT_CONTEXT,
+        ));
+    }
+    Ok(encoded)
+}
+
+/// A full function ARN, parsed: `arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FunctionArn {
+    partition: String,
+    region: String,
+    account: String,
+    name: String,
+    qualifier: Option<String>,
+}
+
+impl FunctionArn {
+    /// The partition, such as `aws`, `aws-cn` or `aws-us-gov`.
+    pub fn partition(&self) -> &str {
+        &self.partition
+    }
+    /// The region, such as `us-east-1`.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+    /// The 12-digit account id.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+    /// The function's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The version, alias or `$LATEST`, when the ARN is qualified.
+    pub fn qualifier(&self) -> Option<&str> {
+        self.qualifier.as_deref()
+    }
+    /// The ARN without its qualifier.
+    pub fn unqualified(&self) -> String {
+        format!(
+            "arn:{}:lambda:{}:{}:function:{}",
+            self.partition, self.region, self.account, self.name
+        )
+    }
+}
+
+impl fmt::Display for FunctionArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.unqualified())?;
+        if let Some(q) = &self.qualifier {
+            write!(f, ":{q}")?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for FunctionArn {
+    type Err = BuildError;
+    fn from_str(s: &str) -> Result<Self, BuildError> {
+        function_arn(s)
+    }
+}
+
+/// Parses a full function ARN, qualified or not (the form an endpoint policy's `Resource`
+/// needs); the partition must be named (`aws`, `aws-cn`, ...). At most
+/// [`MAX_FUNCTION_REF_LEN`] characters.
+pub fn function_arn(s: &str) -> Result<FunctionArn, BuildError> {
+    if s.len() <= MAX_FUNCTION_REF_LEN {
+        if let Some(arn) = parse_arn(s, false) {
+            return Ok(arn);
+        }
+    }
+    Err(BuildError::new("function_arn", s, EXPECT_FUNCTION_ARN))
+}
+
+/// Parses `arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`. Lambda's own pattern
+/// lets the partition be empty; `allow_empty_partition` says whether to follow it.
+fn parse_arn(s: &str, allow_empty_partition: bool) -> Option<FunctionArn> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let (head, qualifier) = match parts.as_slice() {
+        [a, b, c, d, e, f, g] => ([*a, *b, *c, *d, *e, *f, *g], None),
+        [a, b, c, d, e, f, g, q] => ([*a, *b, *c, *d, *e, *f, *g], Some(*q)),
+        _ => return None,
+    };
+    let ["arn", partition, "lambda", region, account, "function", name] = head else {
+        return None;
+    };
+    let partition_ok = (allow_empty_partition && partition.is_empty())
+        || (partition.starts_with("aws")
+            && partition
+                .bytes()
+                .all(|b| b.is_ascii_alphabetic() || b == b'-'));
+    let ok = partition_ok
+        && is_region(region)
+        && is_account(account)
+        && is_name(name)
+        && qualifier.is_none_or(is_name_qualifier);
+    ok.then(|| FunctionArn {
+        partition: partition.to_owned(),
+        region: region.to_owned(),
+        account: account.to_owned(),
+        name: name.to_owned(),
+        qualifier: qualifier.map(str::to_owned),
+    })
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_FUNCTION_NAME_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The qualifier inside a function name or ARN: `$LATEST` or `[a-zA-Z0-9-_]+`.
+fn is_name_qualifier(s: &str) -> bool {
+    s == "$LATEST"
+        || (!s.is_empty()
+            && s.len() <= MAX_QUALIFIER_LEN
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+fn is_account(s: &str) -> bool {
+    s.len() == ACCOUNT_ID_LEN && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn regions_of_every_partition_are_accepted() {
+        for r in [
+            "us-east-1",
+            "ap-southeast-2",
+            "us-gov-west-1",
+            "cn-north-1",
+            "eu-isoe-west-1",
+            "us-isob-east-1",
+            "eusc-de-east-1",
+            "me-central-1",
+        ] {
+            assert!(region(r).is_ok(), "{r}");
+        }
+    }
+
+    #[test]
+    fn malformed_regions_are_refused_naming_the_region_field() {
+        for r in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "us-east-123",
+            "us--east-1",
+            "u-east-1",
+            "useast1",
+            "us-east-1 ",
+            "us-éast-1",
+            "abcde-east-1",
+            "us-eastttttttttttttttttttttttttt-1",
+        ] {
+            let e = region(r).expect_err(r);
+            assert_eq!(e.field(), "region", "{r}");
+        }
+    }
+
+    #[test]
+    fn each_documented_function_name_form_is_accepted() {
+        for s in [
+            "my-function",
+            "my_function",
+            "my-function:v1",
+            "my-function:$LATEST",
+            "my-function:7",
+            "123456789012:function:my-function",
+            "123456789012:function:my-function:prod",
+            "arn:aws:lambda:us-west-2:123456789012:function:my-function",
+            "arn:aws:lambda:us-west-2:123456789012:function:my-function:$LATEST",
+            "arn:aws-cn:lambda:cn-north-1:123456789012:function:f:1",
+            "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f",
+            &"a".repeat(64),
+        ] {
+            assert!(function_name(s).is_ok(), "{s}");
+        }
+    }
+
+    #[test]
+    fn malformed_function_names_are_refused_naming_the_field() {
+        let long_name = "a".repeat(65);
+        let too_long_arn = format!(
+            "arn:aws:lambda:us-east-1:123456789012:function:{}:{}",
+            "a".repeat(64),
+            "q".repeat(60)
+        );
+        for s in [
+            "",
+            "my function",
+            "my.function",
+            "fn:",
+            ":fn",
+            "fn:a:b",
+            "fn:$latest",
+            "12345678901:function:fn",
+            "123456789012:func:fn",
+            "arn:aws:s3:us-east-1:123456789012:function:fn",
+            "arn:aws:lambda:useast1:123456789012:function:fn",
+            "arn:aws:lambda:us-east-1:123456789012:function:",
+            "arn:aws:lambda:us-east-1:123456789012:function:fn:",
+            "arn:azure:lambda:us-east-1:123456789012:function:fn",
+            "fünction",
+            &long_name,
+            &too_long_arn,
+        ] {
+            let e = function_name(s).expect_err(s);
+            assert_eq!(e.field(), "function_name", "{s}");
+        }
+    }
+
+    #[test]
+    fn lambda_allows_an_empty_partition_in_a_function_name_but_not_in_a_policy_arn() {
+        let s = "arn::lambda:us-east-1:123456789012:function:fn";
+        assert!(function_name(s).is_ok());
+        assert_eq!(function_arn(s).unwrap_err().field(), "function_arn");
+    }
+
+    #[test]
+    fn a_qualified_function_arn_reduces_to_its_unqualified_form() {
+        let arn = function_arn("arn:aws:lambda:eu-west-1:123456789012:function:f:prod").unwrap();
+        assert_eq!(arn.qualifier(), Some("prod"));
+        assert_eq!(arn.name(), "f");
+        assert_eq!(arn.account(), "123456789012");
+        assert_eq!(arn.region(), "eu-west-1");
+        assert_eq!(arn.partition(), "aws");
+        assert_eq!(
+            arn.unqualified(),
+            "arn:aws:lambda:eu-west-1:123456789012:function:f"
+        );
+        assert_eq!(
+            arn.to_string(),
+            "arn:aws:lambda:eu-west-1:123456789012:function:f:prod"
+        );
+    }
+
+    #[test]
+    fn partial_arns_and_names_are_not_function_arns() {
+        for s in ["f", "123456789012:function:f", ""] {
+            assert_eq!(function_arn(s).unwrap_err().field(), "function_arn");
+        }
+    }
+
+    #[test]
+    fn qualifiers_follow_lambdas_pattern_and_length() {
+        for q in ["1", "prod", "$LATEST", "a_b-c", &"q".repeat(128)] {
+            assert!(qualifier(q).is_ok(), "{q}");
+        }
+        for q in ["", "a b", "a:b", "ä", &"q".repeat(129)] {
+            assert_eq!(qualifier(q).unwrap_err().field(), "qualifier", "{q}");
+        }
+    }
+
+    #[test]
+    fn payloads_at_the_limit_pass_and_one_byte_over_is_refused_with_the_limit_named() {
+        assert!(payload(MAX_SYNC_PAYLOAD_BYTES, InvocationType::RequestResponse).is_ok());
+        assert!(payload(MAX_SYNC_PAYLOAD_BYTES, InvocationType::DryRun).is_ok());
+        assert!(payload(MAX_EVENT_PAYLOAD_BYTES, InvocationType::Event).is_ok());
+
+        let e = payload(MAX_SYNC_PAYLOAD_BYTES + 1, InvocationType::RequestResponse).unwrap_err();
+        assert_eq!(e.field(), "payload");
+        assert!(e.expected().contains("6291456 bytes"), "{e}");
+        assert!(e.expected().contains("6 MB"), "{e}");
+
+        let e = payload(MAX_EVENT_PAYLOAD_BYTES + 1, InvocationType::Event).unwrap_err();
+        assert!(e.expected().contains("1048576 bytes"), "{e}");
+        assert!(e.expected().contains("1 MB"), "{e}");
+        assert!(e.got().contains("1048577"), "{e}");
+    }
+
+    #[test]
+    fn invocation_types_parse_from_their_header_values_only() {
+        for t in [
+            InvocationType::RequestResponse,
+            InvocationType::Event,
+            InvocationType::DryRun,
+        ] {
+            assert_eq!(t.as_str().parse::<InvocationType>().unwrap(), t);
+        }
+        assert_eq!(
+            "event".parse::<InvocationType>().unwrap_err().field(),
+            "invocation_type"
+        );
+    }
+
+    #[test]
+    fn a_base64_json_object_is_a_valid_client_context() {
+        let encoded = encode_client_context(r#"{"custom":{"k":"v"}}"#).unwrap();
+        assert_eq!(encoded, "eyJjdXN0b20iOnsiayI6InYifX0=");
+        assert!(client_context(&encoded).is_ok());
+    }
+
+    #[test]
+    fn malformed_or_oversized_client_contexts_are_refused() {
+        let not_object = base64::engine::general_purpose::STANDARD.encode("[1,2]");
+        let not_json = base64::engine::general_purpose::STANDARD.encode("hello");
+        let big = format!(r#"{{"custom":{{"k":"{}"}}}}"#, "x".repeat(2700));
+        let big_encoded = base64::engine::general_purpose::STANDARD.encode(&big);
+        assert!(big_encoded.len() > MAX_CLIENT_CONTEXT_BYTES);
+        for s in [
+            "",
+            "not base64!",
+            "e30",
+            &not_object,
+            &not_json,
+            &big_encoded,
+        ] {
+            assert_eq!(
+                client_context(s).unwrap_err().field(),
+                "client_context",
+                "{s}"
+            );
+        }
+        assert_eq!(
+            encode_client_context(&big).unwrap_err().field(),
+            "client_context"
+        );
+        assert_eq!(
+            encode_client_context("[]").unwrap_err().field(),
+            "client_context"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn no_validator_panics_on_arbitrary_strings(s in any::<String>()) {
+            let _ = region(&s);
+            let _ = function_name(&s);
+            let _ = function_arn(&s);
+            let _ = qualifier(&s);
+            let _ = client_context(&s);
+            let _ = encode_client_context(&s);
+            let _ = s.parse::<InvocationType>();
+        }
+
+        #[test]
+        fn no_validator_panics_on_arn_shaped_strings(
+            s in "(arn:)?[a-z-]{0,8}:(lambda)?:[a-z0-9-]{0,16}:[0-9]{0,13}:(function)?:[a-zA-Z0-9$_:-]{0,70}"
+        ) {
+            let _ = function_name(&s);
+            let _ = function_arn(&s);
+        }
+
+        #[test]
+        fn generated_valid_arns_parse_back_to_their_parts(
+            partition in "aws(-cn|-us-gov)?",
+            region_name in "[a-z]{2}-[a-z]{1,10}-[0-9]{1,2}",
+            account in "[0-9]{12}",
+            name in "[a-zA-Z0-9_-]{1,64}",
+            q in proptest::option::of("[a-zA-Z0-9_-]{1,20}|\\$LATEST"),
+        ) {
+            let mut s = format!("arn:{partition}:lambda:{region_name}:{account}:function:{name}");
+            if let Some(q) = &q {
+                s.push(':');
+                s.push_str(q);
+            }
+            let arn = function_arn(&s).unwrap();
+            prop_assert!(function_name(&s).is_ok());
+            prop_assert_eq!(arn.name(), name.as_str());
+            prop_assert_eq!(arn.qualifier(), q.as_deref());
+            prop_assert_eq!(arn.to_string(), s);
+        }
+    }
+}
