@@ -45,6 +45,30 @@ impl std::fmt::Debug for Connector {
     }
 }
 
+/// Opens transport streams. [`Connector`] is the real one; pool unit tests use in-memory fakes.
+pub(crate) trait Dial: Send + Sync + 'static {
+    fn dial<'a>(
+        &'a self,
+        origin: &'a Origin,
+        connect_host: &'a str,
+        rotation: usize,
+        connect_timeout: Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Opened, Error>> + Send + 'a>>;
+}
+
+impl Dial for Connector {
+    fn dial<'a>(
+        &'a self,
+        origin: &'a Origin,
+        connect_host: &'a str,
+        rotation: usize,
+        connect_timeout: Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Opened, Error>> + Send + 'a>>
+    {
+        Box::pin(self.open(origin, connect_host, rotation, connect_timeout))
+    }
+}
+
 /// An open stream and where it goes.
 pub(crate) struct Opened {
     pub(crate) stream: MaybeTlsStream,

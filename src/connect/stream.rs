@@ -13,16 +13,9 @@ use tokio_rustls::client::TlsStream;
 pub(crate) enum MaybeTlsStream {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
-}
-
-impl MaybeTlsStream {
-    /// The protocol ALPN chose, if any.
-    pub(crate) fn alpn(&self) -> Option<&[u8]> {
-        match self {
-            MaybeTlsStream::Plain(_) => None,
-            MaybeTlsStream::Tls(tls) => tls.get_ref().1.alpn_protocol(),
-        }
-    }
+    /// An in-memory stream (pool unit tests).
+    #[cfg(test)]
+    Memory(tokio::io::DuplexStream),
 }
 
 impl AsyncRead for MaybeTlsStream {
@@ -34,6 +27,8 @@ impl AsyncRead for MaybeTlsStream {
         match self.get_mut() {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             MaybeTlsStream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            #[cfg(test)]
+            MaybeTlsStream::Memory(s) => Pin::new(s).poll_read(cx, buf),
         }
     }
 }
@@ -47,6 +42,8 @@ impl AsyncWrite for MaybeTlsStream {
         match self.get_mut() {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             MaybeTlsStream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            #[cfg(test)]
+            MaybeTlsStream::Memory(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
 
@@ -58,6 +55,8 @@ impl AsyncWrite for MaybeTlsStream {
         match self.get_mut() {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             MaybeTlsStream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+            #[cfg(test)]
+            MaybeTlsStream::Memory(s) => Pin::new(s).poll_write_vectored(cx, bufs),
         }
     }
 
@@ -65,6 +64,8 @@ impl AsyncWrite for MaybeTlsStream {
         match self {
             MaybeTlsStream::Plain(s) => s.is_write_vectored(),
             MaybeTlsStream::Tls(s) => s.is_write_vectored(),
+            #[cfg(test)]
+            MaybeTlsStream::Memory(s) => s.is_write_vectored(),
         }
     }
 
@@ -72,6 +73,8 @@ impl AsyncWrite for MaybeTlsStream {
         match self.get_mut() {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_flush(cx),
             MaybeTlsStream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            #[cfg(test)]
+            MaybeTlsStream::Memory(s) => Pin::new(s).poll_flush(cx),
         }
     }
 
@@ -79,6 +82,8 @@ impl AsyncWrite for MaybeTlsStream {
         match self.get_mut() {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_shutdown(cx),
             MaybeTlsStream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            #[cfg(test)]
+            MaybeTlsStream::Memory(s) => Pin::new(s).poll_shutdown(cx),
         }
     }
 }

@@ -307,6 +307,13 @@ impl PoolBuilder {
         crate::Pool::from_parts(cfg, &self.routes)
     }
 
+    #[cfg(test)]
+    pub(crate) fn validate_for_tests(self) -> PoolConfig {
+        let mut cfg = self.validate().expect("valid test settings");
+        cfg.socket.keepalive = None;
+        cfg
+    }
+
     fn validate(&self) -> Result<PoolConfig, BuildError> {
         if let Some(e) = self.errors.first() {
             return Err(e.clone());

@@ -199,7 +199,7 @@ impl Host {
         } else {
             &self.origin.host
         };
-        let opened = match connector.open(&self.origin, name, rotation, timeout).await {
+        let opened = match connector.dial(&self.origin, name, rotation, timeout).await {
             Ok(o) => {
                 if !use_fallback {
                     self.lock().zonal_failures = 0;
@@ -214,7 +214,7 @@ impl Host {
                 };
                 tracing::warn!(zonal = %self.origin.host, regional = %fallback, "zonal endpoint keeps failing; falling back to the regional name");
                 connector
-                    .open(&self.origin, &fallback, rotation, timeout)
+                    .dial(&self.origin, &fallback, rotation, timeout)
                     .await
                     .inspect_err(|_| {
                         Counters::bump(&self.counters.connect_failures);

@@ -74,6 +74,8 @@ mod maintenance;
 mod origin;
 mod send;
 mod stats;
+#[cfg(test)]
+mod tests;
 
 pub use body::Body;
 pub use config::*;
@@ -95,7 +97,7 @@ use host::Host;
 /// What every host of a pool shares.
 pub(crate) struct Shared {
     pub(crate) config: PoolConfig,
-    pub(crate) connector: Connector,
+    pub(crate) connector: Arc<dyn crate::connect::Dial>,
     pub(crate) next_id: AtomicU64,
 }
 
@@ -148,7 +150,19 @@ impl Pool {
         config: PoolConfig,
         routes: &[crate::Endpoint],
     ) -> Result<Pool, crate::BuildError> {
-        let connector = Connector::new(config.resolver.clone(), &config.tls, config.socket)?;
+        let connector = Arc::new(Connector::new(
+            config.resolver.clone(),
+            &config.tls,
+            config.socket,
+        )?);
+        Ok(Self::with_dialer(config, routes, connector))
+    }
+
+    pub(crate) fn with_dialer(
+        config: PoolConfig,
+        routes: &[crate::Endpoint],
+        connector: Arc<dyn crate::connect::Dial>,
+    ) -> Pool {
         let (stop, stop_rx) = tokio::sync::watch::channel(());
         let routes = routes
             .iter()
@@ -159,7 +173,7 @@ impl Pool {
                 )
             })
             .collect();
-        Ok(Pool {
+        Pool {
             inner: Arc::new(PoolInner {
                 shared: Arc::new(Shared {
                     config,
@@ -172,7 +186,7 @@ impl Pool {
                 _stop: stop,
                 stop_rx,
             }),
-        })
+        }
     }
 
     /// The validated settings.

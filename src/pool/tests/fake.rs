@@ -1,0 +1,198 @@
+//! An in-memory HTTP/1.1 server and a dialer that connects the pool to it, so pool tests run
+//! under paused tokio time with no sockets.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::sync::{watch, Notify};
+use tokio::time::Instant;
+
+use crate::connect::{Dial, MaybeTlsStream, Opened};
+use crate::error::{Error, Kind};
+use crate::pool::{Origin, Pool, PoolBuilder};
+
+/// How the fake server behaves; change it at any time.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Behavior {
+    /// Close a connection idle this long after its last response (FIN).
+    pub(super) idle_close: Option<Duration>,
+    /// Send this `Keep-Alive` header.
+    pub(super) keep_alive: Option<&'static str>,
+    /// Wait this long before answering.
+    pub(super) delay: Duration,
+    /// Read the request, then drop the connection without answering.
+    pub(super) die_after_request: bool,
+}
+
+#[derive(Default)]
+pub(super) struct Server {
+    pub(super) behavior: Mutex<Behavior>,
+    /// Requests whose handler started (executions).
+    pub(super) requests: AtomicUsize,
+    /// Connections dialed.
+    pub(super) dials: AtomicUsize,
+    /// Connections the server closed because they sat idle.
+    pub(super) idle_closes: AtomicUsize,
+    /// Fails the next N dials (connect refused).
+    pub(super) refuse_dials: AtomicUsize,
+    /// Dials wait on this when set.
+    pub(super) dial_gate: Mutex<Option<Arc<Notify>>>,
+}
+
+impl Server {
+    pub(super) fn set(&self, f: impl FnOnce(&mut Behavior)) {
+        f(&mut self.behavior.lock().unwrap());
+    }
+
+    fn behavior(&self) -> Behavior {
+        self.behavior.lock().unwrap().clone()
+    }
+}
+
+pub(super) struct FakeDialer {
+    pub(super) server: Arc<Server>,
+}
+
+impl Dial for FakeDialer {
+    fn dial<'a>(
+        &'a self,
+        _origin: &'a Origin,
+        _host: &'a str,
+        _rotation: usize,
+        _timeout: Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Opened, Error>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            let gate = self.server.dial_gate.lock().unwrap().clone();
+            if let Some(gate) = gate {
+                gate.notified().await;
+            }
+            if self
+                .server
+                .refuse_dials
+                .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+            {
+                return Err(Error::with(
+                    Kind::Connect,
+                    std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+                ));
+            }
+            self.server.dials.fetch_add(1, SeqCst);
+            let (client, server_end) = tokio::io::duplex(64 * 1024);
+            tokio::spawn(serve(self.server.clone(), server_end));
+            Ok(Opened {
+                stream: MaybeTlsStream::Memory(client),
+                remote: "127.0.0.1:443".parse().unwrap(),
+            })
+        })
+    }
+}
+
+/// One server connection: answers requests, closes when idle past `idle_close`, or dies.
+async fn serve(server: Arc<Server>, io: tokio::io::DuplexStream) {
+    let (activity_tx, mut activity_rx) = watch::channel((0usize, Instant::now()));
+    let activity = Arc::new(activity_tx);
+    let kill = Arc::new(Notify::new());
+    let svc = {
+        let server = server.clone();
+        let activity = activity.clone();
+        let kill = kill.clone();
+        service_fn(move |_req: http::Request<hyper::body::Incoming>| {
+            let server = server.clone();
+            let activity = activity.clone();
+            let kill = kill.clone();
+            async move {
+                activity.send_modify(|(inflight, at)| {
+                    *inflight += 1;
+                    *at = Instant::now();
+                });
+                server.requests.fetch_add(1, SeqCst);
+                let b = server.behavior();
+                if !b.delay.is_zero() {
+                    tokio::time::sleep(b.delay).await;
+                }
+                if b.die_after_request {
+                    kill.notify_one();
+                    std::future::pending::<()>().await;
+                }
+                let mut resp = http::Response::new(Full::new(Bytes::from_static(b"ok")));
+                if let Some(ka) = b.keep_alive {
+                    resp.headers_mut()
+                        .insert("keep-alive", http::HeaderValue::from_static(ka));
+                }
+                activity.send_modify(|(inflight, at)| {
+                    *inflight -= 1;
+                    *at = Instant::now();
+                });
+                Ok::<_, Infallible>(resp)
+            }
+        })
+    };
+    let conn = http1::Builder::new().serve_connection(TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    loop {
+        let (inflight, last) = *activity_rx.borrow_and_update();
+        let idle_close = server.behavior().idle_close.filter(|_| inflight == 0);
+        let idle_deadline = idle_close.map(|d| last + d);
+        tokio::select! {
+            _ = &mut conn => return,
+            _ = kill.notified() => return,
+            changed = activity_rx.changed() => if changed.is_err() { return },
+            _ = async { tokio::time::sleep_until(idle_deadline.unwrap()).await }, if idle_deadline.is_some() => {
+                server.idle_closes.fetch_add(1, SeqCst);
+                return;
+            }
+        }
+    }
+}
+
+/// A pool wired to a fresh fake server, with `f` applied to its builder.
+pub(super) fn pool_with(f: impl FnOnce(PoolBuilder) -> PoolBuilder) -> (Pool, Arc<Server>) {
+    let server = Arc::new(Server::default());
+    let builder = f(PoolBuilder::new());
+    let config = builder.validate_for_tests();
+    let pool = Pool::with_dialer(
+        config,
+        &[],
+        Arc::new(FakeDialer {
+            server: server.clone(),
+        }),
+    );
+    (pool, server)
+}
+
+/// A GET to the fake origin.
+pub(super) fn request() -> http::Request<aws_smithy_types::body::SdkBody> {
+    http::Request::builder()
+        .uri("https://lambda.test/2015-03-31/functions/f/invocations")
+        .body(aws_smithy_types::body::SdkBody::from("{}"))
+        .unwrap()
+}
+
+/// Sends one request and reads the body to its end.
+pub(super) async fn call(pool: &Pool) -> Result<crate::pool::ConnectionInfo, Error> {
+    use http_body_util::BodyExt;
+    let resp = pool.send(request()).await?;
+    let info = *resp
+        .extensions()
+        .get::<crate::pool::ConnectionInfo>()
+        .unwrap();
+    resp.into_body().collect().await?;
+    Ok(info)
+}
+
+/// Lets spawned tasks (connection drivers, checkin) run on the single test thread, without
+/// moving the clock: deterministic, unlike a sleep.
+pub(super) async fn run_spawned_tasks() {
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+    }
+}
