@@ -4,3 +4,6 @@
 mod error;
 
 pub use error::{BuildError, Error};
+
+#[cfg(feature = "local")]
+pub mod local;
