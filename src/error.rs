@@ -140,10 +140,7 @@ impl Error {
     /// The pool had no connection to give: its waiter queue was full, or `acquire_timeout`
     /// passed.
     pub fn is_pool_exhausted(&self) -> bool {
-        matches!(
-            self.inner.kind,
-            Kind::PoolExhausted | Kind::AcquireTimeout
-        )
+        matches!(self.inner.kind, Kind::PoolExhausted | Kind::AcquireTimeout)
     }
 
     /// The pool was shut down.
@@ -256,9 +253,9 @@ impl fmt::Display for Error {
                 f.write_str("connections kept handing the request back unsent (not sent)")
             }
             Kind::InvalidRequest => f.write_str("invalid request (not sent)"),
-            Kind::ResponseTimeout => {
-                f.write_str("no complete response before the deadline (the function may have executed)")
-            }
+            Kind::ResponseTimeout => f.write_str(
+                "no complete response before the deadline (the function may have executed)",
+            ),
             Kind::Transport => f.write_str(
                 "connection failed after the request was sent (the function may have executed)",
             ),
@@ -297,7 +294,11 @@ pub struct BuildError {
 }
 
 impl BuildError {
-    pub(crate) fn new(field: &'static str, got: impl Into<String>, expected: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        field: &'static str,
+        got: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> Self {
         let mut got = got.into();
         if got.len() > 200 {
             let mut end = 200;
@@ -359,7 +360,10 @@ mod tests {
         let e = Error::with(Kind::Connect, std::io::Error::other("refused"));
         assert!(e.is_not_sent() && e.is_connect() && !e.is_maybe_executed());
         assert!(e.source().is_some());
-        assert!(!e.to_string().contains("refused"), "Display must not repeat its source");
+        assert!(
+            !e.to_string().contains("refused"),
+            "Display must not repeat its source"
+        );
     }
 
     #[test]
