@@ -80,10 +80,6 @@ impl Error {
         }
     }
 
-    pub(crate) fn kind(&self) -> &Kind {
-        &self.inner.kind
-    }
-
     pub(crate) fn service(
         status: u16,
         code: Option<String>,

@@ -4,6 +4,8 @@
 mod connect;
 pub mod endpoint;
 mod error;
+#[cfg(feature = "local")]
+pub mod local;
 pub mod policy;
 pub mod pool;
 mod sdk;

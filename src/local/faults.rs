@@ -1,0 +1,319 @@
+//! Misbehaviours of the local endpoint, switchable at run time.
+//!
+//! Every request takes a snapshot of the [`FaultConfig`] when it arrives; idle timers re-read
+//! it whenever it changes. Where a fault acts, and whether the call counts as an execution:
+//!
+//! | fault | acts | execution counted |
+//! |---|---|---|
+//! | `status` (429, 500, 502, ...) | instead of running the function | no (answered by the "front end") |
+//! | `die_after_request` | request read, function started, connection closed without a response | yes |
+//! | `stall` | function started, no response until the client gives up or the server stops | yes |
+//! | `latency` | function started, response delayed | yes |
+//! | `garbage_response`, `truncate_body`, `oversized_headers`, `trickle_headers` | on the response | yes |
+//! | `idle_close`, `idle_reset` | on an idle keep-alive connection | (no request involved) |
+//! | `max_requests` | `Connection: close` on the Nth response | yes |
+//! | `chaos` | per request: close or reset *before* the function starts (no), stall for a bounded time (yes), die (yes) | see left |
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+/// How the server closes a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CloseKind {
+    /// An orderly close: FIN (after a TLS `close_notify` where the fault says so).
+    Fin,
+    /// An abortive close: RST (`SO_LINGER` 0, then close).
+    Reset,
+}
+
+/// Random per-request misbehaviour for soaks.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ChaosConfig {
+    /// Probability in `[0, 1]` that a request gets one of the faults (chosen uniformly among
+    /// close before running, reset before running, stall then answer, die after running).
+    pub probability: f64,
+    /// How long a chaos stall holds the response before answering normally.
+    pub stall_for: Duration,
+    /// Seed of the random generator (the same seed gives the same sequence of choices).
+    pub seed: u64,
+}
+
+/// Default length of a chaos stall.
+pub const DEFAULT_CHAOS_STALL: Duration = Duration::from_secs(2);
+
+impl ChaosConfig {
+    /// Chaos with the given probability, [`DEFAULT_CHAOS_STALL`] and seed 0.
+    pub fn new(probability: f64) -> Self {
+        ChaosConfig {
+            probability: probability.clamp(0.0, 1.0),
+            stall_for: DEFAULT_CHAOS_STALL,
+            seed: 0,
+        }
+    }
+
+    /// Sets how long a chaos stall lasts.
+    pub fn stall_for(mut self, stall_for: Duration) -> Self {
+        self.stall_for = stall_for;
+        self
+    }
+
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+}
+
+/// What chaos chose for one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ChaosAction {
+    /// Close (FIN or RST) before the function starts: not an execution.
+    CloseBeforeRun(CloseKind),
+    /// Start the function, hold the response, then answer.
+    Stall,
+    /// Start the function, then close (FIN or RST) without a response.
+    Die(CloseKind),
+}
+
+/// The full set of misbehaviours. All off by default.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct FaultConfig {
+    /// Close (TLS `close_notify` + FIN) a connection idle this long after its last byte written.
+    pub idle_close: Option<Duration>,
+    /// Reset (RST) a connection idle this long after its last byte written.
+    pub idle_reset: Option<Duration>,
+    /// Close a connection after this many requests (`Connection: close` on the last).
+    pub max_requests: Option<u32>,
+    /// Add `Keep-Alive: timeout=N` (N = idle limit in whole seconds) to responses.
+    pub announce_keep_alive: bool,
+    /// Delay before responding.
+    pub latency: Duration,
+    /// Never respond (the connection stays open until the client or the server ends it).
+    pub stall: bool,
+    /// Read the request, count the execution, then close without a response.
+    pub die_after_request: Option<CloseKind>,
+    /// Announce a `Content-Length` larger than the body sent, then close.
+    pub truncate_body: bool,
+    /// Answer with bytes that are not HTTP, then close.
+    pub garbage_response: bool,
+    /// Add a 1 MiB response header, then close.
+    pub oversized_headers: bool,
+    /// Write the response head one byte per interval, then the body, then close.
+    pub trickle_headers: Option<Duration>,
+    /// Answer every request with this status (429, 500, 502, ...) without running the function.
+    pub status: Option<u16>,
+    /// `Retry-After` seconds sent with an injected 429.
+    pub retry_after: Option<u32>,
+    /// Random per-request misbehaviour.
+    pub chaos: Option<ChaosConfig>,
+}
+
+impl FaultConfig {
+    /// The idle limit in force and how it closes (`idle_reset` wins over `idle_close`).
+    pub(crate) fn idle_limit(&self) -> Option<(Duration, CloseKind)> {
+        match (self.idle_reset, self.idle_close) {
+            (Some(t), _) => Some((t, CloseKind::Reset)),
+            (None, Some(t)) => Some((t, CloseKind::Fin)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Run-time switches for the endpoint's misbehaviours (see the module table).
+///
+/// Setters take effect for requests that arrive afterwards and for idle timers at once.
+#[derive(Debug, Default)]
+pub struct Faults {
+    config: Mutex<FaultConfig>,
+    rng: Mutex<Option<fastrand::Rng>>,
+    changed: Notify,
+}
+
+impl Faults {
+    pub(crate) fn new(config: FaultConfig) -> Self {
+        let faults = Faults::default();
+        faults.set(config);
+        faults
+    }
+
+    /// A copy of the current configuration.
+    pub fn snapshot(&self) -> FaultConfig {
+        self.lock().clone()
+    }
+
+    /// Replaces the whole configuration.
+    pub fn set(&self, config: FaultConfig) {
+        self.update(|c| *c = config);
+    }
+
+    /// Switches every misbehaviour off.
+    pub fn clear(&self) {
+        self.set(FaultConfig::default());
+    }
+
+    /// See [`FaultConfig::idle_close`]. `None` disables.
+    pub fn idle_close(&self, after: impl Into<Option<Duration>>) {
+        let after = after.into();
+        self.update(|c| c.idle_close = after);
+    }
+
+    /// See [`FaultConfig::idle_reset`]. `None` disables.
+    pub fn idle_reset(&self, after: impl Into<Option<Duration>>) {
+        let after = after.into();
+        self.update(|c| c.idle_reset = after);
+    }
+
+    /// See [`FaultConfig::max_requests`]. `None` disables.
+    pub fn max_requests(&self, n: impl Into<Option<u32>>) {
+        let n = n.into();
+        self.update(|c| c.max_requests = n);
+    }
+
+    /// See [`FaultConfig::announce_keep_alive`].
+    pub fn announce_keep_alive(&self, on: bool) {
+        self.update(|c| c.announce_keep_alive = on);
+    }
+
+    /// See [`FaultConfig::latency`]. `Duration::ZERO` disables.
+    pub fn latency(&self, latency: Duration) {
+        self.update(|c| c.latency = latency);
+    }
+
+    /// See [`FaultConfig::stall`].
+    pub fn stall(&self, on: bool) {
+        self.update(|c| c.stall = on);
+    }
+
+    /// See [`FaultConfig::die_after_request`]. `None` disables.
+    pub fn die_after_request(&self, close: impl Into<Option<CloseKind>>) {
+        let close = close.into();
+        self.update(|c| c.die_after_request = close);
+    }
+
+    /// See [`FaultConfig::truncate_body`].
+    pub fn truncate_body(&self, on: bool) {
+        self.update(|c| c.truncate_body = on);
+    }
+
+    /// See [`FaultConfig::garbage_response`].
+    pub fn garbage_response(&self, on: bool) {
+        self.update(|c| c.garbage_response = on);
+    }
+
+    /// See [`FaultConfig::oversized_headers`].
+    pub fn oversized_headers(&self, on: bool) {
+        self.update(|c| c.oversized_headers = on);
+    }
+
+    /// See [`FaultConfig::trickle_headers`]. `None` disables.
+    pub fn trickle_headers(&self, interval: impl Into<Option<Duration>>) {
+        let interval = interval.into();
+        self.update(|c| c.trickle_headers = interval);
+    }
+
+    /// See [`FaultConfig::status`]. `None` disables.
+    pub fn status(&self, status: impl Into<Option<u16>>) {
+        let status = status.into();
+        self.update(|c| c.status = status);
+    }
+
+    /// See [`FaultConfig::retry_after`]. `None` sends no `Retry-After`.
+    pub fn retry_after(&self, secs: impl Into<Option<u32>>) {
+        let secs = secs.into();
+        self.update(|c| c.retry_after = secs);
+    }
+
+    /// See [`FaultConfig::chaos`]. `None` disables. Setting a config reseeds the generator.
+    pub fn chaos(&self, chaos: impl Into<Option<ChaosConfig>>) {
+        let chaos = chaos.into();
+        self.update(|c| c.chaos = chaos);
+    }
+
+    /// Draws chaos's choice for one request.
+    pub(crate) fn chaos_pick(&self, chaos: &ChaosConfig) -> Option<ChaosAction> {
+        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        let rng = rng.get_or_insert_with(|| fastrand::Rng::with_seed(chaos.seed));
+        if rng.f64() >= chaos.probability {
+            return None;
+        }
+        let kind = if rng.bool() {
+            CloseKind::Fin
+        } else {
+            CloseKind::Reset
+        };
+        Some(match rng.u8(0..4) {
+            0 => ChaosAction::CloseBeforeRun(CloseKind::Fin),
+            1 => ChaosAction::CloseBeforeRun(CloseKind::Reset),
+            2 => ChaosAction::Stall,
+            _ => ChaosAction::Die(kind),
+        })
+    }
+
+    /// A future that completes at the next configuration change. Create it *before* reading
+    /// the configuration so that no change is missed.
+    pub(crate) fn changed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.changed.notified()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut FaultConfig)) {
+        {
+            let mut config = self.lock();
+            let old_chaos = config.chaos.clone();
+            f(&mut config);
+            if config.chaos != old_chaos {
+                *self.rng.lock().unwrap_or_else(|e| e.into_inner()) = config
+                    .chaos
+                    .as_ref()
+                    .map(|c| fastrand::Rng::with_seed(c.seed));
+            }
+        }
+        self.changed.notify_waiters();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, FaultConfig> {
+        self.config.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_reset_takes_precedence_over_idle_close() {
+        let faults = Faults::default();
+        faults.idle_close(Duration::from_secs(1));
+        assert_eq!(
+            faults.snapshot().idle_limit(),
+            Some((Duration::from_secs(1), CloseKind::Fin))
+        );
+        faults.idle_reset(Duration::from_secs(2));
+        assert_eq!(
+            faults.snapshot().idle_limit(),
+            Some((Duration::from_secs(2), CloseKind::Reset))
+        );
+        faults.clear();
+        assert_eq!(faults.snapshot(), FaultConfig::default());
+    }
+
+    #[test]
+    fn chaos_with_the_same_seed_repeats_its_choices() {
+        let chaos = ChaosConfig::new(0.5).seed(7);
+        let draw = || {
+            let faults = Faults::default();
+            faults.chaos(chaos.clone());
+            (0..64)
+                .map(|_| faults.chaos_pick(&chaos))
+                .collect::<Vec<_>>()
+        };
+        let first = draw();
+        assert_eq!(first, draw());
+        assert!(first.iter().any(Option::is_some));
+        assert!(first.iter().any(Option::is_none));
+    }
+}

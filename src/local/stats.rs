@@ -1,0 +1,65 @@
+//! Server-side counters and their snapshot.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A snapshot of the endpoint's counters. Counters are read one by one, so a snapshot taken
+/// while requests run may be off by the requests in flight.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerStats {
+    /// TCP connections accepted.
+    pub connections_accepted: u64,
+    /// Connections ended, for any reason.
+    pub connections_closed: u64,
+    /// Idle connections the server closed with FIN (`idle_close`).
+    pub idle_closes: u64,
+    /// Idle connections the server reset with RST (`idle_reset`).
+    pub idle_resets: u64,
+    /// Responses that carried `Connection: close` because of `max_requests`.
+    pub max_requests_closes: u64,
+    /// Connections the server ended by a fault (die, chaos, garbage, truncate, ...).
+    pub fault_closes: u64,
+    /// TLS handshakes that failed or timed out.
+    pub tls_failures: u64,
+    /// HTTP requests received (all of them, refused ones included).
+    pub requests: u64,
+    /// Requests refused by the signature check.
+    pub auth_failures: u64,
+    /// Function executions (the ledger's total).
+    pub executions: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) connections_accepted: AtomicU64,
+    pub(crate) connections_closed: AtomicU64,
+    pub(crate) idle_closes: AtomicU64,
+    pub(crate) idle_resets: AtomicU64,
+    pub(crate) max_requests_closes: AtomicU64,
+    pub(crate) fault_closes: AtomicU64,
+    pub(crate) tls_failures: AtomicU64,
+    pub(crate) requests: AtomicU64,
+    pub(crate) auth_failures: AtomicU64,
+}
+
+pub(crate) fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+impl Counters {
+    pub(crate) fn snapshot(&self, executions: u64) -> ServerStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        ServerStats {
+            connections_accepted: get(&self.connections_accepted),
+            connections_closed: get(&self.connections_closed),
+            idle_closes: get(&self.idle_closes),
+            idle_resets: get(&self.idle_resets),
+            max_requests_closes: get(&self.max_requests_closes),
+            fault_closes: get(&self.fault_closes),
+            tls_failures: get(&self.tls_failures),
+            requests: get(&self.requests),
+            auth_failures: get(&self.auth_failures),
+            executions,
+        }
+    }
+}
