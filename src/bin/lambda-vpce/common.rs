@@ -1,0 +1,114 @@
+//! What several commands share: endpoint flags, client construction, tracing, errors.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use lambda_vpce::{BuildError, Endpoint};
+
+/// A command's failure: printed with its causes, exit code 2.
+pub(crate) type CmdError = Box<dyn std::error::Error + Send + Sync>;
+/// A command's result: the exit code to return.
+pub(crate) type CmdResult = Result<std::process::ExitCode, CmdError>;
+
+/// Where to send calls. With none of these, commands that can use the embedded endpoint do.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct EndpointArgs {
+    /// Any endpoint URL (`https://...`; `http://` only to loopback).
+    #[arg(long, value_name = "URL")]
+    pub(crate) endpoint_url: Option<String>,
+    /// A PEM file of CA certificates to trust in addition to the usual roots.
+    #[arg(long, value_name = "PEM")]
+    pub(crate) ca_cert: Option<PathBuf>,
+    /// A VPC endpoint id (`vpce-` + 17 hex digits); needs --vpce-dns-suffix and --region.
+    #[arg(long, value_name = "ID")]
+    pub(crate) vpce_id: Option<String>,
+    /// The 8-character DNS suffix of the VPC endpoint's names (`vpce-ID-SUFFIX...`).
+    #[arg(long, value_name = "SUFFIX")]
+    pub(crate) vpce_dns_suffix: Option<String>,
+    /// A full VPC endpoint DNS name, regional or zonal.
+    #[arg(long, value_name = "HOST")]
+    pub(crate) vpce_name: Option<String>,
+    /// Connect to the VPCE name but keep TLS SNI and the signed host
+    /// `lambda.REGION.amazonaws.com` (a peered VPC without private DNS).
+    #[arg(long)]
+    pub(crate) connect_only: bool,
+    /// The AWS region (also selects private DNS `lambda.REGION.amazonaws.com` when no other
+    /// endpoint flag is given).
+    #[arg(long, value_name = "REGION")]
+    pub(crate) region: Option<String>,
+    /// An availability zone name (`us-east-1a`): use the zonal VPCE name, falling back to the
+    /// regional one.
+    #[arg(long, value_name = "AZ")]
+    pub(crate) az: Option<String>,
+}
+
+impl EndpointArgs {
+    /// True when any flag names an endpoint.
+    pub(crate) fn is_set(&self) -> bool {
+        self.endpoint_url.is_some()
+            || self.vpce_id.is_some()
+            || self.vpce_name.is_some()
+            || self.region.is_some()
+    }
+
+    /// The endpoint these flags name, or `None` when none is given.
+    pub(crate) fn endpoint(&self) -> Result<Option<Endpoint>, BuildError> {
+        if let Some(url) = &self.endpoint_url {
+            return Endpoint::from_url(url).map(Some);
+        }
+        let region = self.region.as_deref();
+        if let Some(name) = &self.vpce_name {
+            let e = if self.connect_only {
+                let region = region
+                    .ok_or_else(|| BuildError::new("region", "", "--region with --connect-only"))?;
+                Endpoint::vpce_connect_only(name, region)?
+            } else {
+                Endpoint::vpce_name(name)?
+            };
+            return Ok(Some(e));
+        }
+        if let Some(id) = &self.vpce_id {
+            let suffix = self.vpce_dns_suffix.as_deref().ok_or_else(|| {
+                BuildError::new("vpce_dns_suffix", "", "--vpce-dns-suffix with --vpce-id")
+            })?;
+            let region =
+                region.ok_or_else(|| BuildError::new("region", "", "--region with --vpce-id"))?;
+            let name = match &self.az {
+                Some(az) => lambda_vpce::VpceName::new(id, suffix, region)?.zonal(az)?,
+                None => lambda_vpce::VpceName::new(id, suffix, region)?,
+            };
+            let e = if self.connect_only {
+                Endpoint::vpce_connect_only(&name.hostname(), region)?
+            } else {
+                Endpoint::from_vpce(name)
+            };
+            return Ok(Some(e));
+        }
+        if let Some(region) = region {
+            return Endpoint::private_dns(region).map(Some);
+        }
+        Ok(None)
+    }
+
+    /// The CA PEM to trust, read from --ca-cert.
+    pub(crate) fn ca_pem(&self) -> Result<Option<Vec<u8>>, CmdError> {
+        match &self.ca_cert {
+            Some(path) => {
+                Ok(Some(std::fs::read(path).map_err(|e| {
+                    format!("cannot read --ca-cert {}: {e}", path.display())
+                })?))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default: warnings).
+pub(crate) fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
