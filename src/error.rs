@@ -290,11 +290,9 @@ pub struct BuildError {
 }
 
 impl BuildError {
-    pub(crate) fn new(
-        field: &'static str,
-        got: impl Into<String>,
-        expected: impl Into<String>,
-    ) -> Self {
+    /// A refusal of `got` for `field`, which expects `expected` (for tools that validate their
+    /// own inputs the crate's way). `got` is shortened to 200 bytes.
+    pub fn new(field: &'static str, got: impl Into<String>, expected: impl Into<String>) -> Self {
         let mut got = got.into();
         if got.len() > 200 {
             let mut end = 200;
