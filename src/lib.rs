@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod connect;
+pub mod doctor;
 pub mod endpoint;
 mod error;
 #[cfg(feature = "local")]

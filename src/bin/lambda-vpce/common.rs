@@ -112,3 +112,24 @@ pub(crate) fn init_tracing() {
         .with_writer(std::io::stderr)
         .try_init();
 }
+
+/// A [`lambda_vpce::LambdaVpce`] for `args`: the endpoint they name (else the SDK's
+/// environment variables, else private DNS for the region), the `--ca-cert` CAs, the
+/// `--region`, and credentials and anything not given from the standard AWS chain.
+pub(crate) async fn lambda_client(
+    args: &EndpointArgs,
+    pool: lambda_vpce::PoolBuilder,
+) -> Result<lambda_vpce::LambdaVpce, CmdError> {
+    let mut pool = pool;
+    if let Some(pem) = args.ca_pem()? {
+        pool = pool.add_ca_pem(pem);
+    }
+    let mut builder = lambda_vpce::LambdaVpce::builder().pool(pool);
+    if let Some(endpoint) = args.endpoint()? {
+        builder = builder.endpoint(endpoint);
+    }
+    if let Some(region) = &args.region {
+        builder = builder.region(region.clone());
+    }
+    Ok(builder.build().await?)
+}
