@@ -1,13 +1,279 @@
-//! `lambda-vpce invoke` (being written).
+//! `lambda-vpce invoke`: one Invoke call; the response payload to stdout (raw bytes), the
+//! metadata to stderr, and an exit code that says what happened.
 
-use clap::Args;
+use std::io::{Read as _, Write as _};
+use std::process::ExitCode;
 
-use crate::common::CmdResult;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_lambda::config::http::HttpResponse;
+use aws_sdk_lambda::error::{ProvideErrorMetadata as _, SdkError};
+use aws_sdk_lambda::operation::invoke::InvokeError;
+use aws_sdk_lambda::operation::RequestId as _;
+use aws_sdk_lambda::primitives::Blob;
+use base64::Engine as _;
+use clap::{Args, ValueEnum};
+use lambda_vpce::doctor::EndpointPolicyDenial;
+use lambda_vpce::validate::{self, InvocationType};
+use lambda_vpce::BuildError;
+
+use crate::common::{lambda_client, CmdResult, EndpointArgs};
+
+/// The call succeeded and the function returned normally.
+const EXIT_OK: u8 = 0;
+/// The function ran and failed (`X-Amz-Function-Error`); its error payload is on stdout.
+const EXIT_FUNCTION_ERROR: u8 = 1;
+/// The call failed before the request left this client: the function did not run.
+const EXIT_NOT_SENT: u8 = 3;
+/// The call failed after the request was sent: the function may have run.
+const EXIT_MAYBE_EXECUTED: u8 = 4;
+/// Lambda answered with an error (throttle, access denied, not found, ...).
+const EXIT_SERVICE_ERROR: u8 = 5;
 
 /// Flags of `lambda-vpce invoke`.
 #[derive(Debug, Args)]
-pub(crate) struct InvokeArgs {}
+#[command(after_help = "\
+The response payload goes to stdout as raw bytes; status, executed version, request id, \
+function error and the decoded log tail go to stderr.
 
-pub(crate) async fn run(_args: InvokeArgs) -> CmdResult {
-    Err("not implemented yet".into())
+Exit codes:
+  0  the function returned normally (or the Event/DryRun call was accepted)
+  1  the function ran and failed (X-Amz-Function-Error); its error payload is on stdout
+  2  usage or configuration error: bad flags, invalid name/qualifier/payload/client context,
+     unreadable file, bad endpoint flags, no region or no credentials (nothing was sent)
+  3  the call failed and was not sent: the function did not run (safe to retry)
+  4  the call failed after it was sent: the function may have run
+  5  Lambda answered with an error (throttling, AccessDenied, ResourceNotFound, ...)")]
+pub(crate) struct InvokeArgs {
+    /// The function: a name, a partial ARN (ACCOUNT:function:NAME) or an ARN, each with an
+    /// optional `:QUALIFIER`.
+    #[arg(long, value_name = "NAME|ARN")]
+    function: String,
+    /// The payload: inline JSON, `@FILE` to read a file, or `-` to read stdin. Must be JSON.
+    /// Default: no payload.
+    #[arg(long, value_name = "JSON|@FILE|-")]
+    payload: Option<String>,
+    /// How to invoke.
+    #[arg(long, value_enum, default_value_t = InvocationKind::RequestResponse)]
+    invocation_type: InvocationKind,
+    /// A version or alias.
+    #[arg(long, value_name = "QUALIFIER")]
+    qualifier: Option<String>,
+    /// `Tail` returns the last 4 KB of the execution log, printed decoded on stderr
+    /// (RequestResponse only).
+    #[arg(long, value_enum)]
+    log_type: Option<LogKind>,
+    /// Client context as a JSON object; base64-encoded for you (at most 3,583 bytes encoded).
+    #[arg(long, value_name = "JSON")]
+    client_context: Option<String>,
+    #[command(flatten)]
+    endpoint: EndpointArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "verbatim")]
+enum InvocationKind {
+    RequestResponse,
+    Event,
+    DryRun,
+}
+
+impl From<InvocationKind> for InvocationType {
+    fn from(k: InvocationKind) -> Self {
+        match k {
+            InvocationKind::RequestResponse => InvocationType::RequestResponse,
+            InvocationKind::Event => InvocationType::Event,
+            InvocationKind::DryRun => InvocationType::DryRun,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "verbatim")]
+enum LogKind {
+    Tail,
+    None,
+}
+
+pub(crate) async fn run(args: InvokeArgs) -> CmdResult {
+    // Every input is checked before a client is built or anything is sent.
+    validate::function_name(&args.function)?;
+    if let Some(q) = &args.qualifier {
+        validate::qualifier(q)?;
+    }
+    let invocation_type = InvocationType::from(args.invocation_type);
+    let payload = match &args.payload {
+        Some(spec) => Some(read_payload(spec, invocation_type)?),
+        None => None,
+    };
+    let client_context = match &args.client_context {
+        Some(json) => Some(validate::encode_client_context(json)?),
+        None => None,
+    };
+
+    let lambda = lambda_client(&args.endpoint, lambda_vpce::PoolBuilder::new()).await?;
+    let mut call = lambda
+        .client()
+        .invoke()
+        .function_name(&args.function)
+        .invocation_type(invocation_type.into())
+        .set_qualifier(args.qualifier.clone())
+        .set_client_context(client_context);
+    if let Some(payload) = payload {
+        call = call.payload(Blob::new(payload));
+    }
+    if args.log_type == Some(LogKind::Tail) {
+        call = call.log_type(aws_sdk_lambda::types::LogType::Tail);
+    }
+
+    match call.send().await {
+        Ok(out) => {
+            if let Some(payload) = out.payload() {
+                let mut stdout = std::io::stdout().lock();
+                stdout.write_all(payload.as_ref())?;
+                stdout.flush()?;
+            }
+            eprintln!("status: {}", out.status_code());
+            if let Some(v) = out.executed_version() {
+                eprintln!("executed version: {v}");
+            }
+            if let Some(id) = out.request_id() {
+                eprintln!("request id: {id}");
+            }
+            if let Some(log) = out.log_result() {
+                print_log_tail(log);
+            }
+            match out.function_error() {
+                Some(kind) => {
+                    eprintln!("function error: {kind}");
+                    Ok(ExitCode::from(EXIT_FUNCTION_ERROR))
+                }
+                None => Ok(ExitCode::from(EXIT_OK)),
+            }
+        }
+        Err(err) => Ok(report_failure(&err)),
+    }
+}
+
+/// Reads `JSON`, `@FILE` or `-`, at most the invocation type's limit, and checks it is JSON.
+fn read_payload(spec: &str, invocation_type: InvocationType) -> Result<Vec<u8>, BuildError> {
+    let limit = invocation_type.max_payload_bytes();
+    let bytes = if spec == "-" {
+        read_limited(std::io::stdin().lock(), limit)
+            .map_err(|e| BuildError::new("payload", "-", format!("readable stdin ({e})")))?
+    } else if let Some(path) = spec.strip_prefix('@') {
+        let file = std::fs::File::open(path)
+            .map_err(|e| BuildError::new("payload", spec, format!("a readable file ({e})")))?;
+        read_limited(file, limit)
+            .map_err(|e| BuildError::new("payload", spec, format!("a readable file ({e})")))?
+    } else {
+        spec.as_bytes().to_vec()
+    };
+    validate::payload(bytes.len(), invocation_type)?;
+    if serde_json::from_slice::<serde_json::Value>(&bytes).is_err() {
+        let shown = if spec == "-" || spec.starts_with('@') {
+            spec.to_owned()
+        } else {
+            format!("{} bytes", bytes.len())
+        };
+        return Err(BuildError::new(
+            "payload",
+            shown,
+            "JSON (Lambda refuses any other payload)",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Reads up to `limit + 1` bytes, so that an oversized input is detected without reading all
+/// of it.
+fn read_limited(reader: impl std::io::Read, limit: usize) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    reader.take(cap).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+fn print_log_tail(log_base64: &str) {
+    match base64::engine::general_purpose::STANDARD.decode(log_base64) {
+        Ok(bytes) => {
+            eprintln!("log tail:");
+            for line in String::from_utf8_lossy(&bytes).lines() {
+                eprintln!("  {line}");
+            }
+        }
+        Err(_) => eprintln!("log tail: (not valid base64)"),
+    }
+}
+
+/// Prints the failure and its class, and returns the exit code for it.
+fn report_failure(err: &SdkError<InvokeError, HttpResponse>) -> ExitCode {
+    if let SdkError::ServiceError(service) = err {
+        let e = service.err();
+        let status = service.raw().status().as_u16();
+        eprintln!(
+            "error: Lambda refused the call: {} (HTTP {})",
+            e.code().unwrap_or("unknown error"),
+            status
+        );
+        if let Some(message) = e.message() {
+            eprintln!("  message: {message}");
+        }
+        if let Some(id) = e.meta().request_id() {
+            eprintln!("  request id: {id}");
+        }
+        if let Some(denial) = EndpointPolicyDenial::from_error(e.code(), e.message()) {
+            eprintln!("  VPC endpoint policy: {}", denial.advice());
+        }
+        if status >= 500 {
+            eprintln!(
+                "  class: service (Lambda's own failure: whether the function ran is unknown)"
+            );
+        } else {
+            eprintln!("  class: service (refused: the function did not run)");
+        }
+        return ExitCode::from(EXIT_SERVICE_ERROR);
+    }
+    if has_credentials_error(err) {
+        eprintln!("error: no usable AWS credentials (nothing was sent)");
+        print_sources(err);
+        return ExitCode::from(2);
+    }
+    let (class, code) = match lambda_vpce::Error::find_in(err) {
+        Some(e) if e.is_not_sent() => ("not sent (the function did not run)", EXIT_NOT_SENT),
+        Some(e) if e.is_service() => ("service", EXIT_SERVICE_ERROR),
+        Some(_) => ("may have executed", EXIT_MAYBE_EXECUTED),
+        None => match err {
+            SdkError::ConstructionFailure(_) => {
+                ("not sent (the request could not be built)", EXIT_NOT_SENT)
+            }
+            // Without the crate's classification, assume the worst: the request may have left.
+            _ => ("may have executed", EXIT_MAYBE_EXECUTED),
+        },
+    };
+    eprintln!("error: the call failed: {err}");
+    print_sources(err);
+    eprintln!("  class: {class}");
+    ExitCode::from(code)
+}
+
+fn print_sources(err: &(dyn std::error::Error + 'static)) {
+    let mut source = err.source();
+    while let Some(s) = source {
+        eprintln!("  caused by: {s}");
+        source = s.source();
+    }
+}
+
+/// The credential chain failed: the SDK reports it as a dispatch failure, but nothing was
+/// sent, and it is a configuration problem.
+fn has_credentials_error(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        // The SDK may box the boxed error again; look through one `Box<dyn Error>`.
+        if e.is::<CredentialsError>() {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
 }
