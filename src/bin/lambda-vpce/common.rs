@@ -113,13 +113,13 @@ pub(crate) fn init_tracing() {
         .try_init();
 }
 
-/// A [`lambda_vpce::LambdaVpce`] for `args`: the endpoint they name (else the SDK's
-/// environment variables, else private DNS for the region), the `--ca-cert` CAs, the
-/// `--region`, and credentials and anything not given from the standard AWS chain.
-pub(crate) async fn lambda_client(
+/// A builder of [`lambda_vpce::LambdaVpce`] for `args`: the endpoint they name (else the SDK's
+/// environment variables, else private DNS for the region), the `--ca-cert` CAs and the
+/// `--region`; credentials and anything not given come from the standard AWS chain at `build`.
+pub(crate) fn lambda_builder(
     args: &EndpointArgs,
     pool: lambda_vpce::PoolBuilder,
-) -> Result<lambda_vpce::LambdaVpce, CmdError> {
+) -> Result<lambda_vpce::LambdaClientBuilder, CmdError> {
     let mut pool = pool;
     if let Some(pem) = args.ca_pem()? {
         pool = pool.add_ca_pem(pem);
@@ -131,5 +131,5 @@ pub(crate) async fn lambda_client(
     if let Some(region) = &args.region {
         builder = builder.region(region.clone());
     }
-    Ok(builder.build().await?)
+    Ok(builder)
 }

@@ -1,13 +1,275 @@
-//! `lambda-vpce doctor` (being written).
+//! `lambda-vpce doctor`: checks an endpoint the way the Lambda guide's warnings suggest, with
+//! the library's [`lambda_vpce::doctor`] checks. A human table by default, `--json` for
+//! machines (schema in `report.rs` and `--help`).
+
+mod calls;
+mod report;
+
+use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
+use lambda_vpce::doctor::{self as checks, Reach, Severity};
+use lambda_vpce::validate;
+use serde_json::json;
 
-use crate::common::CmdResult;
+use crate::common::{lambda_builder, CmdResult, EndpointArgs};
+use report::{Check, Report, Status};
+
+/// Default `--timeout`: how long each of DNS, TCP and TLS may take, in seconds.
+const DEFAULT_TIMEOUT_SECS: u64 = 5;
+/// Exit code when any check failed.
+const EXIT_CHECK_FAILED: u8 = 1;
 
 /// Flags of `lambda-vpce doctor`.
 #[derive(Debug, Args)]
-pub(crate) struct DoctorArgs {}
+#[command(after_help = report::HELP)]
+pub(crate) struct DoctorArgs {
+    #[command(flatten)]
+    endpoint: EndpointArgs,
+    /// Check with `Invoke` (InvocationType DryRun: permissions only, the function does not
+    /// run) of this function instead of `ListFunctions`.
+    #[arg(long, value_name = "NAME|ARN")]
+    function: Option<String>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Limit for each of DNS, TCP connect and TLS handshake, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECS)]
+    timeout: u64,
+}
 
-pub(crate) async fn run(_args: DoctorArgs) -> CmdResult {
-    Err("not implemented yet".into())
+pub(crate) async fn run(args: DoctorArgs) -> CmdResult {
+    if let Some(f) = &args.function {
+        validate::function_name(f)?;
+    }
+    let ca_pem = args.endpoint.ca_pem()?;
+    // One SDK attempt per call, so that the pool statistics count exactly two requests.
+    let lambda = lambda_builder(&args.endpoint, lambda_vpce::PoolBuilder::new())?
+        .max_attempts(1)
+        .build()
+        .await?;
+    let endpoint = lambda.endpoint().clone();
+    let timeout = Duration::from_secs(args.timeout.max(1));
+    let mut report = Report::new(&endpoint);
+
+    report.push(endpoint_check(&endpoint));
+    let probe = checks::probe(&endpoint, ca_pem.as_deref(), timeout).await?;
+    report.push(dns_check(&probe));
+    if let Some(c) = tcp_check(&probe) {
+        report.push(c);
+    }
+    if endpoint.scheme() == "https" {
+        report.push(tls_check(&probe));
+        report.push(certificate_check(&probe));
+    }
+    for c in calls::reuse_checks(&lambda, args.function.as_deref()).await {
+        report.push(c);
+    }
+    for note in checks::zone_notes(&endpoint) {
+        let status = match note.severity {
+            Severity::Warning => Status::Warn,
+            _ => Status::Info,
+        };
+        report.push(Check::new("zone", status, note.message, json!({})));
+    }
+
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+    } else {
+        print!("{}", report.to_table());
+    }
+    Ok(if report.failed() > 0 {
+        ExitCode::from(EXIT_CHECK_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn endpoint_check(e: &lambda_vpce::Endpoint) -> Check {
+    let mut message = format!(
+        "{:?}: connect {}:{}, TLS name {}, signs {}",
+        e.kind(),
+        e.connect_host(),
+        e.port(),
+        e.sni(),
+        e.signing_host()
+    );
+    if let Some(fallback) = e.fallback_connect_host() {
+        message.push_str(&format!(", falls back to {fallback}"));
+    }
+    Check::new("endpoint", Status::Info, message, json!({}))
+}
+
+fn dns_check(probe: &checks::Probe) -> Check {
+    let ms = report::millis(probe.resolve_time);
+    match &probe.resolved {
+        Err(e) => Check::new(
+            "dns",
+            Status::Fail,
+            format!("{} did not resolve: {e}", probe.host),
+            json!({"host": probe.host, "addresses": [], "reach": Reach::Unresolved.as_str(), "elapsed_ms": ms}),
+        ),
+        Ok(ips) => {
+            let reach = checks::reach(ips.iter().copied());
+            let status = match reach {
+                Reach::InVpc => Status::Ok,
+                Reach::Local => Status::Info,
+                Reach::LeavesVpc => Status::Warn,
+                _ => Status::Fail,
+            };
+            let listed: Vec<String> = ips
+                .iter()
+                .map(|ip| format!("{ip} ({})", checks::classify_ip(*ip)))
+                .collect();
+            let addresses: Vec<_> = ips
+                .iter()
+                .map(|ip| json!({"ip": ip.to_string(), "class": checks::classify_ip(*ip).as_str()}))
+                .collect();
+            Check::new(
+                "dns",
+                status,
+                format!(
+                    "{} -> {} in {ms:.1} ms: {}",
+                    probe.host,
+                    listed.join(", "),
+                    reach.advice()
+                ),
+                json!({"host": probe.host, "addresses": addresses, "reach": reach.as_str(), "elapsed_ms": ms}),
+            )
+        }
+    }
+}
+
+fn tcp_check(probe: &checks::Probe) -> Option<Check> {
+    if probe.tcp.is_empty() {
+        return None;
+    }
+    let ok = probe.tcp.iter().filter(|t| t.result.is_ok()).count();
+    let status = match ok {
+        0 => Status::Fail,
+        n if n < probe.tcp.len() => Status::Warn,
+        _ => Status::Ok,
+    };
+    let parts: Vec<String> = probe
+        .tcp
+        .iter()
+        .map(|t| match &t.result {
+            Ok(d) => format!("{} in {:.1} ms", t.address, report::millis(*d)),
+            Err(e) => format!("{} failed: {e}", t.address),
+        })
+        .collect();
+    let attempts: Vec<_> = probe
+        .tcp
+        .iter()
+        .map(|t| match &t.result {
+            Ok(d) => json!({"address": t.address.to_string(), "elapsed_ms": report::millis(*d), "error": null}),
+            Err(e) => json!({"address": t.address.to_string(), "elapsed_ms": null, "error": e}),
+        })
+        .collect();
+    let mut message = parts.join("; ");
+    if status == Status::Warn
+        && probe
+            .tcp
+            .iter()
+            .any(|t| t.address.is_ipv6() && t.result.is_err())
+    {
+        message.push_str(" (an IPv6 address refused while IPv4 worked: the endpoint may not listen on IPv6; the pool tries the next address)");
+    }
+    Some(Check::new(
+        "tcp",
+        status,
+        message,
+        json!({"attempts": attempts}),
+    ))
+}
+
+fn tls_check(probe: &checks::Probe) -> Check {
+    let Some(tls) = &probe.tls else {
+        return Check::new(
+            "tls",
+            Status::Skip,
+            "no TCP connection to run a handshake over".to_owned(),
+            json!(null),
+        );
+    };
+    let ms = report::millis(tls.elapsed);
+    let data = json!({
+        "address": tls.address.to_string(),
+        "sni": probe.sni,
+        "elapsed_ms": ms,
+        "protocol": tls.protocol,
+        "alpn": tls.alpn,
+        "error": tls.result.as_ref().err(),
+    });
+    match &tls.result {
+        Ok(()) => Check::new(
+            "tls",
+            Status::Ok,
+            format!(
+                "{} with SNI {}, ALPN {}, in {ms:.1} ms",
+                tls.protocol.as_deref().unwrap_or("?"),
+                probe.sni,
+                tls.alpn.as_deref().unwrap_or("none")
+            ),
+            data,
+        ),
+        Err(e) => Check::new(
+            "tls",
+            Status::Fail,
+            format!(
+                "handshake with SNI {} failed after {ms:.1} ms: {e}",
+                probe.sni
+            ),
+            data,
+        ),
+    }
+}
+
+fn certificate_check(probe: &checks::Probe) -> Check {
+    let Some(names) = probe.tls.as_ref().and_then(|t| t.names.as_ref()) else {
+        return Check::new(
+            "certificate",
+            Status::Skip,
+            "no certificate was received".to_owned(),
+            json!(null),
+        );
+    };
+    let covers = names.covers(&probe.sni);
+    let ips: Vec<String> = names
+        .ip_addresses()
+        .iter()
+        .map(|ip| ip.to_string())
+        .collect();
+    let sans = format!(
+        "DNS [{}], IP [{}]",
+        names.dns_names().join(", "),
+        ips.join(", ")
+    );
+    let data = json!({
+        "sni": probe.sni,
+        "dns_names": names.dns_names(),
+        "ip_addresses": ips,
+        "covers_sni": covers,
+    });
+    if covers {
+        Check::new(
+            "certificate",
+            Status::Ok,
+            format!("names cover {}: {sans}", probe.sni),
+            data,
+        )
+    } else {
+        Check::new(
+            "certificate",
+            Status::Fail,
+            format!(
+                "names do not cover {}: {sans}. A VPC endpoint's certificate covers \
+                 lambda.REGION.amazonaws.com and *.lambda.REGION.vpce.amazonaws.com; \
+                 connect to one of those names (or use --connect-only for a peered VPC)",
+                probe.sni
+            ),
+            data,
+        )
+    }
 }

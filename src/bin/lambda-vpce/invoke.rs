@@ -16,7 +16,7 @@ use lambda_vpce::doctor::EndpointPolicyDenial;
 use lambda_vpce::validate::{self, InvocationType};
 use lambda_vpce::BuildError;
 
-use crate::common::{lambda_client, CmdResult, EndpointArgs};
+use crate::common::{lambda_builder, CmdResult, EndpointArgs};
 
 /// The call succeeded and the function returned normally.
 const EXIT_OK: u8 = 0;
@@ -110,7 +110,9 @@ pub(crate) async fn run(args: InvokeArgs) -> CmdResult {
         None => None,
     };
 
-    let lambda = lambda_client(&args.endpoint, lambda_vpce::PoolBuilder::new()).await?;
+    let lambda = lambda_builder(&args.endpoint, lambda_vpce::PoolBuilder::new())?
+        .build()
+        .await?;
     let mut call = lambda
         .client()
         .invoke()
