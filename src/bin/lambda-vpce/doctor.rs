@@ -214,15 +214,22 @@ fn tls_check(probe: &checks::Probe) -> Check {
             ),
             data,
         ),
-        Err(e) => Check::new(
-            "tls",
-            Status::Fail,
-            format!(
-                "handshake with SNI {} failed after {ms:.1} ms: {e}",
-                probe.sni
-            ),
-            data,
-        ),
+        Err(e) => {
+            let hint = if e.contains("UnknownIssuer") {
+                " (the certificate's CA is not trusted: pass it with --ca-cert)"
+            } else {
+                ""
+            };
+            Check::new(
+                "tls",
+                Status::Fail,
+                format!(
+                    "handshake with SNI {} failed after {ms:.1} ms: {e}{hint}",
+                    probe.sni
+                ),
+                data,
+            )
+        }
     }
 }
 

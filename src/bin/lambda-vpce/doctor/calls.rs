@@ -149,11 +149,11 @@ pub(super) async fn reuse_checks(lambda: &LambdaVpce, function: Option<&str>) ->
             "no connection was opened".to_owned(),
             data,
         )
-    } else if opened == 1 && reused >= 1 {
+    } else if reused >= 1 {
         Check::new(
             "reuse",
             Status::Ok,
-            format!("{CALLS} calls over 1 connection (opened {opened}, reused {reused})"),
+            format!("a call reused an open connection (opened {opened}, reused {reused})"),
             data,
         )
     } else {
@@ -161,7 +161,7 @@ pub(super) async fn reuse_checks(lambda: &LambdaVpce, function: Option<&str>) ->
             "reuse",
             Status::Warn,
             format!(
-                "{CALLS} calls opened {opened} connections and reused {reused}: the endpoint \
+                "{CALLS} calls opened {opened} connections and reused none: the endpoint \
                  (or something between) closes connections after each response, so every \
                  call pays TCP and TLS again"
             ),

@@ -1,0 +1,185 @@
+//! `lambda-vpce doctor` against the embedded endpoint: the table, the JSON schema, and
+//! failures that exit 1.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use lambda_vpce::local::LocalEndpoint;
+use serde_json::Value;
+
+struct Fixture {
+    endpoint: LocalEndpoint,
+    dir: PathBuf,
+}
+
+impl Fixture {
+    async fn start() -> Fixture {
+        let endpoint = LocalEndpoint::start().await.expect("endpoint starts");
+        let dir = std::env::temp_dir().join(format!(
+            "lambda-vpce-cli-doctor-{}-{}",
+            std::process::id(),
+            endpoint.addr().port()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        endpoint
+            .write_ca_pem(dir.join("ca.pem"))
+            .expect("CA written");
+        std::fs::write(dir.join("empty"), "").expect("empty file");
+        Fixture { endpoint, dir }
+    }
+
+    /// Runs `doctor --endpoint-url URL --region R [--ca-cert CA] ARGS`.
+    async fn doctor(&self, url: &str, trust_ca: bool, args: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lambda-vpce"));
+        cmd.env_clear()
+            .env("HOME", &self.dir)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", self.dir.join("empty"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.join("empty"))
+            .env("AWS_ACCESS_KEY_ID", self.endpoint.access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", self.endpoint.secret_access_key())
+            .args([
+                "doctor",
+                "--endpoint-url",
+                url,
+                "--region",
+                self.endpoint.region(),
+            ])
+            .args(args)
+            .stdin(Stdio::null());
+        if trust_ca {
+            cmd.arg("--ca-cert").arg(self.dir.join("ca.pem"));
+        }
+        tokio::task::spawn_blocking(move || cmd.output().expect("binary runs"))
+            .await
+            .expect("runner")
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["check"] == name))
+        .unwrap_or_else(|| panic!("no {name} check in {report:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_healthy_local_endpoint_is_loopback_verified_and_reuses_its_connection() {
+    let f = Fixture::start().await;
+    let out = f.doctor(&f.endpoint.url(), true, &["--json"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out);
+    assert_eq!(report["schema"], 1);
+    assert_eq!(report["endpoint"]["connect_host"], "localhost");
+    let dns = check(&report, "dns");
+    assert_eq!(dns["data"]["reach"], "local");
+    assert!(dns["data"]["addresses"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty() && a.iter().all(|x| x["class"] == "loopback")));
+    assert_eq!(check(&report, "tls")["status"], "ok");
+    let cert = &check(&report, "certificate")["data"];
+    assert_eq!(cert["covers_sni"], true);
+    assert_eq!(cert["dns_names"], serde_json::json!(["localhost"]));
+    let reuse = check(&report, "reuse");
+    assert_eq!(reuse["status"], "ok");
+    assert!(
+        reuse["data"]["reused"].as_u64().is_some_and(|n| n >= 1),
+        "{reuse}"
+    );
+    assert_eq!(reuse["data"]["operation"], "ListFunctions");
+    assert_eq!(report["summary"]["status"], "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_table_has_one_row_per_check_and_a_summary() {
+    let f = Fixture::start().await;
+    let out = f
+        .doctor(&f.endpoint.url(), true, &["--function", "echo"])
+        .await;
+    assert_eq!(out.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&out.stdout);
+    for row in [
+        "endpoint",
+        "dns ",
+        "tcp ",
+        "tls ",
+        "certificate",
+        "calls",
+        "reuse",
+    ] {
+        assert!(
+            table.lines().any(|l| l.starts_with(row)),
+            "no {row} row:\n{table}"
+        );
+    }
+    assert!(table.contains("Invoke (DryRun)"), "{table}");
+    assert!(table.contains("summary: ok"), "{table}");
+    assert_eq!(f.endpoint.ledger().total(), 0, "DryRun runs no function");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_certificate_fails_tls_but_its_names_are_still_reported() {
+    let f = Fixture::start().await;
+    let out = f.doctor(&f.endpoint.url(), false, &["--json"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_of(&out);
+    let tls = check(&report, "tls");
+    assert_eq!(tls["status"], "fail");
+    assert!(tls["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("--ca-cert")));
+    assert_eq!(check(&report, "certificate")["data"]["covers_sni"], true);
+    assert_eq!(report["summary"]["status"], "fail");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_port_fails_tcp_and_the_calls_as_not_sent() {
+    let f = Fixture::start().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let out = f
+        .doctor(&format!("https://127.0.0.1:{port}"), true, &["--json"])
+        .await;
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_of(&out);
+    assert_eq!(check(&report, "tcp")["status"], "fail");
+    assert_eq!(check(&report, "tls")["status"], "skip");
+    assert_eq!(check(&report, "calls")["data"]["error_class"], "not_sent");
+    assert_eq!(check(&report, "reuse")["status"], "skip");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_function_fails_the_calls_check_with_its_service_error() {
+    let f = Fixture::start().await;
+    let out = f
+        .doctor(&f.endpoint.url(), true, &["--json", "--function", "nosuch"])
+        .await;
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_of(&out);
+    let calls = check(&report, "calls");
+    assert_eq!(calls["status"], "fail");
+    assert_eq!(calls["data"]["error_code"], "ResourceNotFoundException");
+    assert_eq!(check(&report, "reuse")["status"], "ok");
+}

@@ -1,0 +1,273 @@
+//! `lambda-vpce invoke` against the embedded endpoint: output streams and exit codes.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use lambda_vpce::local::{CloseKind, LocalEndpoint};
+
+/// A started endpoint, its CA file and an environment in which the AWS chain finds only the
+/// endpoint's credentials.
+struct Fixture {
+    endpoint: LocalEndpoint,
+    dir: PathBuf,
+}
+
+impl Fixture {
+    async fn start() -> Fixture {
+        let endpoint = LocalEndpoint::start().await.expect("endpoint starts");
+        let dir = std::env::temp_dir().join(format!(
+            "lambda-vpce-cli-invoke-{}-{}",
+            std::process::id(),
+            endpoint.addr().port()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        endpoint
+            .write_ca_pem(dir.join("ca.pem"))
+            .expect("CA written");
+        std::fs::write(dir.join("empty"), "").expect("empty file");
+        Fixture { endpoint, dir }
+    }
+
+    fn command(&self, with_credentials: bool) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lambda-vpce"));
+        cmd.env_clear()
+            .env("HOME", &self.dir)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", self.dir.join("empty"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.join("empty"));
+        if with_credentials {
+            cmd.env("AWS_ACCESS_KEY_ID", self.endpoint.access_key_id())
+                .env("AWS_SECRET_ACCESS_KEY", self.endpoint.secret_access_key());
+        }
+        cmd
+    }
+
+    /// Runs `invoke ARGS` against `url` (the endpoint's by default), with `stdin` piped in.
+    async fn invoke_at(&self, url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut cmd = self.command(true);
+        cmd.arg("invoke")
+            .args(args)
+            .args(["--endpoint-url", url, "--region", self.endpoint.region()])
+            .arg("--ca-cert")
+            .arg(self.dir.join("ca.pem"));
+        run(cmd, stdin).await
+    }
+
+    async fn invoke(&self, args: &[&str]) -> Output {
+        self.invoke_at(&self.endpoint.url(), args, None).await
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn run(mut cmd: Command, stdin: Option<&str>) -> Output {
+    let stdin = stdin.map(str::to_owned);
+    tokio::task::spawn_blocking(move || {
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("binary runs");
+        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            use std::io::Write as _;
+            pipe.write_all(input.as_bytes()).expect("stdin written");
+        }
+        child.wait_with_output().expect("binary finishes")
+    })
+    .await
+    .expect("runner")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payload_goes_to_stdout_byte_for_byte_and_metadata_to_stderr() {
+    let f = Fixture::start().await;
+    let out = f
+        .invoke(&["--function", "echo", "--payload", r#"{"a": [1, 2]}"#])
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.stdout, br#"{"a": [1, 2]}"#);
+    let err = stderr(&out);
+    assert!(err.contains("status: 200"), "{err}");
+    assert!(err.contains("executed version: $LATEST"), "{err}");
+    assert!(err.contains("request id: "), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_error_exits_1_with_its_error_payload_and_the_decoded_log_tail() {
+    let f = Fixture::start().await;
+    let out = f
+        .invoke(&[
+            "--function",
+            "fail",
+            "--payload",
+            "{}",
+            "--log-type",
+            "Tail",
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let payload: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON error");
+    assert_eq!(payload["errorType"], "Exception");
+    let err = stderr(&out);
+    assert!(err.contains("function error: Unhandled"), "{err}");
+    assert!(
+        err.contains("log tail:") && err.contains("START RequestId: "),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qualifier_client_context_and_event_type_reach_the_function() {
+    let f = Fixture::start().await;
+    let out = f
+        .invoke(&[
+            "--function",
+            "echo",
+            "--qualifier",
+            "7",
+            "--payload",
+            "{}",
+            "--log-type",
+            "Tail",
+            "--client-context",
+            r#"{"custom":{"k":"v"}}"#,
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("executed version: 7"), "{err}");
+    assert!(
+        err.contains(r#"ClientContext: {"custom":{"k":"v"}}"#),
+        "{err}"
+    );
+
+    let event = f
+        .invoke(&[
+            "--function",
+            "echo",
+            "--payload",
+            "{}",
+            "--invocation-type",
+            "Event",
+        ])
+        .await;
+    assert_eq!(event.status.code(), Some(0), "{}", stderr(&event));
+    assert!(event.stdout.is_empty());
+    assert!(stderr(&event).contains("status: 202"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payload_is_read_from_a_file_or_stdin() {
+    let f = Fixture::start().await;
+    let file = f.dir.join("payload.json");
+    std::fs::write(&file, br#"{"from":"file"}"#).expect("payload file");
+    let at = format!("@{}", file.display());
+    let out = f.invoke(&["--function", "echo", "--payload", &at]).await;
+    assert_eq!(out.stdout, br#"{"from":"file"}"#, "{}", stderr(&out));
+
+    let url = f.endpoint.url();
+    let out = f
+        .invoke_at(
+            &url,
+            &["--function", "echo", "--payload", "-"],
+            Some(r#"{"from":"stdin"}"#),
+        )
+        .await;
+    assert_eq!(out.stdout, br#"{"from":"stdin"}"#, "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_inputs_exit_2_and_nothing_reaches_the_endpoint() {
+    let f = Fixture::start().await;
+    for (args, field) in [
+        (
+            vec!["--function", "bad name", "--payload", "{}"],
+            "function_name",
+        ),
+        (
+            vec!["--function", "echo", "--qualifier", "no/slash"],
+            "qualifier",
+        ),
+        (
+            vec!["--function", "echo", "--payload", "{not json"],
+            "payload",
+        ),
+        (
+            vec!["--function", "echo", "--payload", "@/nonexistent/file"],
+            "payload",
+        ),
+        (
+            vec!["--function", "echo", "--client-context", "[1]"],
+            "client_context",
+        ),
+    ] {
+        let out = f.invoke(&args).await;
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("invalid {field}")),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(f.endpoint.ledger().total(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_credentials_exit_2_as_a_configuration_error() {
+    let f = Fixture::start().await;
+    let mut cmd = f.command(false);
+    cmd.args(["invoke", "--function", "echo", "--endpoint-url"])
+        .arg(f.endpoint.url())
+        .args(["--region", f.endpoint.region(), "--ca-cert"])
+        .arg(f.dir.join("ca.pem"));
+    let out = run(cmd, None).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no usable AWS credentials"));
+    assert_eq!(f.endpoint.ledger().total(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_function_exits_5_as_a_service_error() {
+    let f = Fixture::start().await;
+    let out = f.invoke(&["--function", "nosuch", "--payload", "{}"]).await;
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("ResourceNotFoundException"), "{err}");
+    assert!(err.contains("class: service"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_exits_3_as_not_sent() {
+    let f = Fixture::start().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let url = format!("https://127.0.0.1:{port}");
+    let out = f
+        .invoke_at(&url, &["--function", "echo", "--payload", "{}"], None)
+        .await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("class: not sent"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_dropped_after_the_request_exits_4_as_maybe_executed() {
+    let f = Fixture::start().await;
+    f.endpoint.faults().die_after_request(CloseKind::Reset);
+    let out = f.invoke(&["--function", "echo", "--payload", "{}"]).await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("class: may have executed"));
+    assert_eq!(f.endpoint.ledger().total(), 1, "ran once, never resent");
+}
