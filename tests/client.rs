@@ -53,9 +53,17 @@ async fn invoke_works_in_all_three_types_with_qualifier_log_tail_and_client_cont
         .expect("dry run");
     assert_eq!(dry.status_code(), 204);
 
-    assert_eq!(ep.ledger().total(), 2, "RequestResponse and Event ran; DryRun did not");
+    assert_eq!(
+        ep.ledger().total(),
+        2,
+        "RequestResponse and Event ran; DryRun did not"
+    );
     let stats = vpce.pool().stats();
-    assert_eq!(stats.opened(), 1, "one TLS connection carried all three calls");
+    assert_eq!(
+        stats.opened(),
+        1,
+        "one TLS connection carried all three calls"
+    );
     assert_eq!(stats.reused(), 2);
 }
 
@@ -63,7 +71,13 @@ async fn invoke_works_in_all_three_types_with_qualifier_log_tail_and_client_cont
 async fn a_function_error_comes_back_as_a_normal_response_with_its_error_header() {
     let ep = LocalEndpoint::start().await.unwrap();
     let vpce = client_for(&ep, 1, |p| p);
-    let out = vpce.client().invoke().function_name("fail").send().await.unwrap();
+    let out = vpce
+        .client()
+        .invoke()
+        .function_name("fail")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status_code(), 200);
     assert!(out.function_error().is_some());
 }
@@ -72,7 +86,13 @@ async fn a_function_error_comes_back_as_a_normal_response_with_its_error_header(
 async fn an_unknown_function_is_a_typed_resource_not_found_error() {
     let ep = LocalEndpoint::start().await.unwrap();
     let vpce = client_for(&ep, 1, |p| p);
-    let err = vpce.client().invoke().function_name("nope").send().await.unwrap_err();
+    let err = vpce
+        .client()
+        .invoke()
+        .function_name("nope")
+        .send()
+        .await
+        .unwrap_err();
     assert!(err.into_service_error().is_resource_not_found_exception());
 }
 
@@ -108,10 +128,23 @@ async fn list_functions_and_get_function_work_through_the_pool() {
     let ep = LocalEndpoint::start().await.unwrap();
     let vpce = client_for(&ep, 1, |p| p);
     let list = vpce.client().list_functions().send().await.unwrap();
-    let names: Vec<_> = list.functions().iter().filter_map(|f| f.function_name()).collect();
+    let names: Vec<_> = list
+        .functions()
+        .iter()
+        .filter_map(|f| f.function_name())
+        .collect();
     assert!(names.contains(&"echo"), "{names:?}");
-    let got = vpce.client().get_function().function_name("echo").send().await.unwrap();
-    assert_eq!(got.configuration().and_then(|c| c.function_name()), Some("echo"));
+    let got = vpce
+        .client()
+        .get_function()
+        .function_name("echo")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.configuration().and_then(|c| c.function_name()),
+        Some("echo")
+    );
 }
 
 #[tokio::test]
@@ -121,13 +154,22 @@ async fn a_server_closing_an_idle_connection_is_followed_by_an_invoke_that_runs_
     let ids = InvocationIds::default();
     let vpce = client_for(&ep, 1, |p| p);
     let lambda = aws_sdk_lambda::Client::from_conf(
-        vpce.client().config().to_builder().interceptor(ids.clone()).build(),
+        vpce.client()
+            .config()
+            .to_builder()
+            .interceptor(ids.clone())
+            .build(),
     );
     lambda.invoke().function_name("echo").send().await.unwrap();
     // Wait (real time: this is a real socket) until the server has closed the idle connection.
     let waited = wait_until(Duration::from_secs(5), || ep.stats().idle_closes == 1).await;
     assert!(waited, "the server closed the idle connection");
-    let out = lambda.invoke().function_name("echo").payload(Blob::new("again")).send().await;
+    let out = lambda
+        .invoke()
+        .function_name("echo")
+        .payload(Blob::new("again"))
+        .send()
+        .await;
     assert!(out.is_ok(), "{out:?}");
     assert_eq!(ep.ledger().executions(&ids.last()), 1);
     let stats = vpce.pool().stats();
@@ -143,9 +185,18 @@ async fn a_server_dying_after_reading_the_request_gives_maybe_executed_and_exact
     // Default SDK retry settings (3 attempts): the never-twice policy must still send it once.
     let vpce = client_for(&ep, 3, |p| p);
     let lambda = aws_sdk_lambda::Client::from_conf(
-        vpce.client().config().to_builder().interceptor(ids.clone()).build(),
+        vpce.client()
+            .config()
+            .to_builder()
+            .interceptor(ids.clone())
+            .build(),
     );
-    let err = lambda.invoke().function_name("echo").send().await.unwrap_err();
+    let err = lambda
+        .invoke()
+        .function_name("echo")
+        .send()
+        .await
+        .unwrap_err();
     let ours = lambda_vpce::Error::find_in(&err).expect("the crate's error is in the chain");
     assert!(ours.is_maybe_executed(), "{ours:?}");
     assert_eq!(ids.0.lock().unwrap().len(), 1, "no resend by the SDK");
@@ -172,8 +223,18 @@ async fn with_the_sdk_default_policy_the_same_failure_runs_the_function_again() 
         .max_attempts(3)
         .build_sync()
         .unwrap();
-    let _ = vpce.client().invoke().function_name("echo").send().await.unwrap_err();
-    assert_eq!(ep.ledger().duplicates().len(), 1, "the SDK's own policy ran it more than once");
+    let _ = vpce
+        .client()
+        .invoke()
+        .function_name("echo")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        ep.ledger().duplicates().len(),
+        1,
+        "the SDK's own policy ran it more than once"
+    );
 }
 
 #[tokio::test]
@@ -190,7 +251,10 @@ async fn a_throttled_invoke_is_retried_after_retry_after_and_then_succeeds() {
     ep.faults().status(None);
     let out = call.await.unwrap().expect("the retry succeeds");
     assert_eq!(out.status_code(), 200);
-    assert!(started.elapsed() >= Duration::from_millis(900), "waited for Retry-After");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "waited for Retry-After"
+    );
     assert_eq!(ep.ledger().total(), 1);
 }
 

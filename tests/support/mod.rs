@@ -7,12 +7,22 @@ use lambda_vpce::{LambdaVpce, PoolBuilder};
 
 /// The crate's client for `ep`, trusting its CA, with `attempts` SDK attempts (1 = no retries)
 /// and pool settings from `pool`.
-pub fn client_for(ep: &LocalEndpoint, attempts: u32, pool: impl FnOnce(PoolBuilder) -> PoolBuilder) -> LambdaVpce {
+pub fn client_for(
+    ep: &LocalEndpoint,
+    attempts: u32,
+    pool: impl FnOnce(PoolBuilder) -> PoolBuilder,
+) -> LambdaVpce {
     LambdaVpce::builder()
         .endpoint_url(&ep.url())
         .add_ca_pem(ep.ca_pem())
         .region(ep.region())
-        .credentials(Credentials::new(ep.access_key_id(), ep.secret_access_key(), None, None, "test"))
+        .credentials(Credentials::new(
+            ep.access_key_id(),
+            ep.secret_access_key(),
+            None,
+            None,
+            "test",
+        ))
         .max_attempts(attempts)
         .pool(pool(PoolBuilder::new()))
         .build_sync()
@@ -25,7 +35,12 @@ pub struct InvocationIds(pub std::sync::Arc<std::sync::Mutex<Vec<String>>>);
 
 impl InvocationIds {
     pub fn last(&self) -> String {
-        self.0.lock().unwrap().last().cloned().expect("a request was sent")
+        self.0
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("a request was sent")
     }
 }
 
