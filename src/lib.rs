@@ -50,7 +50,12 @@
 //! - `local` (default): [`local::LocalEndpoint`] (hyper server, rcgen certificates).
 //! - `cli` (default): the `lambda-vpce` binary (bench, serve, soak, invoke, doctor, policy).
 #![forbid(unsafe_code)]
-#![warn(missing_docs, missing_debug_implementations, unreachable_pub, rustdoc::broken_intra_doc_links)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    unreachable_pub,
+    rustdoc::broken_intra_doc_links
+)]
 
 mod connect;
 pub mod endpoint;
