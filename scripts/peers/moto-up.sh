@@ -33,7 +33,14 @@ else
     # setsid: its own session, so a caller's Ctrl-C or exit does not take it down half-way.
     setsid "$V/bin/moto_server" -H 127.0.0.1 -p "$PORT" > "$M/server.log" 2>&1 < /dev/null &
     echo $! > "$M/pid"; echo "$PORT" > "$M/port"
-    peers_wait 300 answers || { echo "moto-up.sh: moto does not answer on $URL" >&2; cat "$M/server.log" >&2; exit 1; }
+    # Up when it answers and is still our process (something else may hold the port).
+    for _ in $(seq 300); do
+        peers_alive "$M/pid" || { echo "moto-up.sh: moto exited (port $PORT taken?)" >&2; cat "$M/server.log" >&2; exit 1; }
+        answers && break
+        sleep 0.1
+    done
+    answers && sleep 0.2 && peers_alive "$M/pid" || {
+        echo "moto-up.sh: moto does not answer on $URL" >&2; cat "$M/server.log" >&2; exit 1; }
 fi
 # Lambda without Docker: Invoke answers from moto itself instead of running a container.
 curl -sf -X POST -H 'Content-Type: application/json' -d '{"lambda":{"use_docker":false}}' \
