@@ -277,7 +277,8 @@ async fn connections_closed_after_keepalive_requests_fail_no_invoke() {
         "{} sequential failures",
         failures.len()
     );
-    assert_eq!(h.requests(), calls);
+    // A request a connection handed back unsent is counted again when resent.
+    assert_eq!(h.requests() - h.unsent_resends(), calls);
     assert_eq!(
         h.opened(),
         calls.div_ceil(limit),
@@ -319,6 +320,7 @@ async fn connections_closed_after_keepalive_requests_fail_no_invoke() {
         "{} concurrent failures",
         failures.len()
     );
-    assert_eq!(h.requests(), calls);
+    // A request a connection handed back unsent is counted again when resent.
+    assert_eq!(h.requests() - h.unsent_resends(), calls);
     assert!(h.opened() >= calls.div_ceil(limit));
 }
