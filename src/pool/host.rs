@@ -219,6 +219,7 @@ impl Host {
             }
         };
         let remote = opened.remote;
+        let probe = opened.probe;
         let (tx, connection) = hyper::client::conn::http1::Builder::new()
             .handshake(TokioIo::new(opened.stream))
             .await
@@ -238,6 +239,7 @@ impl Host {
             id,
             tx,
             remote,
+            probe,
             created: now,
             idle_since: now,
             requests: 0,
