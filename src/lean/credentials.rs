@@ -229,7 +229,13 @@ mod tests {
         }
     }
 
-    fn cache(expiry: Option<SystemTime>) -> (CredentialsCache, Arc<AtomicUsize>, Arc<std::sync::atomic::AtomicBool>) {
+    fn cache(
+        expiry: Option<SystemTime>,
+    ) -> (
+        CredentialsCache,
+        Arc<AtomicUsize>,
+        Arc<std::sync::atomic::AtomicBool>,
+    ) {
         let calls = Arc::new(AtomicUsize::new(0));
         let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let provider = Counting {
@@ -278,8 +284,15 @@ mod tests {
         assert_eq!(kept.access_key_id(), "AKID0");
         assert_eq!(calls.load(Ordering::SeqCst), 2);
         cache.get(at(9_805)).await.expect("still valid");
-        assert_eq!(calls.load(Ordering::SeqCst), 2, "no new attempt within the retry interval");
-        let err = cache.get(at(10_000)).await.expect_err("expired and no refresh");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "no new attempt within the retry interval"
+        );
+        let err = cache
+            .get(at(10_000))
+            .await
+            .expect_err("expired and no refresh");
         assert!(err.is_credentials() && err.is_not_sent());
     }
 
@@ -301,7 +314,13 @@ mod tests {
     #[test]
     fn debug_output_never_shows_secrets() {
         let id = Identity::new(
-            Credentials::new("AKIDSECRETLOOKING", "wJalrXUt", Some("tok3n".into()), None, "t"),
+            Credentials::new(
+                "AKIDSECRETLOOKING",
+                "wJalrXUt",
+                Some("tok3n".into()),
+                None,
+                "t",
+            ),
             at(0),
         )
         .expect("identity");

@@ -65,6 +65,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_async::time::{SharedTimeSource, SystemTimeSource};
+use aws_smithy_types::body::SdkBody;
 use http::HeaderValue;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -277,6 +278,32 @@ impl LeanInvoker {
         self.invoke_inner(request).instrument(span).await
     }
 
+    /// The signed request [`invoke`](Self::invoke) would send first for `request` (absolute
+    /// URI, every header, the call's deadline in its [`RequestOptions`]), without sending it:
+    /// for callers that send it themselves (a fixed, pre-signed request on one connection) and
+    /// for inspecting what goes on the wire. Validates and loads credentials as `invoke` does.
+    pub async fn signed_request(
+        &self,
+        request: &InvokeRequest,
+    ) -> Result<http::Request<SdkBody>, Error> {
+        request.validate()?;
+        let inner = &*self.inner;
+        let deadline = Instant::now() + request.get_timeout().unwrap_or(inner.response_timeout);
+        let now = inner.time.now();
+        let identity = self.identity(now, deadline).await?;
+        request::build(
+            &inner.target,
+            request,
+            &Prepared::new(request),
+            &identity,
+            now,
+            RequestOptions {
+                deadline: Some(deadline),
+                connect_timeout: None,
+            },
+        )
+    }
+
     async fn invoke_inner(&self, request: InvokeRequest) -> Result<InvokeResponse, Error> {
         request.validate()?;
         let inner = &*self.inner;
@@ -344,8 +371,14 @@ mod delay_tests {
 
     #[test]
     fn a_throttle_waits_its_retry_after_capped_else_a_doubling_backoff() {
-        assert_eq!(throttle_delay(0, Some(Duration::from_secs(3))), Duration::from_secs(3));
-        assert_eq!(throttle_delay(0, Some(Duration::from_secs(3600))), MAX_RETRY_AFTER);
+        assert_eq!(
+            throttle_delay(0, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            throttle_delay(0, Some(Duration::from_secs(3600))),
+            MAX_RETRY_AFTER
+        );
         assert_eq!(throttle_delay(0, None), DEFAULT_THROTTLE_BACKOFF);
         assert_eq!(throttle_delay(1, None), DEFAULT_THROTTLE_BACKOFF * 2);
         assert_eq!(throttle_delay(40, None), MAX_RETRY_AFTER);

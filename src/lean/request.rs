@@ -234,10 +234,9 @@ pub(crate) fn build(
     let signed_headers = canonical.signed_headers();
     let access_key_id = identity.access_key_id();
 
-    let qualifier_len = req
-        .qualifier
-        .as_deref()
-        .map_or(0, |q| 1 + sign::QUALIFIER_PARAM.len() + sign::encoded_label_len(q));
+    let qualifier_len = req.qualifier.as_deref().map_or(0, |q| {
+        1 + sign::QUALIFIER_PARAM.len() + sign::encoded_label_len(q)
+    });
     let uri_len = target.url.len()
         + sign::PATH_PREFIX.len()
         + sign::encoded_label_len(&req.function)
@@ -245,9 +244,8 @@ pub(crate) fn build(
         + qualifier_len;
     let auth_len = sign::authorization_len(access_key_id, &target.region, signed_headers);
     let cc_len = req.client_context.as_deref().map_or(0, str::len);
-    let mut buf = Vec::with_capacity(
-        uri_len + 16 + 36 + prepared.content_length().len() + auth_len + cc_len,
-    );
+    let mut buf =
+        Vec::with_capacity(uri_len + 16 + 36 + prepared.content_length().len() + auth_len + cc_len);
 
     buf.extend_from_slice(target.url.as_bytes());
     buf.extend_from_slice(sign::PATH_PREFIX.as_bytes());
@@ -289,10 +287,7 @@ pub(crate) fn build(
 
     let mut headers = HeaderMap::with_capacity(12);
     headers.insert(HOST, target.host_header.clone());
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(sign::CONTENT_TYPE),
-    );
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(sign::CONTENT_TYPE));
     headers.insert(CONTENT_LENGTH, value(id_end, cl_end)?);
     headers.insert(X_AMZ_DATE, value(uri_end, date_end)?);
     headers.insert(AMZ_SDK_INVOCATION_ID, value(date_end, id_end)?);

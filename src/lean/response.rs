@@ -101,9 +101,8 @@ pub(crate) async fn read(response: http::Response<Body>) -> Result<InvokeRespons
 /// prefix; the message from `message`, `Message` or `errorMessage`. (The body's `Type` is
 /// Lambda's fault category, `User` or `Service`, not the code.) `Retry-After` in seconds.
 pub(crate) fn service_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
-    let json: Option<serde_json::Map<String, serde_json::Value>> = serde_json::from_slice(body)
-        .ok()
-        .and_then(|v| match v {
+    let json: Option<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_slice(body).ok().and_then(|v| match v {
             serde_json::Value::Object(m) => Some(m),
             _ => None,
         });
@@ -185,15 +184,25 @@ mod tests {
         );
         assert_eq!(e.status(), Some(404));
         assert_eq!(e.error_code(), Some("ResourceNotFoundException"));
-        assert!(e.message().is_some_and(|m| m.starts_with("Function not found")));
+        assert!(e
+            .message()
+            .is_some_and(|m| m.starts_with("Function not found")));
         assert_eq!(e.retry_after(), None);
     }
 
     #[test]
     fn code_wins_over_type_and_namespaces_are_trimmed() {
-        let e = service_error(400, &HeaderMap::new(), br#"{"__type":"com.amazon#FooError","code":"BarError"}"#);
+        let e = service_error(
+            400,
+            &HeaderMap::new(),
+            br#"{"__type":"com.amazon#FooError","code":"BarError"}"#,
+        );
         assert_eq!(e.error_code(), Some("BarError"));
-        let e = service_error(400, &HeaderMap::new(), br#"{"__type":"com.amazon.coral#FooError"}"#);
+        let e = service_error(
+            400,
+            &HeaderMap::new(),
+            br#"{"__type":"com.amazon.coral#FooError"}"#,
+        );
         assert_eq!(e.error_code(), Some("FooError"));
     }
 

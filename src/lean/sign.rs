@@ -128,14 +128,20 @@ pub(crate) fn encode_label(out: &mut Vec<u8>, s: &str) {
         if is_unreserved(b) {
             out.push(b);
         } else {
-            out.extend_from_slice(&[b'%', HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 0x0f)]]);
+            out.extend_from_slice(&[
+                b'%',
+                HEX_UPPER[usize::from(b >> 4)],
+                HEX_UPPER[usize::from(b & 0x0f)],
+            ]);
         }
     }
 }
 
 /// The length of [`encode_label`]'s output.
 pub(crate) fn encoded_label_len(s: &str) -> usize {
-    s.bytes().map(|b| if is_unreserved(b) { 1 } else { 3 }).sum()
+    s.bytes()
+        .map(|b| if is_unreserved(b) { 1 } else { 3 })
+        .sum()
 }
 
 /// Hashes `s` as the canonical request carries it: label-encoded, then encoded again (SigV4's
@@ -145,7 +151,13 @@ fn hash_double_encoded(h: &mut Sha256, s: &str) {
         if is_unreserved(b) {
             h.update([b]);
         } else {
-            h.update([b'%', b'2', b'5', HEX_UPPER[usize::from(b >> 4)], HEX_UPPER[usize::from(b & 0x0f)]]);
+            h.update([
+                b'%',
+                b'2',
+                b'5',
+                HEX_UPPER[usize::from(b >> 4)],
+                HEX_UPPER[usize::from(b & 0x0f)],
+            ]);
         }
     }
 }
@@ -154,7 +166,10 @@ fn hash_double_encoded(h: &mut Sha256, s: &str) {
 /// inner run of spaces collapsed to one.
 fn hash_trimmed(h: &mut Sha256, value: &[u8]) {
     let start = value.iter().position(|&b| b != b' ').unwrap_or(value.len());
-    let end = value.iter().rposition(|&b| b != b' ').map_or(start, |i| i + 1);
+    let end = value
+        .iter()
+        .rposition(|&b| b != b' ')
+        .map_or(start, |i| i + 1);
     let value = &value[start..end];
     if !value.windows(2).any(|w| w == b"  ") {
         h.update(value);
@@ -257,7 +272,11 @@ impl Canonical<'_> {
             hash_header(&mut h, "x-amz-client-context", cc.as_bytes());
         }
         hash_header(&mut h, "x-amz-date", self.date.date_time());
-        hash_header(&mut h, "x-amz-invocation-type", self.invocation_type.as_bytes());
+        hash_header(
+            &mut h,
+            "x-amz-invocation-type",
+            self.invocation_type.as_bytes(),
+        );
         if self.log_tail {
             hash_header(&mut h, "x-amz-log-type", LOG_TYPE_TAIL.as_bytes());
         }
@@ -361,20 +380,24 @@ mod tests {
 
     #[test]
     fn amz_date_matches_the_calendar_across_leap_years_and_month_ends() {
-        let fmt = time::macros::format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        );
+        let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
         // Every 7 hours 13 minutes for ~60 years, plus the boundaries around leap days.
         let mut secs = 0u64;
         while secs < 60 * 366 * SECONDS_PER_DAY {
             let t = UNIX_EPOCH + Duration::from_secs(secs);
             let expected = time::OffsetDateTime::from(t).format(&fmt).expect("format");
             let got = AmzDate::new(t).expect("in range");
-            assert_eq!(std::str::from_utf8(got.date_time()).expect("ascii"), expected);
+            assert_eq!(
+                std::str::from_utf8(got.date_time()).expect("ascii"),
+                expected
+            );
             secs += 7 * 3600 + 13 * 60 + 17;
         }
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29T00:00:00Z
-        assert_eq!(AmzDate::new(leap).expect("in range").date_time(), b"20000229T000000Z");
+        assert_eq!(
+            AmzDate::new(leap).expect("in range").date_time(),
+            b"20000229T000000Z"
+        );
     }
 
     #[test]

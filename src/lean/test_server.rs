@@ -59,30 +59,35 @@ impl TestServer {
                 let rec = rec.clone();
                 let respond = respond.clone();
                 tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
-                        let rec = rec.clone();
-                        let respond = respond.clone();
-                        async move {
-                            let (parts, body) = req.into_parts();
-                            let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
-                            let r = Recorded {
-                                method: parts.method.to_string(),
-                                path: parts
-                                    .uri
-                                    .path_and_query()
-                                    .map(|p| p.as_str().to_owned())
-                                    .unwrap_or_default(),
-                                headers: parts.headers,
-                                body,
-                            };
-                            let n = {
-                                let mut all = rec.lock().expect("lock");
-                                all.push(r.clone());
-                                all.len() - 1
-                            };
-                            Ok::<_, Infallible>(respond(&r, n))
-                        }
-                    });
+                    let service =
+                        hyper::service::service_fn(move |req: http::Request<Incoming>| {
+                            let rec = rec.clone();
+                            let respond = respond.clone();
+                            async move {
+                                let (parts, body) = req.into_parts();
+                                let body = body
+                                    .collect()
+                                    .await
+                                    .map(|c| c.to_bytes())
+                                    .unwrap_or_default();
+                                let r = Recorded {
+                                    method: parts.method.to_string(),
+                                    path: parts
+                                        .uri
+                                        .path_and_query()
+                                        .map(|p| p.as_str().to_owned())
+                                        .unwrap_or_default(),
+                                    headers: parts.headers,
+                                    body,
+                                };
+                                let n = {
+                                    let mut all = rec.lock().expect("lock");
+                                    all.push(r.clone());
+                                    all.len() - 1
+                                };
+                                Ok::<_, Infallible>(respond(&r, n))
+                            }
+                        });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;

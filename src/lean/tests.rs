@@ -86,7 +86,10 @@ fn lean_and_sdk_authorization(
 
 #[test]
 fn lean_authorization_is_byte_identical_to_aws_sigv4_sign() {
-    let plain = target("https://lambda.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com");
+    let plain = target(
+        "https://lambda.us-east-1.amazonaws.com",
+        "lambda.us-east-1.amazonaws.com",
+    );
     let local = target("http://127.0.0.1:9001", "127.0.0.1:9001");
     let cc = validate::encode_client_context(r#"{"custom":{"k":"v"}}"#).expect("cc");
     let cases = vec![
@@ -191,7 +194,14 @@ async fn lean_sends_the_sdks_headers_path_and_body_for_the_same_invoke() {
         assert_eq!(comparable(sdk), comparable(lean));
         let sdk_headers = comparable(sdk);
         let names: Vec<&str> = sdk_headers.iter().map(|(n, _)| n.as_str()).collect();
-        for must in ["content-length", "content-type", "host", "x-amz-client-context", "x-amz-invocation-type", "x-amz-security-token"] {
+        for must in [
+            "content-length",
+            "content-type",
+            "host",
+            "x-amz-client-context",
+            "x-amz-invocation-type",
+            "x-amz-security-token",
+        ] {
             assert!(names.contains(&must), "{must} missing from {names:?}");
         }
         for r in [sdk, lean] {
@@ -199,7 +209,10 @@ async fn lean_sends_the_sdks_headers_path_and_body_for_the_same_invoke() {
             tampered.body = Bytes::from_static(b"{\"n\":2}");
             assert!(!verify_signature(&tampered, &credentials, REGION));
         }
-        assert_eq!((&sdk.method, &sdk.path, &sdk.body), (&lean.method, &lean.path, &lean.body));
+        assert_eq!(
+            (&sdk.method, &sdk.path, &sdk.body),
+            (&lean.method, &lean.path, &lean.body)
+        );
         for r in [sdk, lean] {
             assert!(verify_signature(r, &credentials, REGION), "{:?}", r.path);
             let id = r.headers["amz-sdk-invocation-id"].to_str().expect("ascii");
@@ -251,10 +264,19 @@ async fn both_paths_read_a_function_error_with_its_log_version_and_request_id_al
     let sdk_log = base64::engine::general_purpose::STANDARD
         .decode(sdk.log_result().expect("log"))
         .expect("base64");
-    assert_eq!(out.log_result.as_deref().map(str::as_bytes), Some(sdk_log.as_slice()));
-    assert!(out.log_result.as_deref().is_some_and(|l| l.contains("boom")));
+    assert_eq!(
+        out.log_result.as_deref().map(str::as_bytes),
+        Some(sdk_log.as_slice())
+    );
+    assert!(out
+        .log_result
+        .as_deref()
+        .is_some_and(|l| l.contains("boom")));
     let conn = out.connection.expect("connection info");
-    assert!(conn.reused, "the SDK call's connection carries the lean call");
+    assert!(
+        conn.reused,
+        "the SDK call's connection carries the lean call"
+    );
 }
 
 #[tokio::test]
@@ -306,37 +328,64 @@ async fn both_paths_read_404_and_429_as_the_same_service_errors() {
     assert!(throttled.is_throttled());
     assert_eq!(throttled.error_code(), Some("TooManyRequestsException"));
     assert_eq!(throttled.retry_after(), Some(Duration::from_secs(2)));
-    assert_eq!(server.requests().len(), 5, "no retry with max_throttle_retries(0)");
+    assert_eq!(
+        server.requests().len(),
+        5,
+        "no retry with max_throttle_retries(0)"
+    );
 }
 
 #[tokio::test]
 async fn a_throttled_invoke_is_retried_with_the_same_invocation_id_until_it_succeeds() {
     let server = TestServer::start(|_, n| {
         if n < 2 {
-            response(429, &[("x-amzn-errortype", "TooManyRequestsException"), ("retry-after", "0")], "{}")
+            response(
+                429,
+                &[
+                    ("x-amzn-errortype", "TooManyRequestsException"),
+                    ("retry-after", "0"),
+                ],
+                "{}",
+            )
         } else {
             response(200, &[], "ok")
         }
     })
     .await;
     let (_client, lean) = sdk_and_lean(&server, false).await;
-    let out = lean.invoke(InvokeRequest::new("my-fn", "{}")).await.expect("ok");
+    let out = lean
+        .invoke(InvokeRequest::new("my-fn", "{}"))
+        .await
+        .expect("ok");
     assert_eq!(out.payload, "ok");
     let seen = server.requests();
     assert_eq!(seen.len(), 3);
-    let ids: Vec<_> = seen.iter().map(|r| r.headers["amz-sdk-invocation-id"].clone()).collect();
+    let ids: Vec<_> = seen
+        .iter()
+        .map(|r| r.headers["amz-sdk-invocation-id"].clone())
+        .collect();
     assert!(ids.iter().all(|id| *id == ids[0]));
 }
 
 #[tokio::test]
 async fn a_server_error_is_returned_after_one_request_never_retried() {
     let server = TestServer::start(|_, _| {
-        response(500, &[("x-amzn-errortype", "ServiceException")], r#"{"Message":"oops"}"#)
+        response(
+            500,
+            &[("x-amzn-errortype", "ServiceException")],
+            r#"{"Message":"oops"}"#,
+        )
     })
     .await;
     let (_client, lean) = sdk_and_lean(&server, false).await;
-    let e = lean.invoke(InvokeRequest::new("my-fn", "{}")).await.expect_err("500");
-    assert_eq!((e.status(), e.error_code()), (Some(500), Some("ServiceException")));
+    let e = lean
+        .invoke(InvokeRequest::new("my-fn", "{}"))
+        .await
+        .expect_err("500");
+    assert_eq!(
+        (e.status(), e.error_code()),
+        (Some(500), Some("ServiceException"))
+    );
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -345,7 +394,9 @@ async fn a_connection_dropped_after_the_request_is_maybe_executed_and_sent_once(
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use tokio::io::AsyncReadExt;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let requests = Arc::new(AtomicUsize::new(0));
     let seen = requests.clone();
@@ -370,7 +421,10 @@ async fn a_connection_dropped_after_the_request_is_maybe_executed_and_sent_once(
         .credentials_provider(SharedCredentialsProvider::new(creds(false)))
         .build()
         .expect("lean");
-    let e = lean.invoke(InvokeRequest::new("my-fn", "{}")).await.expect_err("dropped");
+    let e = lean
+        .invoke(InvokeRequest::new("my-fn", "{}"))
+        .await
+        .expect_err("dropped");
     assert!(e.is_maybe_executed(), "{e:?}");
     assert_eq!(requests.load(Ordering::SeqCst), 1);
     task.abort();
@@ -382,7 +436,10 @@ async fn payloads_over_the_limit_are_refused_and_nothing_reaches_the_server() {
     let (_client, lean) = sdk_and_lean(&server, false).await;
     for (t, max) in [
         (InvocationType::Event, validate::MAX_EVENT_PAYLOAD_BYTES),
-        (InvocationType::RequestResponse, validate::MAX_SYNC_PAYLOAD_BYTES),
+        (
+            InvocationType::RequestResponse,
+            validate::MAX_SYNC_PAYLOAD_BYTES,
+        ),
         (InvocationType::DryRun, validate::MAX_SYNC_PAYLOAD_BYTES),
     ] {
         let e = lean
