@@ -37,10 +37,6 @@ impl SharedTcp {
         SharedTcp(Arc::new(stream))
     }
 
-    pub(crate) fn get(&self) -> &TcpStream {
-        &self.0
-    }
-
     /// Peeks one byte without blocking and without touching tokio's readiness state.
     pub(crate) fn peer_state(&self) -> PeerState {
         let mut byte = [MaybeUninit::<u8>::uninit(); 1];
