@@ -206,8 +206,10 @@ impl Host {
         })
     }
 
-    /// Opens a connection with `permit`: zonal name first (or the regional fallback while a
-    /// cool-down runs), every resolved address in rotation, TLS, then the HTTP/1.1 handshake.
+    /// Opens a connection with `permit`: zonal name first — a failure there tries the regional
+    /// name at once, and after [`ZONAL_FAILURES_BEFORE_FALLBACK`] in a row the regional name is
+    /// used alone for [`ZONAL_FALLBACK_COOLDOWN`] — then every resolved address in rotation,
+    /// TLS, and the HTTP handshake.
     async fn open(
         self: &Arc<Self>,
         permit: OwnedSemaphorePermit,
@@ -231,10 +233,15 @@ impl Host {
             Err(e) => {
                 Counters::bump(&self.counters.connect_failures);
                 let fallback = match &self.origin.fallback {
-                    Some(f) if !use_fallback && self.zonal_failed(Instant::now()) => f.clone(),
+                    Some(f) if !use_fallback => f.clone(),
                     _ => return Err(e),
                 };
-                tracing::warn!(zonal = %self.origin.host, regional = %fallback, "zonal endpoint keeps failing; falling back to the regional name");
+                // This request was never sent: try the regional name for it at once. After
+                // enough consecutive zonal failures, new connections skip the zonal name for a
+                // cool-down.
+                if self.zonal_failed(Instant::now()) {
+                    tracing::warn!(zonal = %self.origin.host, regional = %fallback, "zonal endpoint keeps failing; using the regional name for a while");
+                }
                 connector
                     .dial(&self.origin, &fallback, rotation, timeout)
                     .await
