@@ -47,6 +47,13 @@ pub const DEFAULT_TCP_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 /// peer is noticed within 30 s + 3 × 10 s = 60 s.
 pub const DEFAULT_TCP_KEEPALIVE_COUNT: u32 = 3;
 
+/// HTTP/2 only: a PING every 20 s, also while idle, keeps a shared connection's flow alive
+/// and proves the peer is there.
+pub const H2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(20);
+
+/// HTTP/2 only: a PING unanswered for 10 s closes the connection.
+pub const H2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How many times one request may be handed back unsent by a connection and sent on another
 /// before the call fails "not sent".
 pub const MAX_UNSENT_RESENDS: u32 = 4;
@@ -69,8 +76,11 @@ pub const ZONAL_FAILURES_BEFORE_FALLBACK: u32 = 3;
 /// How long new connections stay on the regional name before the zonal name is tried again.
 pub const ZONAL_FALLBACK_COOLDOWN: Duration = Duration::from_secs(60);
 
-/// The longest a finished HTTP/1.1 exchange may take to let its connection accept the next
-/// request before the connection is closed instead of pooled.
+/// The longest a checked-out connection may take to become ready for the next request (hyper
+/// finishing the previous exchange) before it is closed ([`CloseReason::NotReady`]) and
+/// another is used.
+///
+/// [`CloseReason::NotReady`]: super::CloseReason::NotReady
 pub(crate) const SETTLE_TIMEOUT: Duration = Duration::from_secs(1);
 
 const MAX_KEEPALIVE_COUNT: u32 = 127;
@@ -249,6 +259,15 @@ impl PoolBuilder {
         count: u32,
     ) -> Self {
         self.keepalive = (idle.into(), interval, count);
+        self
+    }
+
+    /// Offers HTTP/2 in TLS ALPN. When the server picks it, one connection per origin is
+    /// shared by every request, with PING keep-alive ([`H2_KEEPALIVE_INTERVAL`],
+    /// [`H2_KEEPALIVE_TIMEOUT`]); otherwise HTTP/1.1 as usual. Default: off (HTTP/1.1 only,
+    /// which is what Lambda's endpoints are measured with here).
+    pub fn http2(mut self, enabled: bool) -> Self {
+        self.config.tls.http2 = enabled;
         self
     }
 
