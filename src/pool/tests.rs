@@ -413,7 +413,7 @@ async fn a_failing_zonal_name_falls_back_to_the_regional_one_and_returns_after_t
     )
     .unwrap();
     let regional = zonal.fallback_connect_host().unwrap().to_owned();
-    let (pool, server) = pool_routed(&[zonal.clone()], |b| b.idle_timeout(secs(1)));
+    let (pool, server) = pool_routed(std::slice::from_ref(&zonal), |b| b.idle_timeout(secs(1)));
     server
         .refuse_hosts
         .lock()
