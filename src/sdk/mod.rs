@@ -30,6 +30,7 @@ pub struct LambdaClientBuilder {
     max_attempts: Option<u32>,
     region: Option<String>,
     credentials: Option<Credentials>,
+    ca_pems: Vec<Vec<u8>>,
 }
 
 impl Default for LambdaClientBuilder {
@@ -44,6 +45,7 @@ impl Default for LambdaClientBuilder {
             max_attempts: None,
             region: None,
             credentials: None,
+            ca_pems: Vec::new(),
         }
     }
 }
@@ -114,9 +116,10 @@ impl LambdaClientBuilder {
         self
     }
 
-    /// Trusts the CAs in this PEM bundle in addition to the usual roots.
+    /// Trusts the CAs in this PEM bundle in addition to the usual roots (whatever
+    /// [`pool`](Self::pool) settings are given before or after).
     pub fn add_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
-        self.pool = self.pool.add_ca_pem(pem);
+        self.ca_pems.push(pem.as_ref().to_vec());
         self
     }
 
@@ -227,7 +230,11 @@ impl LambdaClientBuilder {
                     "a region (AWS_REGION, a profile, or .region())",
                 )
             })?;
-        let pool = self.pool.endpoint(&endpoint).build()?;
+        let mut pool = self.pool.endpoint(&endpoint);
+        for pem in &self.ca_pems {
+            pool = pool.add_ca_pem(pem);
+        }
+        let pool = pool.build()?;
         let mut conf = aws_sdk_lambda::config::Builder::from(&sdk_config)
             .region(Region::new(region))
             .http_client(PoolHttpClient::new(pool.clone(), self.response_timeout))
