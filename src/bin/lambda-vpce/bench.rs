@@ -70,7 +70,9 @@ pub(crate) async fn run(a: BenchArgs) -> CmdResult {
     let amount = match (a.requests, a.duration, a.rate) {
         (Some(n), _, _) => Amount::Calls(n),
         (None, Some(d), _) => Amount::For(d),
-        (None, None, Some(rate)) => Amount::Calls((rate * args::DEFAULT_OPEN_SECONDS).ceil() as u64),
+        (None, None, Some(rate)) => {
+            Amount::Calls((rate * args::DEFAULT_OPEN_SECONDS).ceil() as u64)
+        }
         (None, None, None) if a.think_time.is_some() => Amount::Calls(args::DEFAULT_THINK_REQUESTS),
         (None, None, None) => Amount::Calls(args::DEFAULT_REQUESTS),
     };

@@ -34,6 +34,9 @@ pub(crate) struct ServeArgs {
     /// Accept unsigned requests (for wrk, curl): signatures are not checked.
     #[arg(long)]
     no_verify_signatures: bool,
+    /// Serve plain HTTP instead of HTTPS (loopback only; no CA is written).
+    #[arg(long)]
+    plain_http: bool,
     /// Write the CA certificate (PEM) here. Default: `lambda-vpce-serve-ca.pem` in the
     /// temp directory.
     #[arg(long, value_name = "PATH")]
@@ -49,6 +52,7 @@ pub(crate) async fn run(a: ServeArgs) -> CmdResult {
     let endpoint = LocalEndpoint::builder()
         .port(a.port)
         .verify_signatures(!a.no_verify_signatures)
+        .plain_http(a.plain_http)
         .faults(knobs.fault_config())
         .start()
         .await
@@ -56,11 +60,15 @@ pub(crate) async fn run(a: ServeArgs) -> CmdResult {
     let ca_path = a
         .ca_out
         .unwrap_or_else(|| std::env::temp_dir().join(DEFAULT_CA_FILE));
-    endpoint
-        .write_ca_pem(&ca_path)
-        .map_err(|e| format!("cannot write the CA to {}: {e}", ca_path.display()))?;
+    if !a.plain_http {
+        endpoint
+            .write_ca_pem(&ca_path)
+            .map_err(|e| format!("cannot write the CA to {}: {e}", ca_path.display()))?;
+    }
     println!("url: {}", endpoint.url());
-    println!("ca: {}", ca_path.display());
+    if !a.plain_http {
+        println!("ca: {}", ca_path.display());
+    }
     println!("region: {}", endpoint.region());
     println!(
         "signatures: {}",
@@ -72,12 +80,17 @@ pub(crate) async fn run(a: ServeArgs) -> CmdResult {
     );
     println!("functions: echo, fail, sleep");
     println!("export AWS_ENDPOINT_URL_LAMBDA={}", endpoint.url());
-    println!("export AWS_CA_BUNDLE={}", ca_path.display());
+    if !a.plain_http {
+        println!("export AWS_CA_BUNDLE={}", ca_path.display());
+    }
     println!("export AWS_REGION={}", endpoint.region());
     // Fixed test credentials of the local endpoint (DEFAULT_ACCESS_KEY_ID/SECRET), printed on
     // purpose so that other clients can sign for it; they grant nothing anywhere else.
     println!("export AWS_ACCESS_KEY_ID={}", endpoint.access_key_id());
-    println!("export AWS_SECRET_ACCESS_KEY={}", endpoint.secret_access_key());
+    println!(
+        "export AWS_SECRET_ACCESS_KEY={}",
+        endpoint.secret_access_key()
+    );
     println!("serving until Ctrl-C");
     // Let a reader that stops at the lines above see them now.
     use std::io::Write as _;

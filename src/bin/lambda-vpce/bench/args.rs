@@ -10,7 +10,7 @@ use crate::common::EndpointArgs;
 
 /// Calls per client by default in a closed loop without think time: about 10–20 s for all
 /// clients on 2 cores in a release build against the embedded endpoint.
-pub(crate) const DEFAULT_REQUESTS: u64 = 10_000;
+pub(crate) const DEFAULT_REQUESTS: u64 = 50_000;
 /// Calls per client by default when `--think-time` is given (each worker idles between calls,
 /// so a run takes about requests × mean think time / concurrency per client).
 pub(crate) const DEFAULT_THINK_REQUESTS: u64 = 200;
@@ -70,7 +70,7 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_delimiter = ',', value_enum, value_name = "LIST")]
     pub(crate) client: Vec<ClientKind>,
 
-    /// Measured calls per client. Default: 10000; 200 with --think-time; rate × 5 s with
+    /// Measured calls per client. Default: 50000; 200 with --think-time; rate × 5 s with
     /// --rate.
     #[arg(long, value_name = "N", conflicts_with = "duration")]
     pub(crate) requests: Option<u64>,
@@ -93,7 +93,12 @@ pub(crate) struct BenchArgs {
     pub(crate) payload_bytes: usize,
 
     /// Invocation type of every call.
-    #[arg(long, value_enum, value_name = "TYPE", default_value = "RequestResponse")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "TYPE",
+        default_value = "RequestResponse"
+    )]
     pub(crate) invocation_type: InvocationTypeArg,
 
     /// Function name or ARN to invoke.
@@ -199,7 +204,9 @@ pub(crate) fn parse_range(s: &str) -> Result<(u64, u64), String> {
 pub(crate) fn parse_rate(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(r) if r.is_finite() && r > 0.0 && r <= 1e7 => Ok(r),
-        _ => Err(format!("`{s}` is not a rate in calls per second (0 < R ≤ 1e7)")),
+        _ => Err(format!(
+            "`{s}` is not a rate in calls per second (0 < R ≤ 1e7)"
+        )),
     }
 }
 
@@ -248,7 +255,10 @@ mod tests {
         for n in [0, 2, 7, 8, 1024] {
             let p = payload(n);
             assert_eq!(p.len(), n.max(2), "{n}");
-            assert!(serde_json::from_slice::<serde_json::Value>(&p).is_ok(), "{n}");
+            assert!(
+                serde_json::from_slice::<serde_json::Value>(&p).is_ok(),
+                "{n}"
+            );
         }
     }
 

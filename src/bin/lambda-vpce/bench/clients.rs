@@ -141,7 +141,7 @@ enum Inner {
         client: aws_sdk_lambda::Client,
         pool: Option<lambda_vpce::Pool>,
     },
-    Raw(RawHyper),
+    Raw(Box<RawHyper>),
 }
 
 impl BenchClient {
@@ -211,7 +211,7 @@ impl BenchClient {
                 let opened = raw.opened();
                 Ok(BenchClient {
                     kind,
-                    inner: Inner::Raw(raw),
+                    inner: Inner::Raw(Box::new(raw)),
                     attempts: None,
                     opened: Some(opened),
                 })

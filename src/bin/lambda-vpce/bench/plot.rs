@@ -17,7 +17,12 @@ pub(crate) fn write_cdf(
     series: &[(&'static str, &Histogram<u64>)],
 ) -> Result<(), CmdError> {
     let present: Vec<_> = series.iter().filter(|(_, h)| !h.is_empty()).collect();
-    let lo = present.iter().map(|(_, h)| h.min()).min().unwrap_or(1).max(1);
+    let lo = present
+        .iter()
+        .map(|(_, h)| h.min())
+        .min()
+        .unwrap_or(1)
+        .max(1);
     let hi = present
         .iter()
         .map(|(_, h)| h.max())
@@ -47,7 +52,10 @@ pub(crate) fn write_cdf(
             .iter_recorded()
             .map(|v| {
                 seen += v.count_at_value();
-                (h.highest_equivalent(v.value_iterated_to()) as f64, seen as f64 / total)
+                (
+                    h.highest_equivalent(v.value_iterated_to()) as f64,
+                    seen as f64 / total,
+                )
             })
             .collect();
         chart

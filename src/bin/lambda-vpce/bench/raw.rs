@@ -134,12 +134,8 @@ impl RawHyper {
     ) -> Result<RawHyper, CmdError> {
         let e = &target.endpoint;
         let https = e.scheme() == "https";
-        let default_port = if https { 443 } else { 80 };
-        let host = if e.port() == default_port {
-            e.signing_host().to_owned()
-        } else {
-            format!("{}:{}", e.signing_host(), e.port())
-        };
+        // `host[:port]`, the port only when not the scheme's default.
+        let host = e.signing_host().to_owned();
         let path = format!(
             "/2015-03-31/functions/{}/invocations",
             encode_segment(&call.function)

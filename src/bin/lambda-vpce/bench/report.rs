@@ -97,7 +97,13 @@ pub(crate) struct Extras {
 impl ClientReport {
     /// Summarises one client's tally.
     pub(crate) fn new(client: &'static str, t: &Tally, x: Extras) -> ClientReport {
-        let q = |p: f64| if t.ok == 0 { 0 } else { t.hist.value_at_quantile(p) };
+        let q = |p: f64| {
+            if t.ok == 0 {
+                0
+            } else {
+                t.hist.value_at_quantile(p)
+            }
+        };
         let wall = t.wall.as_secs_f64();
         let calls = t.calls.max(1) as f64;
         ClientReport {
@@ -123,7 +129,11 @@ impl ClientReport {
                 .first_call
                 .map(|(d, _)| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
             first_call_ok: x.first_call.is_some_and(|(_, ok)| ok),
-            throughput_rps: if wall > 0.0 { t.calls as f64 / wall } else { 0.0 },
+            throughput_rps: if wall > 0.0 {
+                t.calls as f64 / wall
+            } else {
+                0.0
+            },
             connections_opened: x.connections_opened,
             reuse_ratio: x
                 .connections_opened
@@ -303,10 +313,14 @@ mod tests {
 
     #[test]
     fn a_client_without_successes_reports_zero_percentiles_not_garbage() {
-        let mut t = Tally::default();
-        t.calls = 3;
-        t.errors[ErrorKind::NotSent.index()] = 3;
-        t.wall = Duration::from_secs(1);
+        let mut errors = [0; 4];
+        errors[ErrorKind::NotSent.index()] = 3;
+        let t = Tally {
+            calls: 3,
+            errors,
+            wall: Duration::from_secs(1),
+            ..Tally::default()
+        };
         let r = ClientReport::new("sdk-default", &t, Extras::default());
         assert_eq!((r.p50_us, r.max_us, r.errors), (0, 0, 3));
         assert_eq!(r.errors_by_kind.not_sent, 3);
@@ -315,9 +329,11 @@ mod tests {
 
     #[test]
     fn reuse_ratio_counts_calls_that_needed_no_new_connection() {
-        let mut t = Tally::default();
-        t.calls = 100;
-        t.ok = 100;
+        let t = Tally {
+            calls: 100,
+            ok: 100,
+            ..Tally::default()
+        };
         let x = Extras {
             connections_opened: Some(4),
             ..Extras::default()

@@ -153,10 +153,9 @@ pub(crate) async fn run_slice(
             let mut first = true;
             loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
-                let scheduled = match shape.rate {
-                    Some(rate) => Some(start + Duration::from_secs_f64(k as f64 / rate)),
-                    None => None,
-                };
+                let scheduled = shape
+                    .rate
+                    .map(|rate| start + Duration::from_secs_f64(k as f64 / rate));
                 let go = match amount {
                     Amount::Calls(n) => k < n,
                     Amount::For(d) => scheduled.unwrap_or_else(Instant::now) < start + d,
