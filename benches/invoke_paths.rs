@@ -1,6 +1,7 @@
 //! One warm Invoke (RequestResponse, 1 KiB, `echo`) through each path against the in-process
 //! embedded endpoint over TLS, signatures verified: the crate's SDK client on its pool, and
-//! aws-sdk-lambda on its default HTTP client. (The lean path joins when it lands.)
+//! aws-sdk-lambda on its default HTTP client, and the lean Invoke path (`lambda_vpce::lean`)
+//! on the crate client's pool.
 //!
 //! The endpoint runs in this process, so each number includes the server's work too; compare
 //! paths with each other, not with a remote endpoint. `cargo bench --bench invoke_paths`.
@@ -14,7 +15,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use lambda_vpce::local::LocalEndpoint;
-use lambda_vpce::LambdaVpce;
+use lambda_vpce::{InvokeRequest, LambdaVpce, LeanInvoker};
 
 const PAYLOAD_BYTES: usize = 1024;
 
@@ -81,7 +82,9 @@ fn invoke_paths(c: &mut Criterion) {
             .http_client(http)
             .build(),
     );
+    let lean = LeanInvoker::from_client(&crate_client).expect("lean invoker builds");
     let payload = payload();
+    let lean_payload = bytes::Bytes::from(payload.clone());
     // Warm both: one connection each.
     rt.block_on(invoke(crate_client.client(), &payload));
     rt.block_on(invoke(&sdk_default, &payload));
@@ -99,7 +102,17 @@ fn invoke_paths(c: &mut Criterion) {
     group.bench_function("sdk-default", |b| {
         b.to_async(&rt).iter(|| invoke(&sdk_default, &payload));
     });
+    group.bench_function("lambda-vpce-lean", |b| {
+        b.to_async(&rt).iter(|| async {
+            let out = lean
+                .invoke(InvokeRequest::new("echo", lean_payload.clone()))
+                .await
+                .expect("lean invoke succeeds");
+            assert!(out.function_error.is_none());
+        });
+    });
     group.finish();
+    drop(lean);
     drop(crate_client);
     drop(sdk_default);
     rt.block_on(endpoint.shutdown());

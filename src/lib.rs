@@ -60,6 +60,7 @@
 mod connect;
 pub mod endpoint;
 mod error;
+pub mod lean;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod policy;
@@ -70,6 +71,7 @@ pub mod validate;
 pub use connect::{FnResolver, GaiResolver, Resolve, Resolving};
 pub use endpoint::{Endpoint, EndpointKind, VpceName};
 pub use error::{BuildError, Error};
+pub use lean::{InvokeRequest, InvokeResponse, LeanInvoker, LeanInvokerBuilder};
 pub use pool::{Pool, PoolBuilder};
 pub use sdk::{
     LambdaClientBuilder, LambdaVpce, PoolHttpClient, RetryPolicy, DEFAULT_RESPONSE_TIMEOUT,

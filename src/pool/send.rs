@@ -16,6 +16,7 @@ use super::conn::Pooled;
 use super::host::Host;
 use super::keep_alive::KeepAliveHeader;
 use super::stats::{CloseReason, Counters};
+use crate::connect::PeerState;
 use crate::error::{Error, Kind};
 
 /// Per-request options, carried in the request's extensions.
@@ -106,6 +107,22 @@ async fn send_inner(
                 .map_err(|_| Error::new(Kind::AcquireTimeout))??,
             None => checkout.await?,
         };
+        if conn.requests > 0
+            && conn
+                .probe
+                .as_ref()
+                .is_some_and(|p| p.peer_state() == PeerState::Gone)
+        {
+            // The server's FIN/RST/close_notify is already in the socket; hyper has not run
+            // yet to see it. Never send on it, and learn from how long it sat idle.
+            host.observe_race(Instant::now().duration_since(conn.idle_since));
+            tracing::debug!(
+                connection_id = conn.id,
+                "peer already closed the idle connection; not using it"
+            );
+            conn.close(CloseReason::ClosedByServer);
+            continue;
+        }
         if !conn.tx.is_ready() {
             not_ready += 1;
             if not_ready > MAX_UNSENT_RESENDS {
@@ -132,7 +149,8 @@ async fn send_inner(
         let now = Instant::now();
         let c = pooled.conn();
         let reused = c.requests > 0;
-        let idle_before = if reused {
+        // An HTTP/2 lease has no idle time of its own: PINGs keep the shared connection alive.
+        let idle_before = if reused && !c.is_lease() {
             now.duration_since(c.idle_since)
         } else {
             Duration::ZERO

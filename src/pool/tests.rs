@@ -363,3 +363,42 @@ async fn plain_http_to_a_non_loopback_host_is_refused_before_sending() {
     assert!(err.is_invalid_input() && err.is_not_sent(), "{err:?}");
     assert_eq!(server.dials.load(SeqCst), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn over_http2_concurrent_requests_share_one_connection() {
+    let (pool, server) = pool_with(|b| b.max_connections_per_host(4));
+    server.h2.store(true, SeqCst);
+    server.set(|b| b.delay = secs(1));
+    assert!(!call(&pool).await.unwrap().reused);
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move { call(&pool).await }));
+    }
+    let started = Instant::now();
+    for t in tasks {
+        assert!(t.await.unwrap().unwrap().reused);
+    }
+    assert_eq!(
+        started.elapsed(),
+        secs(1),
+        "all ten ran at once on the shared connection"
+    );
+    assert_eq!(server.dials.load(SeqCst), 1);
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.idle(), stats.in_use(), stats.closed_total()),
+        (1, 0, 0)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_closed_http2_connection_is_replaced_not_used() {
+    let (pool, server) = pool_with(|b| b.max_lifetime(secs(10)));
+    server.h2.store(true, SeqCst);
+    call(&pool).await.unwrap();
+    advance(secs(11)).await;
+    assert!(!call(&pool).await.unwrap().reused);
+    assert_eq!(server.dials.load(SeqCst), 2);
+    assert_eq!(pool.stats().closed(CloseReason::MaxLifetime), 1);
+}

@@ -56,6 +56,11 @@ pub struct LambdaVpce {
     client: aws_sdk_lambda::Client,
     pool: Pool,
     endpoint: Endpoint,
+    /// The provider the SDK client signs with (the SDK's `Config` no longer exposes it), for
+    /// the lean path.
+    pub(crate) credentials_provider: Option<SharedCredentialsProvider>,
+    /// The response timeout given to the pool's SDK connector, for the lean path.
+    pub(crate) response_timeout: Duration,
 }
 
 impl LambdaVpce {
@@ -77,6 +82,13 @@ impl LambdaVpce {
     /// The endpoint calls go to.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
+    }
+
+    /// The lean `Invoke` path on this client's pool, endpoint, region and credentials provider
+    /// (see [`crate::lean`]). Build it once and clone it: each invoker has its own credentials
+    /// and signing-key cache. Fails when the SDK configuration has no credentials provider.
+    pub fn lean(&self) -> Result<crate::lean::LeanInvoker, BuildError> {
+        crate::lean::LeanInvoker::from_client(self)
     }
 
     /// Takes the SDK client out.
@@ -239,8 +251,12 @@ impl LambdaClientBuilder {
             .region(Region::new(region))
             .http_client(PoolHttpClient::new(pool.clone(), self.response_timeout))
             .endpoint_url(endpoint.url());
-        if let Some(creds) = self.credentials {
-            conf = conf.credentials_provider(SharedCredentialsProvider::new(creds));
+        let credentials_provider = match self.credentials {
+            Some(creds) => Some(SharedCredentialsProvider::new(creds)),
+            None => sdk_config.credentials_provider(),
+        };
+        if let Some(provider) = &credentials_provider {
+            conf = conf.credentials_provider(provider.clone());
         }
         if self.retry_policy == RetryPolicy::NeverTwice {
             conf = conf.retry_classifier(retry::NeverTwice);
@@ -256,6 +272,8 @@ impl LambdaClientBuilder {
             client: aws_sdk_lambda::Client::from_conf(conf.build()),
             pool,
             endpoint,
+            credentials_provider,
+            response_timeout: self.response_timeout,
         })
     }
 }

@@ -42,6 +42,8 @@ pub(super) struct Server {
     pub(super) idle_closes: AtomicUsize,
     /// Fails the next N dials (connect refused).
     pub(super) refuse_dials: AtomicUsize,
+    /// Speak HTTP/2 (as if ALPN chose it).
+    pub(super) h2: std::sync::atomic::AtomicBool,
     /// Dials wait on this when set.
     pub(super) dial_gate: Mutex<Option<Arc<Notify>>>,
 }
@@ -87,10 +89,17 @@ impl Dial for FakeDialer {
             }
             self.server.dials.fetch_add(1, SeqCst);
             let (client, server_end) = tokio::io::duplex(64 * 1024);
-            tokio::spawn(serve(self.server.clone(), server_end));
+            let h2 = self.server.h2.load(SeqCst);
+            if h2 {
+                tokio::spawn(serve_h2(self.server.clone(), server_end));
+            } else {
+                tokio::spawn(serve(self.server.clone(), server_end));
+            }
             Ok(Opened {
                 stream: MaybeTlsStream::Memory(client),
                 remote: "127.0.0.1:443".parse().unwrap(),
+                probe: None,
+                h2,
             })
         })
     }
@@ -152,6 +161,25 @@ async fn serve(server: Arc<Server>, io: tokio::io::DuplexStream) {
             }
         }
     }
+}
+
+/// One HTTP/2 server connection: answers every stream after the configured delay.
+async fn serve_h2(server: Arc<Server>, io: tokio::io::DuplexStream) {
+    let svc = service_fn(move |_req: http::Request<hyper::body::Incoming>| {
+        let server = server.clone();
+        async move {
+            server.requests.fetch_add(1, SeqCst);
+            let delay = server.behavior().delay;
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(b"ok"))))
+        }
+    });
+    let _ = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+        .timer(hyper_util::rt::TokioTimer::new())
+        .serve_connection(TokioIo::new(io), svc)
+        .await;
 }
 
 /// A pool wired to a fresh fake server, with `f` applied to its builder.

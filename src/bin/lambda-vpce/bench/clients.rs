@@ -35,7 +35,8 @@ pub(crate) enum ClientKind {
     /// The crate's `aws_sdk_lambda::Client` on its own pool (prewarmed to `--min-idle`).
     #[value(name = "lambda-vpce")]
     LambdaVpce,
-    /// The crate's lean Invoke path (not in this build yet).
+    /// The crate's lean Invoke path (`lambda_vpce::lean`) on its own pool, prewarmed like
+    /// `lambda-vpce`.
     #[value(name = "lambda-vpce-lean")]
     LambdaVpceLean,
     /// aws-sdk-lambda with the SDK's default HTTP client (hyper-util legacy, rustls/ring).
@@ -51,8 +52,9 @@ pub(crate) enum ClientKind {
 
 impl ClientKind {
     /// Every client this build can run, in report order.
-    pub(crate) const AVAILABLE: [ClientKind; 4] = [
+    pub(crate) const AVAILABLE: [ClientKind; 5] = [
         ClientKind::LambdaVpce,
+        ClientKind::LambdaVpceLean,
         ClientKind::SdkDefault,
         ClientKind::SmithyPool,
         ClientKind::RawHyper,
@@ -142,6 +144,10 @@ enum Inner {
         pool: Option<lambda_vpce::Pool>,
     },
     Raw(Box<RawHyper>),
+    Lean {
+        invoker: lambda_vpce::LeanInvoker,
+        invocation_type: lambda_vpce::validate::InvocationType,
+    },
 }
 
 impl BenchClient {
@@ -156,24 +162,7 @@ impl BenchClient {
         let interceptor = CountAttempts(attempts.clone());
         match kind {
             ClientKind::LambdaVpce => {
-                let mut b = LambdaVpce::builder()
-                    .endpoint(target.endpoint.clone())
-                    .region(target.region.clone())
-                    .credentials(target.credentials.clone())
-                    .pool(PoolBuilder::new().min_idle(opts.min_idle));
-                if let Some(pem) = &target.ca_pem {
-                    b = b.add_ca_pem(pem);
-                }
-                if let Some(n) = opts.max_attempts {
-                    b = b.max_attempts(n);
-                }
-                let lv = b.build().await?;
-                if opts.min_idle > 0 {
-                    lv.pool()
-                        .prewarm()
-                        .await
-                        .map_err(|e| format!("lambda-vpce prewarm failed: {e}"))?;
-                }
+                let lv = crate_client(target, opts).await?;
                 let conf = lv.client().config().to_builder().interceptor(interceptor);
                 Ok(BenchClient {
                     kind,
@@ -216,10 +205,25 @@ impl BenchClient {
                     opened: Some(opened),
                 })
             }
-            ClientKind::LambdaVpceLean => Err(
-                "lambda-vpce-lean is not in this build yet (the lean Invoke path has not landed)"
-                    .into(),
-            ),
+            ClientKind::LambdaVpceLean => {
+                let lv = crate_client(target, opts).await?;
+                let invoker = lambda_vpce::LeanInvoker::from_client(&lv)?;
+                use lambda_vpce::validate::InvocationType as T;
+                let invocation_type = match call.invocation_type {
+                    InvocationType::Event => T::Event,
+                    InvocationType::DryRun => T::DryRun,
+                    _ => T::RequestResponse,
+                };
+                Ok(BenchClient {
+                    kind,
+                    inner: Inner::Lean {
+                        invoker,
+                        invocation_type,
+                    },
+                    attempts: None,
+                    opened: None,
+                })
+            }
         }
     }
 
@@ -241,6 +245,19 @@ impl BenchClient {
                 }
             }
             Inner::Raw(raw) => raw.call(worker).await,
+            Inner::Lean {
+                invoker,
+                invocation_type,
+            } => {
+                let req =
+                    lambda_vpce::InvokeRequest::new(call.function.clone(), call.payload.clone())
+                        .invocation_type(*invocation_type);
+                match invoker.invoke(req).await {
+                    Ok(out) if out.function_error.is_some() => Err(ErrorKind::Service),
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(super::outcome::classify_source(&e)),
+                }
+            }
         }
     }
 
@@ -248,8 +265,10 @@ impl BenchClient {
     /// the smithy pool's open events, raw-hyper's own count. `None` for `sdk-default`, whose
     /// connections only the embedded endpoint can count.
     pub(crate) fn opened(&self) -> Option<u64> {
-        if let Inner::Sdk { pool: Some(p), .. } = &self.inner {
-            return Some(p.stats().opened());
+        match &self.inner {
+            Inner::Sdk { pool: Some(p), .. } => return Some(p.stats().opened()),
+            Inner::Lean { invoker, .. } => return Some(invoker.pool().stats().opened()),
+            _ => {}
         }
         self.opened.as_ref().map(|o| o.load(Ordering::Relaxed))
     }
@@ -257,8 +276,34 @@ impl BenchClient {
     /// True when the client opens connections in the background (pool maintenance), so that
     /// the embedded endpoint's per-slice accept counts must subtract them.
     pub(crate) fn opens_in_background(&self) -> bool {
-        matches!(&self.inner, Inner::Sdk { pool: Some(_), .. })
+        matches!(
+            &self.inner,
+            Inner::Sdk { pool: Some(_), .. } | Inner::Lean { .. }
+        )
     }
+}
+
+/// The crate's client on its own pool, prewarmed to `min_idle`.
+async fn crate_client(target: &Target, opts: ClientOptions) -> Result<LambdaVpce, CmdError> {
+    let mut b = LambdaVpce::builder()
+        .endpoint(target.endpoint.clone())
+        .region(target.region.clone())
+        .credentials(target.credentials.clone())
+        .pool(PoolBuilder::new().min_idle(opts.min_idle));
+    if let Some(pem) = &target.ca_pem {
+        b = b.add_ca_pem(pem);
+    }
+    if let Some(n) = opts.max_attempts {
+        b = b.max_attempts(n);
+    }
+    let lv = b.build().await?;
+    if opts.min_idle > 0 {
+        lv.pool()
+            .prewarm()
+            .await
+            .map_err(|e| format!("prewarm failed: {e}"))?;
+    }
+    Ok(lv)
 }
 
 fn trust_context(target: &Target) -> Result<TlsContext, CmdError> {
