@@ -1,13 +1,322 @@
-//! `lambda-vpce bench` (being written).
+//! `lambda-vpce bench`: invoke latency and throughput of several clients, measured in the same
+//! run, interleaved, against the embedded endpoint (default) or any endpoint.
+//!
+//! The pieces: [`args`] (the flags), [`target`] (embedded or external endpoint), [`clients`]
+//! (building each client and making one call; [`raw`] is the raw-hyper floor), [`workload`]
+//! (slices, rounds, closed and open loop), [`cpu`] (process CPU time), [`report`] (tables and
+//! the JSON schema), [`plot`] (the latency CDF).
+//!
+//! Sequence: start the target; for each client, build it (lambda-vpce prewarms `--min-idle`
+//! connections) and time its first call; warm every client up; then `--rounds` rounds, each
+//! running one slice of every client's workload in a rotated order. Around every slice the
+//! process CPU time and (embedded endpoint) the accepted-connection count are read, so that
+//! CPU per call and connections opened are attributed to the client whose slice ran.
 
-use clap::Args;
+mod args;
+mod clients;
+mod cpu;
+mod outcome;
+mod plot;
+mod raw;
+mod report;
+mod target;
+mod workload;
+
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::time::Instant;
+
+pub(crate) use args::BenchArgs;
+use clients::{BenchClient, Call, ClientKind, ClientOptions};
+use report::{ClientReport, Extras, RunReport, ServerReport};
+pub(crate) use target::ServerKnobs;
+use target::Target;
+use workload::{Amount, Shape, Tally};
 
 use crate::common::CmdResult;
 
-/// Flags of `lambda-vpce bench`.
-#[derive(Debug, Args)]
-pub(crate) struct BenchArgs {}
+/// One client's state through the run.
+struct Entry {
+    client: Arc<BenchClient>,
+    tally: Tally,
+    first_call: Option<(Duration, bool)>,
+    cpu: Option<Duration>,
+    /// Connections the embedded endpoint accepted during this client's slices, less those
+    /// that background-opening clients opened meanwhile.
+    server_conns: Option<u64>,
+    opened_before: Option<u64>,
+    attempts_before: (u64, u64),
+}
 
-pub(crate) async fn run(_args: BenchArgs) -> CmdResult {
-    Err("not implemented yet".into())
+pub(crate) async fn run(a: BenchArgs) -> CmdResult {
+    let knobs = ServerKnobs {
+        idle_close_ms: a.server_idle_close,
+        max_requests: a.server_max_requests,
+        latency_ms: a.server_latency,
+    };
+    if a.concurrency == 0 {
+        return Err("--concurrency must be at least 1".into());
+    }
+    let external = a.endpoint.is_set();
+    if external && knobs.any() {
+        return Err("--server-* flags only apply to the embedded endpoint".into());
+    }
+    let kinds = client_list(&a.client);
+    let paced = a.think_time.is_some() || a.rate.is_some();
+    let amount = match (a.requests, a.duration, a.rate) {
+        (Some(n), _, _) => Amount::Calls(n),
+        (None, Some(d), _) => Amount::For(d),
+        (None, None, Some(rate)) => {
+            Amount::Calls((rate * args::DEFAULT_OPEN_SECONDS).ceil() as u64)
+        }
+        (None, None, None) if a.think_time.is_some() => Amount::Calls(args::DEFAULT_THINK_REQUESTS),
+        (None, None, None) => Amount::Calls(args::DEFAULT_REQUESTS),
+    };
+    let warmup = a.warmup.unwrap_or(if paced {
+        2 * a.concurrency as u64
+    } else {
+        args::DEFAULT_WARMUP
+    });
+    let min_idle = a.min_idle.unwrap_or(a.concurrency);
+    let shape = Shape {
+        concurrency: a.concurrency,
+        think_ms: a.think_time,
+        rate: a.rate,
+        seed: a.seed,
+    };
+
+    let target = if external {
+        Target::external(&a.endpoint).await?
+    } else {
+        Target::embedded(knobs).await?
+    };
+    let call = Arc::new(Call {
+        function: a.function.clone(),
+        invocation_type: a.invocation_type.sdk(),
+        payload: args::payload(a.payload_bytes),
+    });
+    let opts = ClientOptions {
+        max_attempts: a.max_attempts,
+        min_idle,
+        concurrency: a.concurrency,
+    };
+
+    // Build each client and time its first call right away.
+    let mut entries = Vec::with_capacity(kinds.len());
+    for kind in kinds {
+        let client = Arc::new(BenchClient::build(kind, &target, &call, opts).await?);
+        let began = Instant::now();
+        let ok = client.call(&call, 0).await.is_ok();
+        entries.push(Entry {
+            client,
+            tally: Tally::default(),
+            first_call: Some((began.elapsed(), ok)),
+            cpu: Some(Duration::ZERO),
+            server_conns: target.local.as_ref().map(|_| 0),
+            opened_before: None,
+            attempts_before: (0, 0),
+        });
+    }
+
+    let quiet = ProgressBar::hidden();
+    if warmup > 0 {
+        for e in &entries {
+            workload::run_slice(
+                e.client.clone(),
+                call.clone(),
+                shape,
+                Amount::Calls(warmup),
+                quiet.clone(),
+                u64::MAX,
+            )
+            .await;
+        }
+    }
+    for e in &mut entries {
+        e.opened_before = e.client.opened();
+        e.attempts_before = attempts(&e.client);
+    }
+
+    let progress = progress_bar(amount, a.rounds, entries.len());
+    for round in 0..a.rounds {
+        for i in workload::round_order(entries.len(), round) {
+            let slice_amount = match amount {
+                Amount::Calls(n) => Amount::Calls(workload::slice_calls(n, a.rounds, round)),
+                Amount::For(d) => Amount::For(d / a.rounds),
+            };
+            let bg_before = background_opened(&entries);
+            let server_before = target.server_connections();
+            let cpu_before = cpu::process_cpu();
+            let bar = match amount {
+                Amount::Calls(_) => progress.clone(),
+                Amount::For(_) => quiet.clone(),
+            };
+            let Some(e) = entries.get_mut(i) else {
+                continue;
+            };
+            let tally = workload::run_slice(
+                e.client.clone(),
+                call.clone(),
+                shape,
+                slice_amount,
+                bar,
+                u64::from(round),
+            )
+            .await;
+            e.cpu = match (e.cpu, cpu_before, cpu::process_cpu()) {
+                (Some(sum), Some(b), Some(after)) => Some(sum + after.saturating_sub(b)),
+                _ => None,
+            };
+            e.tally.merge(&tally);
+            if matches!(amount, Amount::For(_)) {
+                progress.inc(1);
+            }
+            let bg_after = background_opened(&entries);
+            if let (Some(b), Some(after)) = (server_before, target.server_connections()) {
+                let bg = bg_after.saturating_sub(bg_before);
+                if let Some(e) = entries.get_mut(i) {
+                    e.server_conns = e
+                        .server_conns
+                        .map(|s| s + after.saturating_sub(b).saturating_sub(bg));
+                }
+            }
+        }
+    }
+    progress.finish_and_clear();
+
+    let reports: Vec<ClientReport> = entries
+        .iter()
+        .map(|e| {
+            let (att0, ret0) = e.attempts_before;
+            let (att1, ret1) = attempts(&e.client);
+            let sdk = e.client.attempts.is_some();
+            let connections_opened = match (e.opened_before, e.client.opened()) {
+                (Some(b), Some(after)) => Some(after.saturating_sub(b)),
+                _ => e.server_conns,
+            };
+            ClientReport::new(
+                e.client.kind.as_str(),
+                &e.tally,
+                Extras {
+                    retried: sdk.then(|| ret1.saturating_sub(ret0)),
+                    attempts: sdk.then(|| att1.saturating_sub(att0)),
+                    first_call: e.first_call,
+                    connections_opened,
+                    cpu: e.cpu,
+                },
+            )
+        })
+        .collect();
+    let report = RunReport {
+        schema_version: 1,
+        mode: if a.rate.is_some() { "open" } else { "closed" },
+        endpoint: if external {
+            target.url.clone()
+        } else {
+            "embedded".to_owned()
+        },
+        concurrency: a.concurrency,
+        payload_bytes: call.payload.len(),
+        invocation_type: call.invocation_type.as_str().to_owned(),
+        function: a.function.clone(),
+        rounds: a.rounds,
+        warmup,
+        requests_per_client: match amount {
+            Amount::Calls(n) => Some(n),
+            Amount::For(_) => None,
+        },
+        duration_s: match amount {
+            Amount::Calls(_) => None,
+            Amount::For(d) => Some(d.as_secs_f64()),
+        },
+        rate_rps: a.rate,
+        think_time_ms: a.think_time.map(|(lo, hi)| [lo, hi]),
+        max_attempts: a.max_attempts,
+        min_idle,
+        server: (!external).then_some(ServerReport {
+            idle_close_ms: knobs.idle_close_ms,
+            max_requests: knobs.max_requests,
+            latency_ms: knobs.latency_ms,
+        }),
+        cpu_includes_server: !external,
+        clients: reports,
+    };
+    print!("{}", report.text());
+    if let Some(path) = &a.json {
+        report.write_json(path)?;
+    }
+    if let Some(path) = &a.plot {
+        let series: Vec<_> = entries
+            .iter()
+            .map(|e| (e.client.kind.as_str(), &e.tally.hist))
+            .collect();
+        plot::write_cdf(path, &report_title(&report), &series)?;
+    }
+    if let Some(local) = target.local {
+        if let Ok(local) = Arc::try_unwrap(local) {
+            local.shutdown().await;
+        }
+    }
+    let failed = report.clients.iter().any(|c| c.errors > 0);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The clients asked for, deduplicated in the order given; all available ones by default.
+fn client_list(asked: &[ClientKind]) -> Vec<ClientKind> {
+    if asked.is_empty() {
+        return ClientKind::AVAILABLE.to_vec();
+    }
+    let mut out = Vec::with_capacity(asked.len());
+    for k in asked {
+        if !out.contains(k) {
+            out.push(*k);
+        }
+    }
+    out
+}
+
+fn attempts(c: &BenchClient) -> (u64, u64) {
+    c.attempts.as_ref().map_or((0, 0), |a| {
+        (
+            a.attempts.load(Ordering::Relaxed),
+            a.retried.load(Ordering::Relaxed),
+        )
+    })
+}
+
+/// Connections opened so far by clients that open them in the background.
+fn background_opened(entries: &[Entry]) -> u64 {
+    entries
+        .iter()
+        .filter(|e| e.client.opens_in_background())
+        .filter_map(|e| e.client.opened())
+        .sum()
+}
+
+fn progress_bar(amount: Amount, rounds: u32, clients: usize) -> ProgressBar {
+    let (len, unit) = match amount {
+        Amount::Calls(n) => (n * clients as u64, "calls"),
+        Amount::For(_) => (u64::from(rounds) * clients as u64, "slices"),
+    };
+    let bar = ProgressBar::new(len);
+    let template = format!("{{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {unit} ({{eta}})");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn report_title(r: &RunReport) -> String {
+    format!(
+        "lambda-vpce bench: {} loop, concurrency {}, {} B, {}",
+        r.mode, r.concurrency, r.payload_bytes, r.endpoint
+    )
 }

@@ -30,7 +30,7 @@ struct Cli {
 enum Command {
     /// Measure invoke latency and throughput of several clients, interleaved, against the
     /// embedded endpoint (default) or any endpoint.
-    Bench(bench::BenchArgs),
+    Bench(Box<bench::BenchArgs>),
     /// Run the embedded Lambda-compatible endpoint alone and print its URL and CA path.
     Serve(serve::ServeArgs),
     /// Chaos soak: many calls while the embedded endpoint closes, resets, stalls and kills
@@ -59,7 +59,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Bench(a) => bench::run(a).await,
+            Command::Bench(a) => bench::run(*a).await,
             Command::Serve(a) => serve::run(a).await,
             Command::Soak(a) => soak::run(a).await,
             Command::Invoke(a) => invoke::run(a).await,

@@ -1,0 +1,272 @@
+//! The flags of `lambda-vpce bench` (a stable interface) and their parsing.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use super::clients::ClientKind;
+use crate::common::EndpointArgs;
+
+/// Calls per client by default in a closed loop without think time: about 10–20 s for all
+/// clients on 2 cores in a release build against the embedded endpoint.
+pub(crate) const DEFAULT_REQUESTS: u64 = 50_000;
+/// Calls per client by default when `--think-time` is given (each worker idles between calls,
+/// so a run takes about requests × mean think time / concurrency per client).
+pub(crate) const DEFAULT_THINK_REQUESTS: u64 = 200;
+/// Seconds of schedule per client by default in open-loop mode (`--rate`).
+pub(crate) const DEFAULT_OPEN_SECONDS: f64 = 5.0;
+/// Warm-up calls per client by default (not counted).
+pub(crate) const DEFAULT_WARMUP: u64 = 500;
+/// Rounds the measured workload is split into, each running every client in turn.
+pub(crate) const DEFAULT_ROUNDS: u32 = 10;
+/// Payload size by default, bytes.
+pub(crate) const DEFAULT_PAYLOAD_BYTES: usize = 1024;
+/// Function invoked by default (one of the embedded endpoint's functions: echoes its payload).
+pub(crate) const DEFAULT_FUNCTION: &str = "echo";
+/// Seed of the think-time generator by default.
+pub(crate) const DEFAULT_SEED: u64 = 1;
+
+/// Lambda's invocation types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum InvocationTypeArg {
+    /// Synchronous: the response carries the function's result.
+    #[value(name = "RequestResponse")]
+    RequestResponse,
+    /// Asynchronous: queued, answered 202.
+    #[value(name = "Event")]
+    Event,
+    /// Validation only, answered 204.
+    #[value(name = "DryRun")]
+    DryRun,
+}
+
+impl InvocationTypeArg {
+    /// The SDK's value.
+    pub(crate) fn sdk(self) -> aws_sdk_lambda::types::InvocationType {
+        use aws_sdk_lambda::types::InvocationType as T;
+        match self {
+            InvocationTypeArg::RequestResponse => T::RequestResponse,
+            InvocationTypeArg::Event => T::Event,
+            InvocationTypeArg::DryRun => T::DryRun,
+        }
+    }
+}
+
+/// Flags of `lambda-vpce bench`.
+///
+/// Exit status: 0 when every measured call of every client succeeded, 1 when any failed
+/// (the report is still printed and written), 2 when the run could not be set up.
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Measure this endpoint instead of starting the embedded one (credentials and region then
+    /// come from the standard AWS chain).
+    #[command(flatten)]
+    pub(crate) endpoint: EndpointArgs,
+
+    /// Clients to compare, interleaved in the same run (comma list): lambda-vpce,
+    /// lambda-vpce-lean, sdk-default, smithy-pool, raw-hyper. Default: every client this
+    /// build has.
+    #[arg(long, value_delimiter = ',', value_enum, value_name = "LIST")]
+    pub(crate) client: Vec<ClientKind>,
+
+    /// Measured calls per client. Default: 50000; 200 with --think-time; rate × 5 s with
+    /// --rate.
+    #[arg(long, value_name = "N", conflicts_with = "duration")]
+    pub(crate) requests: Option<u64>,
+
+    /// Measure each client for this long instead of a number of calls (`10s`, `500ms`, `2m`).
+    #[arg(long, value_name = "TIME", value_parser = parse_duration)]
+    pub(crate) duration: Option<Duration>,
+
+    /// Warm-up calls per client before measuring, same workload, not counted. Default: 500;
+    /// 2 × concurrency with --think-time or --rate.
+    #[arg(long, value_name = "N")]
+    pub(crate) warmup: Option<u64>,
+
+    /// Workers making calls at once (closed loop), or the most calls in flight (open loop).
+    #[arg(long, value_name = "C", default_value_t = 1)]
+    pub(crate) concurrency: usize,
+
+    /// Payload size in bytes (a JSON object padded to this size; at least 2).
+    #[arg(long, value_name = "B", default_value_t = DEFAULT_PAYLOAD_BYTES)]
+    pub(crate) payload_bytes: usize,
+
+    /// Invocation type of every call.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "TYPE",
+        default_value = "RequestResponse"
+    )]
+    pub(crate) invocation_type: InvocationTypeArg,
+
+    /// Function name or ARN to invoke.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_FUNCTION)]
+    pub(crate) function: String,
+
+    /// Idle time between one worker's calls, uniform in MIN..MAX milliseconds (or a single
+    /// value).
+    #[arg(long, value_name = "MIN..MAX", value_parser = parse_range)]
+    pub(crate) think_time: Option<(u64, u64)>,
+
+    /// The SDK's attempt limit for every SDK-based client (1 = no retries). Default: each
+    /// client's own default.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) max_attempts: Option<u32>,
+
+    /// Open loop: this many calls per second per client on a fixed schedule; latency is
+    /// measured from each call's scheduled start (coordinated omission corrected).
+    #[arg(long, value_name = "R", value_parser = parse_rate)]
+    pub(crate) rate: Option<f64>,
+
+    /// Rounds the workload is split into; each round runs a slice of every client, the order
+    /// rotated each round.
+    #[arg(long, value_name = "K", default_value_t = DEFAULT_ROUNDS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) rounds: u32,
+
+    /// Embedded endpoint: close idle keep-alive connections after MS milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub(crate) server_idle_close: Option<u64>,
+
+    /// Embedded endpoint: close each connection after N requests.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) server_max_requests: Option<u32>,
+
+    /// Embedded endpoint: delay every invoke response by MS milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub(crate) server_latency: Option<u64>,
+
+    /// `min_idle` of the lambda-vpce client's pool, which is prewarmed to it before the first
+    /// call and kept topped up. Default: the concurrency (0 disables prewarm).
+    #[arg(long, value_name = "N")]
+    pub(crate) min_idle: Option<usize>,
+
+    /// Write the report as JSON (schema: see the README, "lambda-vpce bench").
+    #[arg(long, value_name = "FILE")]
+    pub(crate) json: Option<PathBuf>,
+
+    /// Write the latency CDF of every client as an SVG (log-scale latency).
+    #[arg(long, value_name = "FILE.svg")]
+    pub(crate) plot: Option<PathBuf>,
+
+    /// Seed of the think-time generator (the same seed gives the same idle gaps).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SEED)]
+    pub(crate) seed: u64,
+}
+
+/// Parses `10s`, `500ms`, `2m`, `1h` or a plain number of seconds (`1.5`).
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let value: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (like 10s, 500ms, 2m)"))?;
+    let secs = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        other => return Err(format!("unknown unit `{other}` (ms, s, m or h)")),
+    };
+    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
+        return Err(format!("`{s}` must be a positive duration"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parses `MIN..MAX` (or a single value) of milliseconds.
+pub(crate) fn parse_range(s: &str) -> Result<(u64, u64), String> {
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("`{v}` is not a whole number of milliseconds"))
+    };
+    let (lo, hi) = match s.split_once("..") {
+        Some((lo, hi)) => (parse(lo)?, parse(hi.trim_start_matches('='))?),
+        None => {
+            let v = parse(s)?;
+            (v, v)
+        }
+    };
+    if lo > hi {
+        return Err(format!("MIN {lo} is above MAX {hi}"));
+    }
+    Ok((lo, hi))
+}
+
+/// Parses a positive, finite rate.
+pub(crate) fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 1e7 => Ok(r),
+        _ => Err(format!(
+            "`{s}` is not a rate in calls per second (0 < R ≤ 1e7)"
+        )),
+    }
+}
+
+/// A JSON payload of exactly `bytes` bytes (at least 2): `{"p":"aaa…"}`, or `{}` padded with
+/// spaces below 8 bytes.
+pub(crate) fn payload(bytes: usize) -> bytes::Bytes {
+    let bytes = bytes.max(2);
+    let mut out = Vec::with_capacity(bytes);
+    if bytes >= 8 {
+        out.extend_from_slice(b"{\"p\":\"");
+        out.resize(bytes - 2, b'a');
+        out.extend_from_slice(b"\"}");
+    } else {
+        out.extend_from_slice(b"{}");
+        out.resize(bytes, b' ');
+    }
+    bytes::Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_units_or_plain_seconds() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("3 fortnights").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn think_time_ranges_are_ordered_and_a_single_value_is_fixed() {
+        assert_eq!(parse_range("0..2000"), Ok((0, 2000)));
+        assert_eq!(parse_range("5..=7"), Ok((5, 7)));
+        assert_eq!(parse_range("250"), Ok((250, 250)));
+        assert!(parse_range("9..3").is_err());
+        assert!(parse_range("a..b").is_err());
+    }
+
+    #[test]
+    fn payloads_are_valid_json_of_the_requested_size() {
+        for n in [0, 2, 7, 8, 1024] {
+            let p = payload(n);
+            assert_eq!(p.len(), n.max(2), "{n}");
+            assert!(
+                serde_json::from_slice::<serde_json::Value>(&p).is_ok(),
+                "{n}"
+            );
+        }
+    }
+
+    #[test]
+    fn rates_must_be_positive_and_finite() {
+        assert_eq!(parse_rate("1000"), Ok(1000.0));
+        assert!(parse_rate("0").is_err());
+        assert!(parse_rate("NaN").is_err());
+        assert!(parse_rate("-5").is_err());
+    }
+}

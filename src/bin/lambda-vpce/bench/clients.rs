@@ -1,0 +1,365 @@
+//! The clients compared: how each is built and how it makes one call.
+//!
+//! Every SDK-based client (`lambda-vpce`, `sdk-default`, `smithy-pool`) carries the same
+//! attempt-counting interceptor, so "retried" means the same thing for each: calls whose SDK
+//! orchestrator started a second attempt. The crate's pool also resends requests that never
+//! left on another connection *inside one attempt*; those are not SDK retries and show in the
+//! pool's `unsent_resends`, not here.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_lambda::config::{Intercept, Region};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::InvocationType;
+use aws_smithy_http_client::pool::{ConnectionEvent, ConnectionPool};
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::retry::RetryConfig;
+use clap::ValueEnum;
+use lambda_vpce::{LambdaVpce, PoolBuilder};
+
+use super::outcome::{classify_sdk, ErrorKind, Outcome};
+use super::raw::RawHyper;
+use super::target::Target;
+use crate::common::CmdError;
+
+/// A client the bench can compare. The names are a stable interface (`--client`, JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum)]
+pub(crate) enum ClientKind {
+    /// The crate's `aws_sdk_lambda::Client` on its own pool (prewarmed to `--min-idle`).
+    #[value(name = "lambda-vpce")]
+    LambdaVpce,
+    /// The crate's lean Invoke path (`lambda_vpce::lean`) on its own pool, prewarmed like
+    /// `lambda-vpce`.
+    #[value(name = "lambda-vpce-lean")]
+    LambdaVpceLean,
+    /// aws-sdk-lambda with the SDK's default HTTP client (hyper-util legacy, rustls/ring).
+    #[value(name = "sdk-default")]
+    SdkDefault,
+    /// aws-sdk-lambda with aws-smithy-http-client's opt-in connection pool.
+    #[value(name = "smithy-pool")]
+    SmithyPool,
+    /// A fixed pre-signed Invoke on one warm hyper connection per worker: the floor.
+    #[value(name = "raw-hyper")]
+    RawHyper,
+}
+
+impl ClientKind {
+    /// Every client this build can run, in report order.
+    pub(crate) const AVAILABLE: [ClientKind; 5] = [
+        ClientKind::LambdaVpce,
+        ClientKind::LambdaVpceLean,
+        ClientKind::SdkDefault,
+        ClientKind::SmithyPool,
+        ClientKind::RawHyper,
+    ];
+
+    /// The stable name.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ClientKind::LambdaVpce => "lambda-vpce",
+            ClientKind::LambdaVpceLean => "lambda-vpce-lean",
+            ClientKind::SdkDefault => "sdk-default",
+            ClientKind::SmithyPool => "smithy-pool",
+            ClientKind::RawHyper => "raw-hyper",
+        }
+    }
+}
+
+/// What every call of a run sends.
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    /// The function name or ARN.
+    pub(crate) function: String,
+    /// The invocation type.
+    pub(crate) invocation_type: InvocationType,
+    /// The payload bytes.
+    pub(crate) payload: bytes::Bytes,
+}
+
+/// How every client is set up.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientOptions {
+    /// The SDK retry limit; `None` keeps each client's default.
+    pub(crate) max_attempts: Option<u32>,
+    /// `min_idle` of the crate's pool (it is prewarmed to this many before the first call).
+    pub(crate) min_idle: usize,
+    /// Workers (raw-hyper opens one connection per worker).
+    pub(crate) concurrency: usize,
+}
+
+/// Attempts seen by the interceptor of one SDK-based client.
+#[derive(Debug, Default)]
+pub(crate) struct Attempts {
+    /// Every attempt started.
+    pub(crate) attempts: AtomicU64,
+    /// Calls that started a second attempt.
+    pub(crate) retried: AtomicU64,
+}
+
+#[derive(Debug)]
+struct CountAttempts(Arc<Attempts>);
+
+impl Intercept for CountAttempts {
+    fn name(&self) -> &'static str {
+        "lambda-vpce-bench-attempts"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.0.attempts.fetch_add(1, Ordering::Relaxed);
+        if cfg.load::<RequestAttempts>().map(|a| a.attempts()) == Some(2) {
+            self.0.retried.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+/// One built client.
+#[derive(Debug)]
+pub(crate) struct BenchClient {
+    /// Which client this is.
+    pub(crate) kind: ClientKind,
+    inner: Inner,
+    /// Attempts, for SDK-based clients.
+    pub(crate) attempts: Option<Arc<Attempts>>,
+    /// Connections this client opened, when it can count them itself.
+    opened: Option<Arc<AtomicU64>>,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Sdk {
+        client: aws_sdk_lambda::Client,
+        pool: Option<lambda_vpce::Pool>,
+    },
+    Raw(Box<RawHyper>),
+    Lean {
+        invoker: lambda_vpce::LeanInvoker,
+        invocation_type: lambda_vpce::validate::InvocationType,
+    },
+}
+
+impl BenchClient {
+    /// Builds (and for `lambda-vpce`, prewarms) a client.
+    pub(crate) async fn build(
+        kind: ClientKind,
+        target: &Target,
+        call: &Call,
+        opts: ClientOptions,
+    ) -> Result<BenchClient, CmdError> {
+        let attempts = Arc::new(Attempts::default());
+        let interceptor = CountAttempts(attempts.clone());
+        match kind {
+            ClientKind::LambdaVpce => {
+                let lv = crate_client(target, opts).await?;
+                let conf = lv.client().config().to_builder().interceptor(interceptor);
+                Ok(BenchClient {
+                    kind,
+                    inner: Inner::Sdk {
+                        client: aws_sdk_lambda::Client::from_conf(conf.build()),
+                        pool: Some(lv.pool().clone()),
+                    },
+                    attempts: Some(attempts),
+                    opened: None,
+                })
+            }
+            ClientKind::SdkDefault => {
+                let http = default_http_client(target)?;
+                let client = sdk_client(target, http, opts, interceptor);
+                Ok(BenchClient {
+                    kind,
+                    inner: Inner::Sdk { client, pool: None },
+                    attempts: Some(attempts),
+                    opened: None,
+                })
+            }
+            ClientKind::SmithyPool => {
+                let opened = Arc::new(AtomicU64::new(0));
+                let http = smithy_pool_client(target, opened.clone())?;
+                let client = sdk_client(target, http, opts, interceptor);
+                Ok(BenchClient {
+                    kind,
+                    inner: Inner::Sdk { client, pool: None },
+                    attempts: Some(attempts),
+                    opened: Some(opened),
+                })
+            }
+            ClientKind::RawHyper => {
+                let raw = RawHyper::connect(target, call, opts.concurrency).await?;
+                let opened = raw.opened();
+                Ok(BenchClient {
+                    kind,
+                    inner: Inner::Raw(Box::new(raw)),
+                    attempts: None,
+                    opened: Some(opened),
+                })
+            }
+            ClientKind::LambdaVpceLean => {
+                let lv = crate_client(target, opts).await?;
+                let invoker = lambda_vpce::LeanInvoker::from_client(&lv)?;
+                use lambda_vpce::validate::InvocationType as T;
+                let invocation_type = match call.invocation_type {
+                    InvocationType::Event => T::Event,
+                    InvocationType::DryRun => T::DryRun,
+                    _ => T::RequestResponse,
+                };
+                Ok(BenchClient {
+                    kind,
+                    inner: Inner::Lean {
+                        invoker,
+                        invocation_type,
+                    },
+                    attempts: None,
+                    opened: None,
+                })
+            }
+        }
+    }
+
+    /// Makes one call as worker `worker`.
+    pub(crate) async fn call(&self, call: &Call, worker: usize) -> Outcome {
+        match &self.inner {
+            Inner::Sdk { client, .. } => {
+                let result = client
+                    .invoke()
+                    .function_name(&call.function)
+                    .invocation_type(call.invocation_type.clone())
+                    .payload(Blob::new(call.payload.to_vec()))
+                    .send()
+                    .await;
+                match result {
+                    Ok(out) if out.function_error().is_some() => Err(ErrorKind::Service),
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(classify_sdk(&e)),
+                }
+            }
+            Inner::Raw(raw) => raw.call(worker).await,
+            Inner::Lean {
+                invoker,
+                invocation_type,
+            } => {
+                let req =
+                    lambda_vpce::InvokeRequest::new(call.function.clone(), call.payload.clone())
+                        .invocation_type(*invocation_type);
+                match invoker.invoke(req).await {
+                    Ok(out) if out.function_error.is_some() => Err(ErrorKind::Service),
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(super::outcome::classify_source(&e)),
+                }
+            }
+        }
+    }
+
+    /// Connections this client has opened so far, when it knows: the crate's pool statistics,
+    /// the smithy pool's open events, raw-hyper's own count. `None` for `sdk-default`, whose
+    /// connections only the embedded endpoint can count.
+    pub(crate) fn opened(&self) -> Option<u64> {
+        match &self.inner {
+            Inner::Sdk { pool: Some(p), .. } => return Some(p.stats().opened()),
+            Inner::Lean { invoker, .. } => return Some(invoker.pool().stats().opened()),
+            _ => {}
+        }
+        self.opened.as_ref().map(|o| o.load(Ordering::Relaxed))
+    }
+
+    /// True when the client opens connections in the background (pool maintenance), so that
+    /// the embedded endpoint's per-slice accept counts must subtract them.
+    pub(crate) fn opens_in_background(&self) -> bool {
+        matches!(
+            &self.inner,
+            Inner::Sdk { pool: Some(_), .. } | Inner::Lean { .. }
+        )
+    }
+}
+
+/// The crate's client on its own pool, prewarmed to `min_idle`.
+async fn crate_client(target: &Target, opts: ClientOptions) -> Result<LambdaVpce, CmdError> {
+    let mut b = LambdaVpce::builder()
+        .endpoint(target.endpoint.clone())
+        .region(target.region.clone())
+        .credentials(target.credentials.clone())
+        .pool(PoolBuilder::new().min_idle(opts.min_idle));
+    if let Some(pem) = &target.ca_pem {
+        b = b.add_ca_pem(pem);
+    }
+    if let Some(n) = opts.max_attempts {
+        b = b.max_attempts(n);
+    }
+    let lv = b.build().await?;
+    if opts.min_idle > 0 {
+        lv.pool()
+            .prewarm()
+            .await
+            .map_err(|e| format!("prewarm failed: {e}"))?;
+    }
+    Ok(lv)
+}
+
+fn trust_context(target: &Target) -> Result<TlsContext, CmdError> {
+    let mut store = TrustStore::default();
+    if let Some(pem) = &target.ca_pem {
+        store = store.with_pem_certificate(pem.clone());
+    }
+    Ok(TlsContext::builder().with_trust_store(store).build()?)
+}
+
+fn default_http_client(target: &Target) -> Result<SharedHttpClient, CmdError> {
+    Ok(aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .tls_context(trust_context(target)?)
+        .build_https())
+}
+
+fn smithy_pool_client(
+    target: &Target,
+    opened: Arc<AtomicU64>,
+) -> Result<SharedHttpClient, CmdError> {
+    let pool: ConnectionPool = ConnectionPool::builder()
+        .event_listener(move |event: &ConnectionEvent<'_>| {
+            if matches!(event, ConnectionEvent::Opened(_)) {
+                opened.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .tls_context(trust_context(target)?)
+        .build_https()?;
+    let client = aws_smithy_http_client::pool::Client::new(&pool)?;
+    Ok(SharedHttpClient::new(client))
+}
+
+fn sdk_client(
+    target: &Target,
+    http: SharedHttpClient,
+    opts: ClientOptions,
+    interceptor: CountAttempts,
+) -> aws_sdk_lambda::Client {
+    let mut conf = match &target.sdk_config {
+        Some(c) => aws_sdk_lambda::config::Builder::from(c),
+        None => aws_sdk_lambda::config::Builder::new()
+            .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+            .credentials_provider(SharedCredentialsProvider::new(target.credentials.clone())),
+    }
+    .region(Region::new(target.region.clone()))
+    .endpoint_url(target.url.clone())
+    .http_client(http)
+    .interceptor(interceptor);
+    if let Some(n) = opts.max_attempts {
+        conf = conf.retry_config(RetryConfig::standard().with_max_attempts(n));
+    }
+    aws_sdk_lambda::Client::from_conf(conf.build())
+}

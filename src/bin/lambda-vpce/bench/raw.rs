@@ -1,0 +1,303 @@
+//! `raw-hyper`: the floor. One warm hyper 1.x `client::conn::http1` connection per worker,
+//! over tokio-rustls, sending a fixed Invoke request signed once with aws-sigv4's `sign()`
+//! (re-signed every [`RESIGN_AFTER`], well inside the 15 minutes a signature is accepted).
+//!
+//! Only valid against servers that do not check a signature's freshness beyond SigV4's
+//! clock-skew window (the embedded endpoint accepts 15 minutes; real Lambda also does, but
+//! nothing else about this client is what a real caller should do). A connection that closed
+//! is replaced before the next call; a request hyper hands back unsent is sent once more on a
+//! fresh connection.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, Request, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+use tokio_rustls::TlsConnector;
+
+use super::clients::Call;
+use super::outcome::{ErrorKind, Outcome};
+use super::target::Target;
+use crate::common::CmdError;
+
+/// How long one signature is used before the request is signed again.
+pub(crate) const RESIGN_AFTER: Duration = Duration::from_secs(5 * 60);
+
+/// The signed request every call repeats.
+#[derive(Debug)]
+struct Template {
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    signed_at: Instant,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    sender: Option<SendRequest<Full<Bytes>>>,
+    template: Option<Arc<Template>>,
+}
+
+/// How to open one connection.
+struct Dialer {
+    host: String,
+    port: u16,
+    tls: Option<(TlsConnector, rustls_pki_types::ServerName<'static>)>,
+}
+
+impl std::fmt::Debug for Dialer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dialer")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
+}
+
+/// The raw-hyper client.
+#[derive(Debug)]
+pub(crate) struct RawHyper {
+    slots: Vec<Mutex<Slot>>,
+    dialer: Dialer,
+    signer: Signer,
+    opened: Arc<AtomicU64>,
+}
+
+/// What signing a template needs.
+#[derive(Debug)]
+struct Signer {
+    absolute: String,
+    origin_form: Uri,
+    host: HeaderValue,
+    invocation_type: HeaderValue,
+    body: Bytes,
+    identity: Identity,
+    region: String,
+}
+
+impl Signer {
+    fn sign(&self) -> Result<Template, CmdError> {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(self.absolute.as_str())
+            .header(http::header::HOST, self.host.clone())
+            .header("x-amz-invocation-type", self.invocation_type.clone())
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(())?;
+        let params = v4::SigningParams::builder()
+            .identity(&self.identity)
+            .region(&self.region)
+            .name("lambda")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()?
+            .into();
+        let headers: Vec<(&str, &str)> = req
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+            .collect();
+        let signable = SignableRequest::new(
+            "POST",
+            self.absolute.as_str(),
+            headers.into_iter(),
+            SignableBody::Bytes(&self.body),
+        )?;
+        let (instructions, _) = sign(signable, &params)?.into_parts();
+        instructions.apply_to_request_http1x(&mut req);
+        Ok(Template {
+            uri: self.origin_form.clone(),
+            headers: req.headers().clone(),
+            body: self.body.clone(),
+            signed_at: Instant::now(),
+        })
+    }
+}
+
+impl RawHyper {
+    /// Opens one connection per worker and signs the request.
+    pub(crate) async fn connect(
+        target: &Target,
+        call: &Call,
+        workers: usize,
+    ) -> Result<RawHyper, CmdError> {
+        let e = &target.endpoint;
+        let https = e.scheme() == "https";
+        // `host[:port]`, the port only when not the scheme's default.
+        let host = e.signing_host().to_owned();
+        let path = format!(
+            "/2015-03-31/functions/{}/invocations",
+            encode_segment(&call.function)
+        );
+        let tls = if https {
+            let config = tls_config(target.ca_pem.as_deref())?;
+            let name = rustls_pki_types::ServerName::try_from(e.sni().to_owned())
+                .map_err(|err| format!("bad TLS server name {}: {err}", e.sni()))?;
+            Some((TlsConnector::from(Arc::new(config)), name))
+        } else {
+            None
+        };
+        let signer = Signer {
+            absolute: format!("{}://{host}{path}", e.scheme()),
+            origin_form: path.parse()?,
+            host: HeaderValue::from_str(&host)?,
+            invocation_type: HeaderValue::from_str(call.invocation_type.as_str())?,
+            body: call.payload.clone(),
+            identity: target.credentials.clone().into(),
+            region: target.region.clone(),
+        };
+        let raw = RawHyper {
+            slots: (0..workers.max(1)).map(|_| Mutex::default()).collect(),
+            dialer: Dialer {
+                host: e.connect_host().to_owned(),
+                port: e.port(),
+                tls,
+            },
+            signer,
+            opened: Arc::new(AtomicU64::new(0)),
+        };
+        let template = Arc::new(raw.signer.sign()?);
+        for slot in &raw.slots {
+            let mut slot = slot.lock().await;
+            slot.sender = Some(raw.dial().await?);
+            slot.template = Some(template.clone());
+        }
+        Ok(raw)
+    }
+
+    /// The count of connections opened, shared.
+    pub(crate) fn opened(&self) -> Arc<AtomicU64> {
+        self.opened.clone()
+    }
+
+    async fn dial(&self) -> Result<SendRequest<Full<Bytes>>, CmdError> {
+        let tcp = TcpStream::connect((self.dialer.host.as_str(), self.dialer.port)).await?;
+        tcp.set_nodelay(true)?;
+        let sender = match &self.dialer.tls {
+            Some((connector, name)) => {
+                let stream = connector.connect(name.clone(), tcp).await?;
+                handshake(TokioIo::new(stream)).await?
+            }
+            None => handshake(TokioIo::new(tcp)).await?,
+        };
+        self.opened.fetch_add(1, Ordering::Relaxed);
+        Ok(sender)
+    }
+
+    /// Sends the fixed request once, on worker `worker`'s connection.
+    pub(crate) async fn call(&self, worker: usize) -> Outcome {
+        let Some(slot) = self.slots.get(worker % self.slots.len()) else {
+            return Err(ErrorKind::Other);
+        };
+        let mut slot = slot.lock().await;
+        let template = match &slot.template {
+            Some(t) if t.signed_at.elapsed() < RESIGN_AFTER => t.clone(),
+            _ => {
+                let t = Arc::new(self.signer.sign().map_err(|_| ErrorKind::Other)?);
+                slot.template = Some(t.clone());
+                t
+            }
+        };
+        for _ in 0..2 {
+            let mut sender = match slot.sender.take() {
+                Some(s) if !s.is_closed() => s,
+                _ => self.dial().await.map_err(|_| ErrorKind::NotSent)?,
+            };
+            if sender.ready().await.is_err() {
+                continue;
+            }
+            let mut req = Request::new(Full::new(template.body.clone()));
+            *req.method_mut() = Method::POST;
+            *req.uri_mut() = template.uri.clone();
+            *req.headers_mut() = template.headers.clone();
+            match sender.try_send_request(req).await {
+                Ok(resp) => {
+                    let ok = resp.status().is_success()
+                        && !resp.headers().contains_key("x-amz-function-error");
+                    let mut body = resp.into_body();
+                    while let Some(frame) = body.frame().await {
+                        if frame.is_err() {
+                            return Err(ErrorKind::MaybeExecuted);
+                        }
+                    }
+                    slot.sender = Some(sender);
+                    return if ok { Ok(()) } else { Err(ErrorKind::Service) };
+                }
+                Err(mut e) => {
+                    if e.take_message().is_none() {
+                        return Err(ErrorKind::MaybeExecuted);
+                    }
+                    // Handed back unsent: try once more on a fresh connection.
+                }
+            }
+        }
+        Err(ErrorKind::NotSent)
+    }
+}
+
+async fn handshake<T>(io: TokioIo<T>) -> Result<SendRequest<Full<Bytes>>, CmdError>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::handshake(io).await?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
+}
+
+fn tls_config(ca_pem: Option<&[u8]>) -> Result<rustls::ClientConfig, CmdError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(pem) = ca_pem {
+        let mut reader = pem;
+        for cert in rustls_pemfile::certs(&mut reader) {
+            roots.add(cert?)?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// Percent-encodes one path segment the way the SDK does (everything but unreserved bytes).
+fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_arns_are_percent_encoded_like_the_sdk_does() {
+        assert_eq!(encode_segment("echo"), "echo");
+        assert_eq!(
+            encode_segment("arn:aws:lambda:us-east-1:123456789012:function:f"),
+            "arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af"
+        );
+    }
+}

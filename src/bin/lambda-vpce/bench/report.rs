@@ -1,0 +1,344 @@
+//! The results: per-client numbers, the text tables on stdout, and the JSON report.
+//!
+//! # JSON schema (`--json FILE`), version 1
+//!
+//! Stable: fields are only ever added. Durations are microseconds unless the name says
+//! otherwise; `null` means "not measured" (see each field).
+//!
+//! ```text
+//! {
+//!   "schema_version": 1,
+//!   "mode": "closed" | "open",          // open = --rate, latency from the scheduled start
+//!   "endpoint": "embedded" | URL,
+//!   "concurrency": u64, "payload_bytes": u64, "invocation_type": str, "function": str,
+//!   "rounds": u64, "warmup": u64,
+//!   "requests_per_client": u64 | null,  // --requests (null with --duration)
+//!   "duration_s": f64 | null,           // --duration per client (null with --requests)
+//!   "rate_rps": f64 | null,             // --rate
+//!   "think_time_ms": [min, max] | null,
+//!   "max_attempts": u64 | null,         // null: each client's own default
+//!   "min_idle": u64,                    // the lambda-vpce pool's min_idle (prewarmed)
+//!   "server": {"idle_close_ms", "max_requests", "latency_ms"} | null,  // embedded only
+//!   "cpu_includes_server": bool,        // true when the embedded endpoint shared the process
+//!   "clients": [{
+//!     "client": str,                    // lambda-vpce | lambda-vpce-lean | sdk-default | ...
+//!     "requests": u64,                  // calls measured (warm-up and first call excluded)
+//!     "ok": u64, "errors": u64,
+//!     "errors_by_kind": {"not_sent", "maybe_executed", "service", "other"},
+//!     "retried": u64 | null,            // calls with a 2nd SDK attempt (null: raw-hyper)
+//!     "attempts": u64 | null,           // SDK attempts in total (null: raw-hyper)
+//!     "p50_us", "p90_us", "p99_us", "p999_us", "max_us": u64,   // ok calls only
+//!     "mean_us": f64,
+//!     "first_call_us": u64 | null,      // the first call after the client was built
+//!     "first_call_ok": bool,
+//!     "throughput_rps": f64,            // calls / wall time of the client's slices
+//!     "connections_opened": u64 | null, // during the measured slices; null: cannot count
+//!     "reuse_ratio": f64 | null,        // 1 - connections_opened / requests
+//!     "cpu_us_per_call": f64 | null,    // process CPU during the client's slices / calls
+//!     "wall_s": f64
+//!   }]
+//! }
+//! ```
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::outcome::ErrorKind;
+use super::workload::Tally;
+use crate::common::CmdError;
+
+/// Failed calls by kind.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(crate) struct ErrorsByKind {
+    pub(crate) not_sent: u64,
+    pub(crate) maybe_executed: u64,
+    pub(crate) service: u64,
+    pub(crate) other: u64,
+}
+
+/// One client's line of the report.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ClientReport {
+    pub(crate) client: &'static str,
+    pub(crate) requests: u64,
+    pub(crate) ok: u64,
+    pub(crate) errors: u64,
+    pub(crate) errors_by_kind: ErrorsByKind,
+    pub(crate) retried: Option<u64>,
+    pub(crate) attempts: Option<u64>,
+    pub(crate) p50_us: u64,
+    pub(crate) p90_us: u64,
+    pub(crate) p99_us: u64,
+    pub(crate) p999_us: u64,
+    pub(crate) max_us: u64,
+    pub(crate) mean_us: f64,
+    pub(crate) first_call_us: Option<u64>,
+    pub(crate) first_call_ok: bool,
+    pub(crate) throughput_rps: f64,
+    pub(crate) connections_opened: Option<u64>,
+    pub(crate) reuse_ratio: Option<f64>,
+    pub(crate) cpu_us_per_call: Option<f64>,
+    pub(crate) wall_s: f64,
+}
+
+/// What the run measured beyond the tally, per client.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Extras {
+    pub(crate) retried: Option<u64>,
+    pub(crate) attempts: Option<u64>,
+    pub(crate) first_call: Option<(Duration, bool)>,
+    pub(crate) connections_opened: Option<u64>,
+    pub(crate) cpu: Option<Duration>,
+}
+
+impl ClientReport {
+    /// Summarises one client's tally.
+    pub(crate) fn new(client: &'static str, t: &Tally, x: Extras) -> ClientReport {
+        let q = |p: f64| {
+            if t.ok == 0 {
+                0
+            } else {
+                t.hist.value_at_quantile(p)
+            }
+        };
+        let wall = t.wall.as_secs_f64();
+        let calls = t.calls.max(1) as f64;
+        ClientReport {
+            client,
+            requests: t.calls,
+            ok: t.ok,
+            errors: t.error_total(),
+            errors_by_kind: ErrorsByKind {
+                not_sent: t.errors_of(ErrorKind::NotSent),
+                maybe_executed: t.errors_of(ErrorKind::MaybeExecuted),
+                service: t.errors_of(ErrorKind::Service),
+                other: t.errors_of(ErrorKind::Other),
+            },
+            retried: x.retried,
+            attempts: x.attempts,
+            p50_us: q(0.5),
+            p90_us: q(0.9),
+            p99_us: q(0.99),
+            p999_us: q(0.999),
+            max_us: if t.ok == 0 { 0 } else { t.hist.max() },
+            mean_us: if t.ok == 0 { 0.0 } else { t.hist.mean() },
+            first_call_us: x
+                .first_call
+                .map(|(d, _)| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
+            first_call_ok: x.first_call.is_some_and(|(_, ok)| ok),
+            throughput_rps: if wall > 0.0 {
+                t.calls as f64 / wall
+            } else {
+                0.0
+            },
+            connections_opened: x.connections_opened,
+            reuse_ratio: x
+                .connections_opened
+                .map(|o| (1.0 - o as f64 / calls).clamp(0.0, 1.0)),
+            cpu_us_per_call: x.cpu.map(|c| c.as_secs_f64() * 1e6 / calls),
+            wall_s: wall,
+        }
+    }
+}
+
+/// The embedded endpoint's knobs, as reported.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(crate) struct ServerReport {
+    pub(crate) idle_close_ms: Option<u64>,
+    pub(crate) max_requests: Option<u32>,
+    pub(crate) latency_ms: Option<u64>,
+}
+
+/// The whole report (see the module doc for the schema).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RunReport {
+    pub(crate) schema_version: u32,
+    pub(crate) mode: &'static str,
+    pub(crate) endpoint: String,
+    pub(crate) concurrency: usize,
+    pub(crate) payload_bytes: usize,
+    pub(crate) invocation_type: String,
+    pub(crate) function: String,
+    pub(crate) rounds: u32,
+    pub(crate) warmup: u64,
+    pub(crate) requests_per_client: Option<u64>,
+    pub(crate) duration_s: Option<f64>,
+    pub(crate) rate_rps: Option<f64>,
+    pub(crate) think_time_ms: Option<[u64; 2]>,
+    pub(crate) max_attempts: Option<u32>,
+    pub(crate) min_idle: usize,
+    pub(crate) server: Option<ServerReport>,
+    pub(crate) cpu_includes_server: bool,
+    pub(crate) clients: Vec<ClientReport>,
+}
+
+impl RunReport {
+    /// Writes the JSON report.
+    pub(crate) fn write_json(&self, path: &Path) -> Result<(), CmdError> {
+        let text = serde_json::to_string_pretty(self)?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| format!("cannot write --json {}: {e}", path.display()))?;
+        Ok(())
+    }
+
+    /// The text report: a block per client, then a one-line-per-client summary.
+    pub(crate) fn text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{}", self.headline());
+        for c in &self.clients {
+            let _ = writeln!(out);
+            client_block(&mut out, c, self.cpu_includes_server);
+        }
+        let _ = writeln!(out);
+        summary(&mut out, &self.clients);
+        out
+    }
+
+    fn headline(&self) -> String {
+        let amount = match (self.requests_per_client, self.duration_s) {
+            (Some(n), _) => format!("{n} calls per client"),
+            (None, Some(s)) => format!("{s:.1} s per client"),
+            (None, None) => String::new(),
+        };
+        let mut line = format!(
+            "{} loop, {amount}, concurrency {}, {} B {} to `{}` at {}, {} rounds interleaved, warm-up {}",
+            self.mode,
+            self.concurrency,
+            self.payload_bytes,
+            self.invocation_type,
+            self.function,
+            self.endpoint,
+            self.rounds,
+            self.warmup,
+        );
+        if let Some(r) = self.rate_rps {
+            let _ = write!(line, ", rate {r} calls/s");
+        }
+        if let Some([lo, hi]) = self.think_time_ms {
+            let _ = write!(line, ", think {lo}..{hi} ms");
+        }
+        if let Some(s) = self.server {
+            if let Some(ms) = s.idle_close_ms {
+                let _ = write!(line, ", server idle close {ms} ms");
+            }
+            if let Some(n) = s.max_requests {
+                let _ = write!(line, ", server max requests {n}");
+            }
+            if let Some(ms) = s.latency_ms {
+                let _ = write!(line, ", server latency {ms} ms");
+            }
+        }
+        line
+    }
+}
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
+fn client_block(out: &mut String, c: &ClientReport, cpu_includes_server: bool) {
+    let e = c.errors_by_kind;
+    let _ = writeln!(out, "{}", c.client);
+    let _ = writeln!(
+        out,
+        "  calls        {:>9}   ok {}   errors {} (not_sent {}, maybe_executed {}, service {}, other {})   retried {}",
+        c.requests, c.ok, c.errors, e.not_sent, e.maybe_executed, e.service, e.other, opt(c.retried)
+    );
+    let _ = writeln!(
+        out,
+        "  latency µs   p50 {}   p90 {}   p99 {}   p99.9 {}   max {}   first call {}{}",
+        c.p50_us,
+        c.p90_us,
+        c.p99_us,
+        c.p999_us,
+        c.max_us,
+        opt(c.first_call_us),
+        if c.first_call_us.is_some() && !c.first_call_ok {
+            " (failed)"
+        } else {
+            ""
+        }
+    );
+    let cpu = match c.cpu_us_per_call {
+        Some(v) if cpu_includes_server => format!("{v:.1} µs/call (client + embedded server)"),
+        Some(v) => format!("{v:.1} µs/call"),
+        None => "-".to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "  throughput   {:.0} calls/s   CPU {cpu}",
+        c.throughput_rps
+    );
+    let reuse = c
+        .reuse_ratio
+        .map_or_else(|| "-".to_owned(), |r| format!("{:.2}%", r * 100.0));
+    let _ = writeln!(
+        out,
+        "  connections  opened {}   reuse {reuse}",
+        opt(c.connections_opened)
+    );
+}
+
+fn summary(out: &mut String, clients: &[ClientReport]) {
+    let _ = writeln!(
+        out,
+        "{:<18} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>7}",
+        "client", "p50 µs", "p99 µs", "first µs", "calls/s", "CPU µs/call", "conns", "errors"
+    );
+    for c in clients {
+        let cpu = c
+            .cpu_us_per_call
+            .map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
+        let _ = writeln!(
+            out,
+            "{:<18} {:>9} {:>9} {:>9} {:>10.0} {:>10} {:>8} {:>7}",
+            c.client,
+            c.p50_us,
+            c.p99_us,
+            opt(c.first_call_us),
+            c.throughput_rps,
+            cpu,
+            opt(c.connections_opened),
+            c.errors
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_without_successes_reports_zero_percentiles_not_garbage() {
+        let mut errors = [0; 4];
+        errors[ErrorKind::NotSent.index()] = 3;
+        let t = Tally {
+            calls: 3,
+            errors,
+            wall: Duration::from_secs(1),
+            ..Tally::default()
+        };
+        let r = ClientReport::new("sdk-default", &t, Extras::default());
+        assert_eq!((r.p50_us, r.max_us, r.errors), (0, 0, 3));
+        assert_eq!(r.errors_by_kind.not_sent, 3);
+        assert!((r.throughput_rps - 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn reuse_ratio_counts_calls_that_needed_no_new_connection() {
+        let t = Tally {
+            calls: 100,
+            ok: 100,
+            ..Tally::default()
+        };
+        let x = Extras {
+            connections_opened: Some(4),
+            ..Extras::default()
+        };
+        let r = ClientReport::new("raw-hyper", &t, x);
+        assert_eq!(r.reuse_ratio, Some(0.96));
+    }
+}

@@ -1,0 +1,122 @@
+//! Where the benchmark sends calls: the embedded endpoint it starts, or an endpoint named by
+//! the shared endpoint flags (credentials and region then come from the standard chain).
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
+use aws_credential_types::Credentials;
+use lambda_vpce::local::{FaultConfig, LocalEndpoint};
+use lambda_vpce::Endpoint;
+
+use crate::common::{CmdError, EndpointArgs};
+
+/// The embedded endpoint's misbehaviours the bench can switch on.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ServerKnobs {
+    /// Close idle keep-alive connections after this many milliseconds.
+    pub(crate) idle_close_ms: Option<u64>,
+    /// Close a connection after this many requests.
+    pub(crate) max_requests: Option<u32>,
+    /// Delay every invoke response by this many milliseconds.
+    pub(crate) latency_ms: Option<u64>,
+}
+
+impl ServerKnobs {
+    /// The fault configuration these knobs describe.
+    pub(crate) fn fault_config(self) -> FaultConfig {
+        let mut f = FaultConfig::default();
+        f.idle_close = self.idle_close_ms.map(std::time::Duration::from_millis);
+        f.max_requests = self.max_requests;
+        f.latency = std::time::Duration::from_millis(self.latency_ms.unwrap_or(0));
+        f
+    }
+
+    /// True when any knob is set.
+    pub(crate) fn any(self) -> bool {
+        self.idle_close_ms.is_some() || self.max_requests.is_some() || self.latency_ms.is_some()
+    }
+}
+
+/// The resolved target of a run.
+#[derive(Debug)]
+pub(crate) struct Target {
+    /// The endpoint every client calls.
+    pub(crate) endpoint: Endpoint,
+    /// The URL given to the SDK clients that do their own connecting.
+    pub(crate) url: String,
+    /// Extra CA certificates to trust (the embedded endpoint's throwaway CA, or --ca-cert).
+    pub(crate) ca_pem: Option<Vec<u8>>,
+    /// The region requests are signed for.
+    pub(crate) region: String,
+    /// Static credentials for clients built without the chain.
+    pub(crate) credentials: Credentials,
+    /// The loaded SDK configuration when the endpoint is external (None for the embedded one).
+    pub(crate) sdk_config: Option<SdkConfig>,
+    /// The embedded endpoint, when the run started one.
+    pub(crate) local: Option<Arc<LocalEndpoint>>,
+}
+
+impl Target {
+    /// Starts the embedded endpoint with `knobs`.
+    pub(crate) async fn embedded(knobs: ServerKnobs) -> Result<Target, CmdError> {
+        let local = LocalEndpoint::builder()
+            .faults(knobs.fault_config())
+            .start()
+            .await
+            .map_err(|e| format!("cannot start the embedded endpoint: {e}"))?;
+        let url = local.url();
+        let endpoint = Endpoint::from_url(&url)?;
+        Ok(Target {
+            endpoint,
+            url,
+            ca_pem: Some(local.ca_pem().as_bytes().to_vec()),
+            region: local.region().to_owned(),
+            credentials: Credentials::new(
+                local.access_key_id(),
+                local.secret_access_key(),
+                None,
+                None,
+                "lambda-vpce-bench",
+            ),
+            sdk_config: None,
+            local: Some(Arc::new(local)),
+        })
+    }
+
+    /// The endpoint named by the flags, with region and credentials from the standard chain.
+    pub(crate) async fn external(args: &EndpointArgs) -> Result<Target, CmdError> {
+        let endpoint = args
+            .endpoint()?
+            .ok_or("no endpoint flag given (this is a bug: checked before)")?;
+        let ca_pem = args.ca_pem()?;
+        let sdk_config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let region = args
+            .region
+            .clone()
+            .or_else(|| endpoint.region().map(str::to_owned))
+            .or_else(|| sdk_config.region().map(|r| r.to_string()))
+            .ok_or("no region: pass --region or set AWS_REGION")?;
+        let provider = sdk_config
+            .credentials_provider()
+            .ok_or("no credentials provider in the standard chain")?;
+        let credentials = provider
+            .provide_credentials()
+            .await
+            .map_err(|e| format!("cannot load credentials: {e}"))?;
+        Ok(Target {
+            url: endpoint.url(),
+            endpoint,
+            ca_pem,
+            region,
+            credentials,
+            sdk_config: Some(sdk_config),
+            local: None,
+        })
+    }
+
+    /// Connections the embedded endpoint has accepted so far (None for an external endpoint).
+    pub(crate) fn server_connections(&self) -> Option<u64> {
+        self.local.as_ref().map(|l| l.stats().connections_accepted)
+    }
+}

@@ -1,0 +1,249 @@
+//! Running the workload: slices of calls by a number of workers, closed or open loop, and
+//! the rounds that interleave the clients.
+//!
+//! A run is `rounds` rounds; each round runs one slice of every client's workload, client after
+//! client, the order rotated by one each round, so drift of the machine (frequency, other
+//! load, the endpoint's state) spreads evenly over the clients. A client's numbers are the
+//! sum of its slices.
+//!
+//! Closed loop (the default): `concurrency` workers each make a call, wait `think_time`, and
+//! make the next. Latency is the call's own time.
+//!
+//! Open loop (`--rate R`): call *k* of a slice is scheduled at `start + k/R`; a worker takes
+//! the next call, waits for its scheduled time if it is early, and latency is measured from
+//! the *scheduled* time, not from when a worker got to it. When every worker is busy past a
+//! schedule point, the wait shows in the percentiles (coordinated omission corrected, as wrk2
+//! does). A worker that is early sleeps until the scheduled time and is timed from its
+//! wake-up, so the timer's own lateness (up to 1 ms in tokio) is not charged to the client.
+//! `concurrency` is then the most calls in flight.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use indicatif::ProgressBar;
+use tokio::time::Instant;
+
+use super::clients::{BenchClient, Call};
+use super::outcome::{ErrorKind, Outcome};
+
+/// The longest latency the histograms hold, in microseconds (one hour); longer values are
+/// recorded as this.
+pub(crate) const MAX_LATENCY_US: u64 = 3_600_000_000;
+/// Significant figures of the latency histograms.
+pub(crate) const HISTOGRAM_SIGFIGS: u8 = 3;
+/// Calls a worker makes between two progress-bar updates.
+const PROGRESS_BATCH: u64 = 64;
+
+/// How much each slice does.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Amount {
+    /// This many calls.
+    Calls(u64),
+    /// Calls for this long (closed loop: started before the end; open loop: scheduled before).
+    For(Duration),
+}
+
+/// The shape of the load, shared by every slice.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shape {
+    /// Workers (closed loop) or most calls in flight (open loop).
+    pub(crate) concurrency: usize,
+    /// Idle time between one worker's calls, uniform in `[min, max]` milliseconds.
+    pub(crate) think_ms: Option<(u64, u64)>,
+    /// Open loop: calls per second on a fixed schedule.
+    pub(crate) rate: Option<f64>,
+    /// Seed of the think-time generator.
+    pub(crate) seed: u64,
+}
+
+/// An empty latency histogram (microseconds).
+pub(crate) fn new_histogram() -> Histogram<u64> {
+    // Constant, valid bounds: hdrhistogram only refuses low < 1, high < 2 * low or sigfigs > 5.
+    #[allow(clippy::expect_used)]
+    Histogram::new_with_bounds(1, MAX_LATENCY_US, HISTOGRAM_SIGFIGS)
+        .expect("constant histogram bounds are valid")
+}
+
+/// What one slice (or a whole client's run) counted.
+#[derive(Debug, Clone)]
+pub(crate) struct Tally {
+    /// Latencies of successful calls, microseconds.
+    pub(crate) hist: Histogram<u64>,
+    /// Calls made.
+    pub(crate) calls: u64,
+    /// Calls that succeeded.
+    pub(crate) ok: u64,
+    /// Failed calls by [`ErrorKind::index`].
+    pub(crate) errors: [u64; 4],
+    /// Wall time of the slices.
+    pub(crate) wall: Duration,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            hist: new_histogram(),
+            calls: 0,
+            ok: 0,
+            errors: [0; 4],
+            wall: Duration::ZERO,
+        }
+    }
+}
+
+impl Tally {
+    fn record(&mut self, outcome: Outcome, latency: Duration) {
+        self.calls += 1;
+        match outcome {
+            Ok(()) => {
+                self.ok += 1;
+                let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+                self.hist.saturating_record(us.clamp(1, MAX_LATENCY_US));
+            }
+            Err(kind) => self.errors[kind.index()] += 1,
+        }
+    }
+
+    /// Adds another tally's counts.
+    pub(crate) fn merge(&mut self, other: &Tally) {
+        // Both histograms have the same bounds (or auto-resize), so `add` cannot fail on range.
+        let _ = self.hist.add(&other.hist);
+        self.calls += other.calls;
+        self.ok += other.ok;
+        for (a, b) in self.errors.iter_mut().zip(other.errors) {
+            *a += b;
+        }
+        self.wall += other.wall;
+    }
+
+    /// Failed calls of every kind.
+    pub(crate) fn error_total(&self) -> u64 {
+        self.errors.iter().sum()
+    }
+
+    /// Failed calls of one kind.
+    pub(crate) fn errors_of(&self, kind: ErrorKind) -> u64 {
+        self.errors[kind.index()]
+    }
+}
+
+/// Runs one slice: `amount` of `shape` through `client`.
+pub(crate) async fn run_slice(
+    client: Arc<BenchClient>,
+    call: Arc<Call>,
+    shape: Shape,
+    amount: Amount,
+    progress: ProgressBar,
+    slice_seed: u64,
+) -> Tally {
+    let workers = shape.concurrency.max(1);
+    let next = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..workers {
+        let client = client.clone();
+        let call = call.clone();
+        let next = next.clone();
+        let progress = progress.clone();
+        let seed = shape.seed ^ slice_seed.rotate_left(17) ^ (worker as u64).rotate_left(40);
+        tasks.spawn(async move {
+            let mut tally = Tally::default();
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let mut since_progress = 0;
+            let mut first = true;
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let scheduled = shape
+                    .rate
+                    .map(|rate| start + Duration::from_secs_f64(k as f64 / rate));
+                let go = match amount {
+                    Amount::Calls(n) => k < n,
+                    Amount::For(d) => scheduled.unwrap_or_else(Instant::now) < start + d,
+                };
+                if !go {
+                    break;
+                }
+                if let (false, Some((lo, hi))) = (first, shape.think_ms) {
+                    tokio::time::sleep(Duration::from_millis(rng.u64(lo..=hi))).await;
+                }
+                first = false;
+                let began = match scheduled {
+                    // Early: wait for the schedule. The timer wakes up to a millisecond late
+                    // (tokio's granularity); that delay is the bench's, so time from the wake-up.
+                    Some(at) if Instant::now() < at => {
+                        tokio::time::sleep_until(at).await;
+                        Instant::now()
+                    }
+                    // Late (every worker was busy past the schedule point): time from the
+                    // scheduled start, so the wait shows (coordinated omission corrected).
+                    Some(at) => at,
+                    None => Instant::now(),
+                };
+                let outcome = client.call(&call, worker).await;
+                tally.record(outcome, began.elapsed());
+                since_progress += 1;
+                if since_progress == PROGRESS_BATCH {
+                    progress.inc(since_progress);
+                    since_progress = 0;
+                }
+            }
+            progress.inc(since_progress);
+            tally
+        });
+    }
+    let mut total = Tally::default();
+    while let Some(done) = tasks.join_next().await {
+        if let Ok(t) = done {
+            total.merge(&t);
+        }
+    }
+    total.wall = start.elapsed();
+    total
+}
+
+/// Splits `total` calls over `rounds` slices: slice `i` gets its share, the remainder going
+/// to the first slices.
+pub(crate) fn slice_calls(total: u64, rounds: u32, i: u32) -> u64 {
+    let rounds = u64::from(rounds.max(1));
+    total / rounds + u64::from(u64::from(i) < total % rounds)
+}
+
+/// The client order of round `round`: `n` clients rotated by `round`.
+pub(crate) fn round_order(n: usize, round: u32) -> impl Iterator<Item = usize> {
+    let shift = if n == 0 { 0 } else { round as usize % n };
+    (0..n).map(move |i| (i + shift) % n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_add_up_to_the_requested_calls() {
+        for (total, rounds) in [(10_000, 10), (7, 3), (2, 5), (0, 4)] {
+            let sum: u64 = (0..rounds).map(|i| slice_calls(total, rounds, i)).sum();
+            assert_eq!(sum, total, "{total} over {rounds}");
+        }
+    }
+
+    #[test]
+    fn each_client_leads_one_round_in_turn() {
+        let firsts: Vec<usize> = (0..4).filter_map(|r| round_order(4, r).next()).collect();
+        assert_eq!(firsts, vec![0, 1, 2, 3]);
+        let mut second: Vec<usize> = round_order(4, 1).collect();
+        second.sort_unstable();
+        assert_eq!(second, vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn failed_calls_are_counted_by_kind_and_kept_out_of_the_percentiles() {
+        let mut t = Tally::default();
+        t.record(Ok(()), Duration::from_micros(250));
+        t.record(Err(ErrorKind::MaybeExecuted), Duration::from_secs(9));
+        assert_eq!((t.calls, t.ok, t.error_total()), (2, 1, 1));
+        assert_eq!(t.errors_of(ErrorKind::MaybeExecuted), 1);
+        assert!(t.hist.max() < 1_000);
+    }
+}

@@ -1,0 +1,134 @@
+//! The `bench` and `serve` commands of the `lambda-vpce` binary, run as a user would.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_lambda-vpce");
+
+/// Every field of a client's entry in the JSON report (schema version 1).
+const CLIENT_FIELDS: [&str; 13] = [
+    "client",
+    "requests",
+    "ok",
+    "errors",
+    "retried",
+    "p50_us",
+    "p90_us",
+    "p99_us",
+    "p999_us",
+    "max_us",
+    "first_call_us",
+    "throughput_rps",
+    "connections_opened",
+];
+
+fn temp_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "lambda-vpce-cli-bench-{}-{name}",
+        std::process::id()
+    ))
+}
+
+#[test]
+fn bench_writes_a_json_report_with_every_schema_field_and_all_calls_ok() {
+    let json = temp_path("report.json");
+    let out = Command::new(BIN)
+        .args([
+            "bench",
+            "--requests",
+            "200",
+            "--warmup",
+            "10",
+            "--concurrency",
+            "4",
+            "--client",
+            "lambda-vpce,sdk-default",
+            "--json",
+        ])
+        .arg(&json)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&json).expect("the JSON report was written");
+    let _ = std::fs::remove_file(&json);
+    let report: serde_json::Value = serde_json::from_str(&text).expect("the report is JSON");
+    assert_eq!(report["mode"], "closed");
+    assert_eq!(report["concurrency"], 4);
+    assert_eq!(report["payload_bytes"], 1024);
+    let clients = report["clients"].as_array().expect("clients is an array");
+    let names: Vec<&str> = clients
+        .iter()
+        .filter_map(|c| c["client"].as_str())
+        .collect();
+    assert_eq!(names, ["lambda-vpce", "sdk-default"]);
+    for c in clients {
+        for field in CLIENT_FIELDS {
+            assert!(c.get(field).is_some(), "{} lacks {field}: {c}", c["client"]);
+        }
+        assert_eq!(c["requests"], 200, "{c}");
+        assert_eq!(c["ok"], 200, "{c}");
+        assert_eq!(c["errors"], 0, "{c}");
+        assert!(c["p50_us"].as_u64().unwrap_or(0) > 0, "{c}");
+        assert!(c["connections_opened"].is_u64(), "{c}");
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("lambda-vpce") && stdout.contains("p99"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bench_refuses_server_knobs_for_an_external_endpoint() {
+    let out = Command::new(BIN)
+        .args([
+            "bench",
+            "--endpoint-url",
+            "https://127.0.0.1:9",
+            "--server-idle-close",
+            "1000",
+        ])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--server-"));
+}
+
+#[test]
+fn serve_prints_its_url_ca_and_credentials_then_keeps_serving() {
+    let ca = temp_path("ca.pem");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--ca-out"])
+        .arg(&ca)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|l| !l.starts_with("serving"))
+        .collect();
+    let still_running = child.try_wait().expect("status").is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    let pem = std::fs::read_to_string(&ca).unwrap_or_default();
+    let _ = std::fs::remove_file(&ca);
+    assert!(still_running, "serve exited early: {lines:?}");
+    let url = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("url: "))
+        .expect("a url line");
+    assert!(url.starts_with("https://localhost:"), "{url}");
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("export AWS_ACCESS_KEY_ID=")));
+    assert!(pem.contains("BEGIN CERTIFICATE"), "the CA was written");
+}
