@@ -262,6 +262,15 @@ impl LeanInvoker {
         &self.inner.pool
     }
 
+    /// Gets everything ready for a fast first call: loads and caches the credentials, derives
+    /// and caches today's signing key (by signing a request that is never sent), and opens the
+    /// pool's `min_idle` connections (at least one). Returns how many connections opened.
+    pub async fn prewarm(&self) -> Result<usize, Error> {
+        self.signed_request(&InvokeRequest::new("prewarm", bytes::Bytes::new()))
+            .await?;
+        self.inner.pool.prewarm().await
+    }
+
     /// The region requests are signed for.
     pub fn region(&self) -> &str {
         &self.inner.target.region

@@ -463,10 +463,10 @@ impl Host {
                     return;
                 }
             }
-            self.shared
-                .config
-                .min_idle
-                .saturating_sub(st.idle.len() + st.connecting)
+            // Connections in use count too: they are idle again as soon as their call ends, and
+            // opening more while every connection is busy would only overshoot.
+            let open = st.idle.len() + st.connecting + self.counters.in_use.load(Relaxed) as usize;
+            self.shared.config.min_idle.saturating_sub(open)
         };
         for _ in 0..need {
             let Ok(permit) = self.permits.clone().try_acquire_owned() else {
