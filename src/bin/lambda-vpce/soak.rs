@@ -1,13 +1,217 @@
-//! `lambda-vpce soak` (being written).
+//! `lambda-vpce soak`: many concurrent invokes through the crate's client while the embedded
+//! endpoint misbehaves at random (closes or resets before running, stalls, dies after running),
+//! then every call is reconciled with the endpoint's execution ledger.
+//!
+//! A call that said *ok* must have run exactly once; one that said *not sent* must not have
+//! run; one that said *may have executed* ran at most once. No call may stay pending past its
+//! deadline × attempts + [`HUNG_GRACE`], and after the clients and the endpoint are dropped the
+//! process must hold no more file descriptors than before (+ [`FD_TOLERANCE`]) and no more
+//! resident memory (+ [`RSS_TOLERANCE_KB`]). Otherwise the command exits with status 1.
+//!
+//! Half the workers use a deadline longer than a chaos stall (the stall ends in a response),
+//! half a deadline shorter than it (the stall ends in a timeout), so both paths are soaked.
 
+mod call;
+mod duration;
+mod proc;
+mod report;
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
 use clap::Args;
+use lambda_vpce::local::{ChaosConfig, LocalEndpoint};
+use lambda_vpce::{LambdaVpce, PoolBuilder};
+use tokio::time::Instant;
 
 use crate::common::CmdResult;
+use call::Record;
+use report::Report;
+
+/// Default `--duration`.
+pub(crate) const DEFAULT_DURATION: &str = "30s";
+/// Default `--concurrency`.
+pub(crate) const DEFAULT_CONCURRENCY: u32 = 128;
+/// Default `--chaos-probability`: one request in ten misbehaves.
+pub(crate) const DEFAULT_CHAOS_PROBABILITY: f64 = 0.1;
+/// Default `--stall-for`: how long a chaos stall holds a response.
+pub(crate) const DEFAULT_STALL_FOR: &str = "1s";
+/// Default `--deadline` of the long-deadline half (the short half uses half the stall).
+pub(crate) const DEFAULT_DEADLINE: &str = "3s";
+/// SDK attempts per call (its standard default).
+pub(crate) const MAX_ATTEMPTS: u32 = 3;
+/// Time past deadline × attempts after which a pending call counts as hung.
+pub(crate) const HUNG_GRACE: Duration = Duration::from_secs(5);
+/// File descriptors the process may hold after the soak beyond those it held before.
+pub(crate) const FD_TOLERANCE: u64 = 8;
+/// Resident memory (KiB) the process may keep after the soak beyond what it held before:
+/// allocators keep freed pages, and tokio keeps its worker threads' stacks.
+pub(crate) const RSS_TOLERANCE_KB: u64 = 96 * 1024;
+/// How long to wait, after everything is dropped, for connection tasks to close their sockets.
+pub(crate) const FD_SETTLE: Duration = Duration::from_secs(5);
 
 /// Flags of `lambda-vpce soak`.
 #[derive(Debug, Args)]
-pub(crate) struct SoakArgs {}
+pub(crate) struct SoakArgs {
+    /// How long to keep starting calls (`500ms`, `30s`, `2m`).
+    #[arg(long, default_value = DEFAULT_DURATION, value_parser = duration::parse)]
+    duration: Duration,
+    /// Calls in flight at once.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY,
+          value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    concurrency: u32,
+    /// Also write the JSON report to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<std::path::PathBuf>,
+    /// Seed of the endpoint's chaos (the same seed, the same sequence of choices).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Probability that a request misbehaves, in [0, 1].
+    #[arg(long, default_value_t = DEFAULT_CHAOS_PROBABILITY, value_parser = duration::probability)]
+    chaos_probability: f64,
+    /// How long a chaos stall holds the response.
+    #[arg(long, default_value = DEFAULT_STALL_FOR, value_parser = duration::parse)]
+    stall_for: Duration,
+    /// The response deadline of the long-deadline half of the workers (must exceed --stall-for).
+    #[arg(long, default_value = DEFAULT_DEADLINE, value_parser = duration::parse)]
+    deadline: Duration,
+}
 
-pub(crate) async fn run(_args: SoakArgs) -> CmdResult {
-    Err("not implemented yet".into())
+pub(crate) async fn run(args: SoakArgs) -> CmdResult {
+    if args.deadline <= args.stall_for {
+        return Err(format!(
+            "--deadline ({:?}) must be longer than --stall-for ({:?})",
+            args.deadline, args.stall_for
+        )
+        .into());
+    }
+    let fds_before = proc::open_fds();
+    let rss_before_kb = proc::rss_kb();
+    let mut report = soak(&args).await?;
+    report.fds_before = fds_before;
+    report.rss_before_kb = rss_before_kb;
+    report.rss_peak_kb = proc::rss_peak_kb();
+    // Everything is dropped; connection tasks close their sockets as they notice.
+    let settle = Instant::now();
+    loop {
+        report.fds_after = proc::open_fds();
+        let settled = match (fds_before, report.fds_after) {
+            (Some(b), Some(a)) => a <= b + FD_TOLERANCE,
+            _ => true,
+        };
+        if settled || settle.elapsed() >= FD_SETTLE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    report.rss_after_kb = proc::rss_kb();
+    report.fd_tolerance = FD_TOLERANCE;
+    report.rss_tolerance_kb = RSS_TOLERANCE_KB;
+    report.judge();
+    let json = serde_json::to_string_pretty(&report)?;
+    println!("{json}");
+    if let Some(path) = &args.json {
+        std::fs::write(path, format!("{json}\n"))
+            .map_err(|e| format!("cannot write --json {}: {e}", path.display()))?;
+    }
+    if report.failures.is_empty() {
+        eprintln!(
+            "soak passed: {} calls, {} ok, {} not sent, {} may have executed; 0 duplicates, 0 lost, 0 hung",
+            report.calls, report.ok, report.not_sent, report.maybe_executed
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("soak FAILED: {}", report.failures.join("; "));
+        Ok(ExitCode::from(1))
+    }
+}
+
+/// Runs the calls and reconciles them; the endpoint and clients are gone when it returns.
+async fn soak(args: &SoakArgs) -> Result<Report, crate::common::CmdError> {
+    let ep = LocalEndpoint::start()
+        .await
+        .map_err(|e| format!("cannot start the embedded endpoint: {e}"))?;
+    let short = args.stall_for / 2;
+    let clients = [
+        (client(&ep, args.deadline)?, args.deadline),
+        (client(&ep, short)?, short),
+    ];
+    ep.faults().chaos(
+        ChaosConfig::new(args.chaos_probability)
+            .seed(args.seed)
+            .stall_for(args.stall_for),
+    );
+    let records = Arc::new(Mutex::new(Vec::<Record>::new()));
+    let hung = Arc::new(AtomicU64::new(0));
+    let seq = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let stop_at = start + args.duration;
+    let mut workers = tokio::task::JoinSet::new();
+    for w in 0..args.concurrency as usize {
+        let (c, deadline) = clients[w % 2].clone();
+        let bound = deadline * MAX_ATTEMPTS + HUNG_GRACE;
+        let (records, hung, seq) = (records.clone(), hung.clone(), seq.clone());
+        workers.spawn(async move {
+            let mut mine = Vec::new();
+            while Instant::now() < stop_at {
+                let n = seq.fetch_add(1, Ordering::Relaxed);
+                match tokio::time::timeout(bound, call::sdk(&c, n)).await {
+                    Ok(r) => mine.push(r),
+                    Err(_) => {
+                        hung.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            records.lock().unwrap_or_else(|e| e.into_inner()).extend(mine);
+        });
+    }
+    while let Some(joined) = workers.join_next().await {
+        joined.map_err(|e| format!("a soak worker failed: {e}"))?;
+    }
+    let elapsed = start.elapsed();
+    ep.faults().clear();
+    let ledger = ep.ledger().snapshot();
+    let records = std::mem::take(&mut *records.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut report = Report {
+        duration_s: elapsed.as_secs_f64(),
+        concurrency: args.concurrency as usize,
+        seed: args.seed,
+        chaos_probability: args.chaos_probability,
+        server_fault_closes: ep.stats().fault_closes,
+        ..Report::default()
+    };
+    for (c, _) in &clients {
+        let s = c.pool().stats();
+        report.pool_connections_opened += s.opened();
+        report.pool_requests += s.requests();
+        report.pool_unsent_resends += s.unsent_resends();
+    }
+    report.reconcile(&records, hung.load(Ordering::Relaxed), &ledger);
+    report.calls_per_s = report.calls as f64 / elapsed.as_secs_f64().max(1e-9);
+    drop(records);
+    drop(ledger);
+    drop(clients);
+    ep.shutdown().await;
+    Ok(report)
+}
+
+fn client(ep: &LocalEndpoint, deadline: Duration) -> Result<LambdaVpce, lambda_vpce::BuildError> {
+    LambdaVpce::builder()
+        .pool(PoolBuilder::new())
+        .endpoint_url(&ep.url())
+        .add_ca_pem(ep.ca_pem())
+        .region(ep.region())
+        .credentials(Credentials::new(
+            ep.access_key_id(),
+            ep.secret_access_key(),
+            None,
+            None,
+            "soak",
+        ))
+        .max_attempts(MAX_ATTEMPTS)
+        .response_timeout(deadline)
+        .build_sync()
 }

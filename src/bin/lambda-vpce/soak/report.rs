@@ -1,0 +1,199 @@
+//! Reconciling every call with the endpoint's ledger, and the JSON report.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::call::{Class, Record};
+
+/// The soak's numbers. `duplicates`, `lost`, `hung` and `mismatched` must be 0.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct Report {
+    pub(crate) duration_s: f64,
+    pub(crate) concurrency: usize,
+    pub(crate) seed: u64,
+    pub(crate) chaos_probability: f64,
+    pub(crate) calls: u64,
+    pub(crate) ok: u64,
+    pub(crate) not_sent: u64,
+    pub(crate) maybe_executed: u64,
+    /// Of `maybe_executed`: how many the server ran (the rest it never started).
+    pub(crate) maybe_executed_ran: u64,
+    pub(crate) timeouts: u64,
+    pub(crate) service_errors: u64,
+    pub(crate) unclassified: u64,
+    /// Calls whose invocation id the server ran more than once.
+    pub(crate) duplicates: u64,
+    /// Calls reported ok that the server never ran, or reported not sent that it ran.
+    pub(crate) lost: u64,
+    /// Calls still pending past their bound (deadline × attempts + grace).
+    pub(crate) hung: u64,
+    /// Responses whose payload was not the one the call sent.
+    pub(crate) mismatched: u64,
+    /// Executions under ids no call sent.
+    pub(crate) orphan_executions: u64,
+    pub(crate) executions: u64,
+    pub(crate) calls_per_s: f64,
+    pub(crate) server_fault_closes: u64,
+    pub(crate) pool_connections_opened: u64,
+    pub(crate) pool_requests: u64,
+    pub(crate) pool_unsent_resends: u64,
+    pub(crate) fds_before: Option<u64>,
+    pub(crate) fds_after: Option<u64>,
+    pub(crate) rss_before_kb: Option<u64>,
+    pub(crate) rss_peak_kb: Option<u64>,
+    pub(crate) rss_after_kb: Option<u64>,
+    pub(crate) fd_tolerance: u64,
+    pub(crate) rss_tolerance_kb: u64,
+    /// The first error text seen per outcome class, for diagnosis.
+    pub(crate) first_errors: std::collections::BTreeMap<String, String>,
+    /// Why the soak failed; empty when it passed.
+    pub(crate) failures: Vec<String>,
+}
+
+impl Report {
+    /// Counts every record against the ledger's executions per call id.
+    pub(crate) fn reconcile(&mut self, records: &[Record], hung: u64, ledger: &HashMap<String, u32>) {
+        let mut seen = HashSet::with_capacity(records.len());
+        self.hung = hung;
+        self.calls = records.len() as u64 + hung;
+        for r in records {
+            let runs = r.call_id.as_deref().map_or(0, |id| {
+                seen.insert(id);
+                ledger.get(id).copied().unwrap_or(0)
+            });
+            if runs > 1 {
+                self.duplicates += 1;
+            }
+            self.timeouts += u64::from(r.timeout);
+            if let Some(e) = &r.error {
+                self.first_errors
+                    .entry(format!("{:?}", r.class))
+                    .or_insert_with(|| e.clone());
+            }
+            match r.class {
+                Class::Ok => {
+                    self.ok += 1;
+                    if runs == 0 {
+                        self.lost += 1;
+                    }
+                }
+                Class::Mismatched => self.mismatched += 1,
+                Class::NotSent => {
+                    self.not_sent += 1;
+                    if runs > 0 {
+                        self.lost += 1;
+                    }
+                }
+                Class::MaybeExecuted => {
+                    self.maybe_executed += 1;
+                    self.maybe_executed_ran += u64::from(runs > 0);
+                }
+                Class::Service => self.service_errors += 1,
+                Class::Unclassified => self.unclassified += 1,
+            }
+        }
+        for (id, n) in ledger {
+            self.executions += u64::from(*n);
+            if !seen.contains(id.as_str()) {
+                self.orphan_executions += u64::from(*n);
+            }
+        }
+    }
+
+    /// Fills `failures` from the numbers and the tolerances.
+    pub(crate) fn judge(&mut self) {
+        let mut f = Vec::new();
+        for (name, n) in [
+            ("duplicates", self.duplicates),
+            ("lost", self.lost),
+            ("hung", self.hung),
+            ("mismatched", self.mismatched),
+        ] {
+            if n > 0 {
+                f.push(format!("{name} = {n}"));
+            }
+        }
+        if self.ok == 0 {
+            f.push("no call succeeded".to_owned());
+        }
+        if let (Some(b), Some(a)) = (self.fds_before, self.fds_after) {
+            if a > b + self.fd_tolerance {
+                f.push(format!(
+                    "file descriptors grew from {b} to {a} (tolerance {})",
+                    self.fd_tolerance
+                ));
+            }
+        }
+        if let (Some(b), Some(a)) = (self.rss_before_kb, self.rss_after_kb) {
+            if a > b + self.rss_tolerance_kb {
+                f.push(format!(
+                    "resident memory grew from {b} KiB to {a} KiB (tolerance {} KiB)",
+                    self.rss_tolerance_kb
+                ));
+            }
+        }
+        self.failures = f;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: &str, class: Class) -> Record {
+        Record {
+            call_id: Some(id.to_owned()),
+            class,
+            timeout: false,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn reconciliation_finds_duplicates_lost_calls_and_orphans() {
+        let ledger: HashMap<String, u32> = [("a", 1), ("b", 2), ("d", 1), ("z", 1)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let records = [
+            rec("a", Class::Ok),
+            rec("b", Class::MaybeExecuted),
+            rec("c", Class::Ok),
+            rec("d", Class::NotSent),
+        ];
+        let mut r = Report::default();
+        r.reconcile(&records, 1, &ledger);
+        assert_eq!((r.calls, r.ok, r.maybe_executed, r.not_sent), (5, 2, 1, 1));
+        assert_eq!(r.duplicates, 1, "b ran twice");
+        assert_eq!(r.lost, 2, "c ok but never ran; d not sent but ran");
+        assert_eq!(r.orphan_executions, 1, "z");
+        assert_eq!(r.executions, 5);
+        r.judge();
+        assert_eq!(r.failures.len(), 3, "{:?}", r.failures);
+        let mut none_ok = Report::default();
+        none_ok.reconcile(&[rec("b", Class::NotSent)], 0, &HashMap::new());
+        none_ok.judge();
+        assert_eq!(none_ok.failures, ["no call succeeded"]);
+    }
+
+    #[test]
+    fn a_clean_run_with_steady_resources_passes() {
+        let mut r = Report {
+            fds_before: Some(10),
+            fds_after: Some(12),
+            rss_before_kb: Some(1000),
+            rss_after_kb: Some(2000),
+            fd_tolerance: 4,
+            rss_tolerance_kb: 4096,
+            ..Report::default()
+        };
+        let ledger = [("a".to_owned(), 1)].into_iter().collect();
+        r.reconcile(&[rec("a", Class::Ok)], 0, &ledger);
+        r.judge();
+        assert!(r.failures.is_empty(), "{:?}", r.failures);
+        r.fds_after = Some(20);
+        r.judge();
+        assert_eq!(r.failures.len(), 1);
+    }
+}
