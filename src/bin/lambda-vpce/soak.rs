@@ -50,6 +50,9 @@ pub(crate) const FD_TOLERANCE: u64 = 8;
 /// Resident memory (KiB) the process may keep after the soak beyond what it held before:
 /// allocators keep freed pages, and tokio keeps its worker threads' stacks.
 pub(crate) const RSS_TOLERANCE_KB: u64 = 96 * 1024;
+/// Resident memory the second half of the run may add per call (the ledger's entry and the
+/// call's record take about 200 bytes; a leaked connection or TLS buffer would take kilobytes).
+pub(crate) const RSS_PER_CALL_LIMIT_BYTES: u64 = 2048;
 /// How long to wait, after everything is dropped, for connection tasks to close their sockets.
 pub(crate) const FD_SETTLE: Duration = Duration::from_secs(5);
 
@@ -156,22 +159,36 @@ async fn soak(args: &SoakArgs) -> Result<Report, crate::common::CmdError> {
         let (records, hung, seq) = (records.clone(), hung.clone(), seq.clone());
         workers.spawn(async move {
             let mut mine = Vec::new();
+            let mut first_errors = std::collections::BTreeSet::new();
             while Instant::now() < stop_at {
                 let n = seq.fetch_add(1, Ordering::Relaxed);
                 match tokio::time::timeout(bound, call::sdk(&c, n)).await {
-                    Ok(r) => mine.push(r),
+                    Ok(mut r) => {
+                        // Keep one error text per class and worker, not one per call.
+                        if r.error.is_some() && !first_errors.insert(format!("{:?}", r.class)) {
+                            r.error = None;
+                        }
+                        mine.push(r);
+                    }
                     Err(_) => {
                         hung.fetch_add(1, Ordering::Relaxed);
                     }
                 }
             }
-            records.lock().unwrap_or_else(|e| e.into_inner()).extend(mine);
+            records
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(mine);
         });
     }
+    // Memory at mid-run (warm) and at the end of the calls: what the second half added.
+    tokio::time::sleep_until(start + args.duration / 2).await;
+    let (mid_calls, rss_mid_kb) = (seq.load(Ordering::Relaxed), proc::rss_kb());
     while let Some(joined) = workers.join_next().await {
         joined.map_err(|e| format!("a soak worker failed: {e}"))?;
     }
     let elapsed = start.elapsed();
+    let (end_calls, rss_end_kb) = (seq.load(Ordering::Relaxed), proc::rss_kb());
     ep.faults().clear();
     let ledger = ep.ledger().snapshot();
     let records = std::mem::take(&mut *records.lock().unwrap_or_else(|e| e.into_inner()));
@@ -181,6 +198,13 @@ async fn soak(args: &SoakArgs) -> Result<Report, crate::common::CmdError> {
         seed: args.seed,
         chaos_probability: args.chaos_probability,
         server_fault_closes: ep.stats().fault_closes,
+        rss_mid_kb,
+        rss_end_kb,
+        rss_bytes_per_call_second_half: match (rss_mid_kb, rss_end_kb) {
+            (Some(m), Some(e)) => Some(e.saturating_sub(m) * 1024 / (end_calls - mid_calls).max(1)),
+            _ => None,
+        },
+        rss_per_call_limit_bytes: RSS_PER_CALL_LIMIT_BYTES,
         ..Report::default()
     };
     for (c, _) in &clients {

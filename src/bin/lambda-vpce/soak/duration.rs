@@ -59,7 +59,16 @@ mod tests {
 
     #[test]
     fn bad_durations_are_refused_with_the_forms_expected() {
-        for bad in ["", "s", "0s", "-1s", "3 fortnights", "1e400s", "2d", "999999h"] {
+        for bad in [
+            "",
+            "s",
+            "0s",
+            "-1s",
+            "3 fortnights",
+            "1e400s",
+            "2d",
+            "999999h",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?} accepted");
         }
     }

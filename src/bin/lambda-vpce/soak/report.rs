@@ -43,6 +43,12 @@ pub(crate) struct Report {
     pub(crate) rss_before_kb: Option<u64>,
     pub(crate) rss_peak_kb: Option<u64>,
     pub(crate) rss_after_kb: Option<u64>,
+    /// Resident memory at mid-run and when the last call ended.
+    pub(crate) rss_mid_kb: Option<u64>,
+    pub(crate) rss_end_kb: Option<u64>,
+    /// What the second half of the run added to resident memory, per call.
+    pub(crate) rss_bytes_per_call_second_half: Option<u64>,
+    pub(crate) rss_per_call_limit_bytes: u64,
     pub(crate) fd_tolerance: u64,
     pub(crate) rss_tolerance_kb: u64,
     /// The first error text seen per outcome class, for diagnosis.
@@ -53,7 +59,12 @@ pub(crate) struct Report {
 
 impl Report {
     /// Counts every record against the ledger's executions per call id.
-    pub(crate) fn reconcile(&mut self, records: &[Record], hung: u64, ledger: &HashMap<String, u32>) {
+    pub(crate) fn reconcile(
+        &mut self,
+        records: &[Record],
+        hung: u64,
+        ledger: &HashMap<String, u32>,
+    ) {
         let mut seen = HashSet::with_capacity(records.len());
         self.hung = hung;
         self.calls = records.len() as u64 + hung;
@@ -130,6 +141,14 @@ impl Report {
                 f.push(format!(
                     "resident memory grew from {b} KiB to {a} KiB (tolerance {} KiB)",
                     self.rss_tolerance_kb
+                ));
+            }
+        }
+        if let Some(per_call) = self.rss_bytes_per_call_second_half {
+            if per_call > self.rss_per_call_limit_bytes {
+                f.push(format!(
+                    "resident memory grew {per_call} bytes per call in the second half (limit {})",
+                    self.rss_per_call_limit_bytes
                 ));
             }
         }
