@@ -1,9 +1,66 @@
-//! lambda-vpce (work in progress).
+//! # lambda-vpce
+//!
+//! AWS Lambda's `Invoke` and every other Lambda API call from inside a VPC through an
+//! interface VPC endpoint (AWS PrivateLink), on a hyper 1.x connection pool tuned so that **no
+//! request lands on a connection the server has already dropped**, and **no request that may
+//! have reached the server is sent twice** — plus a lean `Invoke` path and an embedded
+//! Lambda-compatible endpoint for tests and benchmarks.
+//!
+//! You get a real [`aws_sdk_lambda::Client`]: every operation, the SDK's own types.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use aws_sdk_lambda::primitives::Blob;
+//! use lambda_vpce::local::LocalEndpoint;
+//! use lambda_vpce::LambdaVpce;
+//!
+//! // A local stand-in for the VPC endpoint; in a VPC use `Endpoint::private_dns(region)`,
+//! // `Endpoint::vpce_name(..)` or nothing at all (the region's endpoint is the default).
+//! let local = LocalEndpoint::start().await?;
+//! let vpce = LambdaVpce::builder()
+//!     .endpoint_url(&local.url())
+//!     .add_ca_pem(local.ca_pem())
+//!     .region(local.region())
+//!     .credentials(aws_credential_types::Credentials::new(
+//!         local.access_key_id(), local.secret_access_key(), None, None, "example"))
+//!     .build()
+//!     .await?;
+//! let out = vpce.client().invoke().function_name("echo").payload(Blob::new("{}")).send().await?;
+//! assert_eq!(out.status_code(), 200);
+//! assert_eq!(vpce.pool().stats().opened(), 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Map
+//! - [`endpoint`]: private DNS, VPCE names (regional, zonal), connect-only VPCE, any URL →
+//!   connect host, TLS name, signing host. Pure, validated.
+//! - [`pool`]: the connection pool — its module doc is the architecture (the life of one
+//!   request, close reasons, locks). Usable as a `tower::Service`.
+//! - [`LambdaVpce`] / [`LambdaClientBuilder`]: the SDK adapter (`HttpClient`/`HttpConnector`)
+//!   and the [`RetryPolicy::NeverTwice`] retry policy.
+//! - [`Error`]: one error type; [`Error::is_not_sent`] (safe to resend) and
+//!   [`Error::is_maybe_executed`] (the function may have run) are the questions that matter.
+//! - [`validate`], [`policy`]: Lambda's input rules and VPC endpoint policies.
+//! - [`local`] (feature `local`, default): the embedded endpoint with switchable faults and an
+//!   execution ledger.
+//!
+//! ## Features
+//! - `local` (default): [`local::LocalEndpoint`] (hyper server, rcgen certificates).
+//! - `cli` (default): the `lambda-vpce` binary (bench, serve, soak, invoke, doctor, policy).
 #![forbid(unsafe_code)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    unreachable_pub,
+    rustdoc::broken_intra_doc_links
+)]
 
 mod connect;
 pub mod endpoint;
 mod error;
+pub mod lean;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod policy;
@@ -14,6 +71,7 @@ pub mod validate;
 pub use connect::{FnResolver, GaiResolver, Resolve, Resolving};
 pub use endpoint::{Endpoint, EndpointKind, VpceName};
 pub use error::{BuildError, Error};
+pub use lean::{InvokeRequest, InvokeResponse, LeanInvoker, LeanInvokerBuilder};
 pub use pool::{Pool, PoolBuilder};
 pub use sdk::{
     LambdaClientBuilder, LambdaVpce, PoolHttpClient, RetryPolicy, DEFAULT_RESPONSE_TIMEOUT,

@@ -7,11 +7,13 @@
 //! them); a refused or timed-out address moves on to the next one.
 
 mod resolve;
+mod shared_tcp;
 mod socket;
 mod stream;
 mod tls;
 
 pub use resolve::{FnResolver, GaiResolver, Resolve, Resolving};
+pub(crate) use shared_tcp::{PeerState, SharedTcp};
 pub(crate) use socket::{Keepalive, SocketOptions};
 pub(crate) use stream::MaybeTlsStream;
 pub(crate) use tls::TlsSettings;
@@ -73,6 +75,8 @@ impl Dial for Connector {
 pub(crate) struct Opened {
     pub(crate) stream: MaybeTlsStream,
     pub(crate) remote: SocketAddr,
+    /// The TCP socket under `stream`, for peeking before reuse (`None` for in-memory tests).
+    pub(crate) probe: Option<SharedTcp>,
 }
 
 impl Connector {
@@ -116,6 +120,8 @@ impl Connector {
             let addr = addrs[(rotation + i) % n];
             match tokio::time::timeout(connect_timeout, self.tcp(addr)).await {
                 Ok(Ok(tcp)) => {
+                    let tcp = SharedTcp::new(tcp);
+                    let probe = Some(tcp.clone());
                     let stream = if origin.is_https() {
                         self.tls(tcp, origin.sni(), connect_timeout).await?
                     } else {
@@ -124,6 +130,7 @@ impl Connector {
                     return Ok(Opened {
                         stream,
                         remote: addr,
+                        probe,
                     });
                 }
                 Ok(Err(e)) => {
@@ -155,7 +162,7 @@ impl Connector {
 
     async fn tls(
         &self,
-        tcp: tokio::net::TcpStream,
+        tcp: SharedTcp,
         sni: &str,
         timeout: Duration,
     ) -> Result<MaybeTlsStream, Error> {

@@ -5,14 +5,15 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
+
+use super::shared_tcp::SharedTcp;
 
 /// A connected stream, TLS or (to loopback only) plain.
 #[derive(Debug)]
 pub(crate) enum MaybeTlsStream {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
+    Plain(SharedTcp),
+    Tls(Box<TlsStream<SharedTcp>>),
     /// An in-memory stream (pool unit tests).
     #[cfg(test)]
     Memory(tokio::io::DuplexStream),

@@ -69,8 +69,11 @@ pub const ZONAL_FAILURES_BEFORE_FALLBACK: u32 = 3;
 /// How long new connections stay on the regional name before the zonal name is tried again.
 pub const ZONAL_FALLBACK_COOLDOWN: Duration = Duration::from_secs(60);
 
-/// The longest a finished HTTP/1.1 exchange may take to let its connection accept the next
-/// request before the connection is closed instead of pooled.
+/// The longest a checked-out connection may take to become ready for the next request (hyper
+/// finishing the previous exchange) before it is closed ([`CloseReason::NotReady`]) and
+/// another is used.
+///
+/// [`CloseReason::NotReady`]: super::CloseReason::NotReady
 pub(crate) const SETTLE_TIMEOUT: Duration = Duration::from_secs(1);
 
 const MAX_KEEPALIVE_COUNT: u32 = 127;

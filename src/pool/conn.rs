@@ -19,6 +19,8 @@ pub(crate) struct Conn {
     pub(crate) id: u64,
     pub(crate) tx: SendRequest<SdkBody>,
     pub(crate) remote: SocketAddr,
+    /// The socket under the connection, peeked before reuse.
+    pub(crate) probe: Option<crate::connect::SharedTcp>,
     pub(crate) created: Instant,
     /// When it last became idle (valid while idle).
     pub(crate) idle_since: Instant,

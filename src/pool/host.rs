@@ -5,7 +5,6 @@
 //! [`Conn`] under it is allowed (a `Conn`'s `Drop` touches only atomics and the semaphore).
 
 use std::collections::VecDeque;
-use std::future::poll_fn;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
@@ -15,7 +14,7 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::config::{SETTLE_TIMEOUT, ZONAL_FAILURES_BEFORE_FALLBACK, ZONAL_FALLBACK_COOLDOWN};
+use super::config::{ZONAL_FAILURES_BEFORE_FALLBACK, ZONAL_FALLBACK_COOLDOWN};
 use super::conn::Conn;
 use super::keep_alive::IdleLimits;
 use super::stats::{CloseReason, Counters, HostStats};
@@ -137,15 +136,13 @@ impl Host {
     }
 
     /// Pops idle connections, most recent first, closing (never sending on) each that is closed,
-    /// not ready, idle past the effective limit, or past its lifetime.
+    /// idle past the effective limit, or past its lifetime. (Readiness is awaited by `send`.)
     fn take_idle(&self, st: &mut State, now: Instant) -> Option<Conn> {
         let idle_limit = st.limits.effective();
         let max_lifetime = self.shared.config.max_lifetime;
         while let Some(conn) = st.idle.pop_back() {
             let reason = if conn.tx.is_closed() {
                 Some(CloseReason::ClosedByServer)
-            } else if !conn.tx.is_ready() {
-                Some(CloseReason::NotReady)
             } else if max_lifetime.is_some_and(|l| now.duration_since(conn.created) >= l) {
                 Some(CloseReason::MaxLifetime)
             } else {
@@ -222,6 +219,7 @@ impl Host {
             }
         };
         let remote = opened.remote;
+        let probe = opened.probe;
         let (tx, connection) = hyper::client::conn::http1::Builder::new()
             .handshake(TokioIo::new(opened.stream))
             .await
@@ -241,6 +239,7 @@ impl Host {
             id,
             tx,
             remote,
+            probe,
             created: now,
             idle_since: now,
             requests: 0,
@@ -277,25 +276,14 @@ impl Host {
     }
 
     /// Returns a connection after a finished exchange: to the first waiter, else to the top of
-    /// the idle stack. HTTP/1.1 may need a moment before it accepts the next request; that
-    /// wait happens in a small task so the caller is never held up.
-    pub(crate) fn checkin(this: &Arc<Self>, mut conn: Conn) {
-        if conn.tx.is_ready() {
-            this.put(conn);
-            return;
-        }
+    /// the idle stack. HTTP/1.1 may take a moment after the body's end before it accepts the
+    /// next request; the next user waits for that readiness (see `send`), nobody else does.
+    pub(crate) fn checkin(this: &Arc<Self>, conn: Conn) {
         if conn.tx.is_closed() {
             conn.close(CloseReason::ClosedByServer);
             return;
         }
-        let host = this.clone();
-        tokio::spawn(async move {
-            match tokio::time::timeout(SETTLE_TIMEOUT, poll_fn(|cx| conn.tx.poll_ready(cx))).await {
-                Ok(Ok(())) => host.put(conn),
-                Ok(Err(_)) => conn.close(CloseReason::ClosedByServer),
-                Err(_) => conn.close(CloseReason::NotReady),
-            }
-        });
+        this.put(conn);
     }
 
     fn put(&self, mut conn: Conn) {

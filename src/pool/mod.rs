@@ -10,7 +10,8 @@
 //!    │  origin-form URI, Host header added (the SDK sends none)
 //!    ▼
 //!  checkout ──► idle stack (most recently used first); each candidate is closed, never used, if
-//!    │          it is closed (FIN seen) · not ready · idle ≥ effective idle limit · ≥ max_lifetime
+//!    │          it is closed (FIN seen) · idle ≥ effective idle limit · ≥ max_lifetime; a
+//!    │          connection whose last exchange hyper is still finishing is awaited until ready
 //!    │  none usable → join the FIFO of waiters (bounded: max_waiters_per_host), and at the same
 //!    │  time take a connection permit (max_connections_per_host) and start a connect task:
 //!    │  resolve → TCP (nodelay, keepalive) → TLS (ALPN http/1.1) → handshake. Whatever comes

@@ -1,5 +1,6 @@
 //! Sending one request: checkout, `try_send_request`, resend if handed back unsent.
 
+use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,11 +11,12 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::body::Body;
-use super::config::MAX_UNSENT_RESENDS;
+use super::config::{MAX_UNSENT_RESENDS, SETTLE_TIMEOUT};
 use super::conn::Pooled;
 use super::host::Host;
 use super::keep_alive::KeepAliveHeader;
 use super::stats::{CloseReason, Counters};
+use crate::connect::PeerState;
 use crate::error::{Error, Kind};
 
 /// Per-request options, carried in the request's extensions.
@@ -92,18 +94,57 @@ async fn send_inner(
     let connect_timeout = opts.connect_timeout.unwrap_or(host_connect_timeout(host));
     let acquire_timeout = host_acquire_timeout(host);
     let mut resends = 0u32;
+    let mut not_ready = 0u32;
     loop {
         let checkout = host.checkout(connect_timeout);
         let limit = match (opts.deadline, acquire_timeout.map(|t| Instant::now() + t)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let conn = match limit {
+        let mut conn = match limit {
             Some(at) => tokio::time::timeout_at(at, checkout)
                 .await
                 .map_err(|_| Error::new(Kind::AcquireTimeout))??,
             None => checkout.await?,
         };
+        if conn.requests > 0
+            && conn
+                .probe
+                .as_ref()
+                .is_some_and(|p| p.peer_state() == PeerState::Gone)
+        {
+            // The server's FIN/RST/close_notify is already in the socket; hyper has not run
+            // yet to see it. Never send on it, and learn from how long it sat idle.
+            host.observe_race(Instant::now().duration_since(conn.idle_since));
+            tracing::debug!(
+                connection_id = conn.id,
+                "peer already closed the idle connection; not using it"
+            );
+            conn.close(CloseReason::ClosedByServer);
+            continue;
+        }
+        if !conn.tx.is_ready() {
+            not_ready += 1;
+            if not_ready > MAX_UNSENT_RESENDS {
+                conn.close(CloseReason::NotReady);
+                return Err(Error::with(
+                    Kind::UnsentRetriesExhausted,
+                    "no connection became ready",
+                ));
+            }
+            // Just returned by an exchange whose end hyper has not processed yet, or closing.
+            match tokio::time::timeout(SETTLE_TIMEOUT, poll_fn(|cx| conn.tx.poll_ready(cx))).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => {
+                    conn.close(CloseReason::ClosedByServer);
+                    continue;
+                }
+                Err(_) => {
+                    conn.close(CloseReason::NotReady);
+                    continue;
+                }
+            }
+        }
         let mut pooled = Pooled::new(conn, host.clone());
         let now = Instant::now();
         let c = pooled.conn();

@@ -30,6 +30,7 @@ pub struct LambdaClientBuilder {
     max_attempts: Option<u32>,
     region: Option<String>,
     credentials: Option<Credentials>,
+    ca_pems: Vec<Vec<u8>>,
 }
 
 impl Default for LambdaClientBuilder {
@@ -44,6 +45,7 @@ impl Default for LambdaClientBuilder {
             max_attempts: None,
             region: None,
             credentials: None,
+            ca_pems: Vec::new(),
         }
     }
 }
@@ -54,6 +56,11 @@ pub struct LambdaVpce {
     client: aws_sdk_lambda::Client,
     pool: Pool,
     endpoint: Endpoint,
+    /// The provider the SDK client signs with (the SDK's `Config` no longer exposes it), for
+    /// the lean path.
+    pub(crate) credentials_provider: Option<SharedCredentialsProvider>,
+    /// The response timeout given to the pool's SDK connector, for the lean path.
+    pub(crate) response_timeout: Duration,
 }
 
 impl LambdaVpce {
@@ -75,6 +82,13 @@ impl LambdaVpce {
     /// The endpoint calls go to.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
+    }
+
+    /// The lean `Invoke` path on this client's pool, endpoint, region and credentials provider
+    /// (see [`crate::lean`]). Build it once and clone it: each invoker has its own credentials
+    /// and signing-key cache. Fails when the SDK configuration has no credentials provider.
+    pub fn lean(&self) -> Result<crate::lean::LeanInvoker, BuildError> {
+        crate::lean::LeanInvoker::from_client(self)
     }
 
     /// Takes the SDK client out.
@@ -114,9 +128,10 @@ impl LambdaClientBuilder {
         self
     }
 
-    /// Trusts the CAs in this PEM bundle in addition to the usual roots.
+    /// Trusts the CAs in this PEM bundle in addition to the usual roots (whatever
+    /// [`pool`](Self::pool) settings are given before or after).
     pub fn add_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
-        self.pool = self.pool.add_ca_pem(pem);
+        self.ca_pems.push(pem.as_ref().to_vec());
         self
     }
 
@@ -227,13 +242,21 @@ impl LambdaClientBuilder {
                     "a region (AWS_REGION, a profile, or .region())",
                 )
             })?;
-        let pool = self.pool.endpoint(&endpoint).build()?;
+        let mut pool = self.pool.endpoint(&endpoint);
+        for pem in &self.ca_pems {
+            pool = pool.add_ca_pem(pem);
+        }
+        let pool = pool.build()?;
         let mut conf = aws_sdk_lambda::config::Builder::from(&sdk_config)
             .region(Region::new(region))
             .http_client(PoolHttpClient::new(pool.clone(), self.response_timeout))
             .endpoint_url(endpoint.url());
-        if let Some(creds) = self.credentials {
-            conf = conf.credentials_provider(SharedCredentialsProvider::new(creds));
+        let credentials_provider = match self.credentials {
+            Some(creds) => Some(SharedCredentialsProvider::new(creds)),
+            None => sdk_config.credentials_provider(),
+        };
+        if let Some(provider) = &credentials_provider {
+            conf = conf.credentials_provider(provider.clone());
         }
         if self.retry_policy == RetryPolicy::NeverTwice {
             conf = conf.retry_classifier(retry::NeverTwice);
@@ -249,6 +272,8 @@ impl LambdaClientBuilder {
             client: aws_sdk_lambda::Client::from_conf(conf.build()),
             pool,
             endpoint,
+            credentials_provider,
+            response_timeout: self.response_timeout,
         })
     }
 }

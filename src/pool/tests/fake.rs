@@ -91,6 +91,7 @@ impl Dial for FakeDialer {
             Ok(Opened {
                 stream: MaybeTlsStream::Memory(client),
                 remote: "127.0.0.1:443".parse().unwrap(),
+                probe: None,
             })
         })
     }

@@ -1,0 +1,161 @@
+//! A TCP stream shared between hyper's connection task, which reads and writes it, and the
+//! pool, which only *peeks* at it before reusing the connection.
+//!
+//! Why: when a server closes an idle keep-alive connection, its FIN (or RST, or TLS
+//! close_notify) reaches the socket some time before hyper's connection task gets to run and
+//! notice. A request sent in that window lands on a dropped connection. A non-blocking
+//! `recv(MSG_PEEK)` at checkout sees what the kernel already has, without registering any
+//! waker, so it never disturbs the connection task's own readiness.
+
+use std::io;
+use std::mem::MaybeUninit;
+use std::net::Shutdown;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use socket2::SockRef;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+/// What a peek at an idle connection's socket shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PeerState {
+    /// Nothing pending: the connection looks open.
+    Open,
+    /// The server closed it (FIN), reset it, or sent bytes unasked (a TLS close_notify or an
+    /// error response) — on an idle HTTP/1.1 connection each means it is going away.
+    Gone,
+}
+
+/// A cheaply cloneable handle to one TCP stream.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedTcp(Arc<TcpStream>);
+
+impl SharedTcp {
+    pub(crate) fn new(stream: TcpStream) -> Self {
+        SharedTcp(Arc::new(stream))
+    }
+
+    /// Peeks one byte without blocking and without touching tokio's readiness state.
+    pub(crate) fn peer_state(&self) -> PeerState {
+        let mut byte = [MaybeUninit::<u8>::uninit(); 1];
+        match SockRef::from(&*self.0).peek(&mut byte) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => PeerState::Open,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => PeerState::Open,
+            _ => PeerState::Gone,
+        }
+    }
+}
+
+impl AsyncRead for SharedTcp {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            ready!(self.0.poll_read_ready(cx))?;
+            match self.0.try_read(buf.initialize_unfilled()) {
+                Ok(n) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for SharedTcp {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                res => return Poll::Ready(res),
+            }
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write_vectored(bufs) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                res => return Poll::Ready(res),
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match SockRef::from(&*self.0).shutdown(Shutdown::Write) {
+            Err(e) if e.kind() != io::ErrorKind::NotConnected => Poll::Ready(Err(e)),
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn a_peek_sees_a_fin_that_nobody_has_read_yet() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let shared = SharedTcp::new(client);
+        assert_eq!(shared.peer_state(), PeerState::Open);
+        drop(server);
+        // The FIN travels through loopback; poll the kernel's view, not any task's.
+        let mut state = shared.peer_state();
+        for _ in 0..1000 {
+            if state == PeerState::Gone {
+                break;
+            }
+            tokio::task::yield_now().await;
+            state = shared.peer_state();
+        }
+        assert_eq!(state, PeerState::Gone);
+    }
+
+    #[tokio::test]
+    async fn reads_and_writes_go_through_while_the_pool_holds_a_clone() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let mut shared = SharedTcp::new(client);
+        let probe = shared.clone();
+        shared.write_all(b"ping").await.unwrap();
+        let mut got = [0u8; 4];
+        server.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"ping");
+        server.write_all(b"pong").await.unwrap();
+        shared.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"pong");
+        assert_eq!(probe.peer_state(), PeerState::Open);
+    }
+}

@@ -1,0 +1,386 @@
+//! The lean `Invoke` path: one purpose-built request through the same [`Pool`], without the
+//! SDK's orchestrator, for callers that fan out many invokes.
+//!
+//! # The life of one invoke
+//!
+//! ```text
+//!  LeanInvoker::invoke(InvokeRequest)
+//!    │  validate (function, qualifier, payload limit, client context): refused → not sent
+//!    │  once per call: payload SHA-256, amz-sdk-invocation-id (kept across throttle retries)
+//!    ▼
+//!  credentials (cached; refreshed REFRESH_BEFORE_EXPIRY before expiry; signing key per day)
+//!    ▼
+//!  request: URI + headers in one buffer, SigV4 streamed into SHA-256/HMAC (sign.rs)
+//!    ▼
+//!  Pool::send ── error ──► returned as is: not sent, or may have executed (never resent)
+//!    ▼
+//!  2xx ──► InvokeResponse (payload, X-Amz-Function-Error, decoded X-Amz-Log-Result, ...)
+//!  429 ──► wait Retry-After (≤ MAX_RETRY_AFTER), resend, at most max_throttle_retries times
+//!  else ─► Error::is_service: status, Lambda's error code and message, Retry-After
+//! ```
+//!
+//! # Never twice
+//! The same policy as the SDK path's default ([`RetryPolicy::NeverTwice`]): a request that may
+//! have reached the function is never sent again. Pool failures come back with their class
+//! ([`Error::is_not_sent`] — the pool has already resent a request a connection handed back
+//! unsent — or [`Error::is_maybe_executed`]); a 5xx or a broken response is returned, not
+//! retried. Only a 429 (Lambda refused, the function did not run) is retried, after its
+//! `Retry-After` capped at [`MAX_RETRY_AFTER`] (without one: [`DEFAULT_THROTTLE_BACKOFF`]
+//! doubled per retry), at most [`DEFAULT_MAX_THROTTLE_RETRIES`] times by default — the number
+//! of retries the SDK path's default (3 attempts) allows. Set
+//! [`max_throttle_retries(0)`](LeanInvokerBuilder::max_throttle_retries) to see every 429.
+//!
+//! # What is sent
+//! The headers the SDK sends for `Invoke` (`X-Amz-Invocation-Type`, `X-Amz-Log-Type`,
+//! `X-Amz-Client-Context`, `content-type: application/octet-stream`, `content-length`,
+//! `x-amz-date`, `x-amz-security-token`, `authorization`, `amz-sdk-invocation-id`), with a
+//! `user-agent` of [`USER_AGENT_VALUE`]; not the SDK's `x-amz-user-agent` and
+//! `amz-sdk-request` (retry bookkeeping of the SDK's own). The invocation type is always sent.
+//!
+//! # Allocations
+//! Per attempt: one buffer holding every dynamic byte of the request (URI, date, ids, length,
+//! client context, authorization), sliced into the URI and header values without copies; the
+//! header map; the body handle; the extensions carrying [`RequestOptions`]. The canonical
+//! request and string to sign are never built: they are streamed into SHA-256 and HMAC.
+//! `cargo bench --bench lean_alloc` counts them.
+//!
+//! [`RetryPolicy::NeverTwice`]: crate::RetryPolicy::NeverTwice
+
+mod credentials;
+mod request;
+mod response;
+mod sign;
+
+#[cfg(all(test, feature = "local"))]
+mod test_server;
+#[cfg(all(test, feature = "local"))]
+mod tests;
+
+pub use credentials::{REFRESH_BEFORE_EXPIRY, REFRESH_RETRY_INTERVAL};
+pub use request::{InvokeRequest, USER_AGENT_VALUE};
+pub use response::{InvokeResponse, MAX_ERROR_BODY_BYTES};
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_async::time::{SharedTimeSource, SystemTimeSource};
+use aws_smithy_types::body::SdkBody;
+use http::HeaderValue;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::error::{Error, Kind};
+use crate::pool::{Pool, RequestOptions};
+use crate::{BuildError, Endpoint, LambdaVpce, DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER};
+use credentials::CredentialsCache;
+use request::{Prepared, Target};
+
+/// How many times a 429 is retried by default (the SDK path's default of 3 attempts).
+pub const DEFAULT_MAX_THROTTLE_RETRIES: u32 = 2;
+
+/// The wait before retrying a 429 that came without `Retry-After`; doubled per retry, capped at
+/// [`MAX_RETRY_AFTER`].
+pub const DEFAULT_THROTTLE_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Longest region name accepted for signing.
+const MAX_SIGNING_REGION_LEN: usize = 64;
+
+/// Invokes Lambda functions through a [`Pool`] with a hand-built, SigV4-signed request.
+///
+/// Cheap to clone (an `Arc`); clones share the credentials cache and the signing key. Build
+/// one per endpoint and region, and keep it: the first call loads credentials.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// use lambda_vpce::lean::InvokeRequest;
+/// let client = lambda_vpce::LambdaVpce::builder().build().await?;
+/// let lean = client.lean()?;
+/// let out = lean.invoke(InvokeRequest::new("my-function", r#"{"k":1}"#)).await?;
+/// println!("{} {:?}", out.status_code, out.payload);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct LeanInvoker {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    pool: Pool,
+    target: Target,
+    credentials: CredentialsCache,
+    time: SharedTimeSource,
+    response_timeout: Duration,
+    max_throttle_retries: u32,
+}
+
+/// Builds a [`LeanInvoker`].
+#[derive(Debug)]
+pub struct LeanInvokerBuilder {
+    pool: Pool,
+    endpoint: Endpoint,
+    region: Option<String>,
+    credentials: Option<SharedCredentialsProvider>,
+    time_source: Option<SharedTimeSource>,
+    response_timeout: Duration,
+    max_throttle_retries: u32,
+}
+
+impl LeanInvokerBuilder {
+    /// Calls go to `endpoint` through `pool`. Build the pool with
+    /// [`PoolBuilder::endpoint`](crate::PoolBuilder::endpoint) for this endpoint so that a
+    /// VPCE connect-only or zonal endpoint is routed as it should be.
+    pub fn new(pool: Pool, endpoint: &Endpoint) -> Self {
+        LeanInvokerBuilder {
+            pool,
+            endpoint: endpoint.clone(),
+            region: None,
+            credentials: None,
+            time_source: None,
+            response_timeout: DEFAULT_RESPONSE_TIMEOUT,
+            max_throttle_retries: DEFAULT_MAX_THROTTLE_RETRIES,
+        }
+    }
+
+    /// The pool, endpoint, region, credentials provider, time source and response timeout of a
+    /// built [`LambdaVpce`] client.
+    pub fn from_client(client: &LambdaVpce) -> Self {
+        let config = client.client().config();
+        let mut b = LeanInvokerBuilder::new(client.pool().clone(), client.endpoint());
+        b.region = config.region().map(|r| r.to_string());
+        b.credentials = client.credentials_provider.clone();
+        b.response_timeout = client.response_timeout;
+        b.time_source = config.time_source();
+        b
+    }
+
+    /// The region to sign for. Default: the endpoint's region (none for a plain URL).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Where credentials come from (required), for instance
+    /// `SdkConfig::credentials_provider()` or static `Credentials`.
+    pub fn credentials_provider(mut self, provider: SharedCredentialsProvider) -> Self {
+        self.credentials = Some(provider);
+        self
+    }
+
+    /// The wall clock for signing and credential expiry. Default: the system clock.
+    pub fn time_source(mut self, time: SharedTimeSource) -> Self {
+        self.time_source = Some(time);
+        self
+    }
+
+    /// The deadline of a call without its own [`InvokeRequest::timeout`].
+    /// Default: [`DEFAULT_RESPONSE_TIMEOUT`] (a synchronous invoke may run 15 minutes).
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.response_timeout = timeout;
+        self
+    }
+
+    /// How many times a 429 is retried (after its `Retry-After`). Nothing else is ever retried.
+    /// Default: [`DEFAULT_MAX_THROTTLE_RETRIES`]; `0` returns every 429.
+    pub fn max_throttle_retries(mut self, retries: u32) -> Self {
+        self.max_throttle_retries = retries;
+        self
+    }
+
+    /// Checks the settings and builds the invoker.
+    pub fn build(self) -> Result<LeanInvoker, BuildError> {
+        let region = self
+            .region
+            .or_else(|| self.endpoint.region().map(str::to_owned))
+            .ok_or_else(|| {
+                BuildError::new("region", "", "a region to sign for, such as us-east-1")
+            })?;
+        let region_ok = !region.is_empty()
+            && region.len() <= MAX_SIGNING_REGION_LEN
+            && region
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !region_ok {
+            return Err(BuildError::new(
+                "region",
+                region,
+                "1 to 64 letters, digits or `-`, such as us-east-1",
+            ));
+        }
+        let credentials = self.credentials.ok_or_else(|| {
+            BuildError::new(
+                "credentials_provider",
+                "none",
+                "a credentials provider (the SDK configuration's, or static credentials)",
+            )
+        })?;
+        if self.response_timeout.is_zero() {
+            return Err(BuildError::new(
+                "response_timeout",
+                "0s",
+                "a positive duration",
+            ));
+        }
+        let host = self.endpoint.signing_host().to_owned();
+        let host_header = HeaderValue::from_str(&host)
+            .map_err(|_| BuildError::new("endpoint", host.clone(), "a valid host name"))?;
+        Ok(LeanInvoker {
+            inner: Arc::new(Inner {
+                pool: self.pool,
+                target: Target {
+                    url: self.endpoint.url(),
+                    host,
+                    host_header,
+                    region,
+                },
+                credentials: CredentialsCache::new(credentials),
+                time: self
+                    .time_source
+                    .unwrap_or_else(|| SharedTimeSource::new(SystemTimeSource::new())),
+                response_timeout: self.response_timeout,
+                max_throttle_retries: self.max_throttle_retries,
+            }),
+        })
+    }
+}
+
+impl LeanInvoker {
+    /// A builder for calls to `endpoint` through `pool`.
+    pub fn builder(pool: Pool, endpoint: &Endpoint) -> LeanInvokerBuilder {
+        LeanInvokerBuilder::new(pool, endpoint)
+    }
+
+    /// An invoker sharing a [`LambdaVpce`] client's pool, endpoint, region and credentials
+    /// provider, with the defaults of [`LeanInvokerBuilder`].
+    pub fn from_client(client: &LambdaVpce) -> Result<LeanInvoker, BuildError> {
+        LeanInvokerBuilder::from_client(client).build()
+    }
+
+    /// The pool the calls go through.
+    pub fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
+    /// The region requests are signed for.
+    pub fn region(&self) -> &str {
+        &self.inner.target.region
+    }
+
+    /// Invokes a function once (see the [module docs](self) for what is retried: only 429s).
+    pub async fn invoke(&self, request: InvokeRequest) -> Result<InvokeResponse, Error> {
+        let span = tracing::debug_span!(
+            "lean.invoke",
+            operation = "Invoke",
+            function = %request.function(),
+            attempt = tracing::field::Empty,
+        );
+        self.invoke_inner(request).instrument(span).await
+    }
+
+    /// The signed request [`invoke`](Self::invoke) would send first for `request` (absolute
+    /// URI, every header, the call's deadline in its [`RequestOptions`]), without sending it:
+    /// for callers that send it themselves (a fixed, pre-signed request on one connection) and
+    /// for inspecting what goes on the wire. Validates and loads credentials as `invoke` does.
+    pub async fn signed_request(
+        &self,
+        request: &InvokeRequest,
+    ) -> Result<http::Request<SdkBody>, Error> {
+        request.validate()?;
+        let inner = &*self.inner;
+        let deadline = Instant::now() + request.get_timeout().unwrap_or(inner.response_timeout);
+        let now = inner.time.now();
+        let identity = self.identity(now, deadline).await?;
+        request::build(
+            &inner.target,
+            request,
+            &Prepared::new(request),
+            &identity,
+            now,
+            RequestOptions {
+                deadline: Some(deadline),
+                connect_timeout: None,
+            },
+        )
+    }
+
+    async fn invoke_inner(&self, request: InvokeRequest) -> Result<InvokeResponse, Error> {
+        request.validate()?;
+        let inner = &*self.inner;
+        let timeout = request.get_timeout().unwrap_or(inner.response_timeout);
+        let deadline = Instant::now() + timeout;
+        let prepared = Prepared::new(&request);
+        let mut retries = 0;
+        loop {
+            tracing::Span::current().record("attempt", retries + 1);
+            let now = inner.time.now();
+            let identity = self.identity(now, deadline).await?;
+            let http_request = request::build(
+                &inner.target,
+                &request,
+                &prepared,
+                &identity,
+                now,
+                RequestOptions {
+                    deadline: Some(deadline),
+                    connect_timeout: None,
+                },
+            )?;
+            drop(identity);
+            let response = inner.pool.send(http_request).await?;
+            match response::read(response).await {
+                Err(e) if e.is_throttled() && retries < inner.max_throttle_retries => {
+                    let delay = throttle_delay(retries, e.retry_after());
+                    if Instant::now() + delay >= deadline {
+                        return Err(e);
+                    }
+                    tracing::debug!(delay_ms = delay.as_millis() as u64, "throttled; retrying");
+                    tokio::time::sleep(delay).await;
+                    retries += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn identity(
+        &self,
+        now: SystemTime,
+        deadline: Instant,
+    ) -> Result<Arc<credentials::Identity>, Error> {
+        match tokio::time::timeout_at(deadline, self.inner.credentials.get(now)).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::with(
+                Kind::Credentials,
+                "loading credentials did not finish before the call's deadline",
+            )),
+        }
+    }
+}
+
+/// The wait before retry number `retries + 1` of a 429.
+fn throttle_delay(retries: u32, retry_after: Option<Duration>) -> Duration {
+    retry_after
+        .unwrap_or_else(|| DEFAULT_THROTTLE_BACKOFF.saturating_mul(1u32 << retries.min(16)))
+        .min(MAX_RETRY_AFTER)
+}
+
+#[cfg(test)]
+mod delay_tests {
+    use super::*;
+
+    #[test]
+    fn a_throttle_waits_its_retry_after_capped_else_a_doubling_backoff() {
+        assert_eq!(
+            throttle_delay(0, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            throttle_delay(0, Some(Duration::from_secs(3600))),
+            MAX_RETRY_AFTER
+        );
+        assert_eq!(throttle_delay(0, None), DEFAULT_THROTTLE_BACKOFF);
+        assert_eq!(throttle_delay(1, None), DEFAULT_THROTTLE_BACKOFF * 2);
+        assert_eq!(throttle_delay(40, None), MAX_RETRY_AFTER);
+    }
+}

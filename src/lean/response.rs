@@ -1,0 +1,226 @@
+//! Reading `Invoke`'s answer: the success shape ([`InvokeResponse`]) and Lambda's JSON errors.
+
+use std::fmt;
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::HeaderMap;
+use http_body_util::{BodyExt, Limited};
+
+use crate::error::Error;
+use crate::pool::{Body, ConnectionInfo};
+
+/// The most of an error response's body read to find its code and message; a longer body is
+/// dropped (and its connection closed) and the error keeps what its headers say.
+pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// A successful (2xx) `Invoke`: 200 with the function's response for `RequestResponse`, 202
+/// for `Event`, 204 for `DryRun`.
+///
+/// A function that threw still answers 200: see [`function_error`](Self::function_error).
+/// `Debug` shows the payload's length and whether a log came back, never their content.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InvokeResponse {
+    /// The HTTP status: 200, 202 or 204.
+    pub status_code: u16,
+    /// The function's response (or its error object when `function_error` is set).
+    pub payload: Bytes,
+    /// `X-Amz-Function-Error`: `Unhandled` (or `Handled`) when the function failed; the
+    /// payload then holds the error object.
+    pub function_error: Option<String>,
+    /// `X-Amz-Log-Result` base64-decoded (invalid UTF-8 replaced): the log's tail when
+    /// [`log_tail`](super::InvokeRequest::log_tail) was asked. `None` when absent or not base64.
+    pub log_result: Option<String>,
+    /// `X-Amz-Executed-Version`: the version that ran.
+    pub executed_version: Option<String>,
+    /// `x-amzn-RequestId`.
+    pub request_id: Option<String>,
+    /// The connection that carried the call (whether it was reused, its id, its idle time).
+    pub connection: Option<ConnectionInfo>,
+}
+
+impl fmt::Debug for InvokeResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InvokeResponse")
+            .field("status_code", &self.status_code)
+            .field("payload_len", &self.payload.len())
+            .field("function_error", &self.function_error)
+            .field("log_result", &self.log_result.is_some())
+            .field("executed_version", &self.executed_version)
+            .field("request_id", &self.request_id)
+            .field("connection", &self.connection)
+            .finish()
+    }
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Turns the pool's response into the call's result: [`InvokeResponse`] for 2xx, else a
+/// service error ([`Error::is_service`]).
+pub(crate) async fn read(response: http::Response<Body>) -> Result<InvokeResponse, Error> {
+    let connection = response.extensions().get::<ConnectionInfo>().copied();
+    let (parts, body) = response.into_parts();
+    let status = parts.status.as_u16();
+    if !parts.status.is_success() {
+        let body = match Limited::new(body, MAX_ERROR_BODY_BYTES).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            // Too long or broken: the headers still say what happened.
+            Err(_) => Bytes::new(),
+        };
+        return Err(service_error(status, &parts.headers, &body));
+    }
+    let payload = body.collect().await?.to_bytes();
+    Ok(InvokeResponse {
+        status_code: status,
+        payload,
+        function_error: header(&parts.headers, "x-amz-function-error"),
+        log_result: parts
+            .headers
+            .get("x-amz-log-result")
+            .and_then(|v| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(v.as_bytes())
+                    .ok()
+            })
+            .map(|b| String::from_utf8_lossy(&b).into_owned()),
+        executed_version: header(&parts.headers, "x-amz-executed-version"),
+        request_id: header(&parts.headers, "x-amzn-requestid"),
+        connection,
+    })
+}
+
+/// Lambda's error as the SDK reads it (restJson1): the code from `x-amzn-ErrorType`, else the
+/// body's `code`, else its `__type`, trimmed of anything after `:` and of a `namespace#`
+/// prefix; the message from `message`, `Message` or `errorMessage`. (The body's `Type` is
+/// Lambda's fault category, `User` or `Service`, not the code.) `Retry-After` in seconds.
+pub(crate) fn service_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+    let json: Option<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_slice(body).ok().and_then(|v| match v {
+            serde_json::Value::Object(m) => Some(m),
+            _ => None,
+        });
+    let field = |names: &[&str]| -> Option<String> {
+        let m = json.as_ref()?;
+        names
+            .iter()
+            .find_map(|n| m.get(*n).and_then(|v| v.as_str()).map(str::to_owned))
+    };
+    let code = headers
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| field(&["code"]))
+        .or_else(|| field(&["__type"]))
+        .map(|c| sanitize_error_code(&c).to_owned())
+        .filter(|c| !c.is_empty());
+    let message = field(&["message", "Message", "errorMessage"]);
+    let retry_after = headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after);
+    Error::service(status, code, message, retry_after)
+}
+
+fn sanitize_error_code(code: &str) -> &str {
+    let code = code.split(':').next().unwrap_or(code);
+    match code.find('#') {
+        Some(i) => &code[i + 1..],
+        None => code,
+    }
+}
+
+/// `Retry-After` as seconds (what Lambda sends), whole or fractional; `None` when absent,
+/// negative, or not a number of seconds that fits a `Duration`.
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+    let secs: f64 = value.trim().parse().ok()?;
+    if secs < 0.0 {
+        return None;
+    }
+    Duration::try_from_secs_f64(secs).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn a_throttle_names_its_code_and_retry_after() {
+        let e = service_error(
+            429,
+            &headers(&[
+                ("x-amzn-errortype", "TooManyRequestsException:http://internal.amazon.com/"),
+                ("retry-after", "3"),
+            ]),
+            br#"{"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."}"#,
+        );
+        assert!(e.is_throttled() && e.is_service() && !e.is_maybe_executed());
+        assert_eq!(e.error_code(), Some("TooManyRequestsException"));
+        assert_eq!(e.message(), Some("Rate Exceeded."));
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn an_unknown_function_is_resource_not_found_from_the_body_when_no_header_says() {
+        let e = service_error(
+            404,
+            &HeaderMap::new(),
+            br#"{"Type":"User","Message":"Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope","__type":"ResourceNotFoundException"}"#,
+        );
+        assert_eq!(e.status(), Some(404));
+        assert_eq!(e.error_code(), Some("ResourceNotFoundException"));
+        assert!(e
+            .message()
+            .is_some_and(|m| m.starts_with("Function not found")));
+        assert_eq!(e.retry_after(), None);
+    }
+
+    #[test]
+    fn code_wins_over_type_and_namespaces_are_trimmed() {
+        let e = service_error(
+            400,
+            &HeaderMap::new(),
+            br#"{"__type":"com.amazon#FooError","code":"BarError"}"#,
+        );
+        assert_eq!(e.error_code(), Some("BarError"));
+        let e = service_error(
+            400,
+            &HeaderMap::new(),
+            br#"{"__type":"com.amazon.coral#FooError"}"#,
+        );
+        assert_eq!(e.error_code(), Some("FooError"));
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_still_gives_a_service_error_with_its_status() {
+        let e = service_error(502, &HeaderMap::new(), b"<html>bad gateway</html>");
+        assert_eq!(e.status(), Some(502));
+        assert_eq!(e.error_code(), None);
+        assert_eq!(e.message(), None);
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_and_nonsense_is_ignored() {
+        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after(" 0.5 "), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after("1e300"), None);
+        assert_eq!(parse_retry_after("NaN"), None);
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+}

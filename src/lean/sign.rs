@@ -1,0 +1,455 @@
+//! SigV4 for one `Invoke`, built from aws-sigv4's primitives without intermediate allocations.
+//!
+//! What [`aws_sigv4::http_request::sign`] does for a request, done here for the one request
+//! shape the lean path sends:
+//!
+//! - the signing key comes from [`aws_sigv4::sign::v4::generate_signing_key`], derived once per
+//!   (date, region, service, secret) by the credentials cache, not once per request;
+//! - the canonical request is never materialised: its pieces are streamed into SHA-256 in the
+//!   canonical order (the signed header set is fixed and already sorted), so no `String`, no
+//!   `HeaderMap` and no sort happen per request;
+//! - the string to sign is streamed into HMAC-SHA-256 with the cached key (what
+//!   [`aws_sigv4::sign::v4::calculate_signature`] computes, minus its `String`), and every hex
+//!   digest lives on the stack.
+//!
+//! The result is byte-identical to `sign()` with default [`SigningSettings`]: double
+//! percent-encoding of the path (Lambda is not S3), header values trimmed and their inner runs of
+//! spaces collapsed, `user-agent` left unsigned, the session token signed. The tests prove it for
+//! every optional header and for ARNs that need percent-encoding.
+//!
+//! [`SigningSettings`]: aws_sigv4::http_request::SigningSettings
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+/// The SigV4 signing name of Lambda.
+pub(crate) const SERVICE: &str = "lambda";
+/// The SigV4 algorithm name.
+const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+/// The path of `Invoke` before the function's name.
+pub(crate) const PATH_PREFIX: &str = "/2015-03-31/functions/";
+/// The path of `Invoke` after the function's name.
+pub(crate) const PATH_SUFFIX: &str = "/invocations";
+/// The `Qualifier` query parameter with its `=`.
+pub(crate) const QUALIFIER_PARAM: &str = "Qualifier=";
+/// The content type the SDK sends for `Invoke`'s blob payload.
+pub(crate) const CONTENT_TYPE: &str = "application/octet-stream";
+
+const SECONDS_PER_DAY: u64 = 86_400;
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+/// A SigV4 timestamp, `YYYYMMDD'T'HHMMSS'Z'` (UTC), on the stack. Its first 8 bytes are the
+/// scope's date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct AmzDate([u8; 16]);
+
+impl AmzDate {
+    /// The timestamp of `time`, truncated to the second; `None` before 1970 or after 9999.
+    pub(crate) fn new(time: SystemTime) -> Option<AmzDate> {
+        let secs = time.duration_since(UNIX_EPOCH).ok()?.as_secs();
+        let (year, month, day) = civil_from_days(secs / SECONDS_PER_DAY);
+        if year > 9999 {
+            return None;
+        }
+        let rem = secs % SECONDS_PER_DAY;
+        let mut b = *b"00000000T000000Z";
+        put_digits(&mut b[0..4], year);
+        put_digits(&mut b[4..6], month);
+        put_digits(&mut b[6..8], day);
+        put_digits(&mut b[9..11], rem / 3600);
+        put_digits(&mut b[11..13], rem % 3600 / 60);
+        put_digits(&mut b[13..15], rem % 60);
+        Some(AmzDate(b))
+    }
+
+    /// `YYYYMMDDTHHMMSSZ`, the `x-amz-date` header.
+    pub(crate) fn date_time(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// `YYYYMMDD`, the date of the credential scope and of the signing key.
+    pub(crate) fn date(&self) -> [u8; 8] {
+        let mut d = [0u8; 8];
+        d.copy_from_slice(&self.0[..8]);
+        d
+    }
+}
+
+/// Writes `value` as zero-padded decimal filling `out`.
+fn put_digits(out: &mut [u8], mut value: u64) {
+    for b in out.iter_mut().rev() {
+        *b = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
+/// (H. Hinnant's `civil_from_days`, for non-negative days).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Lowercase hex SHA-256 of `data`, on the stack.
+pub(crate) fn sha256_hex(data: &[u8]) -> [u8; 64] {
+    hex64(&Sha256::digest(data).into())
+}
+
+fn hex64(bytes: &[u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in bytes.iter().enumerate() {
+        out[2 * i] = HEX_LOWER[usize::from(b >> 4)];
+        out[2 * i + 1] = HEX_LOWER[usize::from(b & 0x0f)];
+    }
+    out
+}
+
+/// Whether `b` stays as is in a URI label (RFC 3986 unreserved): the bytes the SDK's label
+/// encoding (`aws_smithy_http::label::fmt_string`, default strategy) leaves alone.
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// Appends `s` percent-encoded as the SDK encodes a path label or a query value (`:` → `%3A`,
+/// `$` → `%24`, ...).
+pub(crate) fn encode_label(out: &mut Vec<u8>, s: &str) {
+    for &b in s.as_bytes() {
+        if is_unreserved(b) {
+            out.push(b);
+        } else {
+            out.extend_from_slice(&[
+                b'%',
+                HEX_UPPER[usize::from(b >> 4)],
+                HEX_UPPER[usize::from(b & 0x0f)],
+            ]);
+        }
+    }
+}
+
+/// The length of [`encode_label`]'s output.
+pub(crate) fn encoded_label_len(s: &str) -> usize {
+    s.bytes()
+        .map(|b| if is_unreserved(b) { 1 } else { 3 })
+        .sum()
+}
+
+/// Hashes `s` as the canonical request carries it: label-encoded, then encoded again (SigV4's
+/// double encoding of the path for every service but S3: `:` → `%3A` → `%253A`).
+fn hash_double_encoded(h: &mut Sha256, s: &str) {
+    for &b in s.as_bytes() {
+        if is_unreserved(b) {
+            h.update([b]);
+        } else {
+            h.update([
+                b'%',
+                b'2',
+                b'5',
+                HEX_UPPER[usize::from(b >> 4)],
+                HEX_UPPER[usize::from(b & 0x0f)],
+            ]);
+        }
+    }
+}
+
+/// Hashes a header value as SigV4 canonicalises it: leading and trailing spaces dropped, each
+/// inner run of spaces collapsed to one.
+fn hash_trimmed(h: &mut Sha256, value: &[u8]) {
+    let start = value.iter().position(|&b| b != b' ').unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|&b| b != b' ')
+        .map_or(start, |i| i + 1);
+    let value = &value[start..end];
+    if !value.windows(2).any(|w| w == b"  ") {
+        h.update(value);
+        return;
+    }
+    let mut prev_space = false;
+    for &b in value {
+        if b == b' ' && prev_space {
+            continue;
+        }
+        prev_space = b == b' ';
+        h.update([b]);
+    }
+}
+
+fn hash_header(h: &mut Sha256, name: &str, value: &[u8]) {
+    h.update(name.as_bytes());
+    h.update(b":");
+    hash_trimmed(h, value);
+    h.update(b"\n");
+}
+
+/// The `SignedHeaders` list: every header the lean path sends except `user-agent` (which SigV4
+/// leaves unsigned), sorted.
+pub(crate) fn signed_headers(client_context: bool, log_tail: bool, token: bool) -> &'static str {
+    match (client_context, log_tail, token) {
+        (false, false, false) => "amz-sdk-invocation-id;content-length;content-type;host;x-amz-date;x-amz-invocation-type",
+        (false, false, true) => "amz-sdk-invocation-id;content-length;content-type;host;x-amz-date;x-amz-invocation-type;x-amz-security-token",
+        (false, true, false) => "amz-sdk-invocation-id;content-length;content-type;host;x-amz-date;x-amz-invocation-type;x-amz-log-type",
+        (false, true, true) => "amz-sdk-invocation-id;content-length;content-type;host;x-amz-date;x-amz-invocation-type;x-amz-log-type;x-amz-security-token",
+        (true, false, false) => "amz-sdk-invocation-id;content-length;content-type;host;x-amz-client-context;x-amz-date;x-amz-invocation-type",
+        (true, false, true) => "amz-sdk-invocation-id;content-length;content-type;host;x-amz-client-context;x-amz-date;x-amz-invocation-type;x-amz-security-token",
+        (true, true, false) => "amz-sdk-invocation-id;content-length;content-type;host;x-amz-client-context;x-amz-date;x-amz-invocation-type;x-amz-log-type",
+        (true, true, true) => "amz-sdk-invocation-id;content-length;content-type;host;x-amz-client-context;x-amz-date;x-amz-invocation-type;x-amz-log-type;x-amz-security-token",
+    }
+}
+
+/// The log type header's value when the log tail is asked for.
+pub(crate) const LOG_TYPE_TAIL: &str = "Tail";
+
+/// What the canonical request of one `Invoke` is made of.
+#[derive(Debug)]
+pub(crate) struct Canonical<'a> {
+    /// The function name or ARN as given (validated), not encoded.
+    pub(crate) function: &'a str,
+    /// The qualifier as given (validated), not encoded.
+    pub(crate) qualifier: Option<&'a str>,
+    /// The `Host` value: `host[:port]`, the port only when not the scheme's default.
+    pub(crate) host: &'a str,
+    pub(crate) invocation_id: &'a [u8],
+    pub(crate) content_length: &'a [u8],
+    pub(crate) client_context: Option<&'a str>,
+    pub(crate) date: &'a AmzDate,
+    pub(crate) invocation_type: &'a str,
+    pub(crate) log_tail: bool,
+    pub(crate) security_token: Option<&'a [u8]>,
+    /// Lowercase hex SHA-256 of the payload.
+    pub(crate) payload_sha256: &'a [u8; 64],
+}
+
+impl Canonical<'_> {
+    /// The signed header list of this request.
+    pub(crate) fn signed_headers(&self) -> &'static str {
+        signed_headers(
+            self.client_context.is_some(),
+            self.log_tail,
+            self.security_token.is_some(),
+        )
+    }
+
+    /// SHA-256 of the canonical request, streamed (never built as a string).
+    pub(crate) fn hash(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"POST\n");
+        h.update(PATH_PREFIX.as_bytes());
+        hash_double_encoded(&mut h, self.function);
+        h.update(PATH_SUFFIX.as_bytes());
+        h.update(b"\n");
+        if let Some(q) = self.qualifier {
+            // One parameter: sorting is moot; its value is encoded once, as in the URI.
+            h.update(QUALIFIER_PARAM.as_bytes());
+            let mut buf = [0u8; 3];
+            for &b in q.as_bytes() {
+                if is_unreserved(b) {
+                    h.update([b]);
+                } else {
+                    buf[0] = b'%';
+                    buf[1] = HEX_UPPER[usize::from(b >> 4)];
+                    buf[2] = HEX_UPPER[usize::from(b & 0x0f)];
+                    h.update(buf);
+                }
+            }
+        }
+        h.update(b"\n");
+        hash_header(&mut h, "amz-sdk-invocation-id", self.invocation_id);
+        hash_header(&mut h, "content-length", self.content_length);
+        hash_header(&mut h, "content-type", CONTENT_TYPE.as_bytes());
+        hash_header(&mut h, "host", self.host.as_bytes());
+        if let Some(cc) = self.client_context {
+            hash_header(&mut h, "x-amz-client-context", cc.as_bytes());
+        }
+        hash_header(&mut h, "x-amz-date", self.date.date_time());
+        hash_header(
+            &mut h,
+            "x-amz-invocation-type",
+            self.invocation_type.as_bytes(),
+        );
+        if self.log_tail {
+            hash_header(&mut h, "x-amz-log-type", LOG_TYPE_TAIL.as_bytes());
+        }
+        if let Some(token) = self.security_token {
+            hash_header(&mut h, "x-amz-security-token", token);
+        }
+        h.update(b"\n");
+        h.update(self.signed_headers().as_bytes());
+        h.update(b"\n");
+        h.update(self.payload_sha256);
+        h.finalize().into()
+    }
+}
+
+/// The lowercase hex signature of a canonical request's hash with a signing key: HMAC-SHA-256
+/// over the string to sign, streamed.
+pub(crate) fn signature(
+    signing_key: &[u8; 32],
+    date: &AmzDate,
+    region: &str,
+    canonical_hash: &[u8; 32],
+) -> [u8; 64] {
+    // HMAC accepts keys of any length: `new_from_slice` cannot fail here.
+    let mut mac = match Hmac::<Sha256>::new_from_slice(signing_key) {
+        Ok(mac) => mac,
+        Err(_) => return [b'0'; 64],
+    };
+    mac.update(ALGORITHM.as_bytes());
+    mac.update(b"\n");
+    mac.update(date.date_time());
+    mac.update(b"\n");
+    update_scope(&mut mac, date, region);
+    mac.update(b"\n");
+    mac.update(&hex64(canonical_hash));
+    hex64(&mac.finalize().into_bytes().into())
+}
+
+fn update_scope(mac: &mut Hmac<Sha256>, date: &AmzDate, region: &str) {
+    mac.update(&date.date());
+    mac.update(b"/");
+    mac.update(region.as_bytes());
+    mac.update(b"/");
+    mac.update(SERVICE.as_bytes());
+    mac.update(b"/aws4_request");
+}
+
+/// The length of [`write_authorization`]'s output.
+pub(crate) fn authorization_len(access_key_id: &str, region: &str, signed_headers: &str) -> usize {
+    ALGORITHM.len()
+        + " Credential=".len()
+        + access_key_id.len()
+        + "/YYYYMMDD/".len()
+        + region.len()
+        + 1
+        + SERVICE.len()
+        + "/aws4_request, SignedHeaders=".len()
+        + signed_headers.len()
+        + ", Signature=".len()
+        + 64
+}
+
+/// Appends the `Authorization` header's value, formatted exactly as aws-sigv4 does.
+pub(crate) fn write_authorization(
+    out: &mut Vec<u8>,
+    access_key_id: &str,
+    date: &AmzDate,
+    region: &str,
+    signed_headers: &str,
+    signature: &[u8; 64],
+) {
+    out.extend_from_slice(ALGORITHM.as_bytes());
+    out.extend_from_slice(b" Credential=");
+    out.extend_from_slice(access_key_id.as_bytes());
+    out.push(b'/');
+    out.extend_from_slice(&date.date());
+    out.push(b'/');
+    out.extend_from_slice(region.as_bytes());
+    out.push(b'/');
+    out.extend_from_slice(SERVICE.as_bytes());
+    out.extend_from_slice(b"/aws4_request, SignedHeaders=");
+    out.extend_from_slice(signed_headers.as_bytes());
+    out.extend_from_slice(b", Signature=");
+    out.extend_from_slice(signature);
+}
+
+/// The SigV4 signing key of `secret` for `time`'s date, `region` and Lambda, by aws-sigv4.
+pub(crate) fn signing_key(secret: &str, time: SystemTime, region: &str) -> [u8; 32] {
+    let key = aws_sigv4::sign::v4::generate_signing_key(secret, time, region, SERVICE);
+    let mut out = [0u8; 32];
+    let key = key.as_ref();
+    if key.len() == out.len() {
+        out.copy_from_slice(key);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn amz_date_matches_the_calendar_across_leap_years_and_month_ends() {
+        let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+        // Every 7 hours 13 minutes for ~60 years, plus the boundaries around leap days.
+        let mut secs = 0u64;
+        while secs < 60 * 366 * SECONDS_PER_DAY {
+            let t = UNIX_EPOCH + Duration::from_secs(secs);
+            let expected = time::OffsetDateTime::from(t).format(&fmt).expect("format");
+            let got = AmzDate::new(t).expect("in range");
+            assert_eq!(
+                std::str::from_utf8(got.date_time()).expect("ascii"),
+                expected
+            );
+            secs += 7 * 3600 + 13 * 60 + 17;
+        }
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29T00:00:00Z
+        assert_eq!(
+            AmzDate::new(leap).expect("in range").date_time(),
+            b"20000229T000000Z"
+        );
+    }
+
+    #[test]
+    fn amz_date_refuses_times_before_1970_and_after_9999() {
+        assert!(AmzDate::new(UNIX_EPOCH - Duration::from_secs(1)).is_none());
+        assert!(AmzDate::new(UNIX_EPOCH + Duration::from_secs(253_402_300_800)).is_none());
+        assert!(AmzDate::new(UNIX_EPOCH + Duration::from_secs(253_402_300_799)).is_some());
+    }
+
+    #[test]
+    fn label_encoding_matches_the_sdks() {
+        // Expected values: `aws_smithy_http::label::fmt_string(s, EncodingStrategy::Default)`.
+        for (s, sdk) in [
+            ("my-fn", "my-fn"),
+            (
+                "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST",
+                "arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af%3A%24LATEST",
+            ),
+            ("a b/c~d.e_f", "a%20b%2Fc~d.e_f"),
+            ("é", "%C3%A9"),
+        ] {
+            let mut out = Vec::new();
+            encode_label(&mut out, s);
+            assert_eq!(String::from_utf8(out).expect("ascii"), sdk);
+            assert_eq!(encoded_label_len(s), sdk.len());
+        }
+    }
+
+    #[test]
+    fn signature_equals_aws_sigv4_calculate_signature() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let key = signing_key("secret", t, "us-east-1");
+        let date = AmzDate::new(t).expect("in range");
+        let creq_hash = [7u8; 32];
+        let sts = format!(
+            "AWS4-HMAC-SHA256\n20231114T221320Z\n20231114/us-east-1/lambda/aws4_request\n{}",
+            hex::encode(creq_hash)
+        );
+        let expected = aws_sigv4::sign::v4::calculate_signature(key, sts.as_bytes());
+        let got = signature(&key, &date, "us-east-1", &creq_hash);
+        assert_eq!(std::str::from_utf8(&got).expect("ascii"), expected);
+    }
+
+    #[test]
+    fn header_values_are_trimmed_and_inner_spaces_collapsed() {
+        let digest = |v: &[u8]| {
+            let mut h = Sha256::new();
+            hash_trimmed(&mut h, v);
+            h.finalize()
+        };
+        assert_eq!(digest(b"  a   b  c "), Sha256::digest(b"a b c"));
+        assert_eq!(digest(b"   "), Sha256::digest(b""));
+        assert_eq!(digest(b"abc"), Sha256::digest(b"abc"));
+    }
+}

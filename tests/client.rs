@@ -1,0 +1,276 @@
+//! The crate's `aws_sdk_lambda::Client` over TLS through its own pool, against the embedded
+//! endpoint: every invoke type, the streaming invoke, the control plane, idle closes, and a
+//! server dying mid-call.
+#![cfg(feature = "local")]
+
+mod support;
+
+use std::time::Duration;
+
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{InvocationType, InvokeWithResponseStreamResponseEvent, LogType};
+use lambda_vpce::local::{CloseKind, LocalEndpoint};
+use lambda_vpce::pool::CloseReason;
+use support::{client_for, InvocationIds};
+
+#[tokio::test]
+async fn invoke_works_in_all_three_types_with_qualifier_log_tail_and_client_context() {
+    let ep = LocalEndpoint::start().await.unwrap();
+    let vpce = client_for(&ep, 1, |p| p);
+    let lambda = vpce.client();
+
+    let out = lambda
+        .invoke()
+        .function_name("echo")
+        .qualifier("$LATEST")
+        .log_type(LogType::Tail)
+        .client_context(base64_json(r#"{"custom":{"k":"v"}}"#))
+        .payload(Blob::new(r#"{"hello":"vpce"}"#))
+        .send()
+        .await
+        .expect("sync invoke");
+    assert_eq!(out.status_code(), 200);
+    assert_eq!(out.payload().unwrap().as_ref(), br#"{"hello":"vpce"}"#);
+    assert_eq!(out.executed_version(), Some("$LATEST"));
+    assert!(out.log_result().is_some_and(|l| !l.is_empty()));
+
+    let event = lambda
+        .invoke()
+        .function_name("echo")
+        .invocation_type(InvocationType::Event)
+        .payload(Blob::new("{}"))
+        .send()
+        .await
+        .expect("event invoke");
+    assert_eq!(event.status_code(), 202);
+
+    let dry = lambda
+        .invoke()
+        .function_name("echo")
+        .invocation_type(InvocationType::DryRun)
+        .send()
+        .await
+        .expect("dry run");
+    assert_eq!(dry.status_code(), 204);
+
+    assert_eq!(
+        ep.ledger().total(),
+        2,
+        "RequestResponse and Event ran; DryRun did not"
+    );
+    let stats = vpce.pool().stats();
+    assert_eq!(
+        stats.opened(),
+        1,
+        "one TLS connection carried all three calls"
+    );
+    assert_eq!(stats.reused(), 2);
+}
+
+#[tokio::test]
+async fn a_function_error_comes_back_as_a_normal_response_with_its_error_header() {
+    let ep = LocalEndpoint::start().await.unwrap();
+    let vpce = client_for(&ep, 1, |p| p);
+    let out = vpce
+        .client()
+        .invoke()
+        .function_name("fail")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status_code(), 200);
+    assert!(out.function_error().is_some());
+}
+
+#[tokio::test]
+async fn an_unknown_function_is_a_typed_resource_not_found_error() {
+    let ep = LocalEndpoint::start().await.unwrap();
+    let vpce = client_for(&ep, 1, |p| p);
+    let err = vpce
+        .client()
+        .invoke()
+        .function_name("nope")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.into_service_error().is_resource_not_found_exception());
+}
+
+#[tokio::test]
+async fn the_streaming_invoke_delivers_chunks_then_completes() {
+    let ep = LocalEndpoint::start().await.unwrap();
+    let vpce = client_for(&ep, 1, |p| p);
+    let mut out = vpce
+        .client()
+        .invoke_with_response_stream()
+        .function_name("echo")
+        .payload(Blob::new("0123456789abcdef"))
+        .send()
+        .await
+        .expect("stream starts");
+    let mut payload = Vec::new();
+    let mut completed = false;
+    while let Some(event) = out.event_stream.recv().await.expect("stream reads") {
+        match event {
+            InvokeWithResponseStreamResponseEvent::PayloadChunk(c) => {
+                payload.extend_from_slice(c.payload().unwrap().as_ref())
+            }
+            InvokeWithResponseStreamResponseEvent::InvokeComplete(_) => completed = true,
+            _ => {}
+        }
+    }
+    assert!(completed);
+    assert_eq!(payload, b"0123456789abcdef");
+}
+
+#[tokio::test]
+async fn list_functions_and_get_function_work_through_the_pool() {
+    let ep = LocalEndpoint::start().await.unwrap();
+    let vpce = client_for(&ep, 1, |p| p);
+    let list = vpce.client().list_functions().send().await.unwrap();
+    let names: Vec<_> = list
+        .functions()
+        .iter()
+        .filter_map(|f| f.function_name())
+        .collect();
+    assert!(names.contains(&"echo"), "{names:?}");
+    let got = vpce
+        .client()
+        .get_function()
+        .function_name("echo")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.configuration().and_then(|c| c.function_name()),
+        Some("echo")
+    );
+}
+
+#[tokio::test]
+async fn a_server_closing_an_idle_connection_is_followed_by_an_invoke_that_runs_exactly_once() {
+    let ep = LocalEndpoint::start().await.unwrap();
+    ep.faults().idle_close(Duration::from_millis(200));
+    let ids = InvocationIds::default();
+    let vpce = client_for(&ep, 1, |p| p);
+    let lambda = aws_sdk_lambda::Client::from_conf(
+        vpce.client()
+            .config()
+            .to_builder()
+            .interceptor(ids.clone())
+            .build(),
+    );
+    lambda.invoke().function_name("echo").send().await.unwrap();
+    // Wait (real time: this is a real socket) until the server has closed the idle connection.
+    let waited = wait_until(Duration::from_secs(5), || ep.stats().idle_closes == 1).await;
+    assert!(waited, "the server closed the idle connection");
+    let out = lambda
+        .invoke()
+        .function_name("echo")
+        .payload(Blob::new("again"))
+        .send()
+        .await;
+    assert!(out.is_ok(), "{out:?}");
+    assert_eq!(ep.ledger().executions(&ids.last()), 1);
+    let stats = vpce.pool().stats();
+    assert_eq!(stats.opened(), 2);
+    assert_eq!(stats.closed(CloseReason::ClosedByServer), 1);
+}
+
+#[tokio::test]
+async fn a_server_dying_after_reading_the_request_gives_maybe_executed_and_exactly_one_execution() {
+    let ep = LocalEndpoint::start().await.unwrap();
+    ep.faults().die_after_request(CloseKind::Fin);
+    let ids = InvocationIds::default();
+    // Default SDK retry settings (3 attempts): the never-twice policy must still send it once.
+    let vpce = client_for(&ep, 3, |p| p);
+    let lambda = aws_sdk_lambda::Client::from_conf(
+        vpce.client()
+            .config()
+            .to_builder()
+            .interceptor(ids.clone())
+            .build(),
+    );
+    let err = lambda
+        .invoke()
+        .function_name("echo")
+        .send()
+        .await
+        .unwrap_err();
+    let ours = lambda_vpce::Error::find_in(&err).expect("the crate's error is in the chain");
+    assert!(ours.is_maybe_executed(), "{ours:?}");
+    assert_eq!(ids.0.lock().unwrap().len(), 1, "no resend by the SDK");
+    assert_eq!(ep.ledger().executions(&ids.last()), 1);
+    assert_eq!(ep.ledger().total(), 1);
+}
+
+#[tokio::test]
+async fn with_the_sdk_default_policy_the_same_failure_runs_the_function_again() {
+    let ep = LocalEndpoint::start().await.unwrap();
+    ep.faults().die_after_request(CloseKind::Fin);
+    let vpce = lambda_vpce::LambdaVpce::builder()
+        .endpoint_url(&ep.url())
+        .add_ca_pem(ep.ca_pem())
+        .region(ep.region())
+        .credentials(aws_credential_types::Credentials::new(
+            ep.access_key_id(),
+            ep.secret_access_key(),
+            None,
+            None,
+            "test",
+        ))
+        .retry_policy(lambda_vpce::RetryPolicy::SdkDefault)
+        .max_attempts(3)
+        .build_sync()
+        .unwrap();
+    let _ = vpce
+        .client()
+        .invoke()
+        .function_name("echo")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        ep.ledger().duplicates().len(),
+        1,
+        "the SDK's own policy ran it more than once"
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_invoke_is_retried_after_retry_after_and_then_succeeds() {
+    let ep = LocalEndpoint::start().await.unwrap();
+    ep.faults().status(429);
+    ep.faults().retry_after(1);
+    let vpce = client_for(&ep, 2, |p| p);
+    let lambda = vpce.client().clone();
+    let started = std::time::Instant::now();
+    let call = tokio::spawn(async move { lambda.invoke().function_name("echo").send().await });
+    // Let the first attempt be refused, then lift the throttle.
+    assert!(wait_until(Duration::from_secs(5), || ep.stats().requests >= 1).await);
+    ep.faults().status(None);
+    let out = call.await.unwrap().expect("the retry succeeds");
+    assert_eq!(out.status_code(), 200);
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "waited for Retry-After"
+    );
+    assert_eq!(ep.ledger().total(), 1);
+}
+
+fn base64_json(json: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(json)
+}
+
+/// Polls `cond` every 5 ms for up to `limit` (real sockets, real time).
+async fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    cond()
+}

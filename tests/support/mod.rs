@@ -1,0 +1,63 @@
+//! Shared by the integration tests: the crate's client wired to an embedded endpoint.
+#![allow(dead_code)]
+
+use aws_credential_types::Credentials;
+use lambda_vpce::local::LocalEndpoint;
+use lambda_vpce::{LambdaVpce, PoolBuilder};
+
+/// The crate's client for `ep`, trusting its CA, with `attempts` SDK attempts (1 = no retries)
+/// and pool settings from `pool`.
+pub fn client_for(
+    ep: &LocalEndpoint,
+    attempts: u32,
+    pool: impl FnOnce(PoolBuilder) -> PoolBuilder,
+) -> LambdaVpce {
+    LambdaVpce::builder()
+        .endpoint_url(&ep.url())
+        .add_ca_pem(ep.ca_pem())
+        .region(ep.region())
+        .credentials(Credentials::new(
+            ep.access_key_id(),
+            ep.secret_access_key(),
+            None,
+            None,
+            "test",
+        ))
+        .max_attempts(attempts)
+        .pool(pool(PoolBuilder::new()))
+        .build_sync()
+        .expect("client builds")
+}
+
+/// The `amz-sdk-invocation-id` of every request an SDK client sends, in order.
+#[derive(Debug, Clone, Default)]
+pub struct InvocationIds(pub std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl InvocationIds {
+    pub fn last(&self) -> String {
+        self.0
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("a request was sent")
+    }
+}
+
+impl aws_sdk_lambda::config::Intercept for InvocationIds {
+    fn name(&self) -> &'static str {
+        "InvocationIds"
+    }
+
+    fn read_before_transmit(
+        &self,
+        ctx: &aws_sdk_lambda::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &aws_sdk_lambda::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_lambda::config::ConfigBag,
+    ) -> Result<(), aws_sdk_lambda::error::BoxError> {
+        if let Some(id) = ctx.request().headers().get("amz-sdk-invocation-id") {
+            self.0.lock().unwrap().push(id.to_owned());
+        }
+        Ok(())
+    }
+}
