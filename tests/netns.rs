@@ -10,8 +10,9 @@
 //!   tracking, INVALID dropped): a long invoke survives because keepalive probes keep the flow
 //!   alive, while the same invoke without keepalive loses its response.
 //!
-//! These tests run by default when the process is root and `ip` works (CI runs as root);
-//! otherwise each prints why it skipped and passes. Without `iptables`, the black-holes use a
+//! They change the machine's network configuration (namespaces only) and take ~20 s, so they
+//! are `#[ignore]`d: CI (root) runs `cargo test --test netns -- --ignored`. Run that way
+//! without root or without `ip`, each prints why it skipped and passes. Without `iptables`, the black-holes use a
 //! `blackhole` route instead and the middlebox test skips. The client and the endpoint run on
 //! their own threads moved into the namespaces with `setns(2)`, each with a current-thread
 //! tokio runtime, so every socket they open lives in their namespace.
@@ -336,6 +337,7 @@ macro_rules! netns_or_skip {
 }
 
 #[test]
+#[ignore = "needs root: cargo test --test netns -- --ignored (CI runs it)"]
 fn a_black_holed_idle_connection_is_noticed_by_keepalive_and_never_used() {
     let ns = Arc::new(netns_or_skip!("idle"));
     let server = Server::start(&ns);
@@ -373,6 +375,7 @@ fn a_black_holed_idle_connection_is_noticed_by_keepalive_and_never_used() {
 }
 
 #[test]
+#[ignore = "needs root: cargo test --test netns -- --ignored (CI runs it)"]
 fn a_black_hole_during_an_invoke_ends_it_maybe_executed_within_the_keepalive_bound() {
     let ns = Arc::new(netns_or_skip!("flight"));
     let server = Server::start(&ns);
@@ -419,6 +422,7 @@ fn a_black_hole_during_an_invoke_ends_it_maybe_executed_within_the_keepalive_bou
 }
 
 #[test]
+#[ignore = "needs root: cargo test --test netns -- --ignored (CI runs it)"]
 fn keepalive_probes_carry_a_long_invoke_through_a_middlebox_that_forgets_idle_flows() {
     let ns = Arc::new(netns_or_skip!("mbox"));
     if !ns.iptables {
