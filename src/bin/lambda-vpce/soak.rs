@@ -8,8 +8,12 @@
 //! process must hold no more file descriptors than before (+ [`FD_TOLERANCE`]) and no more
 //! resident memory (+ [`RSS_TOLERANCE_KB`]). Otherwise the command exits with status 1.
 //!
-//! Half the workers use a deadline longer than a chaos stall (the stall ends in a response),
-//! half a deadline shorter than it (the stall ends in a timeout), so both paths are soaked.
+//! Workers alternate over four drivers: the SDK client and the lean path, each with a deadline
+//! longer than a chaos stall (the stall ends in a response) and one shorter than it (the stall
+//! ends in a timeout). SDK calls are reconciled one by one through their
+//! `amz-sdk-invocation-id`; lean calls, which do not expose theirs, run against an endpoint of
+//! their own and are reconciled in aggregate (see `Report::reconcile_lean`). The endpoints also
+//! close connections idle longer than `--idle-close`, so reuse races a server's idle cutoff.
 
 mod call;
 mod duration;
@@ -18,7 +22,7 @@ mod report;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
@@ -39,6 +43,8 @@ pub(crate) const DEFAULT_CONCURRENCY: u32 = 128;
 pub(crate) const DEFAULT_CHAOS_PROBABILITY: f64 = 0.1;
 /// Default `--stall-for`: how long a chaos stall holds a response.
 pub(crate) const DEFAULT_STALL_FOR: &str = "1s";
+/// Default `--idle-close`: the endpoints close keep-alive connections idle this long.
+pub(crate) const DEFAULT_IDLE_CLOSE: &str = "300ms";
 /// Default `--deadline` of the long-deadline half (the short half uses half the stall).
 pub(crate) const DEFAULT_DEADLINE: &str = "3s";
 /// SDK attempts per call (its standard default).
@@ -53,6 +59,9 @@ pub(crate) const RSS_TOLERANCE_KB: u64 = 96 * 1024;
 /// Resident memory the second half of the run may add per call (the ledger's entry and the
 /// call's record take about 200 bytes; a leaked connection or TLS buffer would take kilobytes).
 pub(crate) const RSS_PER_CALL_LIMIT_BYTES: u64 = 2048;
+/// The per-call memory growth is judged only when the second half made at least this many
+/// calls: in a short run, warm-up and table growth dominate.
+pub(crate) const RSS_PER_CALL_MIN_CALLS: u64 = 20_000;
 /// How long to wait, after everything is dropped, for connection tasks to close their sockets.
 pub(crate) const FD_SETTLE: Duration = Duration::from_secs(5);
 
@@ -78,6 +87,12 @@ pub(crate) struct SoakArgs {
     /// How long a chaos stall holds the response.
     #[arg(long, default_value = DEFAULT_STALL_FOR, value_parser = duration::parse)]
     stall_for: Duration,
+    /// The endpoints close keep-alive connections idle this long (FIN).
+    #[arg(long, default_value = DEFAULT_IDLE_CLOSE, value_parser = duration::parse)]
+    idle_close: Duration,
+    /// Which clients to soak: `sdk`, `lean` or `both`.
+    #[arg(long, default_value = "both", value_parser = ["sdk", "lean", "both"])]
+    paths: String,
     /// The response deadline of the long-deadline half of the workers (must exceed --stall-for).
     #[arg(long, default_value = DEFAULT_DEADLINE, value_parser = duration::parse)]
     deadline: Duration,
@@ -132,74 +147,127 @@ pub(crate) async fn run(args: SoakArgs) -> CmdResult {
     }
 }
 
-/// Runs the calls and reconciles them; the endpoint and clients are gone when it returns.
-async fn soak(args: &SoakArgs) -> Result<Report, crate::common::CmdError> {
+/// One way of calling, with its deadline.
+#[derive(Clone)]
+enum Driver {
+    Sdk(LambdaVpce),
+    Lean(lambda_vpce::LeanInvoker),
+}
+
+/// What one worker brings back.
+#[derive(Default)]
+struct Done {
+    sdk: Vec<Record>,
+    lean: Vec<Record>,
+    sdk_hung: u64,
+    lean_hung: u64,
+}
+
+/// Starts one embedded endpoint with chaos and idle closes on.
+async fn chaos_endpoint(
+    args: &SoakArgs,
+    seed: u64,
+) -> Result<LocalEndpoint, crate::common::CmdError> {
     let ep = LocalEndpoint::start()
         .await
         .map_err(|e| format!("cannot start the embedded endpoint: {e}"))?;
-    let short = args.stall_for / 2;
-    let clients = [
-        (client(&ep, args.deadline)?, args.deadline),
-        (client(&ep, short)?, short),
-    ];
+    ep.faults().idle_close(args.idle_close);
     ep.faults().chaos(
         ChaosConfig::new(args.chaos_probability)
-            .seed(args.seed)
+            .seed(seed)
             .stall_for(args.stall_for),
     );
-    let records = Arc::new(Mutex::new(Vec::<Record>::new()));
-    let hung = Arc::new(AtomicU64::new(0));
+    Ok(ep)
+}
+
+/// Runs the calls and reconciles them; the endpoints and clients are gone when it returns.
+async fn soak(args: &SoakArgs) -> Result<Report, crate::common::CmdError> {
+    let sdk_ep = chaos_endpoint(args, args.seed).await?;
+    let lean_ep = chaos_endpoint(args, args.seed.wrapping_add(1)).await?;
+    let short = args.stall_for / 2;
+    let mut drivers: Vec<(Driver, Duration)> = Vec::new();
+    let mut sdk_clients = Vec::new();
+    let mut lean_clients = Vec::new();
+    for deadline in [args.deadline, short] {
+        if args.paths != "lean" {
+            let c = client(&sdk_ep, deadline)?;
+            sdk_clients.push(c.clone());
+            drivers.push((Driver::Sdk(c), deadline));
+        }
+        if args.paths != "sdk" {
+            let c = client(&lean_ep, deadline)?;
+            let lean = lambda_vpce::LeanInvokerBuilder::from_client(&c)
+                .response_timeout(deadline)
+                .build()?;
+            lean_clients.push(c);
+            drivers.push((Driver::Lean(lean), deadline));
+        }
+    }
     let seq = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let stop_at = start + args.duration;
     let mut workers = tokio::task::JoinSet::new();
     for w in 0..args.concurrency as usize {
-        let (c, deadline) = clients[w % 2].clone();
+        let (driver, deadline) = drivers[w % drivers.len()].clone();
         let bound = deadline * MAX_ATTEMPTS + HUNG_GRACE;
-        let (records, hung, seq) = (records.clone(), hung.clone(), seq.clone());
+        let seq = seq.clone();
         workers.spawn(async move {
-            let mut mine = Vec::new();
+            let mut done = Done::default();
             let mut first_errors = std::collections::BTreeSet::new();
             while Instant::now() < stop_at {
                 let n = seq.fetch_add(1, Ordering::Relaxed);
-                match tokio::time::timeout(bound, call::sdk(&c, n)).await {
+                let call = async {
+                    match &driver {
+                        Driver::Sdk(c) => call::sdk(c, n).await,
+                        Driver::Lean(l) => call::lean(l, n).await,
+                    }
+                };
+                let lean = matches!(driver, Driver::Lean(_));
+                match tokio::time::timeout(bound, call).await {
                     Ok(mut r) => {
                         // Keep one error text per class and worker, not one per call.
                         if r.error.is_some() && !first_errors.insert(format!("{:?}", r.class)) {
                             r.error = None;
                         }
-                        mine.push(r);
+                        if lean {
+                            done.lean.push(r);
+                        } else {
+                            done.sdk.push(r);
+                        }
                     }
-                    Err(_) => {
-                        hung.fetch_add(1, Ordering::Relaxed);
-                    }
+                    Err(_) if lean => done.lean_hung += 1,
+                    Err(_) => done.sdk_hung += 1,
                 }
             }
-            records
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .extend(mine);
+            done
         });
     }
     // Memory at mid-run (warm) and at the end of the calls: what the second half added.
     tokio::time::sleep_until(start + args.duration / 2).await;
     let (mid_calls, rss_mid_kb) = (seq.load(Ordering::Relaxed), proc::rss_kb());
+    let mut all = Done::default();
     while let Some(joined) = workers.join_next().await {
-        joined.map_err(|e| format!("a soak worker failed: {e}"))?;
+        let done = joined.map_err(|e| format!("a soak worker failed: {e}"))?;
+        all.sdk.extend(done.sdk);
+        all.lean.extend(done.lean);
+        all.sdk_hung += done.sdk_hung;
+        all.lean_hung += done.lean_hung;
     }
     let elapsed = start.elapsed();
     let (end_calls, rss_end_kb) = (seq.load(Ordering::Relaxed), proc::rss_kb());
-    ep.faults().clear();
-    let ledger = ep.ledger().snapshot();
-    let records = std::mem::take(&mut *records.lock().unwrap_or_else(|e| e.into_inner()));
+    for ep in [&sdk_ep, &lean_ep] {
+        ep.faults().clear();
+    }
     let mut report = Report {
         duration_s: elapsed.as_secs_f64(),
         concurrency: args.concurrency as usize,
         seed: args.seed,
         chaos_probability: args.chaos_probability,
-        server_fault_closes: ep.stats().fault_closes,
+        server_fault_closes: sdk_ep.stats().fault_closes + lean_ep.stats().fault_closes,
         rss_mid_kb,
         rss_end_kb,
+        rss_second_half_calls: end_calls - mid_calls,
+        rss_per_call_min_calls: RSS_PER_CALL_MIN_CALLS,
         rss_bytes_per_call_second_half: match (rss_mid_kb, rss_end_kb) {
             (Some(m), Some(e)) => Some(e.saturating_sub(m) * 1024 / (end_calls - mid_calls).max(1)),
             _ => None,
@@ -207,18 +275,21 @@ async fn soak(args: &SoakArgs) -> Result<Report, crate::common::CmdError> {
         rss_per_call_limit_bytes: RSS_PER_CALL_LIMIT_BYTES,
         ..Report::default()
     };
-    for (c, _) in &clients {
+    for c in sdk_clients.iter().chain(&lean_clients) {
         let s = c.pool().stats();
         report.pool_connections_opened += s.opened();
         report.pool_requests += s.requests();
         report.pool_unsent_resends += s.unsent_resends();
     }
-    report.reconcile(&records, hung.load(Ordering::Relaxed), &ledger);
+    report.reconcile(&all.sdk, all.sdk_hung, &sdk_ep.ledger().snapshot());
+    report.reconcile_lean(&all.lean, all.lean_hung, &lean_ep.ledger().snapshot());
     report.calls_per_s = report.calls as f64 / elapsed.as_secs_f64().max(1e-9);
-    drop(records);
-    drop(ledger);
-    drop(clients);
-    ep.shutdown().await;
+    drop(all);
+    drop(drivers);
+    drop(sdk_clients);
+    drop(lean_clients);
+    sdk_ep.shutdown().await;
+    lean_ep.shutdown().await;
     Ok(report)
 }
 

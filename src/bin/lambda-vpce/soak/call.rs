@@ -66,6 +66,35 @@ impl Intercept for Ids {
     }
 }
 
+/// Invokes `echo` through the lean path with a payload unique to `seq` and classifies the
+/// result. The lean path does not expose its invocation id: `call_id` stays `None`.
+pub(crate) async fn lean(invoker: &lambda_vpce::LeanInvoker, seq: u64) -> Record {
+    let payload = format!("{{\"soak\":{seq}}}");
+    let result = invoker
+        .invoke(lambda_vpce::InvokeRequest::new("echo", payload.clone()))
+        .await;
+    let (class, timeout, error) = match result {
+        Ok(r) if r.payload.as_ref() == payload.as_bytes() => (Class::Ok, false, None),
+        Ok(_) => (Class::Mismatched, false, None),
+        Err(e) => {
+            let class = if e.is_maybe_executed() {
+                Class::MaybeExecuted
+            } else if e.is_service() {
+                Class::Service
+            } else {
+                Class::NotSent
+            };
+            (class, e.is_timeout(), Some(format!("{e}: {e:?}")))
+        }
+    };
+    Record {
+        call_id: None,
+        class,
+        timeout,
+        error,
+    }
+}
+
 /// Invokes `echo` with a payload unique to `seq` and classifies the result.
 pub(crate) async fn sdk(client: &LambdaVpce, seq: u64) -> Record {
     let payload = format!("{{\"soak\":{seq}}}");

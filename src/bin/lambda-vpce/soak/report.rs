@@ -14,6 +14,10 @@ pub(crate) struct Report {
     pub(crate) seed: u64,
     pub(crate) chaos_probability: f64,
     pub(crate) calls: u64,
+    /// Of `calls`: through the SDK client (reconciled per invocation id) and through the lean
+    /// path (reconciled in aggregate on an endpoint of its own, see [`Report::reconcile_lean`]).
+    pub(crate) sdk_calls: u64,
+    pub(crate) lean_calls: u64,
     pub(crate) ok: u64,
     pub(crate) not_sent: u64,
     pub(crate) maybe_executed: u64,
@@ -49,6 +53,9 @@ pub(crate) struct Report {
     /// What the second half of the run added to resident memory, per call.
     pub(crate) rss_bytes_per_call_second_half: Option<u64>,
     pub(crate) rss_per_call_limit_bytes: u64,
+    /// Calls made in the second half; the per-call growth is judged from `rss_per_call_min_calls`.
+    pub(crate) rss_second_half_calls: u64,
+    pub(crate) rss_per_call_min_calls: u64,
     pub(crate) fd_tolerance: u64,
     pub(crate) rss_tolerance_kb: u64,
     /// The first error text seen per outcome class, for diagnosis.
@@ -66,8 +73,9 @@ impl Report {
         ledger: &HashMap<String, u32>,
     ) {
         let mut seen = HashSet::with_capacity(records.len());
-        self.hung = hung;
-        self.calls = records.len() as u64 + hung;
+        self.hung += hung;
+        self.calls += records.len() as u64 + hung;
+        self.sdk_calls += records.len() as u64 + hung;
         for r in records {
             let runs = r.call_id.as_deref().map_or(0, |id| {
                 seen.insert(id);
@@ -76,12 +84,7 @@ impl Report {
             if runs > 1 {
                 self.duplicates += 1;
             }
-            self.timeouts += u64::from(r.timeout);
-            if let Some(e) = &r.error {
-                self.first_errors
-                    .entry(format!("{:?}", r.class))
-                    .or_insert_with(|| e.clone());
-            }
+            self.count(r, "sdk");
             match r.class {
                 Class::Ok => {
                     self.ok += 1;
@@ -109,6 +112,52 @@ impl Report {
             if !seen.contains(id.as_str()) {
                 self.orphan_executions += u64::from(*n);
             }
+        }
+    }
+
+    /// Counts the lean path's calls, which carry no invocation id, against the ledger of an
+    /// endpoint only they used. Exact for duplicates (any id run twice); for lost calls a lower
+    /// bound: fewer ids executed than ok calls means an ok call never ran, more ids executed
+    /// than ok + may-have-executed calls means a call reported not sent ran.
+    pub(crate) fn reconcile_lean(
+        &mut self,
+        records: &[Record],
+        hung: u64,
+        ledger: &HashMap<String, u32>,
+    ) {
+        self.hung += hung;
+        self.calls += records.len() as u64 + hung;
+        self.lean_calls += records.len() as u64 + hung;
+        let (mut ok, mut maybe) = (0u64, 0u64);
+        for r in records {
+            self.count(r, "lean");
+            match r.class {
+                Class::Ok => {
+                    ok += 1;
+                    self.ok += 1;
+                }
+                Class::Mismatched => self.mismatched += 1,
+                Class::NotSent => self.not_sent += 1,
+                Class::MaybeExecuted => {
+                    maybe += 1;
+                    self.maybe_executed += 1;
+                }
+                Class::Service => self.service_errors += 1,
+                Class::Unclassified => self.unclassified += 1,
+            }
+        }
+        let ids = ledger.len() as u64;
+        self.duplicates += ledger.values().filter(|n| **n > 1).count() as u64;
+        self.executions += ledger.values().map(|n| u64::from(*n)).sum::<u64>();
+        self.lost += ok.saturating_sub(ids) + ids.saturating_sub(ok + maybe + hung);
+    }
+
+    fn count(&mut self, r: &Record, path: &str) {
+        self.timeouts += u64::from(r.timeout);
+        if let Some(e) = &r.error {
+            self.first_errors
+                .entry(format!("{path} {:?}", r.class))
+                .or_insert_with(|| e.clone());
         }
     }
 
@@ -145,7 +194,9 @@ impl Report {
             }
         }
         if let Some(per_call) = self.rss_bytes_per_call_second_half {
-            if per_call > self.rss_per_call_limit_bytes {
+            if per_call > self.rss_per_call_limit_bytes
+                && self.rss_second_half_calls >= self.rss_per_call_min_calls
+            {
                 f.push(format!(
                     "resident memory grew {per_call} bytes per call in the second half (limit {})",
                     self.rss_per_call_limit_bytes
@@ -197,6 +248,40 @@ mod tests {
     }
 
     #[test]
+    fn lean_reconciliation_counts_duplicates_and_bounds_lost_calls() {
+        let anon = |class| Record {
+            call_id: None,
+            class,
+            timeout: false,
+            error: None,
+        };
+        let ledger: HashMap<String, u32> = [("x", 1), ("y", 2), ("z", 1)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let mut r = Report::default();
+        // Two ok calls and one not sent, but three ids ran: one "not sent" call ran.
+        r.reconcile_lean(
+            &[anon(Class::Ok), anon(Class::Ok), anon(Class::NotSent)],
+            0,
+            &ledger,
+        );
+        assert_eq!((r.lean_calls, r.ok, r.not_sent), (3, 2, 1));
+        assert_eq!(r.duplicates, 1);
+        assert_eq!(r.lost, 1);
+        let two: HashMap<String, u32> = [("x".to_owned(), 1), ("y".to_owned(), 1)].into();
+        let mut fine = Report::default();
+        fine.reconcile_lean(&[anon(Class::Ok), anon(Class::MaybeExecuted)], 0, &two);
+        assert_eq!(
+            fine.lost, 0,
+            "the may-have-executed call may be the second id"
+        );
+        let mut orphan = Report::default();
+        orphan.reconcile_lean(&[anon(Class::Ok), anon(Class::MaybeExecuted)], 0, &ledger);
+        assert_eq!(orphan.lost, 1, "three ids ran for two calls");
+    }
+
+    #[test]
     fn a_clean_run_with_steady_resources_passes() {
         let mut r = Report {
             fds_before: Some(10),
@@ -211,8 +296,19 @@ mod tests {
         r.reconcile(&[rec("a", Class::Ok)], 0, &ledger);
         r.judge();
         assert!(r.failures.is_empty(), "{:?}", r.failures);
+        r.rss_bytes_per_call_second_half = Some(5000);
+        r.rss_per_call_limit_bytes = 2048;
+        r.rss_second_half_calls = 100;
+        r.rss_per_call_min_calls = 20_000;
+        r.judge();
+        assert!(
+            r.failures.is_empty(),
+            "too few calls to judge: {:?}",
+            r.failures
+        );
+        r.rss_second_half_calls = 20_000;
         r.fds_after = Some(20);
         r.judge();
-        assert_eq!(r.failures.len(), 1);
+        assert_eq!(r.failures.len(), 2, "{:?}", r.failures);
     }
 }
