@@ -416,12 +416,10 @@ proptest! {
     }
 }
 
-/// `LambdaClientBuilder::add_ca_pem` writes into the builder's pool settings, and a later
-/// `.pool(PoolBuilder)` replaces them: the CA added first is silently forgotten and every call
-/// fails `UnknownIssuer`. Un-ignore once `pool()` keeps CAs added before it (or the builder
-/// keeps them apart and applies them in `build`).
+/// A CA added with `LambdaClientBuilder::add_ca_pem` survives a later `.pool(PoolBuilder)`
+/// (it once replaced the pool settings and the CA with them: every call failed
+/// `UnknownIssuer`).
 #[tokio::test]
-#[ignore = "bug: LambdaClientBuilder::pool() drops a CA added before it with add_ca_pem()"]
 async fn a_ca_added_before_pool_settings_is_still_trusted() {
     use lambda_vpce::local::LocalEndpoint;
     let ep = LocalEndpoint::start().await.expect("starts");
