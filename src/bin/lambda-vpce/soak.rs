@@ -150,7 +150,7 @@ pub(crate) async fn run(args: SoakArgs) -> CmdResult {
 /// One way of calling, with its deadline.
 #[derive(Clone)]
 enum Driver {
-    Sdk(LambdaVpce),
+    Sdk(Box<LambdaVpce>),
     Lean(lambda_vpce::LeanInvoker),
 }
 
@@ -192,7 +192,7 @@ async fn soak(args: &SoakArgs) -> Result<Report, crate::common::CmdError> {
         if args.paths != "lean" {
             let c = client(&sdk_ep, deadline)?;
             sdk_clients.push(c.clone());
-            drivers.push((Driver::Sdk(c), deadline));
+            drivers.push((Driver::Sdk(Box::new(c)), deadline));
         }
         if args.paths != "sdk" {
             let c = client(&lean_ep, deadline)?;
