@@ -77,6 +77,8 @@ pub(crate) struct Opened {
     pub(crate) remote: SocketAddr,
     /// The TCP socket under `stream`, for peeking before reuse (`None` for in-memory tests).
     pub(crate) probe: Option<SharedTcp>,
+    /// ALPN chose HTTP/2.
+    pub(crate) h2: bool,
 }
 
 impl Connector {
@@ -127,10 +129,12 @@ impl Connector {
                     } else {
                         MaybeTlsStream::Plain(tcp)
                     };
+                    let h2 = stream.alpn_h2();
                     return Ok(Opened {
                         stream,
                         remote: addr,
                         probe,
+                        h2,
                     });
                 }
                 Ok(Err(e)) => {

@@ -48,3 +48,41 @@ impl SocketOptions {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn keepalive_timing_and_nodelay_are_set_on_the_socket() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let stream = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let ka = Keepalive {
+            idle: Duration::from_secs(30),
+            interval: Duration::from_secs(10),
+            count: 3,
+        };
+        SocketOptions {
+            nodelay: true,
+            keepalive: Some(ka),
+        }
+        .apply(&stream)
+        .unwrap();
+        let sock = SockRef::from(&stream);
+        assert!(sock.nodelay().unwrap());
+        assert!(sock.keepalive().unwrap());
+        #[cfg(target_os = "linux")]
+        {
+            assert_eq!(sock.keepalive_time().unwrap(), Duration::from_secs(30));
+            assert_eq!(sock.keepalive_interval().unwrap(), Duration::from_secs(10));
+            assert_eq!(sock.keepalive_retries().unwrap(), 3);
+            assert_eq!(
+                sock.tcp_user_timeout().unwrap(),
+                Some(Duration::from_secs(60))
+            );
+        }
+        assert_eq!(ka.detection_bound(), Duration::from_secs(60));
+    }
+}

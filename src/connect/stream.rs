@@ -19,6 +19,16 @@ pub(crate) enum MaybeTlsStream {
     Memory(tokio::io::DuplexStream),
 }
 
+impl MaybeTlsStream {
+    /// ALPN chose HTTP/2.
+    pub(crate) fn alpn_h2(&self) -> bool {
+        match self {
+            MaybeTlsStream::Tls(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2"),
+            _ => false,
+        }
+    }
+}
+
 impl AsyncRead for MaybeTlsStream {
     fn poll_read(
         self: Pin<&mut Self>,

@@ -15,6 +15,8 @@ pub(crate) struct TlsSettings {
     pub(crate) extra_roots: Vec<CertificateDer<'static>>,
     /// Trust only `extra_roots`, not the Mozilla roots (for tests against a private CA).
     pub(crate) only_extra_roots: bool,
+    /// Offer `h2` before `http/1.1` in ALPN.
+    pub(crate) http2: bool,
 }
 
 impl TlsSettings {
@@ -55,7 +57,11 @@ impl TlsSettings {
             .map_err(|e| BuildError::new("tls", e.to_string(), "TLS 1.2 or 1.3 support"))?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.alpn_protocols = if self.http2 {
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        } else {
+            vec![b"http/1.1".to_vec()]
+        };
         Ok(config)
     }
 }

@@ -47,6 +47,13 @@ pub const DEFAULT_TCP_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 /// peer is noticed within 30 s + 3 × 10 s = 60 s.
 pub const DEFAULT_TCP_KEEPALIVE_COUNT: u32 = 3;
 
+/// HTTP/2 only: a PING every 20 s, also while idle, keeps a shared connection's flow alive
+/// and proves the peer is there.
+pub const H2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(20);
+
+/// HTTP/2 only: a PING unanswered for 10 s closes the connection.
+pub const H2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How many times one request may be handed back unsent by a connection and sent on another
 /// before the call fails "not sent".
 pub const MAX_UNSENT_RESENDS: u32 = 4;
@@ -252,6 +259,15 @@ impl PoolBuilder {
         count: u32,
     ) -> Self {
         self.keepalive = (idle.into(), interval, count);
+        self
+    }
+
+    /// Offers HTTP/2 in TLS ALPN. When the server picks it, one connection per origin is
+    /// shared by every request, with PING keep-alive ([`H2_KEEPALIVE_INTERVAL`],
+    /// [`H2_KEEPALIVE_TIMEOUT`]); otherwise HTTP/1.1 as usual. Default: off (HTTP/1.1 only,
+    /// which is what Lambda's endpoints are measured with here).
+    pub fn http2(mut self, enabled: bool) -> Self {
+        self.config.tls.http2 = enabled;
         self
     }
 

@@ -9,13 +9,16 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::config::{ZONAL_FAILURES_BEFORE_FALLBACK, ZONAL_FALLBACK_COOLDOWN};
-use super::conn::Conn;
+use super::config::{
+    H2_KEEPALIVE_INTERVAL, H2_KEEPALIVE_TIMEOUT, ZONAL_FAILURES_BEFORE_FALLBACK,
+    ZONAL_FALLBACK_COOLDOWN,
+};
+use super::conn::{Conn, Tx};
 use super::keep_alive::IdleLimits;
 use super::stats::{CloseReason, Counters, HostStats};
 use super::{Origin, Shared};
@@ -40,6 +43,8 @@ struct State {
     idle: VecDeque<Conn>,
     /// Callers waiting for a connection, first come first served.
     waiters: VecDeque<oneshot::Sender<Conn>>,
+    /// The shared HTTP/2 connection, when ALPN chose HTTP/2; leased to every request.
+    h2: Option<Conn>,
     limits: IdleLimits,
     connecting: usize,
     zonal_failures: u32,
@@ -61,6 +66,7 @@ impl Host {
             state: Mutex::new(State {
                 idle: VecDeque::new(),
                 waiters: VecDeque::new(),
+                h2: None,
                 limits,
                 connecting: 0,
                 zonal_failures: 0,
@@ -138,8 +144,27 @@ impl Host {
     /// Pops idle connections, most recent first, closing (never sending on) each that is closed,
     /// idle past the effective limit, or past its lifetime. (Readiness is awaited by `send`.)
     fn take_idle(&self, st: &mut State, now: Instant) -> Option<Conn> {
-        let idle_limit = st.limits.effective();
         let max_lifetime = self.shared.config.max_lifetime;
+        if let Some(mut h2) = st.h2.take() {
+            let reason = if h2.tx.is_closed() {
+                Some(CloseReason::ClosedByServer)
+            } else if max_lifetime.is_some_and(|l| now.duration_since(h2.created) >= l) {
+                Some(CloseReason::MaxLifetime)
+            } else {
+                None
+            };
+            match reason {
+                Some(r) => h2.close(r),
+                None => {
+                    let lease = h2.lease();
+                    st.h2 = Some(h2);
+                    if lease.is_some() {
+                        return lease;
+                    }
+                }
+            }
+        }
+        let idle_limit = st.limits.effective();
         while let Some(conn) = st.idle.pop_back() {
             let reason = if conn.tx.is_closed() {
                 Some(CloseReason::ClosedByServer)
@@ -181,8 +206,10 @@ impl Host {
         })
     }
 
-    /// Opens a connection with `permit`: zonal name first (or the regional fallback while a
-    /// cool-down runs), every resolved address in rotation, TLS, then the HTTP/1.1 handshake.
+    /// Opens a connection with `permit`: zonal name first — a failure there tries the regional
+    /// name at once, and after [`ZONAL_FAILURES_BEFORE_FALLBACK`] in a row the regional name is
+    /// used alone for [`ZONAL_FALLBACK_COOLDOWN`] — then every resolved address in rotation,
+    /// TLS, and the HTTP handshake.
     async fn open(
         self: &Arc<Self>,
         permit: OwnedSemaphorePermit,
@@ -206,10 +233,15 @@ impl Host {
             Err(e) => {
                 Counters::bump(&self.counters.connect_failures);
                 let fallback = match &self.origin.fallback {
-                    Some(f) if !use_fallback && self.zonal_failed(Instant::now()) => f.clone(),
+                    Some(f) if !use_fallback => f.clone(),
                     _ => return Err(e),
                 };
-                tracing::warn!(zonal = %self.origin.host, regional = %fallback, "zonal endpoint keeps failing; falling back to the regional name");
+                // This request was never sent: try the regional name for it at once. After
+                // enough consecutive zonal failures, new connections skip the zonal name for a
+                // cool-down.
+                if self.zonal_failed(Instant::now()) {
+                    tracing::warn!(zonal = %self.origin.host, regional = %fallback, "zonal endpoint keeps failing; using the regional name for a while");
+                }
                 connector
                     .dial(&self.origin, &fallback, rotation, timeout)
                     .await
@@ -220,20 +252,40 @@ impl Host {
         };
         let remote = opened.remote;
         let probe = opened.probe;
-        let (tx, connection) = hyper::client::conn::http1::Builder::new()
-            .handshake(TokioIo::new(opened.stream))
-            .await
-            .map_err(|e| Error::with(Kind::Connect, e))?;
         let id = self.shared.next_id.fetch_add(1, Relaxed);
         let weak: Weak<Host> = Arc::downgrade(self);
-        tokio::spawn(async move {
-            let res = connection.await;
-            if let Some(host) = weak.upgrade() {
-                host.on_connection_ended(id, res.is_err());
-            }
-        });
+        let io = TokioIo::new(opened.stream);
+        let tx = if opened.h2 {
+            let (tx, connection) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .keep_alive_interval(H2_KEEPALIVE_INTERVAL)
+                .keep_alive_timeout(H2_KEEPALIVE_TIMEOUT)
+                .keep_alive_while_idle(true)
+                .handshake(io)
+                .await
+                .map_err(|e| Error::with(Kind::Connect, e))?;
+            tokio::spawn(async move {
+                let res = connection.await;
+                if let Some(host) = weak.upgrade() {
+                    host.on_connection_ended(id, res.is_err());
+                }
+            });
+            Tx::H2(tx)
+        } else {
+            let (tx, connection) = hyper::client::conn::http1::Builder::new()
+                .handshake(io)
+                .await
+                .map_err(|e| Error::with(Kind::Connect, e))?;
+            tokio::spawn(async move {
+                let res = connection.await;
+                if let Some(host) = weak.upgrade() {
+                    host.on_connection_ended(id, res.is_err());
+                }
+            });
+            Tx::H1(tx)
+        };
         Counters::bump(&self.counters.opened);
-        tracing::debug!(connection_id = id, remote = %remote, "connection opened");
+        tracing::debug!(connection_id = id, remote = %remote, http2 = tx.is_h2(), "connection opened");
         let now = Instant::now();
         Ok(Conn {
             id,
@@ -246,7 +298,7 @@ impl Host {
             remaining: None,
             close_reason: None,
             counters: self.counters.clone(),
-            _permit: permit,
+            permit: Some(permit),
         })
     }
 
@@ -279,6 +331,9 @@ impl Host {
     /// the idle stack. HTTP/1.1 may take a moment after the body's end before it accepts the
     /// next request; the next user waits for that readiness (see `send`), nobody else does.
     pub(crate) fn checkin(this: &Arc<Self>, conn: Conn) {
+        if conn.is_lease() {
+            return;
+        }
         if conn.tx.is_closed() {
             conn.close(CloseReason::ClosedByServer);
             return;
@@ -294,6 +349,23 @@ impl Host {
             conn.close(CloseReason::PoolDropped);
             return;
         }
+        if conn.tx.is_h2() {
+            match st.h2.as_ref() {
+                Some(shared) if !shared.tx.is_closed() => {
+                    drop(st);
+                    conn.close(CloseReason::Surplus);
+                    return;
+                }
+                _ => st.h2 = Some(conn),
+            }
+            // HTTP/2 multiplexes: every waiter gets a lease at once.
+            while let Some(w) = st.waiters.pop_front() {
+                if let Some(lease) = st.h2.as_mut().and_then(Conn::lease) {
+                    let _ = w.send(lease);
+                }
+            }
+            return;
+        }
         while let Some(w) = st.waiters.pop_front() {
             match w.send(conn) {
                 Ok(()) => return,
@@ -307,6 +379,16 @@ impl Host {
     /// closed it: remove it, and learn from how long it had been idle.
     fn on_connection_ended(&self, id: u64, errored: bool) {
         let mut st = self.lock();
+        if st.h2.as_ref().is_some_and(|c| c.id == id) {
+            if let Some(c) = st.h2.take() {
+                c.close(if errored {
+                    CloseReason::Error
+                } else {
+                    CloseReason::ClosedByServer
+                });
+            }
+            return;
+        }
         let Some(pos) = st.idle.iter().position(|c| c.id == id) else {
             return;
         };
@@ -371,6 +453,16 @@ impl Host {
                 }
             }
             st.idle = kept;
+            if let Some(h2) = st.h2.take() {
+                if h2.tx.is_closed() {
+                    h2.close(CloseReason::ClosedByServer);
+                } else if max_lifetime.is_some_and(|l| now.duration_since(h2.created) >= l) {
+                    h2.close(CloseReason::MaxLifetime);
+                } else {
+                    st.h2 = Some(h2);
+                    return;
+                }
+            }
             self.shared
                 .config
                 .min_idle
@@ -416,7 +508,7 @@ impl Host {
     pub(crate) fn stats(&self) -> HostStats {
         let mut s = HostStats::from_counters(self.origin.to_string(), &self.counters);
         let st = self.lock();
-        s.idle = st.idle.len();
+        s.idle = st.idle.len() + usize::from(st.h2.is_some());
         s.connecting = st.connecting;
         s.waiters = st.waiters.iter().filter(|w| !w.is_closed()).count();
         s.effective_idle_limit = st.limits.effective().map(|(d, _)| d);
@@ -431,6 +523,9 @@ impl Host {
         let mut st = self.lock();
         st.closed = true;
         st.waiters.clear();
+        if let Some(h2) = st.h2.take() {
+            h2.close(CloseReason::PoolDropped);
+        }
         for conn in st.idle.drain(..) {
             conn.close(CloseReason::PoolDropped);
         }

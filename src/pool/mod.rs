@@ -1,4 +1,5 @@
-//! The connection pool: HTTP/1.1 over TLS on hyper 1.x `client::conn`, keyed by origin, built
+//! The connection pool: HTTP/1.1 (and HTTP/2 when enabled and ALPN picks it) over TLS on
+//! hyper 1.x `client::conn`, keyed by origin, built
 //! so that **no request is ever sent on a connection the server has already dropped**, and no
 //! request that may have reached the server is ever sent twice.
 //!
@@ -28,6 +29,12 @@
 //!  Body read to its end ──► checkin: first waiter, else top of the idle stack
 //!  Body dropped early ───► connection closed (Abandoned)
 //! ```
+//!
+//! HTTP/2 (opt-in, [`PoolBuilder::http2`]): when ALPN picks `h2`, that one connection is shared —
+//! every checkout leases a clone of its sender, waiters are all served at once, PINGs every
+//! [`H2_KEEPALIVE_INTERVAL`] keep it alive and prove the peer; idle limits do not apply to it,
+//! its lifetime and closed state do. A connection that negotiates `h2` while another is shared
+//! is closed as [`CloseReason::Surplus`].
 //!
 //! Connection states: connecting → (idle ⇄ in use) → closed. Every state but closed holds one
 //! permit of its origin's semaphore, so `max_connections_per_host` counts established +

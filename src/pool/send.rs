@@ -149,7 +149,8 @@ async fn send_inner(
         let now = Instant::now();
         let c = pooled.conn();
         let reused = c.requests > 0;
-        let idle_before = if reused {
+        // An HTTP/2 lease has no idle time of its own: PINGs keep the shared connection alive.
+        let idle_before = if reused && !c.is_lease() {
             now.duration_since(c.idle_since)
         } else {
             Duration::ZERO

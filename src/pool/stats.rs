@@ -29,11 +29,13 @@ pub enum CloseReason {
     NotReady,
     /// The pool was dropped.
     PoolDropped,
+    /// An HTTP/2 connection opened while another to the same origin was already shared.
+    Surplus,
 }
 
 impl CloseReason {
     /// Every reason, in a fixed order.
-    pub const ALL: [CloseReason; 10] = [
+    pub const ALL: [CloseReason; 11] = [
         CloseReason::IdleTimeout,
         CloseReason::LearnedIdleLimit,
         CloseReason::AnnouncedIdleLimit,
@@ -44,6 +46,7 @@ impl CloseReason {
         CloseReason::Abandoned,
         CloseReason::NotReady,
         CloseReason::PoolDropped,
+        CloseReason::Surplus,
     ];
 
     /// A stable snake_case name, used as the `close_reason` tracing field.
@@ -59,6 +62,7 @@ impl CloseReason {
             CloseReason::Abandoned => "abandoned",
             CloseReason::NotReady => "not_ready",
             CloseReason::PoolDropped => "pool_dropped",
+            CloseReason::Surplus => "surplus",
         }
     }
 
@@ -249,6 +253,10 @@ impl PoolStats {
     /// Connections closed for `reason`, all origins.
     pub fn closed(&self, reason: CloseReason) -> u64 {
         self.hosts.iter().map(|h| h.closed(reason)).sum()
+    }
+    /// Connections closed for any reason, all origins.
+    pub fn closed_total(&self) -> u64 {
+        self.hosts.iter().map(|h| h.closed_total()).sum()
     }
     /// Idle connections now, all origins.
     pub fn idle(&self) -> usize {

@@ -5,7 +5,7 @@ mod fake;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
-use fake::{call, pool_with, request, run_spawned_tasks};
+use fake::{call, pool_routed, pool_with, request, run_spawned_tasks};
 use tokio::time::{advance, Instant};
 
 use super::{CloseReason, RequestOptions};
@@ -362,4 +362,100 @@ async fn plain_http_to_a_non_loopback_host_is_refused_before_sending() {
     let err = pool.send(req).await.unwrap_err();
     assert!(err.is_invalid_input() && err.is_not_sent(), "{err:?}");
     assert_eq!(server.dials.load(SeqCst), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn over_http2_concurrent_requests_share_one_connection() {
+    let (pool, server) = pool_with(|b| b.max_connections_per_host(4));
+    server.h2.store(true, SeqCst);
+    server.set(|b| b.delay = secs(1));
+    assert!(!call(&pool).await.unwrap().reused);
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move { call(&pool).await }));
+    }
+    let started = Instant::now();
+    for t in tasks {
+        assert!(t.await.unwrap().unwrap().reused);
+    }
+    assert_eq!(
+        started.elapsed(),
+        secs(1),
+        "all ten ran at once on the shared connection"
+    );
+    assert_eq!(server.dials.load(SeqCst), 1);
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.idle(), stats.in_use(), stats.closed_total()),
+        (1, 0, 0)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_closed_http2_connection_is_replaced_not_used() {
+    let (pool, server) = pool_with(|b| b.max_lifetime(secs(10)));
+    server.h2.store(true, SeqCst);
+    call(&pool).await.unwrap();
+    advance(secs(11)).await;
+    assert!(!call(&pool).await.unwrap().reused);
+    assert_eq!(server.dials.load(SeqCst), 2);
+    assert_eq!(pool.stats().closed(CloseReason::MaxLifetime), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_zonal_name_falls_back_to_the_regional_one_and_returns_after_the_cool_down() {
+    let zonal = crate::Endpoint::vpce_zonal(
+        "vpce-0123456789abcdef0",
+        "abcd1234",
+        "us-east-1",
+        "us-east-1a",
+    )
+    .unwrap();
+    let regional = zonal.fallback_connect_host().unwrap().to_owned();
+    let (pool, server) = pool_routed(&[zonal.clone()], |b| b.idle_timeout(secs(1)));
+    server
+        .refuse_hosts
+        .lock()
+        .unwrap()
+        .push(zonal.connect_host().to_owned());
+    let send = || {
+        let req = http::Request::builder()
+            .uri(format!(
+                "{}/2015-03-31/functions/f/invocations",
+                zonal.url()
+            ))
+            .body(aws_smithy_types::body::SdkBody::from("{}"))
+            .unwrap();
+        let pool = pool.clone();
+        async move {
+            use http_body_util::BodyExt;
+            let resp = pool.send(req).await?;
+            resp.into_body().collect().await.map(|_| ())
+        }
+    };
+    for _ in 0..super::ZONAL_FAILURES_BEFORE_FALLBACK {
+        send()
+            .await
+            .expect("a refused zonal connect retries on the regional name at once");
+        advance(secs(2)).await; // past idle_timeout: the next call connects again
+    }
+    assert!(pool.stats().hosts()[0].on_zonal_fallback());
+    server.dialed_hosts.lock().unwrap().clear();
+    send().await.unwrap();
+    assert_eq!(
+        *server.dialed_hosts.lock().unwrap(),
+        vec![regional.clone()],
+        "the zonal name is skipped"
+    );
+    advance(super::ZONAL_FALLBACK_COOLDOWN).await;
+    server.refuse_hosts.lock().unwrap().clear();
+    server.dialed_hosts.lock().unwrap().clear();
+    send().await.unwrap();
+    assert_eq!(
+        *server.dialed_hosts.lock().unwrap(),
+        vec![zonal.connect_host().to_owned()],
+        "back to zonal"
+    );
+    assert!(!pool.stats().hosts()[0].on_zonal_fallback());
 }

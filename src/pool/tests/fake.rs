@@ -42,6 +42,11 @@ pub(super) struct Server {
     pub(super) idle_closes: AtomicUsize,
     /// Fails the next N dials (connect refused).
     pub(super) refuse_dials: AtomicUsize,
+    /// Hosts whose dials are refused, and every host dialed in order.
+    pub(super) refuse_hosts: Mutex<Vec<String>>,
+    pub(super) dialed_hosts: Mutex<Vec<String>>,
+    /// Speak HTTP/2 (as if ALPN chose it).
+    pub(super) h2: std::sync::atomic::AtomicBool,
     /// Dials wait on this when set.
     pub(super) dial_gate: Mutex<Option<Arc<Notify>>>,
 }
@@ -64,12 +69,30 @@ impl Dial for FakeDialer {
     fn dial<'a>(
         &'a self,
         _origin: &'a Origin,
-        _host: &'a str,
+        host: &'a str,
         _rotation: usize,
         _timeout: Duration,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Opened, Error>> + Send + 'a>>
     {
         Box::pin(async move {
+            self.server
+                .dialed_hosts
+                .lock()
+                .unwrap()
+                .push(host.to_owned());
+            if self
+                .server
+                .refuse_hosts
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|h| h == host)
+            {
+                return Err(Error::with(
+                    Kind::Connect,
+                    std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+                ));
+            }
             let gate = self.server.dial_gate.lock().unwrap().clone();
             if let Some(gate) = gate {
                 gate.notified().await;
@@ -87,11 +110,17 @@ impl Dial for FakeDialer {
             }
             self.server.dials.fetch_add(1, SeqCst);
             let (client, server_end) = tokio::io::duplex(64 * 1024);
-            tokio::spawn(serve(self.server.clone(), server_end));
+            let h2 = self.server.h2.load(SeqCst);
+            if h2 {
+                tokio::spawn(serve_h2(self.server.clone(), server_end));
+            } else {
+                tokio::spawn(serve(self.server.clone(), server_end));
+            }
             Ok(Opened {
                 stream: MaybeTlsStream::Memory(client),
                 remote: "127.0.0.1:443".parse().unwrap(),
                 probe: None,
+                h2,
             })
         })
     }
@@ -155,19 +184,41 @@ async fn serve(server: Arc<Server>, io: tokio::io::DuplexStream) {
     }
 }
 
+/// One HTTP/2 server connection: answers every stream after the configured delay.
+async fn serve_h2(server: Arc<Server>, io: tokio::io::DuplexStream) {
+    let svc = service_fn(move |_req: http::Request<hyper::body::Incoming>| {
+        let server = server.clone();
+        async move {
+            server.requests.fetch_add(1, SeqCst);
+            let delay = server.behavior().delay;
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(b"ok"))))
+        }
+    });
+    let _ = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+        .timer(hyper_util::rt::TokioTimer::new())
+        .serve_connection(TokioIo::new(io), svc)
+        .await;
+}
+
 /// A pool wired to a fresh fake server, with `f` applied to its builder.
 pub(super) fn pool_with(f: impl FnOnce(PoolBuilder) -> PoolBuilder) -> (Pool, Arc<Server>) {
+    pool_routed(&[], f)
+}
+
+/// Like [`pool_with`], with routes for these endpoints.
+pub(super) fn pool_routed(
+    routes: &[crate::Endpoint],
+    f: impl FnOnce(PoolBuilder) -> PoolBuilder,
+) -> (Pool, Arc<Server>) {
     let server = Arc::new(Server::default());
-    let builder = f(PoolBuilder::new());
-    let config = builder.validate_for_tests();
-    let pool = Pool::with_dialer(
-        config,
-        &[],
-        Arc::new(FakeDialer {
-            server: server.clone(),
-        }),
-    );
-    (pool, server)
+    let config = f(PoolBuilder::new()).validate_for_tests();
+    let dialer = Arc::new(FakeDialer {
+        server: server.clone(),
+    });
+    (Pool::with_dialer(config, routes, dialer), server)
 }
 
 /// A GET to the fake origin.
