@@ -46,18 +46,14 @@ pub(crate) struct Report {
     pub(crate) fds_after: Option<u64>,
     pub(crate) rss_before_kb: Option<u64>,
     pub(crate) rss_peak_kb: Option<u64>,
+    /// Descriptors and resident memory after the first round's endpoints and clients were
+    /// dropped; `fds_after` and `rss_after_kb` are the same after the second round.
+    pub(crate) fds_after_first_round: Option<u64>,
+    pub(crate) rss_after_first_round_kb: Option<u64>,
     pub(crate) rss_after_kb: Option<u64>,
-    /// Resident memory at mid-run and when the last call ended.
-    pub(crate) rss_mid_kb: Option<u64>,
-    pub(crate) rss_end_kb: Option<u64>,
-    /// What the second half of the run added to resident memory, per call.
-    pub(crate) rss_bytes_per_call_second_half: Option<u64>,
-    pub(crate) rss_per_call_limit_bytes: u64,
-    /// Calls made in the second half; the per-call growth is judged from `rss_per_call_min_calls`.
-    pub(crate) rss_second_half_calls: u64,
-    pub(crate) rss_per_call_min_calls: u64,
     pub(crate) fd_tolerance: u64,
-    pub(crate) rss_tolerance_kb: u64,
+    /// How much more memory the second round may leave behind than the first.
+    pub(crate) rss_round_tolerance_kb: u64,
     /// The first error text seen per outcome class, for diagnosis.
     pub(crate) first_errors: std::collections::BTreeMap<String, String>,
     /// Why the soak failed; empty when it passed.
@@ -161,6 +157,42 @@ impl Report {
         }
     }
 
+    /// Adds a round's call counts (not its settings or resource readings) to this report.
+    pub(crate) fn absorb(&mut self, r: Report) {
+        self.duration_s += r.duration_s;
+        self.concurrency = r.concurrency;
+        self.seed = r.seed;
+        self.chaos_probability = r.chaos_probability;
+        for (mine, theirs) in [
+            (&mut self.calls, r.calls),
+            (&mut self.sdk_calls, r.sdk_calls),
+            (&mut self.lean_calls, r.lean_calls),
+            (&mut self.ok, r.ok),
+            (&mut self.not_sent, r.not_sent),
+            (&mut self.maybe_executed, r.maybe_executed),
+            (&mut self.maybe_executed_ran, r.maybe_executed_ran),
+            (&mut self.timeouts, r.timeouts),
+            (&mut self.service_errors, r.service_errors),
+            (&mut self.unclassified, r.unclassified),
+            (&mut self.duplicates, r.duplicates),
+            (&mut self.lost, r.lost),
+            (&mut self.hung, r.hung),
+            (&mut self.mismatched, r.mismatched),
+            (&mut self.orphan_executions, r.orphan_executions),
+            (&mut self.executions, r.executions),
+            (&mut self.server_fault_closes, r.server_fault_closes),
+            (&mut self.pool_connections_opened, r.pool_connections_opened),
+            (&mut self.pool_requests, r.pool_requests),
+            (&mut self.pool_unsent_resends, r.pool_unsent_resends),
+        ] {
+            *mine += theirs;
+        }
+        self.calls_per_s = self.calls as f64 / self.duration_s.max(1e-9);
+        for (k, v) in r.first_errors {
+            self.first_errors.entry(k).or_insert(v);
+        }
+    }
+
     /// Fills `failures` from the numbers and the tolerances.
     pub(crate) fn judge(&mut self) {
         let mut f = Vec::new();
@@ -177,29 +209,21 @@ impl Report {
         if self.ok == 0 {
             f.push("no call succeeded".to_owned());
         }
-        if let (Some(b), Some(a)) = (self.fds_before, self.fds_after) {
-            if a > b + self.fd_tolerance {
-                f.push(format!(
-                    "file descriptors grew from {b} to {a} (tolerance {})",
-                    self.fd_tolerance
-                ));
+        for after in [self.fds_after_first_round, self.fds_after] {
+            if let (Some(b), Some(a)) = (self.fds_before, after) {
+                if a > b + self.fd_tolerance {
+                    f.push(format!(
+                        "file descriptors grew from {b} to {a} (tolerance {})",
+                        self.fd_tolerance
+                    ));
+                }
             }
         }
-        if let (Some(b), Some(a)) = (self.rss_before_kb, self.rss_after_kb) {
-            if a > b + self.rss_tolerance_kb {
+        if let (Some(first), Some(second)) = (self.rss_after_first_round_kb, self.rss_after_kb) {
+            if second > first + self.rss_round_tolerance_kb {
                 f.push(format!(
-                    "resident memory grew from {b} KiB to {a} KiB (tolerance {} KiB)",
-                    self.rss_tolerance_kb
-                ));
-            }
-        }
-        if let Some(per_call) = self.rss_bytes_per_call_second_half {
-            if per_call > self.rss_per_call_limit_bytes
-                && self.rss_second_half_calls >= self.rss_per_call_min_calls
-            {
-                f.push(format!(
-                    "resident memory grew {per_call} bytes per call in the second half (limit {})",
-                    self.rss_per_call_limit_bytes
+                    "resident memory climbed from {first} KiB after the first round to {second} KiB after the second (tolerance {} KiB)",
+                    self.rss_round_tolerance_kb
                 ));
             }
         }
@@ -282,33 +306,45 @@ mod tests {
     }
 
     #[test]
-    fn a_clean_run_with_steady_resources_passes() {
+    fn a_clean_run_with_steady_resources_passes_and_a_climbing_one_fails() {
         let mut r = Report {
             fds_before: Some(10),
+            fds_after_first_round: Some(11),
             fds_after: Some(12),
             rss_before_kb: Some(1000),
-            rss_after_kb: Some(2000),
+            rss_after_first_round_kb: Some(90_000),
+            rss_after_kb: Some(95_000),
             fd_tolerance: 4,
-            rss_tolerance_kb: 4096,
+            rss_round_tolerance_kb: 8192,
             ..Report::default()
         };
         let ledger = [("a".to_owned(), 1)].into_iter().collect();
         r.reconcile(&[rec("a", Class::Ok)], 0, &ledger);
         r.judge();
         assert!(r.failures.is_empty(), "{:?}", r.failures);
-        r.rss_bytes_per_call_second_half = Some(5000);
-        r.rss_per_call_limit_bytes = 2048;
-        r.rss_second_half_calls = 100;
-        r.rss_per_call_min_calls = 20_000;
-        r.judge();
-        assert!(
-            r.failures.is_empty(),
-            "too few calls to judge: {:?}",
-            r.failures
-        );
-        r.rss_second_half_calls = 20_000;
-        r.fds_after = Some(20);
+        r.rss_after_kb = Some(120_000);
+        r.fds_after_first_round = Some(20);
         r.judge();
         assert_eq!(r.failures.len(), 2, "{:?}", r.failures);
+    }
+
+    #[test]
+    fn rounds_add_up() {
+        let ledger = [("a".to_owned(), 1), ("b".to_owned(), 2)]
+            .into_iter()
+            .collect();
+        let mut one = Report::default();
+        one.reconcile(
+            &[rec("a", Class::Ok), rec("b", Class::MaybeExecuted)],
+            1,
+            &ledger,
+        );
+        let mut total = Report::default();
+        total.absorb(one);
+        let mut two = Report::default();
+        two.reconcile(&[rec("a", Class::Ok)], 0, &ledger);
+        total.absorb(two);
+        assert_eq!((total.calls, total.ok, total.maybe_executed), (4, 2, 1));
+        assert_eq!((total.hung, total.duplicates), (1, 1));
     }
 }
