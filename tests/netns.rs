@@ -1,0 +1,464 @@
+//! Real network faults, as root: the local endpoint in one network namespace, the client in
+//! another, a veth pair between them (198.18.0.1/30 ↔ 198.18.0.2/30, inside namespaces this
+//! test creates and deletes; no other address is used), and packets dropped by iptables.
+//!
+//! - a pooled idle connection black-holed (`-j DROP`): TCP keepalive ends it within
+//!   idle + interval × count, and the next call goes out on a new connection;
+//! - a black-hole during an in-flight invoke: the call ends "may have executed" within the
+//!   keepalive bound instead of waiting for its 15-minute deadline;
+//! - a middlebox that forgets idle flows (conntrack with a 3 s established timeout, strict
+//!   tracking, INVALID dropped): a long invoke survives because keepalive probes keep the flow
+//!   alive, while the same invoke without keepalive loses its response.
+//!
+//! They change the machine's network configuration (namespaces only) and take ~20 s, so they
+//! are `#[ignore]`d: CI (root) runs `cargo test --test netns -- --ignored`. Run that way
+//! without root or without `ip`, each prints why it skipped and passes. Without `iptables`, the black-holes use a
+//! `blackhole` route instead and the middlebox test skips. The client and the endpoint run on
+//! their own threads moved into the namespaces with `setns(2)`, each with a current-thread
+//! tokio runtime, so every socket they open lives in their namespace.
+#![cfg(all(feature = "local", target_os = "linux"))]
+
+#[path = "support/soak_common.rs"]
+mod support;
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::os::fd::AsFd;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lambda_vpce::local::LocalEndpoint;
+use lambda_vpce::{FnResolver, LambdaVpce, PoolBuilder};
+use support::{invoke, Class, ClientOpts};
+
+const SERVER_IP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+const CLIENT_IP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
+/// Short keepalive for the tests: first probe after 1 s, then every 1 s, 3 probes.
+const KA_IDLE: Duration = Duration::from_secs(1);
+const KA_INTERVAL: Duration = Duration::from_secs(1);
+const KA_COUNT: u32 = 3;
+/// Slack over the keepalive bound for timers and scheduling on a loaded 2-core machine.
+const SLACK: Duration = Duration::from_secs(4);
+
+fn keepalive_bound() -> Duration {
+    KA_IDLE + KA_INTERVAL * KA_COUNT
+}
+
+fn run(cmd: &str, args: &[&str]) -> Result<(), String> {
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .map_err(|e| format!("{cmd}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd} {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+fn have(cmd: &str) -> bool {
+    Command::new(cmd)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        || Command::new(cmd)
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Two namespaces joined by a veth pair; deleted on drop.
+struct Netns {
+    server: String,
+    client: String,
+    iptables: bool,
+}
+
+impl Netns {
+    /// Creates the namespaces, or says why it cannot (and the test skips).
+    fn create(tag: &str) -> Result<Netns, String> {
+        if !is_root() {
+            return Err("not root (network namespaces need CAP_SYS_ADMIN)".into());
+        }
+        if !have("ip") {
+            return Err("no `ip` (iproute2) on PATH".into());
+        }
+        sweep_stale();
+        let id = std::process::id();
+        let ns = Netns {
+            server: format!("lvpce-{id}-{tag}-srv"),
+            client: format!("lvpce-{id}-{tag}-cli"),
+            iptables: have("iptables"),
+        };
+        run("ip", &["netns", "add", &ns.server])?;
+        run("ip", &["netns", "add", &ns.client])?;
+        let (s, c) = (ns.server.as_str(), ns.client.as_str());
+        run(
+            "ip",
+            &[
+                "link", "add", "lv-c", "netns", c, "type", "veth", "peer", "name", "lv-s", "netns",
+                s,
+            ],
+        )?;
+        let srv = format!("{SERVER_IP}/30");
+        let cli = format!("{CLIENT_IP}/30");
+        run("ip", &["-n", s, "addr", "add", &srv, "dev", "lv-s"])?;
+        run("ip", &["-n", c, "addr", "add", &cli, "dev", "lv-c"])?;
+        for (n, dev) in [(s, "lv-s"), (c, "lv-c")] {
+            run("ip", &["-n", n, "link", "set", dev, "up"])?;
+            run("ip", &["-n", n, "link", "set", "lo", "up"])?;
+        }
+        Ok(ns)
+    }
+
+    /// Drops every packet between client and server, both ways, at the server
+    /// (`iptables -j DROP` on INPUT and OUTPUT), as a middlebox that lost the flow does; or,
+    /// without iptables, takes the server's end of the veth down (the client's packets vanish,
+    /// no error comes back). One direction is not enough: the server's retransmissions would
+    /// reach the client and restart its keepalive timer.
+    fn blackhole(&self, on: bool) -> Result<(), String> {
+        let s = self.server.as_str();
+        let client = CLIENT_IP.to_string();
+        if self.iptables {
+            let op = if on { "-I" } else { "-D" };
+            run(
+                "ip",
+                &[
+                    "netns", "exec", s, "iptables", op, "INPUT", "-s", &client, "-j", "DROP",
+                ],
+            )?;
+            run(
+                "ip",
+                &[
+                    "netns", "exec", s, "iptables", op, "OUTPUT", "-d", &client, "-j", "DROP",
+                ],
+            )
+        } else {
+            let state = if on { "down" } else { "up" };
+            run("ip", &["-n", s, "link", "set", "lv-s", state])
+        }
+    }
+
+    /// A middlebox in the server namespace that forgets a flow after `idle` of silence:
+    /// conntrack with that established timeout, no mid-stream pickup, INVALID dropped.
+    fn forgetful_middlebox(&self, idle: Duration) -> Result<(), String> {
+        let s = self.server.as_str();
+        for chain in ["INPUT", "OUTPUT"] {
+            run(
+                "ip",
+                &[
+                    "netns",
+                    "exec",
+                    s,
+                    "iptables",
+                    "-A",
+                    chain,
+                    "-m",
+                    "conntrack",
+                    "--ctstate",
+                    "INVALID",
+                    "-j",
+                    "DROP",
+                ],
+            )?;
+        }
+        let timeout = format!(
+            "net.netfilter.nf_conntrack_tcp_timeout_established={}",
+            idle.as_secs()
+        );
+        run("ip", &["netns", "exec", s, "sysctl", "-qw", &timeout])?;
+        run(
+            "ip",
+            &[
+                "netns",
+                "exec",
+                s,
+                "sysctl",
+                "-qw",
+                "net.netfilter.nf_conntrack_tcp_loose=0",
+            ],
+        )
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        for ns in [&self.server, &self.client] {
+            if let Err(e) = run("ip", &["netns", "del", ns]) {
+                eprintln!("cleanup: {e}");
+            }
+        }
+    }
+}
+
+/// Deletes namespaces left by a test process that was killed before its guards ran
+/// (`lvpce-PID-...` whose PID is gone).
+fn sweep_stale() {
+    let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else {
+        return;
+    };
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Some(name) = line.split_whitespace().next() else {
+            continue;
+        };
+        let Some(pid) = name
+            .strip_prefix("lvpce-")
+            .and_then(|rest| rest.split('-').next())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = run("ip", &["netns", "del", name]);
+        }
+    }
+}
+
+/// Moves the current thread into network namespace `ns`.
+fn enter(ns: &str) {
+    let file = std::fs::File::open(format!("/var/run/netns/{ns}")).expect("namespace file");
+    rustix::thread::move_into_link_name_space(
+        file.as_fd(),
+        Some(rustix::thread::LinkNameSpaceType::Network),
+    )
+    .expect("setns");
+}
+
+/// Runs `f` to completion on a new thread inside namespace `ns`.
+fn in_namespace<T, F, Fut>(ns: &str, f: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = T>,
+{
+    let ns = ns.to_owned();
+    std::thread::spawn(move || {
+        enter(&ns);
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(f())
+    })
+    .join()
+    .expect("the namespace thread finished")
+}
+
+/// The local endpoint serving on `SERVER_IP` inside the server namespace, on its own thread.
+struct Server {
+    ep: Arc<LocalEndpoint>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(ns: &Netns) -> Server {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let name = ns.server.clone();
+        let thread = std::thread::spawn(move || {
+            enter(&name);
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let ep = LocalEndpoint::builder()
+                    .bind(SocketAddr::from((SERVER_IP, 0)))
+                    .start()
+                    .await
+                    .expect("endpoint binds in the namespace");
+                let ep = Arc::new(ep);
+                tx.send(ep.clone()).expect("hand the endpoint over");
+                let _ = stopped.await;
+                drop(ep);
+            });
+        });
+        let ep = rx.recv().expect("the endpoint started");
+        Server {
+            ep,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The crate's client reaching the endpoint as `https://localhost:PORT` (the name in its
+/// certificate), resolved to `SERVER_IP`.
+fn client(ep: &LocalEndpoint, keepalive: bool, response_timeout: Duration) -> LambdaVpce {
+    let addr = SocketAddr::from((SERVER_IP, ep.addr().port()));
+    let mut pool = PoolBuilder::new().resolver(FnResolver(move |_h: &str, _p: u16| Ok(vec![addr])));
+    pool = if keepalive {
+        pool.tcp_keepalive(KA_IDLE, KA_INTERVAL, KA_COUNT)
+    } else {
+        pool.tcp_keepalive(None, KA_INTERVAL, KA_COUNT)
+    };
+    let opts = ClientOpts {
+        url: Some(format!("https://localhost:{}", ep.addr().port())),
+        response_timeout,
+        max_attempts: 1,
+        ..ClientOpts::default()
+    };
+    support::client_with(ep, pool, &opts)
+}
+
+macro_rules! netns_or_skip {
+    ($tag:expr) => {
+        match Netns::create($tag) {
+            Ok(ns) => ns,
+            Err(why) => {
+                eprintln!("SKIPPED {}: {why}", $tag);
+                return;
+            }
+        }
+    };
+}
+
+#[test]
+#[ignore = "needs root: cargo test --test netns -- --ignored (CI runs it)"]
+fn a_black_holed_idle_connection_is_noticed_by_keepalive_and_never_used() {
+    let ns = Arc::new(netns_or_skip!("idle"));
+    let server = Server::start(&ns);
+    let ep = server.ep.clone();
+    let ns2 = ns.clone();
+    let client_ns = ns.client.clone();
+    in_namespace(&client_ns, move || async move {
+        let c = client(&ep, true, Duration::from_secs(30));
+        let first = invoke(&c, "echo", "{}").await;
+        assert_eq!(first.class, Class::Ok, "{}", first.message);
+        assert_eq!(c.pool().stats().idle(), 1);
+        ns2.blackhole(true).expect("black-hole");
+        let start = Instant::now();
+        let bound = keepalive_bound() + SLACK;
+        while c.pool().stats().idle() > 0 {
+            assert!(
+                start.elapsed() < bound,
+                "the dead idle connection was not noticed within {bound:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let noticed = start.elapsed();
+        ns2.blackhole(false).expect("lift the black-hole");
+        let second = invoke(&c, "echo", "{}").await;
+        assert_eq!(second.class, Class::Ok, "{}", second.message);
+        assert_eq!(second.executions(&ep), 1);
+        assert_eq!(ep.stats().connections_accepted, 2, "a new connection");
+        assert_eq!(c.pool().stats().reused(), 0, "the dead one was never used");
+        eprintln!(
+            "black-holed idle connection noticed after {noticed:?} (bound {:?})",
+            keepalive_bound()
+        );
+    });
+    drop(server);
+}
+
+#[test]
+#[ignore = "needs root: cargo test --test netns -- --ignored (CI runs it)"]
+fn a_black_hole_during_an_invoke_ends_it_maybe_executed_within_the_keepalive_bound() {
+    let ns = Arc::new(netns_or_skip!("flight"));
+    let server = Server::start(&ns);
+    let ep = server.ep.clone();
+    let ns2 = ns.clone();
+    let client_ns = ns.client.clone();
+    in_namespace(&client_ns, move || async move {
+        // The deadline is far away: only keepalive can end this call early.
+        let c = client(&ep, true, Duration::from_secs(900));
+        let call = tokio::spawn({
+            let c = c.clone();
+            async move { invoke(&c, "sleep", r#"{"ms": 60000}"#).await }
+        });
+        let wait = Instant::now();
+        while ep.ledger().total() == 0 {
+            assert!(
+                wait.elapsed() < Duration::from_secs(10),
+                "the invoke started"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        ns2.blackhole(true).expect("black-hole");
+        let start = Instant::now();
+        let bound = keepalive_bound() + SLACK;
+        let o = tokio::time::timeout(bound, call)
+            .await
+            .unwrap_or_else(|_| panic!("the call still hung {bound:?} after the black-hole"))
+            .expect("call task");
+        let ended = start.elapsed();
+        assert_eq!(o.class, Class::MaybeExecuted, "{}", o.message);
+        assert!(
+            !o.timeout,
+            "ended by keepalive, not by the deadline: {}",
+            o.message
+        );
+        assert_eq!(o.executions(&ep), 1);
+        eprintln!(
+            "in-flight invoke ended {ended:?} after the black-hole: {}",
+            o.message
+        );
+        ns2.blackhole(false).expect("lift the black-hole");
+    });
+    drop(server);
+}
+
+#[test]
+#[ignore = "needs root: cargo test --test netns -- --ignored (CI runs it)"]
+fn keepalive_probes_carry_a_long_invoke_through_a_middlebox_that_forgets_idle_flows() {
+    let ns = Arc::new(netns_or_skip!("mbox"));
+    if !ns.iptables {
+        eprintln!("SKIPPED mbox: no iptables to simulate a middlebox (conntrack + INVALID drop)");
+        return;
+    }
+    let forget_after = Duration::from_secs(3);
+    if let Err(e) = ns.forgetful_middlebox(forget_after) {
+        eprintln!("SKIPPED mbox: this kernel cannot simulate the middlebox: {e}");
+        return;
+    }
+    let server = Server::start(&ns);
+    let ep = server.ep.clone();
+    let client_ns = ns.client.clone();
+    in_namespace(&client_ns, move || async move {
+        let silent_for = r#"{"ms": 8000}"#;
+        let with_ka = client(&ep, true, Duration::from_secs(20));
+        let without_ka = client(&ep, false, Duration::from_secs(14));
+        let (kept, lost) = tokio::join!(
+            invoke(&with_ka, "sleep", silent_for),
+            invoke(&without_ka, "sleep", silent_for),
+        );
+        assert_eq!(
+            lost.class,
+            Class::MaybeExecuted,
+            "the simulated middlebox did not forget the silent flow: {}",
+            lost.message
+        );
+        assert_eq!(lost.executions(&ep), 1);
+        assert_eq!(
+            kept.class,
+            Class::Ok,
+            "keepalive kept the flow: {}",
+            kept.message
+        );
+        assert_eq!(kept.executions(&ep), 1);
+    });
+    drop(server);
+}
