@@ -208,6 +208,13 @@ impl BenchClient {
             ClientKind::LambdaVpceLean => {
                 let lv = crate_client(target, opts).await?;
                 let invoker = lambda_vpce::LeanInvoker::from_client(&lv)?;
+                if opts.min_idle > 0 {
+                    // Credentials and today's signing key too, not just connections.
+                    invoker
+                        .prewarm()
+                        .await
+                        .map_err(|e| format!("prewarm failed: {e}"))?;
+                }
                 use lambda_vpce::validate::InvocationType as T;
                 let invocation_type = match call.invocation_type {
                     InvocationType::Event => T::Event,
