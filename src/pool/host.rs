@@ -477,10 +477,19 @@ impl Host {
         }
     }
 
-    /// Opens `n` connections now and waits for them; returns how many opened.
+    /// Opens connections now until `n` are open (idle, connecting or in use) and waits for
+    /// them; returns how many it opened.
     pub(crate) async fn prewarm(self: &Arc<Self>, n: usize) -> Result<usize, Error> {
-        let mut handles = Vec::with_capacity(n);
-        for _ in 0..n {
+        let open = {
+            let st = self.lock();
+            st.idle.len()
+                + usize::from(st.h2.is_some())
+                + st.connecting
+                + self.counters.in_use.load(Relaxed) as usize
+        };
+        let need = n.saturating_sub(open);
+        let mut handles = Vec::with_capacity(need);
+        for _ in 0..need {
             let Ok(permit) = self.permits.clone().try_acquire_owned() else {
                 break;
             };

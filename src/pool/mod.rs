@@ -214,8 +214,8 @@ impl Pool {
         send::send(&host, request).await
     }
 
-    /// Opens connections before the first call: `min_idle` per known origin (at least one), and
-    /// waits for them. Returns how many opened.
+    /// Opens connections before the first call until `min_idle` (at least one) are open per
+    /// known origin, and waits for them. Returns how many it opened.
     pub async fn prewarm(&self) -> Result<usize, Error> {
         self.start_maintenance();
         let authorities: Vec<(String, bool)> = self
@@ -233,8 +233,8 @@ impl Pool {
         Ok(opened)
     }
 
-    /// Opens `n` connections to the origin of `uri` now (for origins not set with
-    /// [`PoolBuilder::endpoint`]).
+    /// Opens connections to the origin of `uri` until `n` are open (for origins not set with
+    /// [`PoolBuilder::endpoint`]); returns how many it opened.
     pub async fn prewarm_uri(&self, uri: &http::Uri, n: usize) -> Result<usize, Error> {
         self.start_maintenance();
         self.host_for(uri)?.prewarm(n).await
