@@ -266,11 +266,9 @@ fn payloads_over_lambdas_limits_are_refused_with_the_limit_in_the_message() {
     }
 }
 
-/// The SDK adapter does not check Lambda's payload limits: a 6 MB + 1 payload is sent whole
-/// and refused by the server (413) instead of being refused before sending. Un-ignore once
-/// the adapter validates (a `read_before_execution` interceptor calling `validate::payload`).
+/// The SDK adapter checks Lambda's payload limits before sending: a 6 MB + 1 payload never
+/// reaches the server, and the message names the limit.
 #[tokio::test]
-#[ignore = "gap: the SDK adapter sends over-limit payloads instead of refusing them first"]
 async fn an_over_limit_payload_through_the_sdk_client_is_refused_before_sending() {
     use lambda_vpce::local::LocalEndpoint;
     let ep = LocalEndpoint::start().await.expect("starts");
@@ -290,10 +288,8 @@ async fn an_over_limit_payload_through_the_sdk_client_is_refused_before_sending(
     );
 }
 
-/// The SDK adapter does not check function names: a name Lambda's pattern refuses is sent
-/// (and answered 404 or 400 by the server). Un-ignore once the adapter validates it.
+/// The SDK adapter checks function names against Lambda's pattern before sending.
 #[tokio::test]
-#[ignore = "gap: the SDK adapter sends function names that Lambda's pattern refuses"]
 async fn a_malformed_function_name_through_the_sdk_client_is_refused_before_sending() {
     use lambda_vpce::local::LocalEndpoint;
     let ep = LocalEndpoint::start().await.expect("starts");

@@ -3,6 +3,7 @@
 
 mod connector;
 mod retry;
+mod validate;
 
 pub use connector::{PoolHttpClient, DEFAULT_RESPONSE_TIMEOUT};
 pub use retry::{RetryPolicy, MAX_RETRY_AFTER};
@@ -258,6 +259,7 @@ impl LambdaClientBuilder {
         if let Some(provider) = &credentials_provider {
             conf = conf.credentials_provider(provider.clone());
         }
+        conf = conf.interceptor(validate::ValidateInvoke);
         if self.retry_policy == RetryPolicy::NeverTwice {
             conf = conf.retry_classifier(retry::NeverTwice);
         }
