@@ -6,9 +6,9 @@
 //! invokes `$LAMBDA_FUNCTION` through `lambda.$AWS_REGION.amazonaws.com`; without it, invokes
 //! `echo` on the embedded local endpoint.
 
-use aws_sdk_lambda::config::Credentials;
+mod common;
+
 use aws_sdk_lambda::primitives::Blob;
-use lambda_vpce::local::LocalEndpoint;
 use lambda_vpce::{Endpoint, LambdaVpce};
 
 #[tokio::main]
@@ -30,20 +30,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "(in us-east-1 this example would connect to {})",
                 Endpoint::private_dns("us-east-1")?.connect_host()
             );
-            let server = LocalEndpoint::start().await?;
-            let lambda = LambdaVpce::builder()
-                .endpoint_url(&server.url())
-                .add_ca_pem(server.ca_pem())
-                .region(server.region())
-                .credentials(Credentials::new(
-                    server.access_key_id(),
-                    server.secret_access_key(),
-                    None,
-                    None,
-                    "example",
-                ))
-                .build()
-                .await?;
+            let (server, lambda) = common::local_client().await?;
             local = Some(server);
             (lambda, "echo".to_owned())
         }

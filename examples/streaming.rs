@@ -4,10 +4,10 @@
 //! `cargo run --example streaming`: with AWS_REGION and credentials, streams
 //! `$LAMBDA_FUNCTION` through private DNS; without, streams the embedded endpoint's `echo`.
 
-use aws_sdk_lambda::config::Credentials;
+mod common;
+
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvokeWithResponseStreamResponseEvent as Event;
-use lambda_vpce::local::LocalEndpoint;
 use lambda_vpce::{Endpoint, LambdaVpce};
 
 #[tokio::main]
@@ -21,20 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Err(_) => {
             println!("no AWS_REGION: streaming from the embedded endpoint");
-            let server = LocalEndpoint::start().await?;
-            let lambda = LambdaVpce::builder()
-                .endpoint_url(&server.url())
-                .add_ca_pem(server.ca_pem())
-                .region(server.region())
-                .credentials(Credentials::new(
-                    server.access_key_id(),
-                    server.secret_access_key(),
-                    None,
-                    None,
-                    "example",
-                ))
-                .build()
-                .await?;
+            let (server, lambda) = common::local_client().await?;
             local = Some(server);
             (lambda, "echo".to_owned())
         }

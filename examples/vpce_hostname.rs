@@ -6,9 +6,9 @@
 //! credentials, invokes `$LAMBDA_FUNCTION` through it; without, parses an example name and
 //! invokes `echo` on the embedded local endpoint.
 
-use aws_sdk_lambda::config::Credentials;
+mod common;
+
 use aws_sdk_lambda::primitives::Blob;
-use lambda_vpce::local::LocalEndpoint;
 use lambda_vpce::{Endpoint, LambdaVpce};
 
 const EXAMPLE_NAME: &str = "vpce-0123456789abcdef0-1a2b3c4d.lambda.us-east-1.vpce.amazonaws.com";
@@ -35,20 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
     } else {
         println!("no LAMBDA_VPCE_NAME: invoking the embedded endpoint instead");
-        let server = LocalEndpoint::start().await?;
-        let lambda = LambdaVpce::builder()
-            .endpoint_url(&server.url())
-            .add_ca_pem(server.ca_pem())
-            .region(server.region())
-            .credentials(Credentials::new(
-                server.access_key_id(),
-                server.secret_access_key(),
-                None,
-                None,
-                "example",
-            ))
-            .build()
-            .await?;
+        let (server, lambda) = common::local_client().await?;
         local = Some(server);
         (lambda, "echo".to_owned())
     };

@@ -10,9 +10,9 @@
 //! `LAMBDA_VPCE_AZ` (like us-east-1a) and AWS credentials, invokes `$LAMBDA_FUNCTION` through
 //! the zonal name; without, shows the zonal endpoint and invokes the embedded endpoint.
 
-use aws_sdk_lambda::config::Credentials;
+mod common;
+
 use lambda_vpce::doctor::zone_notes;
-use lambda_vpce::local::LocalEndpoint;
 use lambda_vpce::{Endpoint, LambdaVpce};
 
 #[tokio::main]
@@ -45,20 +45,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
     } else {
         println!("no LAMBDA_VPCE_NAME/LAMBDA_VPCE_AZ: invoking the embedded endpoint instead");
-        let server = LocalEndpoint::start().await?;
-        let lambda = LambdaVpce::builder()
-            .endpoint_url(&server.url())
-            .add_ca_pem(server.ca_pem())
-            .region(server.region())
-            .credentials(Credentials::new(
-                server.access_key_id(),
-                server.secret_access_key(),
-                None,
-                None,
-                "example",
-            ))
-            .build()
-            .await?;
+        let (server, lambda) = common::local_client().await?;
         local = Some(server);
         (lambda, "echo".to_owned())
     };

@@ -11,7 +11,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{InvocationType, InvokeWithResponseStreamResponseEvent, LogType};
 use lambda_vpce::local::{CloseKind, LocalEndpoint};
 use lambda_vpce::pool::CloseReason;
-use support::{client_for, InvocationIds};
+use support::{client_for, wait_until, InvocationIds};
 
 #[tokio::test]
 async fn invoke_works_in_all_three_types_with_qualifier_log_tail_and_client_context() {
@@ -261,16 +261,4 @@ async fn a_throttled_invoke_is_retried_after_retry_after_and_then_succeeds() {
 fn base64_json(json: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(json)
-}
-
-/// Polls `cond` every 5 ms for up to `limit` (real sockets, real time).
-async fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = std::time::Instant::now() + limit;
-    while std::time::Instant::now() < end {
-        if cond() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    cond()
 }

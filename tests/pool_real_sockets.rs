@@ -11,7 +11,7 @@ use aws_sdk_lambda::primitives::Blob;
 use lambda_vpce::local::LocalEndpoint;
 use lambda_vpce::pool::CloseReason;
 use lambda_vpce::FnResolver;
-use support::{client_for, InvocationIds};
+use support::{client_for, wait_until, InvocationIds};
 
 /// The server's idle cutoff in the sweep (above the pool's 500 ms floor for learning).
 const CUTOFF: Duration = Duration::from_millis(600);
@@ -171,15 +171,4 @@ async fn a_dns_failure_is_not_sent_and_reaches_no_server() {
     let ours = lambda_vpce::Error::find_in(&err).expect("crate error in chain");
     assert!(ours.is_dns() && ours.is_not_sent(), "{ours:?}");
     assert_eq!(ep.stats().connections_accepted, 0);
-}
-
-async fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = std::time::Instant::now() + limit;
-    while std::time::Instant::now() < end {
-        if cond() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    cond()
 }

@@ -61,3 +61,16 @@ impl aws_sdk_lambda::config::Intercept for InvocationIds {
         Ok(())
     }
 }
+
+/// Polls `cond` every 5 ms for up to `limit` (real sockets, real time): for waiting on what a
+/// real server does, never on the code under test settling.
+pub async fn wait_until(limit: std::time::Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    cond()
+}
