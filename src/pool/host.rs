@@ -146,13 +146,8 @@ impl Host {
     fn take_idle(&self, st: &mut State, now: Instant) -> Option<Conn> {
         let max_lifetime = self.shared.config.max_lifetime;
         if let Some(mut h2) = st.h2.take() {
-            let reason = if h2.tx.is_closed() {
-                Some(CloseReason::ClosedByServer)
-            } else if max_lifetime.is_some_and(|l| now.duration_since(h2.created) >= l) {
-                Some(CloseReason::MaxLifetime)
-            } else {
-                None
-            };
+            // Idle limits do not apply to a shared HTTP/2 connection: PINGs keep it alive.
+            let reason = expiry(&h2, now, None, max_lifetime);
             match reason {
                 Some(r) => h2.close(r),
                 None => {
@@ -166,15 +161,7 @@ impl Host {
         }
         let idle_limit = st.limits.effective();
         while let Some(conn) = st.idle.pop_back() {
-            let reason = if conn.tx.is_closed() {
-                Some(CloseReason::ClosedByServer)
-            } else if max_lifetime.is_some_and(|l| now.duration_since(conn.created) >= l) {
-                Some(CloseReason::MaxLifetime)
-            } else {
-                idle_limit
-                    .filter(|(limit, _)| now.duration_since(conn.idle_since) >= *limit)
-                    .map(|(_, reason)| reason)
-            };
+            let reason = expiry(&conn, now, idle_limit, max_lifetime);
             match reason {
                 None => return Some(conn),
                 Some(reason) => {
@@ -438,15 +425,7 @@ impl Host {
             let max_lifetime = self.shared.config.max_lifetime;
             let mut kept = VecDeque::with_capacity(st.idle.len());
             while let Some(conn) = st.idle.pop_front() {
-                let reason = if conn.tx.is_closed() {
-                    Some(CloseReason::ClosedByServer)
-                } else if max_lifetime.is_some_and(|l| now.duration_since(conn.created) >= l) {
-                    Some(CloseReason::MaxLifetime)
-                } else {
-                    idle_limit
-                        .filter(|(limit, _)| now.duration_since(conn.idle_since) >= *limit)
-                        .map(|(_, r)| r)
-                };
+                let reason = expiry(&conn, now, idle_limit, max_lifetime);
                 match reason {
                     Some(r) => conn.close(r),
                     None => kept.push_back(conn),
@@ -454,13 +433,12 @@ impl Host {
             }
             st.idle = kept;
             if let Some(h2) = st.h2.take() {
-                if h2.tx.is_closed() {
-                    h2.close(CloseReason::ClosedByServer);
-                } else if max_lifetime.is_some_and(|l| now.duration_since(h2.created) >= l) {
-                    h2.close(CloseReason::MaxLifetime);
-                } else {
-                    st.h2 = Some(h2);
-                    return;
+                match expiry(&h2, now, None, max_lifetime) {
+                    Some(reason) => h2.close(reason),
+                    None => {
+                        st.h2 = Some(h2);
+                        return;
+                    }
                 }
             }
             // Connections in use count too: they are idle again as soon as their call ends, and
@@ -538,6 +516,25 @@ impl Host {
         for conn in st.idle.drain(..) {
             conn.close(CloseReason::PoolDropped);
         }
+    }
+}
+
+/// Why `conn` must be closed rather than used at `now`, if it must: closed by the server, past
+/// its lifetime, or idle past the effective idle limit (with that limit's reason).
+fn expiry(
+    conn: &Conn,
+    now: Instant,
+    idle_limit: Option<(Duration, CloseReason)>,
+    max_lifetime: Option<Duration>,
+) -> Option<CloseReason> {
+    if conn.tx.is_closed() {
+        Some(CloseReason::ClosedByServer)
+    } else if max_lifetime.is_some_and(|l| now.duration_since(conn.created) >= l) {
+        Some(CloseReason::MaxLifetime)
+    } else {
+        idle_limit
+            .filter(|(limit, _)| now.duration_since(conn.idle_since) >= *limit)
+            .map(|(_, reason)| reason)
     }
 }
 
