@@ -80,6 +80,10 @@ impl Error {
         }
     }
 
+    pub(crate) fn kind(&self) -> &Kind {
+        &self.inner.kind
+    }
+
     pub(crate) fn service(
         status: u16,
         code: Option<String>,

@@ -263,12 +263,22 @@ impl LeanInvoker {
     }
 
     /// Gets everything ready for a fast first call: loads and caches the credentials, derives
-    /// and caches today's signing key (by signing a request that is never sent), and opens the
-    /// pool's `min_idle` connections (at least one). Returns how many connections opened.
-    pub async fn prewarm(&self) -> Result<usize, Error> {
+    /// and caches today's signing key (by signing a request that is never sent), opens the
+    /// pool's `min_idle` connections (at least one), and, given a function, sends it one
+    /// `Invoke` with `InvocationType::DryRun` (which runs nothing) so the whole path is warm.
+    /// Returns how many connections it opened.
+    pub async fn prewarm(&self, dry_run_function: Option<&str>) -> Result<usize, Error> {
         self.signed_request(&InvokeRequest::new("prewarm", bytes::Bytes::new()))
             .await?;
-        self.inner.pool.prewarm().await
+        let opened = self.inner.pool.prewarm().await?;
+        if let Some(function) = dry_run_function {
+            self.invoke(
+                InvokeRequest::new(function, bytes::Bytes::new())
+                    .invocation_type(crate::validate::InvocationType::DryRun),
+            )
+            .await?;
+        }
+        Ok(opened)
     }
 
     /// The region requests are signed for.

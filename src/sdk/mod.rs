@@ -17,6 +17,7 @@ use aws_sdk_lambda::config::Region;
 use aws_smithy_types::retry::RetryConfig;
 
 use crate::pool::{Pool, PoolBuilder};
+use crate::Error;
 use crate::{BuildError, Endpoint};
 
 /// Builds a [`LambdaVpce`]: an `aws_sdk_lambda::Client` on the crate's pool.
@@ -78,6 +79,25 @@ impl LambdaVpce {
     /// The connection pool under the client: [`Pool::stats`], [`Pool::prewarm`].
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// Gets ready for a fast first call: opens the pool's `min_idle` connections (at least
+    /// one) and, given a function, sends it one `Invoke` with `InvocationType::DryRun` — which
+    /// checks permissions and runs nothing — so the SDK's one-time work (credentials, endpoint
+    /// resolution, serializers) is done before the first real call. Returns how many
+    /// connections it opened.
+    pub async fn prewarm(&self, dry_run_function: Option<&str>) -> Result<usize, Error> {
+        let opened = self.pool.prewarm().await?;
+        if let Some(function) = dry_run_function {
+            self.client
+                .invoke()
+                .function_name(function)
+                .invocation_type(aws_sdk_lambda::types::InvocationType::DryRun)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+        }
+        Ok(opened)
     }
 
     /// The endpoint calls go to.
@@ -278,6 +298,20 @@ impl LambdaClientBuilder {
             response_timeout: self.response_timeout,
         })
     }
+}
+
+/// The crate's [`Error`] for a failed SDK call: the pool's own error when it is in the chain
+/// (same class), else a service error with Lambda's code and message.
+fn sdk_error<E>(e: aws_sdk_lambda::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>) -> Error
+where
+    E: aws_sdk_lambda::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    use aws_sdk_lambda::error::ProvideErrorMetadata;
+    if let Some(kind) = Error::find_in(&e).map(|ours| ours.kind().clone()) {
+        return Error::with(kind, e);
+    }
+    let status = e.raw_response().map_or(0, |r| r.status().as_u16());
+    Error::service(status, e.code().map(str::to_owned), e.message().map(str::to_owned), None)
 }
 
 /// The HTTP client the credential chain uses (STS, SSO, IMDS, container credentials): the

@@ -162,7 +162,7 @@ impl BenchClient {
         let interceptor = CountAttempts(attempts.clone());
         match kind {
             ClientKind::LambdaVpce => {
-                let lv = crate_client(target, opts).await?;
+                let lv = crate_client(target, opts, &call.function).await?;
                 let conf = lv.client().config().to_builder().interceptor(interceptor);
                 Ok(BenchClient {
                     kind,
@@ -206,12 +206,12 @@ impl BenchClient {
                 })
             }
             ClientKind::LambdaVpceLean => {
-                let lv = crate_client(target, opts).await?;
+                let lv = crate_client(target, opts, &call.function).await?;
                 let invoker = lambda_vpce::LeanInvoker::from_client(&lv)?;
                 if opts.min_idle > 0 {
-                    // Credentials and today's signing key too, not just connections.
+                    // Credentials, today's signing key and one DryRun too, not just connections.
                     invoker
-                        .prewarm()
+                        .prewarm(Some(&call.function))
                         .await
                         .map_err(|e| format!("prewarm failed: {e}"))?;
                 }
@@ -290,8 +290,13 @@ impl BenchClient {
     }
 }
 
-/// The crate's client on its own pool, prewarmed to `min_idle`.
-async fn crate_client(target: &Target, opts: ClientOptions) -> Result<LambdaVpce, CmdError> {
+/// The crate's client on its own pool, prewarmed to `min_idle` and by one `DryRun` invoke of
+/// the benchmarked function (which runs nothing).
+async fn crate_client(
+    target: &Target,
+    opts: ClientOptions,
+    function: &str,
+) -> Result<LambdaVpce, CmdError> {
     let mut b = LambdaVpce::builder()
         .endpoint(target.endpoint.clone())
         .region(target.region.clone())
@@ -305,8 +310,7 @@ async fn crate_client(target: &Target, opts: ClientOptions) -> Result<LambdaVpce
     }
     let lv = b.build().await?;
     if opts.min_idle > 0 {
-        lv.pool()
-            .prewarm()
+        lv.prewarm(Some(function))
             .await
             .map_err(|e| format!("prewarm failed: {e}"))?;
     }
