@@ -302,7 +302,12 @@ impl LambdaClientBuilder {
 
 /// The crate's [`Error`] for a failed SDK call: the pool's own error when it is in the chain
 /// (same class), else a service error with Lambda's code and message.
-fn sdk_error<E>(e: aws_sdk_lambda::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>) -> Error
+fn sdk_error<E>(
+    e: aws_sdk_lambda::error::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> Error
 where
     E: aws_sdk_lambda::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -311,7 +316,12 @@ where
         return Error::with(kind, e);
     }
     let status = e.raw_response().map_or(0, |r| r.status().as_u16());
-    Error::service(status, e.code().map(str::to_owned), e.message().map(str::to_owned), None)
+    Error::service(
+        status,
+        e.code().map(str::to_owned),
+        e.message().map(str::to_owned),
+        None,
+    )
 }
 
 /// The HTTP client the credential chain uses (STS, SSO, IMDS, container credentials): the
