@@ -1,64 +1,33 @@
 //! `lambda-vpce doctor` against the embedded endpoint: the table, the JSON schema, and
 //! failures that exit 1.
 
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-use lambda_vpce::local::LocalEndpoint;
 use serde_json::Value;
 
-struct Fixture {
-    endpoint: LocalEndpoint,
-    dir: PathBuf,
-}
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::CliFixture as Fixture;
 
 impl Fixture {
-    async fn start() -> Fixture {
-        let endpoint = LocalEndpoint::start().await.expect("endpoint starts");
-        let dir = std::env::temp_dir().join(format!(
-            "lambda-vpce-cli-doctor-{}-{}",
-            std::process::id(),
-            endpoint.addr().port()
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        endpoint
-            .write_ca_pem(dir.join("ca.pem"))
-            .expect("CA written");
-        std::fs::write(dir.join("empty"), "").expect("empty file");
-        Fixture { endpoint, dir }
-    }
-
-    /// Runs `doctor --endpoint-url URL --region R [--ca-cert CA] ARGS`.
     async fn doctor(&self, url: &str, trust_ca: bool, args: &[&str]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lambda-vpce"));
-        cmd.env_clear()
-            .env("HOME", &self.dir)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", self.dir.join("empty"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.join("empty"))
-            .env("AWS_ACCESS_KEY_ID", self.endpoint.access_key_id())
-            .env("AWS_SECRET_ACCESS_KEY", self.endpoint.secret_access_key())
-            .args([
-                "doctor",
-                "--endpoint-url",
-                url,
-                "--region",
-                self.endpoint.region(),
-            ])
-            .args(args)
-            .stdin(Stdio::null());
+        let mut cmd = self.command(true);
+        cmd.args([
+            "doctor",
+            "--endpoint-url",
+            url,
+            "--region",
+            self.endpoint.region(),
+        ])
+        .args(args)
+        .stdin(Stdio::null());
         if trust_ca {
             cmd.arg("--ca-cert").arg(self.dir.join("ca.pem"));
         }
         tokio::task::spawn_blocking(move || cmd.output().expect("binary runs"))
             .await
             .expect("runner")
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -81,7 +50,7 @@ fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_healthy_local_endpoint_is_loopback_verified_and_reuses_its_connection() {
-    let f = Fixture::start().await;
+    let f = Fixture::start("cli-doctor").await;
     let out = f.doctor(&f.endpoint.url(), true, &["--json"]).await;
     assert_eq!(
         out.status.code(),
@@ -113,7 +82,7 @@ async fn a_healthy_local_endpoint_is_loopback_verified_and_reuses_its_connection
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_table_has_one_row_per_check_and_a_summary() {
-    let f = Fixture::start().await;
+    let f = Fixture::start("cli-doctor").await;
     let out = f
         .doctor(&f.endpoint.url(), true, &["--function", "echo"])
         .await;
@@ -140,7 +109,7 @@ async fn the_table_has_one_row_per_check_and_a_summary() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_untrusted_certificate_fails_tls_but_its_names_are_still_reported() {
-    let f = Fixture::start().await;
+    let f = Fixture::start("cli-doctor").await;
     let out = f.doctor(&f.endpoint.url(), false, &["--json"]).await;
     assert_eq!(out.status.code(), Some(1));
     let report = json_of(&out);
@@ -155,7 +124,7 @@ async fn an_untrusted_certificate_fails_tls_but_its_names_are_still_reported() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_port_fails_tcp_and_the_calls_as_not_sent() {
-    let f = Fixture::start().await;
+    let f = Fixture::start("cli-doctor").await;
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = closed.local_addr().expect("addr").port();
     drop(closed);
@@ -172,7 +141,7 @@ async fn a_closed_port_fails_tcp_and_the_calls_as_not_sent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_function_fails_the_calls_check_with_its_service_error() {
-    let f = Fixture::start().await;
+    let f = Fixture::start("cli-doctor").await;
     let out = f
         .doctor(&f.endpoint.url(), true, &["--json", "--function", "nosuch"])
         .await;

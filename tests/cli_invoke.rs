@@ -1,47 +1,15 @@
 //! `lambda-vpce invoke` against the embedded endpoint: output streams and exit codes.
 
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use lambda_vpce::local::{CloseKind, LocalEndpoint};
+use lambda_vpce::local::CloseKind;
 
-/// A started endpoint, its CA file and an environment in which the AWS chain finds only the
-/// endpoint's credentials.
-struct Fixture {
-    endpoint: LocalEndpoint,
-    dir: PathBuf,
-}
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::CliFixture as Fixture;
 
 impl Fixture {
-    async fn start() -> Fixture {
-        let endpoint = LocalEndpoint::start().await.expect("endpoint starts");
-        let dir = std::env::temp_dir().join(format!(
-            "lambda-vpce-cli-invoke-{}-{}",
-            std::process::id(),
-            endpoint.addr().port()
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        endpoint
-            .write_ca_pem(dir.join("ca.pem"))
-            .expect("CA written");
-        std::fs::write(dir.join("empty"), "").expect("empty file");
-        Fixture { endpoint, dir }
-    }
-
-    fn command(&self, with_credentials: bool) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lambda-vpce"));
-        cmd.env_clear()
-            .env("HOME", &self.dir)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", self.dir.join("empty"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.join("empty"));
-        if with_credentials {
-            cmd.env("AWS_ACCESS_KEY_ID", self.endpoint.access_key_id())
-                .env("AWS_SECRET_ACCESS_KEY", self.endpoint.secret_access_key());
-        }
-        cmd
-    }
-
     /// Runs `invoke ARGS` against `url` (the endpoint's by default), with `stdin` piped in.
     async fn invoke_at(&self, url: &str, args: &[&str], stdin: Option<&str>) -> Output {
         let mut cmd = self.command(true);
@@ -55,12 +23,6 @@ impl Fixture {
 
     async fn invoke(&self, args: &[&str]) -> Output {
         self.invoke_at(&self.endpoint.url(), args, None).await
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -91,7 +53,7 @@ fn stderr(out: &Output) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_payload_goes_to_stdout_byte_for_byte_and_metadata_to_stderr() {
-    let f = Fixture::start().await;
+    let f = Fixture::start("cli-invoke").await;
     let out = f
         .invoke(&["--function", "echo", "--payload", r#"{"a": [1, 2]}"#])
         .await;
@@ -105,7 +67,7 @@ async fn the_payload_goes_to_stdout_byte_for_byte_and_metadata_to_stderr() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_error_exits_1_with_its_error_payload_and_the_decoded_log_tail() {
-    let f = Fixture::start().await;
+    let f = Fixture::start("cli-invoke").await;
     let out = f
         .invoke(&[
             "--function",
@@ -129,7 +91,7 @@ async fn a_function_error_exits_1_with_its_error_payload_and_the_decoded_log_tai
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn qualifier_client_context_and_event_type_reach_the_function() {
-    let f = Fixture::start().await;
+    let f = Fixture::start("cli-invoke").await;
     let out = f
         .invoke(&[
             "--function",
@@ -169,7 +131,7 @@ async fn qualifier_client_context_and_event_type_reach_the_function() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_payload_is_read_from_a_file_or_stdin() {
-    let f = Fixture::start().await;
+    let f = Fixture::start("cli-invoke").await;
     let file = f.dir.join("payload.json");
     std::fs::write(&file, br#"{"from":"file"}"#).expect("payload file");
     let at = format!("@{}", file.display());
@@ -189,7 +151,7 @@ async fn the_payload_is_read_from_a_file_or_stdin() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_inputs_exit_2_and_nothing_reaches_the_endpoint() {
-    let f = Fixture::start().await;
+    let f = Fixture::start("cli-invoke").await;
     for (args, field) in [
         (
             vec!["--function", "bad name", "--payload", "{}"],
@@ -226,7 +188,7 @@ async fn invalid_inputs_exit_2_and_nothing_reaches_the_endpoint() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_credentials_exit_2_as_a_configuration_error() {
-    let f = Fixture::start().await;
+    let f = Fixture::start("cli-invoke").await;
     let mut cmd = f.command(false);
     cmd.args(["invoke", "--function", "echo", "--endpoint-url"])
         .arg(f.endpoint.url())
@@ -240,7 +202,7 @@ async fn missing_credentials_exit_2_as_a_configuration_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_function_exits_5_as_a_service_error() {
-    let f = Fixture::start().await;
+    let f = Fixture::start("cli-invoke").await;
     let out = f.invoke(&["--function", "nosuch", "--payload", "{}"]).await;
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     let err = stderr(&out);
@@ -250,7 +212,7 @@ async fn an_unknown_function_exits_5_as_a_service_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_connection_exits_3_as_not_sent() {
-    let f = Fixture::start().await;
+    let f = Fixture::start("cli-invoke").await;
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = closed.local_addr().expect("addr").port();
     drop(closed);
@@ -264,7 +226,7 @@ async fn a_refused_connection_exits_3_as_not_sent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_dropped_after_the_request_exits_4_as_maybe_executed() {
-    let f = Fixture::start().await;
+    let f = Fixture::start("cli-invoke").await;
     f.endpoint.faults().die_after_request(CloseKind::Reset);
     let out = f.invoke(&["--function", "echo", "--payload", "{}"]).await;
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));

@@ -153,13 +153,7 @@ async fn a_server_closing_an_idle_connection_is_followed_by_an_invoke_that_runs_
     ep.faults().idle_close(Duration::from_millis(200));
     let ids = InvocationIds::default();
     let vpce = client_for(&ep, 1, |p| p);
-    let lambda = aws_sdk_lambda::Client::from_conf(
-        vpce.client()
-            .config()
-            .to_builder()
-            .interceptor(ids.clone())
-            .build(),
-    );
+    let lambda = ids.attach(vpce.client());
     lambda.invoke().function_name("echo").send().await.unwrap();
     // Wait (real time: this is a real socket) until the server has closed the idle connection.
     let waited = wait_until(Duration::from_secs(5), || ep.stats().idle_closes == 1).await;
@@ -184,13 +178,7 @@ async fn a_server_dying_after_reading_the_request_gives_maybe_executed_and_exact
     let ids = InvocationIds::default();
     // Default SDK retry settings (3 attempts): the never-twice policy must still send it once.
     let vpce = client_for(&ep, 3, |p| p);
-    let lambda = aws_sdk_lambda::Client::from_conf(
-        vpce.client()
-            .config()
-            .to_builder()
-            .interceptor(ids.clone())
-            .build(),
-    );
+    let lambda = ids.attach(vpce.client());
     let err = lambda
         .invoke()
         .function_name("echo")

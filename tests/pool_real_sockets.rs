@@ -22,13 +22,7 @@ async fn idle_gaps_swept_across_the_servers_cutoff_never_fail_once_a_close_was_s
     ep.faults().idle_close(CUTOFF);
     let ids = InvocationIds::default();
     let vpce = client_for(&ep, 1, |p| p);
-    let lambda = aws_sdk_lambda::Client::from_conf(
-        vpce.client()
-            .config()
-            .to_builder()
-            .interceptor(ids.clone())
-            .build(),
-    );
+    let lambda = ids.attach(vpce.client());
     lambda
         .invoke()
         .function_name("echo")

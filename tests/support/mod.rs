@@ -34,6 +34,17 @@ pub fn client_for(
 pub struct InvocationIds(pub std::sync::Arc<std::sync::Mutex<Vec<String>>>);
 
 impl InvocationIds {
+    /// A client like `client` that records into these ids.
+    pub fn attach(&self, client: &aws_sdk_lambda::Client) -> aws_sdk_lambda::Client {
+        aws_sdk_lambda::Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .interceptor(self.clone())
+                .build(),
+        )
+    }
+
     pub fn last(&self) -> String {
         self.0
             .lock()

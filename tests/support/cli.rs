@@ -1,0 +1,51 @@
+//! Shared by the CLI tests: an embedded endpoint, its CA file, and commands whose AWS chain
+//! finds only the endpoint's credentials (no profile, no instance metadata).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use lambda_vpce::local::LocalEndpoint;
+
+pub struct CliFixture {
+    pub endpoint: LocalEndpoint,
+    pub dir: PathBuf,
+}
+
+impl CliFixture {
+    /// Starts an endpoint and writes its CA to `<tmp>/lambda-vpce-<name>-<pid>-<port>/ca.pem`.
+    pub async fn start(name: &str) -> CliFixture {
+        let endpoint = LocalEndpoint::start().await.expect("endpoint starts");
+        let dir = std::env::temp_dir().join(format!(
+            "lambda-vpce-{name}-{}-{}",
+            std::process::id(),
+            endpoint.addr().port()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        endpoint
+            .write_ca_pem(dir.join("ca.pem"))
+            .expect("CA written");
+        std::fs::write(dir.join("empty"), "").expect("empty file");
+        CliFixture { endpoint, dir }
+    }
+
+    /// The binary with a clean environment; with `credentials`, the endpoint's keys.
+    pub fn command(&self, credentials: bool) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lambda-vpce"));
+        cmd.env_clear()
+            .env("HOME", &self.dir)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", self.dir.join("empty"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.join("empty"));
+        if credentials {
+            cmd.env("AWS_ACCESS_KEY_ID", self.endpoint.access_key_id())
+                .env("AWS_SECRET_ACCESS_KEY", self.endpoint.secret_access_key());
+        }
+        cmd
+    }
+}
+
+impl Drop for CliFixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
