@@ -19,6 +19,10 @@
 //!    │  first serves the caller: a returned connection or the new one. A usable idle connection
 //!    │  never waits behind a connect.
 //!    ▼
+//!  peek (reused connections): recv(MSG_PEEK) on the socket, no waker registered — a FIN, RST
+//!    │  or TLS close_notify that arrived but that hyper has not processed yet → closed, never
+//!    │  sent on, its idle time learned; take the next connection
+//!    ▼
 //!  try_send_request ── handed back unsent ──► close it, resend on the next connection
 //!    │                                        (at most MAX_UNSENT_RESENDS; not an SDK attempt)
 //!    │── failed after writing ──► Error::is_maybe_executed; never resent; if the connection
@@ -42,7 +46,8 @@
 //!
 //! # Close reasons
 //! See [`CloseReason`]: idle timeout, learned idle limit, announced idle limit, max lifetime,
-//! closed by server, request limit, error, abandoned, not ready, pool dropped. Each close is
+//! closed by server, request limit, error, abandoned, not ready, pool dropped, surplus (HTTP/2).
+//! Each close is
 //! counted once, in the connection's `Drop`, and logged with the `close_reason` field.
 //!
 //! # Learning the server's idle limit
