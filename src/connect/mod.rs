@@ -122,12 +122,15 @@ impl Connector {
             let addr = addrs[(rotation + i) % n];
             match tokio::time::timeout(connect_timeout, self.tcp(addr)).await {
                 Ok(Ok(tcp)) => {
-                    let tcp = SharedTcp::new(tcp);
-                    let probe = Some(tcp.clone());
-                    let stream = if origin.is_https() {
-                        self.tls(tcp, origin.sni(), connect_timeout).await?
+                    // TLS reads go through rustls's own initialised buffer, so sharing the
+                    // socket for the peek costs nothing there. Plain HTTP (loopback only: tests,
+                    // benchmarks) keeps tokio's own stream and goes without the peek.
+                    let (stream, probe) = if origin.is_https() {
+                        let tcp = SharedTcp::new(tcp);
+                        let probe = Some(tcp.clone());
+                        (self.tls(tcp, origin.sni(), connect_timeout).await?, probe)
                     } else {
-                        MaybeTlsStream::Plain(tcp)
+                        (MaybeTlsStream::Plain(tcp), None)
                     };
                     let h2 = stream.alpn_h2();
                     return Ok(Opened {

@@ -48,6 +48,8 @@ impl SharedTcp {
     }
 }
 
+/// Reads initialise the caller's buffer first (safe code cannot read into uninitialised memory);
+/// under TLS that buffer is rustls's own, already initialised, so this costs nothing there.
 impl AsyncRead for SharedTcp {
     fn poll_read(
         self: Pin<&mut Self>,

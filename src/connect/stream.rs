@@ -7,12 +7,14 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_rustls::client::TlsStream;
 
+use tokio::net::TcpStream;
+
 use super::shared_tcp::SharedTcp;
 
 /// A connected stream, TLS or (to loopback only) plain.
 #[derive(Debug)]
 pub(crate) enum MaybeTlsStream {
-    Plain(SharedTcp),
+    Plain(TcpStream),
     Tls(Box<TlsStream<SharedTcp>>),
     /// An in-memory stream (pool unit tests).
     #[cfg(test)]
