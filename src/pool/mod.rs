@@ -19,7 +19,7 @@
 //!    │  first serves the caller: a returned connection or the new one. A usable idle connection
 //!    │  never waits behind a connect.
 //!    ▼
-//!  peek (reused connections): recv(MSG_PEEK) on the socket, no waker registered — a FIN, RST
+//!  peek (reused TLS connections): recv(MSG_PEEK) on the socket, no waker registered — a FIN, RST
 //!    │  or TLS close_notify that arrived but that hyper has not processed yet → closed, never
 //!    │  sent on, its idle time learned; take the next connection
 //!    ▼
