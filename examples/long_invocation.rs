@@ -7,11 +7,11 @@
 //! `$LAMBDA_FUNCTION` through private DNS; without, invokes the embedded endpoint's `sleep`
 //! function for 3 seconds.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use aws_sdk_lambda::config::Credentials;
 use aws_sdk_lambda::primitives::Blob;
-use lambda_vpce::local::LocalEndpoint;
 use lambda_vpce::{Endpoint, LambdaVpce, PoolBuilder};
 
 /// Lambda's longest function timeout, plus a margin for the response to arrive.
@@ -39,20 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Err(_) => {
             println!("no AWS_REGION: using the embedded endpoint's `sleep` function");
-            let server = LocalEndpoint::start().await?;
-            let lambda = builder
-                .pool(pool.add_ca_pem(server.ca_pem()))
-                .endpoint_url(&server.url())
-                .region(server.region())
-                .credentials(Credentials::new(
-                    server.access_key_id(),
-                    server.secret_access_key(),
-                    None,
-                    None,
-                    "example",
-                ))
-                .build()
-                .await?;
+            let (server, lambda) = common::local_client_from(builder.pool(pool)).await?;
             local = Some(server);
             (lambda, "sleep".to_owned())
         }

@@ -13,6 +13,16 @@ use std::time::Duration;
 
 pub(crate) type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
+/// `Retry-After` as seconds (the form Lambda sends), whole or fractional; `None` when absent,
+/// negative, or not a number of seconds that fits a `Duration`.
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+    let secs: f64 = value.trim().parse().ok()?;
+    if secs < 0.0 {
+        return None;
+    }
+    Duration::try_from_secs_f64(secs).ok()
+}
+
 /// An error from a call through the pool, the SDK adapter or the lean Invoke path.
 ///
 /// The kind is private; ask with the `is_*` predicates. `Display` describes this error only;
@@ -402,5 +412,15 @@ mod tests {
         );
         assert!(e.is_throttled() && !e.is_not_sent() && !e.is_maybe_executed());
         assert_eq!(e.retry_after(), Some(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_and_nonsense_is_ignored() {
+        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after(" 0.5 "), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after("1e300"), None);
+        assert_eq!(parse_retry_after("NaN"), None);
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
     }
 }

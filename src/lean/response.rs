@@ -1,7 +1,6 @@
 //! Reading `Invoke`'s answer: the success shape ([`InvokeResponse`]) and Lambda's JSON errors.
 
 use std::fmt;
-use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -124,7 +123,7 @@ pub(crate) fn service_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Er
     let retry_after = headers
         .get(http::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(parse_retry_after);
+        .and_then(crate::error::parse_retry_after);
     Error::service(status, code, message, retry_after)
 }
 
@@ -136,20 +135,11 @@ fn sanitize_error_code(code: &str) -> &str {
     }
 }
 
-/// `Retry-After` as seconds (what Lambda sends), whole or fractional; `None` when absent,
-/// negative, or not a number of seconds that fits a `Duration`.
-pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
-    let secs: f64 = value.trim().parse().ok()?;
-    if secs < 0.0 {
-        return None;
-    }
-    Duration::try_from_secs_f64(secs).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use http::HeaderValue;
+    use std::time::Duration;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -212,15 +202,5 @@ mod tests {
         assert_eq!(e.status(), Some(502));
         assert_eq!(e.error_code(), None);
         assert_eq!(e.message(), None);
-    }
-
-    #[test]
-    fn retry_after_is_read_in_seconds_and_nonsense_is_ignored() {
-        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_retry_after(" 0.5 "), Some(Duration::from_millis(500)));
-        assert_eq!(parse_retry_after("-1"), None);
-        assert_eq!(parse_retry_after("1e300"), None);
-        assert_eq!(parse_retry_after("NaN"), None);
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
     }
 }

@@ -5,6 +5,7 @@
 //! [`Conn`] under it is allowed (a `Conn`'s `Drop` touches only atomics and the semaphore).
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
@@ -251,24 +252,14 @@ impl Host {
                 .handshake(io)
                 .await
                 .map_err(|e| Error::with(Kind::Connect, e))?;
-            tokio::spawn(async move {
-                let res = connection.await;
-                if let Some(host) = weak.upgrade() {
-                    host.on_connection_ended(id, res.is_err());
-                }
-            });
+            drive(connection, weak, id);
             Tx::H2(tx)
         } else {
             let (tx, connection) = hyper::client::conn::http1::Builder::new()
                 .handshake(io)
                 .await
                 .map_err(|e| Error::with(Kind::Connect, e))?;
-            tokio::spawn(async move {
-                let res = connection.await;
-                if let Some(host) = weak.upgrade() {
-                    host.on_connection_ended(id, res.is_err());
-                }
-            });
+            drive(connection, weak, id);
             Tx::H1(tx)
         };
         Counters::bump(&self.counters.opened);
@@ -517,6 +508,21 @@ impl Host {
             conn.close(CloseReason::PoolDropped);
         }
     }
+}
+
+/// Runs hyper's connection future `id` in its own task; when it ends, tells the host (if the
+/// pool is still there) so an idle connection the server closed is removed and learned from.
+fn drive(
+    connection: impl Future<Output = hyper::Result<()>> + Send + 'static,
+    host: Weak<Host>,
+    id: u64,
+) {
+    tokio::spawn(async move {
+        let res = connection.await;
+        if let Some(host) = host.upgrade() {
+            host.on_connection_ended(id, res.is_err());
+        }
+    });
 }
 
 /// Why `conn` must be closed rather than used at `now`, if it must: closed by the server, past

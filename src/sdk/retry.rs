@@ -57,13 +57,7 @@ impl NeverTwice {
 
 /// Parses `Retry-After` in seconds (the form Lambda sends), capped at [`MAX_RETRY_AFTER`].
 pub(crate) fn retry_after(value: Option<&str>) -> Option<Duration> {
-    let secs: f64 = value?.trim().parse().ok()?;
-    if !secs.is_finite() || secs < 0.0 {
-        return None;
-    }
-    Some(Duration::from_secs_f64(
-        secs.min(MAX_RETRY_AFTER.as_secs_f64()),
-    ))
+    crate::error::parse_retry_after(value?).map(|d| d.min(MAX_RETRY_AFTER))
 }
 
 impl ClassifyRetry for NeverTwice {
