@@ -16,6 +16,8 @@ pub use resolve::{FnResolver, GaiResolver, Resolve, Resolving};
 pub(crate) use shared_tcp::{PeerState, SharedTcp};
 pub(crate) use socket::{Keepalive, SocketOptions};
 pub(crate) use stream::MaybeTlsStream;
+#[cfg(test)]
+pub(crate) use stream::MemoryStream;
 pub(crate) use tls::TlsSettings;
 
 use std::io;

@@ -18,7 +18,7 @@ pub(crate) enum MaybeTlsStream {
     Tls(Box<TlsStream<SharedTcp>>),
     /// An in-memory stream (pool unit tests).
     #[cfg(test)]
-    Memory(tokio::io::DuplexStream),
+    Memory(MemoryStream),
 }
 
 impl MaybeTlsStream {
@@ -41,7 +41,7 @@ impl AsyncRead for MaybeTlsStream {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             MaybeTlsStream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
             #[cfg(test)]
-            MaybeTlsStream::Memory(s) => Pin::new(s).poll_read(cx, buf),
+            MaybeTlsStream::Memory(s) => s.poll_read(cx, buf),
         }
     }
 }
@@ -56,7 +56,7 @@ impl AsyncWrite for MaybeTlsStream {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             MaybeTlsStream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
             #[cfg(test)]
-            MaybeTlsStream::Memory(s) => Pin::new(s).poll_write(cx, buf),
+            MaybeTlsStream::Memory(s) => Pin::new(&mut s.io).poll_write(cx, buf),
         }
     }
 
@@ -69,7 +69,7 @@ impl AsyncWrite for MaybeTlsStream {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             MaybeTlsStream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
             #[cfg(test)]
-            MaybeTlsStream::Memory(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            MaybeTlsStream::Memory(s) => Pin::new(&mut s.io).poll_write_vectored(cx, bufs),
         }
     }
 
@@ -78,7 +78,7 @@ impl AsyncWrite for MaybeTlsStream {
             MaybeTlsStream::Plain(s) => s.is_write_vectored(),
             MaybeTlsStream::Tls(s) => s.is_write_vectored(),
             #[cfg(test)]
-            MaybeTlsStream::Memory(s) => s.is_write_vectored(),
+            MaybeTlsStream::Memory(s) => s.io.is_write_vectored(),
         }
     }
 
@@ -87,7 +87,7 @@ impl AsyncWrite for MaybeTlsStream {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_flush(cx),
             MaybeTlsStream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
             #[cfg(test)]
-            MaybeTlsStream::Memory(s) => Pin::new(s).poll_flush(cx),
+            MaybeTlsStream::Memory(s) => Pin::new(&mut s.io).poll_flush(cx),
         }
     }
 
@@ -96,7 +96,26 @@ impl AsyncWrite for MaybeTlsStream {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_shutdown(cx),
             MaybeTlsStream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
             #[cfg(test)]
-            MaybeTlsStream::Memory(s) => Pin::new(s).poll_shutdown(cx),
+            MaybeTlsStream::Memory(s) => Pin::new(&mut s.io).poll_shutdown(cx),
         }
+    }
+}
+
+/// The pool tests' in-memory stream. `reset` makes its next read fail with `ConnectionReset`
+/// without waking the reader: an RST that is in the socket but not yet seen by hyper.
+#[cfg(test)]
+#[derive(Debug)]
+pub(crate) struct MemoryStream {
+    pub(crate) io: tokio::io::DuplexStream,
+    pub(crate) reset: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[cfg(test)]
+impl MemoryStream {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        if self.reset.load(std::sync::atomic::Ordering::SeqCst) {
+            return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
+        }
+        Pin::new(&mut self.io).poll_read(cx, buf)
     }
 }

@@ -37,7 +37,7 @@ pub struct InvokeResponse {
     /// `x-amzn-RequestId`.
     pub request_id: Option<String>,
     /// The connection that carried the call (whether it was reused, its id, its idle time).
-    pub connection: Option<ConnectionInfo>,
+    pub connection: ConnectionInfo,
 }
 
 impl fmt::Debug for InvokeResponse {
@@ -64,7 +64,7 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 /// Turns the pool's response into the call's result: [`InvokeResponse`] for 2xx, else a
 /// service error ([`Error::is_service`]).
 pub(crate) async fn read(response: http::Response<Body>) -> Result<InvokeResponse, Error> {
-    let connection = response.extensions().get::<ConnectionInfo>().copied();
+    let connection = response.body().connection_info();
     let (parts, body) = response.into_parts();
     let status = parts.status.as_u16();
     if !parts.status.is_success() {

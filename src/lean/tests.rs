@@ -272,7 +272,7 @@ async fn both_paths_read_a_function_error_with_its_log_version_and_request_id_al
         .log_result
         .as_deref()
         .is_some_and(|l| l.contains("boom")));
-    let conn = out.connection.expect("connection info");
+    let conn = out.connection;
     assert!(
         conn.reused,
         "the SDK call's connection carries the lean call"

@@ -11,6 +11,7 @@ use hyper::body::Incoming;
 use tokio::time::{Instant, Sleep};
 
 use super::conn::Pooled;
+use super::send::ConnectionInfo;
 use super::stats::CloseReason;
 use crate::error::{Error, Kind};
 
@@ -20,9 +21,11 @@ pin_project_lite::pin_project! {
     /// Read it to its end and the connection goes back to the pool; drop it earlier and the
     /// connection is closed ([`CloseReason::Abandoned`]). A failure while reading is
     /// [`Error::is_maybe_executed`]: the server had answered, so the function ran.
+    /// [`Body::connection_info`] tells which connection carried the exchange.
     pub struct Body {
         #[pin]
         inner: Incoming,
+        info: ConnectionInfo,
         pooled: Option<Pooled>,
         keep_open: bool,
         #[pin]
@@ -52,12 +55,14 @@ impl std::fmt::Debug for Body {
 impl Body {
     pub(crate) fn new(
         inner: Incoming,
+        info: ConnectionInfo,
         pooled: Pooled,
         keep_open: bool,
         deadline: Option<Instant>,
     ) -> Self {
         let mut body = Body {
             inner,
+            info,
             pooled: Some(pooled),
             keep_open,
             deadline: deadline.map(tokio::time::sleep_until),
@@ -68,6 +73,12 @@ impl Body {
             }
         }
         body
+    }
+
+    /// Which connection carried this exchange, whether it was reused, and how long it had
+    /// been idle (the `pool.send` span's fields, for callers without a tracing subscriber).
+    pub fn connection_info(&self) -> ConnectionInfo {
+        self.info
     }
 }
 

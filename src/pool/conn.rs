@@ -4,28 +4,15 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use aws_smithy_types::body::SdkBody;
-use hyper::client::conn::{http1, http2, TrySendError};
+use hyper::client::conn::{http1, http2};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 use super::host::Host;
 use super::stats::{CloseReason, Counters};
-
-type Sent = Pin<
-    Box<
-        dyn Future<
-                Output = Result<
-                    http::Response<hyper::body::Incoming>,
-                    TrySendError<http::Request<SdkBody>>,
-                >,
-            > + Send,
-    >,
->;
 
 /// The sending half of a connection: HTTP/1.1 (one request at a time) or HTTP/2 (shared).
 pub(crate) enum Tx {
@@ -52,13 +39,6 @@ impl Tx {
         match self {
             Tx::H1(t) => t.poll_ready(cx),
             Tx::H2(t) => t.poll_ready(cx),
-        }
-    }
-
-    pub(crate) fn try_send_request(&mut self, req: http::Request<SdkBody>) -> Sent {
-        match self {
-            Tx::H1(t) => Box::pin(t.try_send_request(req)),
-            Tx::H2(t) => Box::pin(t.try_send_request(req)),
         }
     }
 

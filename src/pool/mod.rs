@@ -209,7 +209,8 @@ impl Pool {
 
     /// Sends one request. The URI must be absolute (`https://host/path`); it is sent in origin
     /// form with a `Host` header. Options (deadline, connect timeout) ride in the request's
-    /// extensions as [`RequestOptions`]; the response's extensions carry [`ConnectionInfo`].
+    /// extensions as [`RequestOptions`]; the response body tells which connection carried it
+    /// ([`Body::connection_info`]).
     pub async fn send(
         &self,
         request: http::Request<SdkBody>,

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_smithy_types::body::SdkBody;
-use http::header::{CONNECTION, HOST};
+use http::header::{HeaderName, CONNECTION, HOST};
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::body::Body;
 use super::config::{MAX_UNSENT_RESENDS, SETTLE_TIMEOUT};
-use super::conn::Pooled;
+use super::conn::{Pooled, Tx};
 use super::host::Host;
 use super::keep_alive::KeepAliveHeader;
 use super::stats::{CloseReason, Counters};
@@ -39,7 +39,7 @@ impl RequestOptions {
     }
 }
 
-/// Facts about the connection that carried a request, in the response's extensions.
+/// Facts about the connection that carried a request: [`Body::connection_info`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ConnectionInfo {
@@ -54,6 +54,9 @@ pub struct ConnectionInfo {
     /// The address connected to.
     pub remote_addr: SocketAddr,
 }
+
+/// `Keep-Alive`, not among `http`'s constants; a constant so that no lookup parses it.
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 
 pub(crate) async fn send(
     host: &Arc<Host>,
@@ -96,16 +99,26 @@ async fn send_inner(
     let mut resends = 0u32;
     let mut not_ready = 0u32;
     loop {
-        let checkout = host.checkout(connect_timeout);
-        let limit = match (opts.deadline, acquire_timeout.map(|t| Instant::now() + t)) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let mut conn = match limit {
-            Some(at) => tokio::time::timeout_at(at, checkout)
-                .await
-                .map_err(|_| Error::new(Kind::AcquireTimeout))??,
-            None => checkout.await?,
+        // Fast path: a warm idle connection, taken under one short lock with no future and no
+        // timer. Only when there is none does the caller queue, connect, and set a timer.
+        let checked_at = Instant::now();
+        let mut conn = match host.try_idle(checked_at) {
+            Some(conn) => conn,
+            None => {
+                // Boxed: the slow path's state (waiter, connect, timer) would otherwise make
+                // every request's future, which is moved several times, that much larger.
+                let checkout = Box::pin(host.checkout(connect_timeout));
+                let limit = match (opts.deadline, acquire_timeout.map(|t| checked_at + t)) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                match limit {
+                    Some(at) => tokio::time::timeout_at(at, checkout)
+                        .await
+                        .map_err(|_| Error::new(Kind::AcquireTimeout))??,
+                    None => checkout.await?,
+                }
+            }
         };
         if conn.requests > 0
             && conn
@@ -146,12 +159,11 @@ async fn send_inner(
             }
         }
         let mut pooled = Pooled::new(conn, host.clone());
-        let now = Instant::now();
         let c = pooled.conn();
         let reused = c.requests > 0;
         // An HTTP/2 lease has no idle time of its own: PINGs keep the shared connection alive.
         let idle_before = if reused && !c.is_lease() {
-            now.duration_since(c.idle_since)
+            checked_at.saturating_duration_since(c.idle_since)
         } else {
             Duration::ZERO
         };
@@ -176,19 +188,16 @@ async fn send_inner(
         span.record("idle_ms", idle_before.as_millis() as u64);
         span.record("attempt", resends + 1);
 
-        let sending = c.tx.try_send_request(request);
-        let result = match opts.deadline {
-            Some(at) => match tokio::time::timeout_at(at, sending).await {
-                Ok(r) => r,
-                Err(_) => {
-                    pooled.discard(CloseReason::Abandoned);
-                    return Err(Error::with(
-                        Kind::ResponseTimeout,
-                        "no response headers before the deadline",
-                    ));
-                }
-            },
-            None => sending.await,
+        let result = match &mut c.tx {
+            Tx::H1(tx) => until(opts.deadline, tx.try_send_request(request)).await,
+            Tx::H2(tx) => until(opts.deadline, tx.try_send_request(request)).await,
+        };
+        let Some(result) = result else {
+            pooled.discard(CloseReason::Abandoned);
+            return Err(Error::with(
+                Kind::ResponseTimeout,
+                "no response headers before the deadline",
+            ));
         };
         match result {
             Ok(response) => return Ok(finish(host, pooled, response, info, opts.deadline)),
@@ -219,6 +228,15 @@ async fn send_inner(
     }
 }
 
+/// `fut`'s output, or `None` if `deadline` passes first. Generic rather than boxed so that
+/// the HTTP/1 and HTTP/2 send futures live inline in the caller's future (no allocation).
+async fn until<F: std::future::Future>(deadline: Option<Instant>, fut: F) -> Option<F::Output> {
+    match deadline {
+        Some(at) => tokio::time::timeout_at(at, fut).await.ok(),
+        None => Some(fut.await),
+    }
+}
+
 fn host_connect_timeout(host: &Host) -> Duration {
     host.shared_config().connect_timeout
 }
@@ -239,7 +257,7 @@ fn finish(
         .get_all(CONNECTION)
         .iter()
         .any(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
-    if let Some(ka) = headers.get("keep-alive") {
+    if let Some(ka) = headers.get(KEEP_ALIVE) {
         let ka = KeepAliveHeader::parse(ka.as_bytes());
         if let Some(t) = ka.timeout {
             host.announce(t);
@@ -248,9 +266,7 @@ fn finish(
             pooled.conn().remaining = Some(max);
         }
     }
-    let (mut parts, incoming) = response.into_parts();
-    parts.extensions.insert(info);
-    http::Response::from_parts(parts, Body::new(incoming, pooled, keep_open, deadline))
+    response.map(|incoming| Body::new(incoming, info, pooled, keep_open, deadline))
 }
 
 /// The failure looks like the server had closed the connection before the request reached it.

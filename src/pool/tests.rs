@@ -226,6 +226,30 @@ async fn a_server_dying_after_reading_the_request_gives_maybe_executed_and_no_re
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_request_handed_back_unsent_goes_out_on_a_new_connection_and_runs_once() {
+    let (pool, server) = pool_with(|b| b);
+    let first = call(&pool).await.unwrap();
+    run_spawned_tasks().await;
+    // The server reset the idle connection; the RST waits in the socket, unread. The pool
+    // hands the request to that connection, whose driver reads the reset before writing a
+    // byte, so hyper gives the request back through `try_send_request`.
+    server.reset_silently(0);
+    let second = call(&pool).await.unwrap();
+    assert_eq!(second.unsent_resends, 1, "{second:?}");
+    assert_ne!(second.connection_id, first.connection_id);
+    assert!(!second.reused, "resent on a new connection");
+    assert_eq!(
+        server.requests.load(SeqCst),
+        2,
+        "each call executed exactly once"
+    );
+    assert_eq!(server.dials.load(SeqCst), 2);
+    let stats = pool.stats();
+    assert_eq!(stats.unsent_resends(), 1);
+    assert_eq!(stats.closed(CloseReason::ClosedByServer), 1);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_deadline_passing_while_waiting_for_the_response_is_maybe_executed() {
     let (pool, server) = pool_with(|b| b);
     server.set(|b| b.delay = secs(30));

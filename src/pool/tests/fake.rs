@@ -2,7 +2,7 @@
 //! under paused tokio time with no sockets.
 
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
-use crate::connect::{Dial, MaybeTlsStream, Opened};
+use crate::connect::{Dial, MaybeTlsStream, MemoryStream, Opened};
 use crate::error::{Error, Kind};
 use crate::pool::{Origin, Pool, PoolBuilder};
 
@@ -49,11 +49,19 @@ pub(super) struct Server {
     pub(super) h2: std::sync::atomic::AtomicBool,
     /// Dials wait on this when set.
     pub(super) dial_gate: Mutex<Option<Arc<Notify>>>,
+    /// One flag per dialed connection, in dial order: see [`Server::reset_silently`].
+    resets: Mutex<Vec<Arc<AtomicBool>>>,
 }
 
 impl Server {
     pub(super) fn set(&self, f: impl FnOnce(&mut Behavior)) {
         f(&mut self.behavior.lock().unwrap());
+    }
+
+    /// The client's next read on the `n`th dialed connection fails with `ConnectionReset`,
+    /// and nothing wakes the connection's driver: the RST is in the socket, unseen by hyper.
+    pub(super) fn reset_silently(&self, n: usize) {
+        self.resets.lock().unwrap()[n].store(true, SeqCst);
     }
 
     fn behavior(&self) -> Behavior {
@@ -116,8 +124,10 @@ impl Dial for FakeDialer {
             } else {
                 tokio::spawn(serve(self.server.clone(), server_end));
             }
+            let reset = Arc::new(AtomicBool::new(false));
+            self.server.resets.lock().unwrap().push(reset.clone());
             Ok(Opened {
-                stream: MaybeTlsStream::Memory(client),
+                stream: MaybeTlsStream::Memory(MemoryStream { io: client, reset }),
                 remote: "127.0.0.1:443".parse().unwrap(),
                 probe: None,
                 h2,
@@ -233,10 +243,7 @@ pub(super) fn request() -> http::Request<aws_smithy_types::body::SdkBody> {
 pub(super) async fn call(pool: &Pool) -> Result<crate::pool::ConnectionInfo, Error> {
     use http_body_util::BodyExt;
     let resp = pool.send(request()).await?;
-    let info = *resp
-        .extensions()
-        .get::<crate::pool::ConnectionInfo>()
-        .unwrap();
+    let info = resp.body().connection_info();
     resp.into_body().collect().await?;
     Ok(info)
 }
