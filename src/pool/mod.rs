@@ -246,6 +246,23 @@ impl Pool {
         self.host_for(uri)?.prewarm(n).await
     }
 
+    /// Takes the most recently used idle connection to `uri`'s origin and returns it at once:
+    /// the pool's own cost of one checkout and checkin, for `benches/pool_checkout.rs`.
+    /// Returns whether there was an idle connection. Not part of the API.
+    #[doc(hidden)]
+    pub fn checkout_checkin_idle(&self, uri: &http::Uri) -> bool {
+        let Ok(host) = self.host_for(uri) else {
+            return false;
+        };
+        match host.try_idle(tokio::time::Instant::now()) {
+            Some(conn) => {
+                Host::checkin(&host, conn);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// A snapshot of every origin's counters and state.
     pub fn stats(&self) -> PoolStats {
         let hosts = self.inner.hosts.read().unwrap_or_else(|p| p.into_inner());
