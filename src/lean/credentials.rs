@@ -149,12 +149,16 @@ impl CredentialsCache {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(id);
     }
 
+    /// The cached credentials, if they need no refresh at `now`: every call's fast path.
+    pub(crate) fn fresh(&self, now: SystemTime) -> Option<Arc<Identity>> {
+        self.cached()
+            .filter(|id| !id.needs_refresh(now) && !id.expired(now))
+    }
+
     /// Credentials valid at `now`, from the cache or from the provider.
     pub(crate) async fn get(&self, now: SystemTime) -> Result<Arc<Identity>, Error> {
-        if let Some(id) = self.cached() {
-            if !id.needs_refresh(now) && !id.expired(now) {
-                return Ok(id);
-            }
+        if let Some(id) = self.fresh(now) {
+            return Ok(id);
         }
         let _refreshing = self.refresh.lock().await;
         let cached = self.cached();

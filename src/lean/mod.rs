@@ -367,6 +367,9 @@ impl LeanInvoker {
         now: SystemTime,
         deadline: Instant,
     ) -> Result<Arc<credentials::Identity>, Error> {
+        if let Some(id) = self.inner.credentials.fresh(now) {
+            return Ok(id);
+        }
         match tokio::time::timeout_at(deadline, self.inner.credentials.get(now)).await {
             Ok(r) => r,
             Err(_) => Err(Error::with(

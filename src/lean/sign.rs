@@ -147,10 +147,16 @@ pub(crate) fn encoded_label_len(s: &str) -> usize {
 /// Hashes `s` as the canonical request carries it: label-encoded, then encoded again (SigV4's
 /// double encoding of the path for every service but S3: `:` → `%3A` → `%253A`).
 fn hash_double_encoded(h: &mut Sha256, s: &str) {
-    for &b in s.as_bytes() {
-        if is_unreserved(b) {
-            h.update([b]);
-        } else {
+    // Runs of unreserved bytes go to the hash in one update (a name has no other bytes; an
+    // ARN has a few colons).
+    let mut rest = s.as_bytes();
+    while !rest.is_empty() {
+        let run = rest
+            .iter()
+            .position(|&b| !is_unreserved(b))
+            .unwrap_or(rest.len());
+        h.update(&rest[..run]);
+        if let Some(&b) = rest.get(run) {
             h.update([
                 b'%',
                 b'2',
@@ -158,6 +164,9 @@ fn hash_double_encoded(h: &mut Sha256, s: &str) {
                 HEX_UPPER[usize::from(b >> 4)],
                 HEX_UPPER[usize::from(b & 0x0f)],
             ]);
+            rest = &rest[run + 1..];
+        } else {
+            rest = &[];
         }
     }
 }

@@ -28,8 +28,9 @@ pin_project_lite::pin_project! {
         info: ConnectionInfo,
         pooled: Option<Pooled>,
         keep_open: bool,
-        #[pin]
-        deadline: Option<Sleep>,
+        deadline: Option<Instant>,
+        // Made on the first wait for data only: most small bodies arrive with their headers.
+        timer: Option<Pin<Box<Sleep>>>,
     }
 
     impl PinnedDrop for Body {
@@ -65,7 +66,8 @@ impl Body {
             info,
             pooled: Some(pooled),
             keep_open,
-            deadline: deadline.map(tokio::time::sleep_until),
+            deadline,
+            timer: None,
         };
         if body.inner.is_end_stream() {
             if let Some(p) = body.pooled.take() {
@@ -113,8 +115,11 @@ impl HttpBody for Body {
                 Poll::Ready(Some(Err(Error::with(Kind::Transport, e))))
             }
             Poll::Pending => {
-                if let Some(deadline) = this.deadline.as_pin_mut() {
-                    if deadline.poll(cx).is_ready() {
+                if let Some(at) = *this.deadline {
+                    let timer = this
+                        .timer
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+                    if timer.as_mut().poll(cx).is_ready() {
                         if let Some(p) = this.pooled.take() {
                             p.discard(CloseReason::Abandoned);
                         }

@@ -243,6 +243,7 @@ pub(crate) async fn run(a: BenchArgs) -> CmdResult {
             latency_ms: knobs.latency_ms,
         }),
         cpu_includes_server: !external,
+        allocator: crate::ALLOCATOR,
         clients: reports,
     };
     print!("{}", report.text());

@@ -3,8 +3,16 @@
 
 // The binary may choose its allocator; the library never does. mimalloc removes the glibc
 // malloc arena contention that dominates the SDK's per-call CPU at high concurrency.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The global allocator this binary was built with, as the bench reports it.
+pub(crate) const ALLOCATOR: &str = if cfg!(feature = "mimalloc") {
+    "mimalloc"
+} else {
+    "system"
+};
 
 mod bench;
 mod common;

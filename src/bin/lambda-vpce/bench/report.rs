@@ -20,6 +20,7 @@
 //!   "min_idle": u64,                    // the lambda-vpce pool's min_idle (prewarmed)
 //!   "server": {"idle_close_ms", "max_requests", "latency_ms"} | null,  // embedded only
 //!   "cpu_includes_server": bool,        // true when the embedded endpoint shared the process
+//!   "allocator": "mimalloc" | "system", // the binary's global allocator (cargo feature mimalloc)
 //!   "clients": [{
 //!     "client": str,                    // lambda-vpce | lambda-vpce-lean | sdk-default | ...
 //!     "requests": u64,                  // calls measured (warm-up and first call excluded)
@@ -172,6 +173,7 @@ pub(crate) struct RunReport {
     pub(crate) min_idle: usize,
     pub(crate) server: Option<ServerReport>,
     pub(crate) cpu_includes_server: bool,
+    pub(crate) allocator: &'static str,
     pub(crate) clients: Vec<ClientReport>,
 }
 
@@ -204,7 +206,7 @@ impl RunReport {
             (None, None) => String::new(),
         };
         let mut line = format!(
-            "{} loop, {amount}, concurrency {}, {} B {} to `{}` at {}, {} rounds interleaved, warm-up {}",
+            "{} loop, {amount}, concurrency {}, {} B {} to `{}` at {}, {} rounds interleaved, warm-up {}, allocator {}",
             self.mode,
             self.concurrency,
             self.payload_bytes,
@@ -213,6 +215,7 @@ impl RunReport {
             self.endpoint,
             self.rounds,
             self.warmup,
+            self.allocator,
         );
         if let Some(r) = self.rate_rps {
             let _ = write!(line, ", rate {r} calls/s");
