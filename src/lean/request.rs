@@ -169,7 +169,10 @@ pub(crate) struct Prepared {
 impl Prepared {
     pub(crate) fn new(req: &InvokeRequest) -> Self {
         let mut invocation_id = [0u8; 36];
-        uuid::Uuid::new_v4()
+        // Random like the SDK's own invocation ids (fastrand, thread-local): an id only has to
+        // be unique, and `Uuid::new_v4` would cost a getrandom(2) system call per call.
+        uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
+            .into_uuid()
             .hyphenated()
             .encode_lower(&mut invocation_id);
         let mut content_length = [0u8; 20];
