@@ -133,10 +133,16 @@ pub(crate) async fn handle(
     let nth = ctx.shared.requests.fetch_add(1, Ordering::AcqRel) + 1;
     bump(&ctx.state.stats.requests);
     let request_id = uuid::Uuid::new_v4().to_string();
-    let faults = ctx.state.faults.snapshot();
+    let mut faults = ctx.state.faults.snapshot();
+    if ctx.http2 {
+        http1_only_off(&mut faults);
+    }
     let mut reply = dispatch(&ctx, req, &request_id, &faults).await;
     reply.header(headers::REQUEST_ID, &request_id);
-    if faults.max_requests.is_some_and(|max| nth >= u64::from(max)) {
+    if ctx.http2 {
+        // Connection-specific headers are illegal in HTTP/2 (RFC 9113 §8.2.2).
+        reply.headers.remove(CONNECTION);
+    } else if faults.max_requests.is_some_and(|max| nth >= u64::from(max)) {
         reply.header(CONNECTION, "close");
         bump(&ctx.state.stats.max_requests_closes);
     } else if faults.announce_keep_alive {
@@ -145,6 +151,17 @@ pub(crate) async fn handle(
         }
     }
     Ok(reply.into_response())
+}
+
+/// Switches off the faults that only make sense on an HTTP/1 connection (see
+/// [`LocalEndpointBuilder`](super::LocalEndpointBuilder)'s HTTP/2 section).
+fn http1_only_off(faults: &mut FaultConfig) {
+    faults.max_requests = None;
+    faults.announce_keep_alive = false;
+    faults.truncate_body = false;
+    faults.garbage_response = false;
+    faults.oversized_headers = false;
+    faults.trickle_headers = None;
 }
 
 async fn dispatch(
