@@ -25,16 +25,20 @@ pub const DEFAULT_SECRET_ACCESS_KEY: &str = "local-lambda-vpce-secret-access-key
 /// # HTTP/2
 /// [`http2(true)`](Self::http2) offers `h2` before `http/1.1` in TLS ALPN; a connection whose
 /// client picked `h2` is served by hyper's HTTP/2 server (every request a stream of one
-/// connection), any other as before. Of the [`FaultConfig`] knobs, these act on HTTP/2
-/// connections as on HTTP/1: `status` and `retry_after`, `latency`, `stall`, and
-/// `die_after_request` and `chaos` — whose closes end the whole connection, every stream on
-/// it. The others only make sense for HTTP/1's one-exchange-at-a-time byte stream:
-/// `idle_close`, `idle_reset` (HTTP/2 idleness is not a request/response turn), `max_requests`
-/// and `announce_keep_alive` (`Connection` and `Keep-Alive` are illegal in HTTP/2), and
-/// `truncate_body`, `garbage_response`, `oversized_headers`, `trickle_headers` (they write an
-/// HTTP/1.1 response by hand). [`start`](Self::start) refuses them with HTTP/2 on (see there);
-/// switched on later through [`LocalEndpoint::faults`], they act on HTTP/1.1 connections only
-/// and HTTP/2 connections ignore them.
+/// connection), any other as before. An HTTP/2 request must name its target the HTTP/2 way,
+/// `:scheme: https` and `:authority` (with a `Host` header, if any, naming the same; RFC 9113
+/// §8.3.1), or it is refused with 400 `InvalidRequestContentException`.
+///
+/// Of the [`FaultConfig`] knobs, these act on HTTP/2 connections as on HTTP/1: `status` and
+/// `retry_after`, `latency`, `stall`, and `die_after_request` and `chaos` — whose closes end
+/// the whole connection, every stream on it. The others only make sense for HTTP/1's
+/// one-exchange-at-a-time byte stream: `idle_close`, `idle_reset` (HTTP/2 idleness is not a
+/// request/response turn), `max_requests` and `announce_keep_alive` (`Connection` and
+/// `Keep-Alive` are illegal in HTTP/2), and `truncate_body`, `garbage_response`,
+/// `oversized_headers`, `trickle_headers` (they write an HTTP/1.1 response by hand).
+/// [`start`](Self::start) refuses them with HTTP/2 on (see there); switched on later through
+/// [`LocalEndpoint::faults`], they act on HTTP/1.1 connections only and HTTP/2 connections
+/// ignore them.
 #[derive(Debug)]
 pub struct LocalEndpointBuilder {
     region: String,

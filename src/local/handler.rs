@@ -1,9 +1,10 @@
 //! One request: route, authenticate, read the body, run the function, apply the faults.
 //!
-//! Order for an invoke: route → signature precheck (no body read) → bounded body read →
-//! signature check → function lookup (404) → invocation type → injected `status` (not an
-//! execution) → DryRun (204) → payload limits (413) → chaos "close before run" →
-//! **execution counted** → die / stall / latency → function → response faults.
+//! Order for an invoke: (HTTP/2: `:scheme`/`:authority`, 400) → route → signature precheck
+//! (no body read) → bounded body read → signature check → function lookup (404) → invocation
+//! type → injected `status` (not an execution) → DryRun (204) → payload limits (413) → chaos
+//! "close before run" → **execution counted** → die / stall / latency → function → response
+//! faults (HTTP/1 only).
 
 use std::convert::Infallible;
 use std::sync::atomic::Ordering;
@@ -12,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -164,6 +165,23 @@ fn http1_only_off(faults: &mut FaultConfig) {
     faults.trickle_headers = None;
 }
 
+/// An HTTP/2 request over TLS names its target in `:scheme: https` and `:authority`, and a
+/// `Host` header, if any, names the same authority (RFC 9113 §8.3.1).
+fn http2_target(head: &http::request::Parts) -> Result<(), &'static str> {
+    let Some(authority) = head.uri.authority() else {
+        return Err("An HTTP/2 request must carry :authority");
+    };
+    if head.uri.scheme_str() != Some("https") {
+        return Err("An HTTP/2 request over TLS must carry :scheme https");
+    }
+    match header(head, HOST.as_str()) {
+        Some(host) if !host.eq_ignore_ascii_case(authority.as_str()) => {
+            Err("The Host header differs from :authority")
+        }
+        _ => Ok(()),
+    }
+}
+
 async fn dispatch(
     ctx: &ConnCtx,
     req: Request<Incoming>,
@@ -171,6 +189,15 @@ async fn dispatch(
     faults: &FaultConfig,
 ) -> Reply {
     let (head, body) = req.into_parts();
+    if ctx.http2 {
+        if let Err(message) = http2_target(&head) {
+            return Reply::error(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestContentException",
+                message,
+            );
+        }
+    }
     let path = head.uri.path().to_owned();
     let Some(op) = route(&head.method, &path) else {
         return Reply::error(

@@ -41,7 +41,8 @@
 //! way waits for it instead of starting its own (unless the origin's last connection picked
 //! HTTP/1.1, and again if that connect ends in HTTP/1.1 or fails), so a cold burst opens one
 //! connection. A connection that negotiates `h2` while another is shared is closed as
-//! [`CloseReason::Surplus`].
+//! [`CloseReason::Surplus`]. Requests on it carry `:scheme: https` and `:authority` (the `Host`
+//! header's), as RFC 9113 §8.3.1 asks.
 //!
 //! Connection states: connecting → (idle ⇄ in use) → closed. Every state but closed holds one
 //! permit of its origin's semaphore, so `max_connections_per_host` counts established +
