@@ -132,3 +132,76 @@ fn serve_prints_its_url_ca_and_credentials_then_keeps_serving() {
         .any(|l| l.starts_with("export AWS_ACCESS_KEY_ID=")));
     assert!(pem.contains("BEGIN CERTIFICATE"), "the CA was written");
 }
+
+#[tokio::test]
+async fn serve_with_http2_negotiates_h2_in_alpn() {
+    let ca = temp_path("h2-ca.pem");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--http2", "--ca-out"])
+        .arg(&ca)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    // Blocking reads of a few lines the child prints at once.
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|l| !l.starts_with("serving"))
+        .collect();
+    let pem = std::fs::read_to_string(&ca).unwrap_or_default();
+    let alpn = match lines.iter().find_map(|l| l.strip_prefix("url: https://")) {
+        Some(authority) => negotiated_alpn(authority, &pem).await,
+        None => None,
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_file(&ca);
+    assert!(
+        lines.iter().any(|l| l == "protocols: h2, http/1.1"),
+        "{lines:?}"
+    );
+    assert_eq!(alpn.as_deref(), Some(&b"h2"[..]));
+}
+
+/// The protocol a TLS client offering `h2` and `http/1.1` gets from `authority`.
+async fn negotiated_alpn(authority: &str, ca_pem: &str) -> Option<Vec<u8>> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
+        roots.add(cert.ok()?).ok()?;
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .ok()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(authority).await.ok()?;
+    let name = rustls::pki_types::ServerName::try_from("localhost").ok()?;
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .ok()?;
+    tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec)
+}
+
+#[test]
+fn serve_refuses_http2_with_an_http1_only_server_knob() {
+    for knob in [
+        ["--server-max-requests", "3"],
+        ["--server-idle-close", "1000"],
+    ] {
+        let out = Command::new(BIN)
+            .args(["serve", "--http2"])
+            .args(knob)
+            .output()
+            .expect("the binary runs");
+        assert_eq!(out.status.code(), Some(2), "{knob:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("cannot be used with"),
+            "{knob:?}"
+        );
+    }
+}

@@ -1,16 +1,19 @@
-//! One connection's task: TLS handshake, hyper's HTTP/1 server, the idle watcher, and the
-//! takeovers by which faults write raw bytes or close the connection their own way.
+//! One connection's task: TLS handshake, hyper's HTTP/1 server (or its HTTP/2 server when ALPN
+//! picked `h2`), the idle watcher (HTTP/1 only), and the takeovers by which faults write raw
+//! bytes or close the connection their own way.
 //!
 //! The task ends when hyper ends the connection (peer closed, `Connection: close`), when the
 //! idle watcher fires, after a takeover, or at server shutdown.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hyper::server::conn::http1;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
@@ -21,6 +24,7 @@ use super::handler;
 use super::io::{self, ConnShared, SharedIo, Slot, Stream, TrackIo};
 use super::server::State;
 use super::stats::bump;
+use super::tls::ALPN_H2;
 
 /// Longest a TLS handshake may take.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -69,6 +73,8 @@ pub(crate) struct ConnCtx {
     pub(crate) state: Arc<State>,
     pub(crate) shared: Arc<ConnShared>,
     pub(crate) takeover: mpsc::UnboundedSender<Takeover>,
+    /// Served over HTTP/2: the HTTP/1-only faults do not apply.
+    pub(crate) http2: bool,
 }
 
 enum End {
@@ -106,25 +112,49 @@ pub(crate) async fn serve(
             }
         }
     };
+    // ALPN offers `h2` only when the endpoint was built with HTTP/2 on.
+    let http2 =
+        matches!(&stream, Stream::Tls(tls) if tls.get_ref().1.alpn_protocol() == Some(ALPN_H2));
+    if http2 {
+        bump(&state.stats.http2_connections);
+    }
     let slot: Slot = Arc::new(std::sync::Mutex::new(Some(stream)));
     let (tx, mut takeovers) = mpsc::unbounded_channel();
     let ctx = Arc::new(ConnCtx {
         state: state.clone(),
         shared: shared.clone(),
         takeover: tx,
+        http2,
     });
     let service = service_fn(move |req| handler::handle(ctx.clone(), req));
-    let mut conn = Box::pin(
-        http1::Builder::new()
-            .keep_alive(true)
-            .header_read_timeout(None)
-            .serve_connection(TokioIo::new(SharedIo(slot.clone())), service),
-    );
+    let io = TokioIo::new(SharedIo(slot.clone()));
+    let mut conn: Pin<Box<dyn Future<Output = hyper::Result<()>> + Send>> = if http2 {
+        Box::pin(
+            http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .serve_connection(io, service),
+        )
+    } else {
+        Box::pin(
+            http1::Builder::new()
+                .keep_alive(true)
+                .header_read_timeout(None)
+                .serve_connection(io, service),
+        )
+    };
+    let idle = async {
+        if http2 {
+            // HTTP/2 idleness is not a request/response turn (see the builder's docs).
+            std::future::pending().await
+        } else {
+            idle_watch(&shared, &state).await
+        }
+    };
     let end = tokio::select! {
         _ = &mut conn => End::Hyper,
         _ = shutdown.changed() => End::Shutdown,
         Some(t) = takeovers.recv() => End::Takeover(t),
-        kind = idle_watch(&shared, &state) => End::Idle(kind),
+        kind = idle => End::Idle(kind),
     };
     // Dropping hyper's connection drops the handler futures; the stream stays in the slot.
     drop(conn);

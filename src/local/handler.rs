@@ -1,9 +1,10 @@
 //! One request: route, authenticate, read the body, run the function, apply the faults.
 //!
-//! Order for an invoke: route → signature precheck (no body read) → bounded body read →
-//! signature check → function lookup (404) → invocation type → injected `status` (not an
-//! execution) → DryRun (204) → payload limits (413) → chaos "close before run" →
-//! **execution counted** → die / stall / latency → function → response faults.
+//! Order for an invoke: (HTTP/2: `:scheme`/`:authority`, 400) → route → signature precheck
+//! (no body read) → bounded body read → signature check → function lookup (404) → invocation
+//! type → injected `status` (not an execution) → DryRun (204) → payload limits (413) → chaos
+//! "close before run" → **execution counted** → die / stall / latency → function → response
+//! faults (HTTP/1 only).
 
 use std::convert::Infallible;
 use std::sync::atomic::Ordering;
@@ -12,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -133,10 +134,16 @@ pub(crate) async fn handle(
     let nth = ctx.shared.requests.fetch_add(1, Ordering::AcqRel) + 1;
     bump(&ctx.state.stats.requests);
     let request_id = uuid::Uuid::new_v4().to_string();
-    let faults = ctx.state.faults.snapshot();
+    let mut faults = ctx.state.faults.snapshot();
+    if ctx.http2 {
+        http1_only_off(&mut faults);
+    }
     let mut reply = dispatch(&ctx, req, &request_id, &faults).await;
     reply.header(headers::REQUEST_ID, &request_id);
-    if faults.max_requests.is_some_and(|max| nth >= u64::from(max)) {
+    if ctx.http2 {
+        // Connection-specific headers are illegal in HTTP/2 (RFC 9113 §8.2.2).
+        reply.headers.remove(CONNECTION);
+    } else if faults.max_requests.is_some_and(|max| nth >= u64::from(max)) {
         reply.header(CONNECTION, "close");
         bump(&ctx.state.stats.max_requests_closes);
     } else if faults.announce_keep_alive {
@@ -147,6 +154,34 @@ pub(crate) async fn handle(
     Ok(reply.into_response())
 }
 
+/// Switches off the faults that only make sense on an HTTP/1 connection (see
+/// [`LocalEndpointBuilder`](super::LocalEndpointBuilder)'s HTTP/2 section).
+fn http1_only_off(faults: &mut FaultConfig) {
+    faults.max_requests = None;
+    faults.announce_keep_alive = false;
+    faults.truncate_body = false;
+    faults.garbage_response = false;
+    faults.oversized_headers = false;
+    faults.trickle_headers = None;
+}
+
+/// An HTTP/2 request over TLS names its target in `:scheme: https` and `:authority`, and a
+/// `Host` header, if any, names the same authority (RFC 9113 §8.3.1).
+fn http2_target(head: &http::request::Parts) -> Result<(), &'static str> {
+    let Some(authority) = head.uri.authority() else {
+        return Err("An HTTP/2 request must carry :authority");
+    };
+    if head.uri.scheme_str() != Some("https") {
+        return Err("An HTTP/2 request over TLS must carry :scheme https");
+    }
+    match header(head, HOST.as_str()) {
+        Some(host) if !host.eq_ignore_ascii_case(authority.as_str()) => {
+            Err("The Host header differs from :authority")
+        }
+        _ => Ok(()),
+    }
+}
+
 async fn dispatch(
     ctx: &ConnCtx,
     req: Request<Incoming>,
@@ -154,6 +189,15 @@ async fn dispatch(
     faults: &FaultConfig,
 ) -> Reply {
     let (head, body) = req.into_parts();
+    if ctx.http2 {
+        if let Err(message) = http2_target(&head) {
+            return Reply::error(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestContentException",
+                message,
+            );
+        }
+    }
     let path = head.uri.path().to_owned();
     let Some(op) = route(&head.method, &path) else {
         return Reply::error(

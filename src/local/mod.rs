@@ -3,7 +3,8 @@
 //! [`LocalEndpoint`] speaks Lambda's REST shape — `Invoke` (RequestResponse, Event, DryRun;
 //! `Qualifier`, `LogType: Tail`, `ClientContext`), `InvokeWithResponseStream` (an AWS event
 //! stream), `ListFunctions` and `GetFunction` — over HTTP/1.1 on rustls with a throwaway CA
-//! made at start. It verifies every request's SigV4 signature against its own credentials,
+//! made at start, and over HTTP/2 too when built with
+//! [`http2(true)`](LocalEndpointBuilder::http2) (ALPN `h2`, then `http/1.1`). It verifies every request's SigV4 signature against its own credentials,
 //! counts every function execution per client call id in a [`Ledger`], and misbehaves on
 //! demand through [`Faults`] (idle FIN/RST, close after N, latency, stall, die, garbage,
 //! truncation, huge or trickling headers, injected statuses, random chaos).
@@ -24,7 +25,8 @@
 //!
 //! Architecture: [`server`](LocalEndpoint) runs an accept loop holding a `JoinSet` of
 //! connection tasks (`conn`); each wraps the socket in `io::TrackIo` (read/write stamps for
-//! the idle timer, RST on drop), TLS, and a slot hyper reads through, so that a fault can take
+//! the idle timer, RST on drop), TLS, and a slot hyper (HTTP/1, or HTTP/2 when ALPN picked
+//! `h2`) reads through, so that a fault can take
 //! the stream back to write raw bytes or close it. `handler` routes and answers one request.
 //! Faults that shape a response act on invokes only; idle and `max_requests` act on every
 //! connection.

@@ -11,6 +11,8 @@ pub struct ServerStats {
     pub connections_accepted: u64,
     /// Connections ended, for any reason.
     pub connections_closed: u64,
+    /// Connections served over HTTP/2 (ALPN picked `h2`; only with HTTP/2 on).
+    pub http2_connections: u64,
     /// Idle connections the server closed with FIN (`idle_close`).
     pub idle_closes: u64,
     /// Idle connections the server reset with RST (`idle_reset`).
@@ -33,6 +35,7 @@ pub struct ServerStats {
 pub(crate) struct Counters {
     pub(crate) connections_accepted: AtomicU64,
     pub(crate) connections_closed: AtomicU64,
+    pub(crate) http2_connections: AtomicU64,
     pub(crate) idle_closes: AtomicU64,
     pub(crate) idle_resets: AtomicU64,
     pub(crate) max_requests_closes: AtomicU64,
@@ -52,6 +55,7 @@ impl Counters {
         ServerStats {
             connections_accepted: get(&self.connections_accepted),
             connections_closed: get(&self.connections_closed),
+            http2_connections: get(&self.http2_connections),
             idle_closes: get(&self.idle_closes),
             idle_resets: get(&self.idle_resets),
             max_requests_closes: get(&self.max_requests_closes),

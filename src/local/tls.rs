@@ -13,6 +13,11 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 /// Names the server certificate covers.
 pub const SERVER_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
+/// The ALPN name of HTTP/1.1.
+const ALPN_HTTP1: &[u8] = b"http/1.1";
+/// The ALPN name of HTTP/2 over TLS.
+pub(crate) const ALPN_H2: &[u8] = b"h2";
+
 /// A CA made at start and the rustls configuration of a leaf it signed.
 pub(crate) struct Tls {
     pub(crate) ca_pem: String,
@@ -29,8 +34,9 @@ fn other(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(format!("local endpoint certificate: {e}"))
 }
 
-/// Makes a fresh CA, a leaf for [`SERVER_NAMES`] signed by it, and the server config.
-pub(crate) fn make() -> io::Result<Tls> {
+/// Makes a fresh CA, a leaf for [`SERVER_NAMES`] signed by it, and the server config, which
+/// offers `h2` before `http/1.1` in ALPN when `http2`, else `http/1.1` alone.
+pub(crate) fn make(http2: bool) -> io::Result<Tls> {
     let ca_key = KeyPair::generate().map_err(other)?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(other)?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -72,9 +78,29 @@ pub(crate) fn make() -> io::Result<Tls> {
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .map_err(other)?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = if http2 {
+        vec![ALPN_H2.to_vec(), ALPN_HTTP1.to_vec()]
+    } else {
+        vec![ALPN_HTTP1.to_vec()]
+    };
     Ok(Tls {
         ca_pem: ca.pem(),
         config: Arc::new(config),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alpn_offers_http1_alone_by_default_and_h2_first_with_http2() {
+        let http1 = make(false).expect("config");
+        assert_eq!(http1.config.alpn_protocols, vec![b"http/1.1".to_vec()]);
+        let both = make(true).expect("config");
+        assert_eq!(
+            both.config.alpn_protocols,
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
+    }
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -37,6 +37,8 @@ pub(crate) struct Host {
     permits: Arc<Semaphore>,
     state: Mutex<State>,
     rotation: AtomicUsize,
+    /// Woken when a connect ends, for callers that waited on it instead of starting their own.
+    connect_ended: Notify,
 }
 
 struct State {
@@ -48,6 +50,8 @@ struct State {
     h2: Option<Conn>,
     limits: IdleLimits,
     connecting: usize,
+    /// Whether the origin's last new connection negotiated HTTP/2 (`None`: none yet).
+    last_h2: Option<bool>,
     zonal_failures: u32,
     fallback_until: Option<Instant>,
     closed: bool,
@@ -70,11 +74,13 @@ impl Host {
                 h2: None,
                 limits,
                 connecting: 0,
+                last_h2: None,
                 zonal_failures: 0,
                 fallback_until: None,
                 closed: false,
             }),
             rotation: AtomicUsize::new(0),
+            connect_ended: Notify::new(),
             shared,
         }
     }
@@ -127,7 +133,13 @@ impl Host {
             host: self.clone(),
         };
         let mut connect: Option<JoinHandle<Result<(), Error>>> = None;
+        let mut deferred = false;
         loop {
+            // Registered before the check, so a connect ending meanwhile is not missed.
+            let ended = self.connect_ended.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            let defer = connect.is_none() && !deferred && self.may_share_a_connect();
             tokio::select! {
                 biased;
                 got = &mut waiter.rx => {
@@ -141,12 +153,35 @@ impl Host {
                         Err(join) => return Err(Error::with(Kind::Connect, join)),
                     }
                 }
-                permit = self.permits.clone().acquire_owned(), if connect.is_none() => {
+                // A connect ended. Had it opened HTTP/2, its lease would be in `waiter.rx`
+                // (polled first); after HTTP/1.1 or a failure, this caller connects itself.
+                _ = ended, if defer => deferred = true,
+                permit = self.permits.clone().acquire_owned(), if connect.is_none() && !defer => {
                     let permit = permit.map_err(|_| Error::new(Kind::PoolClosed))?;
-                    connect = Some(self.spawn_connect(permit, connect_timeout));
+                    connect = if deferred {
+                        Some(self.spawn_connect(permit, connect_timeout))
+                    } else {
+                        // `None`: another caller's connect started meanwhile; wait for it.
+                        self.spawn_connect_unless_shared(permit, connect_timeout)
+                    };
                 }
             }
         }
+    }
+
+    /// With HTTP/2 offered, a caller that finds a connect under way waits for it instead of
+    /// starting another, unless the origin last answered with HTTP/1.1: an `h2` connection
+    /// serves every waiter, so a cold burst opens one connection, not one per caller of which
+    /// all but one would be closed as surplus.
+    fn may_share_a_connect(&self) -> bool {
+        self.shares_connect(&self.lock())
+    }
+
+    fn shares_connect(&self, st: &State) -> bool {
+        self.shared.config.tls.http2
+            && self.origin.is_https()
+            && st.connecting > 0
+            && st.last_h2 != Some(false)
     }
 
     /// Pops idle connections, most recent first, closing (never sending on) each that is closed,
@@ -191,13 +226,52 @@ impl Host {
         timeout: Duration,
     ) -> JoinHandle<Result<(), Error>> {
         self.lock().connecting += 1;
+        self.spawn_counted(permit, timeout)
+    }
+
+    /// Starts a connect for a caller unless, by [`Self::may_share_a_connect`], one under way
+    /// serves it: checked and counted under one lock, so that of callers racing on several
+    /// threads only one connects.
+    fn spawn_connect_unless_shared(
+        self: &Arc<Self>,
+        permit: OwnedSemaphorePermit,
+        timeout: Duration,
+    ) -> Option<JoinHandle<Result<(), Error>>> {
+        {
+            let mut st = self.lock();
+            if self.shares_connect(&st) {
+                return None;
+            }
+            st.connecting += 1;
+        }
+        Some(self.spawn_counted(permit, timeout))
+    }
+
+    /// Runs a connect already counted in `connecting`.
+    fn spawn_counted(
+        self: &Arc<Self>,
+        permit: OwnedSemaphorePermit,
+        timeout: Duration,
+    ) -> JoinHandle<Result<(), Error>> {
         let host = self.clone();
         tokio::spawn(async move {
-            let res = host.open(permit, timeout).await;
-            host.lock().connecting -= 1;
-            let conn = res?;
-            Host::checkin(&host, conn);
-            Ok(())
+            let (res, h2) = match host.open(permit, timeout).await {
+                Ok(conn) => {
+                    let h2 = conn.tx.is_h2();
+                    // Checked in before `connecting` drops, so that a caller always finds the
+                    // connection or a connect under way.
+                    Host::checkin(&host, conn);
+                    (Ok(()), Some(h2))
+                }
+                Err(e) => (Err(e), None),
+            };
+            {
+                let mut st = host.lock();
+                st.connecting -= 1;
+                st.last_h2 = h2.or(st.last_h2);
+            }
+            host.connect_ended.notify_waiters();
+            res
         })
     }
 

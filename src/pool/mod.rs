@@ -37,8 +37,12 @@
 //! HTTP/2 (opt-in, [`PoolBuilder::http2`]): when ALPN picks `h2`, that one connection is shared —
 //! every checkout leases a clone of its sender, waiters are all served at once, PINGs every
 //! [`H2_KEEPALIVE_INTERVAL`] keep it alive and prove the peer; idle limits do not apply to it,
-//! its lifetime and closed state do. A connection that negotiates `h2` while another is shared
-//! is closed as [`CloseReason::Surplus`].
+//! its lifetime and closed state do. With HTTP/2 offered, a caller that finds a connect under
+//! way waits for it instead of starting its own (unless the origin's last connection picked
+//! HTTP/1.1, and again if that connect ends in HTTP/1.1 or fails), so a cold burst opens one
+//! connection. A connection that negotiates `h2` while another is shared is closed as
+//! [`CloseReason::Surplus`]. Requests on it carry `:scheme: https` and `:authority` (the `Host`
+//! header's), as RFC 9113 §8.3.1 asks.
 //!
 //! Connection states: connecting → (idle ⇄ in use) → closed. Every state but closed holds one
 //! permit of its origin's semaphore, so `max_connections_per_host` counts established +

@@ -190,7 +190,10 @@ async fn send_inner(
 
         let result = match &mut c.tx {
             Tx::H1(tx) => until(opts.deadline, tx.try_send_request(request)).await,
-            Tx::H2(tx) => until(opts.deadline, tx.try_send_request(request)).await,
+            Tx::H2(tx) => {
+                h2_target(&mut request);
+                until(opts.deadline, tx.try_send_request(request)).await
+            }
         };
         let Some(result) = result else {
             pooled.discard(CloseReason::Abandoned);
@@ -214,6 +217,7 @@ async fn send_inner(
                         return Err(Error::with(Kind::UnsentRetriesExhausted, err.into_error()));
                     }
                     request = unsent;
+                    origin_form(&mut request);
                 }
                 None => {
                     let err = err.into_error();
@@ -225,6 +229,34 @@ async fn send_inner(
                 }
             },
         }
+    }
+}
+
+/// HTTP/2 names the target in `:scheme` and `:authority` (RFC 9113 §8.3.1), which hyper takes
+/// from the URI: without them it would send `:scheme: http` and no `:authority`. The
+/// connection is TLS (`h2` comes only from ALPN); the authority is the `Host` header's.
+fn h2_target(request: &mut http::Request<SdkBody>) {
+    let Some(authority) = request
+        .headers()
+        .get(HOST)
+        .and_then(|h| http::uri::Authority::try_from(h.as_bytes()).ok())
+    else {
+        return;
+    };
+    let mut parts = std::mem::take(request.uri_mut()).into_parts();
+    parts.scheme = Some(http::uri::Scheme::HTTPS);
+    parts.authority = Some(authority);
+    // Scheme, authority and the path `send` ensured: always a valid URI.
+    *request.uri_mut() = http::Uri::from_parts(parts).unwrap_or_default();
+}
+
+/// Back to origin form (a request an HTTP/2 connection handed back unsent may go to HTTP/1.1).
+fn origin_form(request: &mut http::Request<SdkBody>) {
+    if request.uri().scheme().is_some() {
+        let mut parts = std::mem::take(request.uri_mut()).into_parts();
+        parts.scheme = None;
+        parts.authority = None;
+        *request.uri_mut() = http::Uri::from_parts(parts).unwrap_or_default();
     }
 }
 

@@ -417,6 +417,48 @@ async fn over_http2_concurrent_requests_share_one_connection() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn over_http2_a_cold_burst_opens_one_connection_not_one_per_caller() {
+    let (pool, server) = pool_with(|b| b.http2(true));
+    server.h2.store(true, SeqCst);
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let pool = pool.clone();
+            tokio::spawn(async move { call(&pool).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        server.dials.load(SeqCst),
+        1,
+        "the callers waited for one connect"
+    );
+    let stats = pool.stats();
+    assert_eq!((stats.opened(), stats.closed_total()), (1, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn over_an_http2_pool_a_cold_burst_to_an_http1_server_opens_a_connection_per_caller() {
+    let (pool, server) = pool_with(|b| b.http2(true));
+    server.set(|b| b.delay = secs(1));
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let pool = pool.clone();
+            tokio::spawn(async move { call(&pool).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        server.dials.load(SeqCst),
+        4,
+        "once the first connect proved HTTP/1.1, the waiting callers connected on their own"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_closed_http2_connection_is_replaced_not_used() {
     let (pool, server) = pool_with(|b| b.max_lifetime(secs(10)));
     server.h2.store(true, SeqCst);

@@ -37,6 +37,11 @@ pub(crate) struct ServeArgs {
     /// Serve plain HTTP instead of HTTPS (loopback only; no CA is written).
     #[arg(long)]
     plain_http: bool,
+    /// Also offer HTTP/2: ALPN `h2` before `http/1.1`; a client that picks `h2` is served over
+    /// HTTP/2, any other over HTTP/1.1. HTTPS only; --server-idle-close and
+    /// --server-max-requests are HTTP/1-only and refused with it.
+    #[arg(long, conflicts_with_all = ["plain_http", "server_idle_close", "server_max_requests"])]
+    http2: bool,
     /// Write the CA certificate (PEM) here. Default: `lambda-vpce-serve-ca.pem` in the
     /// temp directory.
     #[arg(long, value_name = "PATH")]
@@ -53,6 +58,7 @@ pub(crate) async fn run(a: ServeArgs) -> CmdResult {
         .port(a.port)
         .verify_signatures(!a.no_verify_signatures)
         .plain_http(a.plain_http)
+        .http2(a.http2)
         .faults(knobs.fault_config())
         .start()
         .await
@@ -69,6 +75,10 @@ pub(crate) async fn run(a: ServeArgs) -> CmdResult {
     if !a.plain_http {
         println!("ca: {}", ca_path.display());
     }
+    println!(
+        "protocols: {}",
+        if a.http2 { "h2, http/1.1" } else { "http/1.1" }
+    );
     println!("region: {}", endpoint.region());
     println!(
         "signatures: {}",
