@@ -95,10 +95,6 @@ impl Host {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Gets a connection: the most recently used idle one that is still usable, else one handed
-    /// over by a returning call or a finished connect, whichever comes first. A connect started
-    /// for this caller finishes in the background if the caller leaves or is served first, and
-    /// its connection goes to the next waiter or the idle stack.
     /// The most recently used idle connection that is still usable at `now`, without waiting:
     /// the fast path of every request on a warm pool (one lock, no future, no timer).
     pub(crate) fn try_idle(&self, now: Instant) -> Option<Conn> {
@@ -106,6 +102,10 @@ impl Host {
         self.take_idle(&mut st, now)
     }
 
+    /// Gets a connection: the most recently used idle one that is still usable, else one handed
+    /// over by a returning call or a finished connect, whichever comes first. A connect started
+    /// for this caller finishes in the background if the caller leaves or is served first, and
+    /// its connection goes to the next waiter or the idle stack.
     pub(crate) async fn checkout(
         self: &Arc<Self>,
         connect_timeout: Duration,
