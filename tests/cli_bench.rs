@@ -22,6 +22,27 @@ const CLIENT_FIELDS: [&str; 13] = [
     "connections_opened",
 ];
 
+/// Starts `lambda-vpce serve ARGS --ca-out CA` and returns it with the lines it printed before
+/// `serving` (blocking reads of a few lines the child prints at once).
+fn spawn_serve(args: &[&str], ca: &std::path::Path) -> (std::process::Child, Vec<String>) {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(args)
+        .arg("--ca-out")
+        .arg(ca)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let lines = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|l| !l.starts_with("serving"))
+        .collect();
+    (child, lines)
+}
+
 fn temp_path(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!(
         "lambda-vpce-cli-bench-{}-{name}",
@@ -103,19 +124,7 @@ fn bench_refuses_server_knobs_for_an_external_endpoint() {
 #[test]
 fn serve_prints_its_url_ca_and_credentials_then_keeps_serving() {
     let ca = temp_path("ca.pem");
-    let mut child = Command::new(BIN)
-        .args(["serve", "--ca-out"])
-        .arg(&ca)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let lines: Vec<String> = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .take_while(|l| !l.starts_with("serving"))
-        .collect();
+    let (mut child, lines) = spawn_serve(&[], &ca);
     let still_running = child.try_wait().expect("status").is_none();
     let _ = child.kill();
     let _ = child.wait();
@@ -136,20 +145,7 @@ fn serve_prints_its_url_ca_and_credentials_then_keeps_serving() {
 #[tokio::test]
 async fn serve_with_http2_negotiates_h2_in_alpn() {
     let ca = temp_path("h2-ca.pem");
-    let mut child = Command::new(BIN)
-        .args(["serve", "--http2", "--ca-out"])
-        .arg(&ca)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let stdout = child.stdout.take().expect("stdout is piped");
-    // Blocking reads of a few lines the child prints at once.
-    let lines: Vec<String> = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .take_while(|l| !l.starts_with("serving"))
-        .collect();
+    let (mut child, lines) = spawn_serve(&["--http2"], &ca);
     let pem = std::fs::read_to_string(&ca).unwrap_or_default();
     let alpn = match lines.iter().find_map(|l| l.strip_prefix("url: https://")) {
         Some(authority) => negotiated_alpn(authority, &pem).await,

@@ -78,6 +78,36 @@ async fn concurrent_invokes_share_one_http2_connection() {
 }
 
 /// An unsigned invoke of `echo` straight through the pool.
+/// `CONCURRENT` invokes of `sleep` (50 ms) at once: each holds its exchange open, so
+/// concurrent HTTP/1.1 calls cannot share a connection. Results in spawn order.
+async fn overlapping_sleep_invokes(
+    lambda: &aws_sdk_lambda::Client,
+) -> Vec<
+    Result<
+        aws_sdk_lambda::operation::invoke::InvokeOutput,
+        aws_sdk_lambda::error::SdkError<aws_sdk_lambda::operation::invoke::InvokeError>,
+    >,
+> {
+    let calls: Vec<_> = (0..CONCURRENT)
+        .map(|_| {
+            let lambda = lambda.clone();
+            tokio::spawn(async move {
+                lambda
+                    .invoke()
+                    .function_name("sleep")
+                    .payload(Blob::new(r#"{"ms":50}"#))
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(CONCURRENT);
+    for call in calls {
+        out.push(call.await.expect("the call's task ends"));
+    }
+    out
+}
+
 fn invoke(ep: &LocalEndpoint, payload: String) -> http::Request<SdkBody> {
     http::Request::post(format!(
         "{}/2015-03-31/functions/echo/invocations",
@@ -130,22 +160,8 @@ async fn without_http2_on_the_pool_the_same_server_speaks_http1_on_several_conne
     let ids = InvocationIds::default();
     let vpce = client_for(&ep, 1, |p| p);
     let lambda = ids.attach(vpce.client());
-    let calls: Vec<_> = (0..CONCURRENT)
-        .map(|_| {
-            let lambda = lambda.clone();
-            // `sleep` holds each exchange open, so concurrent HTTP/1.1 calls cannot share.
-            tokio::spawn(async move {
-                lambda
-                    .invoke()
-                    .function_name("sleep")
-                    .payload(Blob::new(r#"{"ms":50}"#))
-                    .send()
-                    .await
-            })
-        })
-        .collect();
-    for call in calls {
-        let out = call.await.expect("task").expect("invoke over HTTP/1.1");
+    for out in overlapping_sleep_invokes(&lambda).await {
+        let out = out.expect("invoke over HTTP/1.1");
         assert_eq!(out.status_code(), 200);
         assert!(out.function_error().is_none());
     }
@@ -239,22 +255,8 @@ async fn http1_only_faults_switched_on_at_run_time_leave_http2_connections_alone
 async fn an_http2_pool_against_an_http1_only_server_opens_a_connection_per_concurrent_call() {
     let ep = LocalEndpoint::start().await.expect("HTTP/1.1 only");
     let vpce = client_for(&ep, 1, |p| p.http2(true));
-    let calls: Vec<_> = (0..CONCURRENT)
-        .map(|_| {
-            let lambda = vpce.client().clone();
-            // `sleep` holds each exchange open, so concurrent HTTP/1.1 calls cannot share.
-            tokio::spawn(async move {
-                lambda
-                    .invoke()
-                    .function_name("sleep")
-                    .payload(Blob::new(r#"{"ms":50}"#))
-                    .send()
-                    .await
-            })
-        })
-        .collect();
-    for call in calls {
-        call.await.expect("task").expect("invoke over HTTP/1.1");
+    for out in overlapping_sleep_invokes(vpce.client()).await {
+        out.expect("invoke over HTTP/1.1");
     }
     assert_eq!(ep.ledger().total(), CONCURRENT as u64);
     let opened = vpce.pool().stats().opened();

@@ -5,7 +5,7 @@ mod fake;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
-use fake::{call, pool_routed, pool_with, request, run_spawned_tasks};
+use fake::{call, calls_at_once, pool_routed, pool_with, request, run_spawned_tasks};
 use tokio::time::{advance, Instant};
 
 use super::{CloseReason, RequestOptions};
@@ -394,14 +394,9 @@ async fn over_http2_concurrent_requests_share_one_connection() {
     server.h2.store(true, SeqCst);
     server.set(|b| b.delay = secs(1));
     assert!(!call(&pool).await.unwrap().reused);
-    let mut tasks = Vec::new();
-    for _ in 0..10 {
-        let pool = pool.clone();
-        tasks.push(tokio::spawn(async move { call(&pool).await }));
-    }
     let started = Instant::now();
-    for t in tasks {
-        assert!(t.await.unwrap().unwrap().reused);
+    for info in calls_at_once(&pool, 10).await {
+        assert!(info.unwrap().reused);
     }
     assert_eq!(
         started.elapsed(),
@@ -420,14 +415,8 @@ async fn over_http2_concurrent_requests_share_one_connection() {
 async fn over_http2_a_cold_burst_opens_one_connection_not_one_per_caller() {
     let (pool, server) = pool_with(|b| b.http2(true));
     server.h2.store(true, SeqCst);
-    let tasks: Vec<_> = (0..10)
-        .map(|_| {
-            let pool = pool.clone();
-            tokio::spawn(async move { call(&pool).await })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap().unwrap();
+    for info in calls_at_once(&pool, 10).await {
+        info.unwrap();
     }
     assert_eq!(
         server.dials.load(SeqCst),
@@ -442,14 +431,8 @@ async fn over_http2_a_cold_burst_opens_one_connection_not_one_per_caller() {
 async fn over_an_http2_pool_a_cold_burst_to_an_http1_server_opens_a_connection_per_caller() {
     let (pool, server) = pool_with(|b| b.http2(true));
     server.set(|b| b.delay = secs(1));
-    let tasks: Vec<_> = (0..4)
-        .map(|_| {
-            let pool = pool.clone();
-            tokio::spawn(async move { call(&pool).await })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap().unwrap();
+    for info in calls_at_once(&pool, 4).await {
+        info.unwrap();
     }
     assert_eq!(
         server.dials.load(SeqCst),

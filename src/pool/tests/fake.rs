@@ -248,6 +248,24 @@ pub(super) async fn call(pool: &Pool) -> Result<crate::pool::ConnectionInfo, Err
     Ok(info)
 }
 
+/// `n` calls at once, each in its own task; their results in spawn order.
+pub(super) async fn calls_at_once(
+    pool: &Pool,
+    n: usize,
+) -> Vec<Result<crate::pool::ConnectionInfo, Error>> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let pool = pool.clone();
+            tokio::spawn(async move { call(&pool).await })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(n);
+    for t in tasks {
+        out.push(t.await.expect("the call's task ends"));
+    }
+    out
+}
+
 /// Lets spawned tasks (connection drivers, checkin) run on the single test thread, without
 /// moving the clock: deterministic, unlike a sleep.
 pub(super) async fn run_spawned_tasks() {
