@@ -148,7 +148,7 @@ pub enum InvocationType {
 
 impl InvocationType {
     /// The header value: `RequestResponse`, `Event` or `DryRun`.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             InvocationType::RequestResponse => "RequestResponse",
             InvocationType::Event => "Event",

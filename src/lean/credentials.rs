@@ -26,8 +26,8 @@ pub(crate) struct Identity {
     token: Option<HeaderValue>,
     refresh_after: Option<SystemTime>,
     expires: Option<SystemTime>,
-    /// The signing key of the last date signed for: (`YYYYMMDD`, key).
-    key: Mutex<Option<([u8; 8], [u8; 32])>>,
+    /// The signing key of the last date signed for, and an HMAC keyed with it.
+    key: Mutex<Option<DayKey>>,
 }
 
 impl std::fmt::Debug for Identity {
@@ -75,7 +75,7 @@ impl Identity {
             token: self.token.clone(),
             refresh_after: Some(at),
             expires: self.expires,
-            key: Mutex::new(*self.key.lock().unwrap_or_else(|p| p.into_inner())),
+            key: Mutex::new(self.key.lock().unwrap_or_else(|p| p.into_inner()).clone()),
         }
     }
 
@@ -95,19 +95,38 @@ impl Identity {
         self.expires.is_some_and(|e| now >= e)
     }
 
-    /// The signing key for `date` (derived at most once per date), for `region` and Lambda.
-    pub(crate) fn signing_key(&self, date: &AmzDate, time: SystemTime, region: &str) -> [u8; 32] {
+    /// An HMAC keyed with the signing key for `date` (derived at most once per date), for
+    /// `region` and Lambda: each call clones it instead of hashing the key's two pads again.
+    pub(crate) fn signing_mac(
+        &self,
+        date: &AmzDate,
+        time: SystemTime,
+        region: &str,
+    ) -> sign::SigningMac {
+        self.day_key(date, time, region).mac
+    }
+
+    fn day_key(&self, date: &AmzDate, time: SystemTime, region: &str) -> DayKey {
         let day = date.date();
         let mut cached = self.key.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((d, key)) = *cached {
-            if d == day {
-                return key;
-            }
+        if let Some(k) = cached.as_ref().filter(|k| k.day == day) {
+            return k.clone();
         }
         let key = sign::signing_key(self.credentials.secret_access_key(), time, region);
-        *cached = Some((day, key));
-        key
+        let k = DayKey {
+            day,
+            mac: sign::keyed_mac(&key),
+        };
+        *cached = Some(k.clone());
+        k
     }
+}
+
+/// An HMAC keyed with one date's signing key.
+#[derive(Clone)]
+struct DayKey {
+    day: [u8; 8],
+    mac: sign::SigningMac,
 }
 
 /// A provider's credentials, cached until [`REFRESH_BEFORE_EXPIRY`] before they expire.
@@ -304,15 +323,28 @@ mod tests {
     fn the_signing_key_is_derived_once_per_date() {
         let id = Identity::new(Credentials::new("AKID", "secret", None, None, "t"), at(0))
             .expect("identity");
+        // A MAC is known by what it makes of a message.
+        let tag = |mac: sign::SigningMac| {
+            use hmac::Mac as _;
+            mac.chain_update(b"string to sign").finalize().into_bytes()
+        };
+        let expected = |t| {
+            tag(sign::keyed_mac(&sign::signing_key(
+                "secret",
+                t,
+                "us-east-1",
+            )))
+        };
         let t1 = at(1_700_000_000);
         let d1 = AmzDate::new(t1).expect("date");
-        let k1 = id.signing_key(&d1, t1, "us-east-1");
-        assert_eq!(k1, sign::signing_key("secret", t1, "us-east-1"));
+        let k1 = tag(id.signing_mac(&d1, t1, "us-east-1"));
+        assert_eq!(k1, expected(t1));
+        assert_eq!(tag(id.signing_mac(&d1, t1, "us-east-1")), k1, "cached");
         let t2 = t1 + Duration::from_secs(86_400);
         let d2 = AmzDate::new(t2).expect("date");
-        let k2 = id.signing_key(&d2, t2, "us-east-1");
+        let k2 = tag(id.signing_mac(&d2, t2, "us-east-1"));
         assert_ne!(k1, k2);
-        assert_eq!(k2, sign::signing_key("secret", t2, "us-east-1"));
+        assert_eq!(k2, expected(t2));
     }
 
     #[test]

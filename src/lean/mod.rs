@@ -225,15 +225,13 @@ impl LeanInvokerBuilder {
         let host = self.endpoint.signing_host().to_owned();
         let host_header = HeaderValue::from_str(&host)
             .map_err(|_| BuildError::new("endpoint", host.clone(), "a valid host name"))?;
+        let url = self.endpoint.url();
+        let target = Target::new(&url, host, host_header, region)
+            .ok_or_else(|| BuildError::new("endpoint", url, "a URL like https://host[:port]"))?;
         Ok(LeanInvoker {
             inner: Arc::new(Inner {
                 pool: self.pool,
-                target: Target {
-                    url: self.endpoint.url(),
-                    host,
-                    host_header,
-                    region,
-                },
+                target,
                 credentials: CredentialsCache::new(credentials),
                 time: self
                     .time_source

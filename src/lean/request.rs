@@ -24,6 +24,22 @@ const X_AMZ_INVOCATION_TYPE: HeaderName = HeaderName::from_static("x-amz-invocat
 const X_AMZ_LOG_TYPE: HeaderName = HeaderName::from_static("x-amz-log-type");
 const X_AMZ_CLIENT_CONTEXT: HeaderName = HeaderName::from_static("x-amz-client-context");
 const AMZ_SDK_INVOCATION_ID: HeaderName = HeaderName::from_static("amz-sdk-invocation-id");
+// Header values checked at compile time, not per call.
+const CONTENT_TYPE_VALUE: HeaderValue = HeaderValue::from_static(sign::CONTENT_TYPE);
+const LOG_TYPE_TAIL_VALUE: HeaderValue = HeaderValue::from_static(sign::LOG_TYPE_TAIL);
+const USER_AGENT_HEADER: HeaderValue = HeaderValue::from_static(USER_AGENT_VALUE);
+
+fn invocation_type_value(t: InvocationType) -> HeaderValue {
+    const REQUEST_RESPONSE: HeaderValue =
+        HeaderValue::from_static(InvocationType::RequestResponse.as_str());
+    const EVENT: HeaderValue = HeaderValue::from_static(InvocationType::Event.as_str());
+    const DRY_RUN: HeaderValue = HeaderValue::from_static(InvocationType::DryRun.as_str());
+    match t {
+        InvocationType::RequestResponse => REQUEST_RESPONSE,
+        InvocationType::Event => EVENT,
+        InvocationType::DryRun => DRY_RUN,
+    }
+}
 
 /// One `Invoke` call for [`LeanInvoker::invoke`](super::LeanInvoker::invoke).
 ///
@@ -149,12 +165,32 @@ impl InvokeRequest {
 /// Where requests go: fixed per invoker.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
-    /// `scheme://host[:port]`, the endpoint's URL.
-    pub(crate) url: String,
+    /// The endpoint URL's scheme and `host[:port]`, parsed once.
+    pub(crate) scheme: http::uri::Scheme,
+    pub(crate) authority: http::uri::Authority,
     /// The `Host` value SigV4 signs (`host[:port]`, the port only when not the default).
     pub(crate) host: String,
     pub(crate) host_header: HeaderValue,
     pub(crate) region: String,
+}
+
+impl Target {
+    /// The target at `url` (`scheme://host[:port]`); `None` if that is not such a URL.
+    pub(crate) fn new(
+        url: &str,
+        host: String,
+        host_header: HeaderValue,
+        region: String,
+    ) -> Option<Target> {
+        let uri: Uri = url.parse().ok()?;
+        Some(Target {
+            scheme: uri.scheme()?.clone(),
+            authority: uri.authority()?.clone(),
+            host,
+            host_header,
+            region,
+        })
+    }
 }
 
 /// What stays the same across the attempts of one invoke.
@@ -218,7 +254,7 @@ pub(crate) fn build(
             "the clock is outside the years 1970 to 9999",
         )
     })?;
-    let key = identity.signing_key(&date, now, &target.region);
+    let mac = identity.signing_mac(&date, now, &target.region);
     let token = identity.session_token();
     let canonical = Canonical {
         function: &req.function,
@@ -233,15 +269,14 @@ pub(crate) fn build(
         security_token: token.map(HeaderValue::as_bytes),
         payload_sha256: &prepared.payload_sha256,
     };
-    let signature = sign::signature(&key, &date, &target.region, &canonical.hash());
+    let signature = sign::signature(mac, &date, &target.region, &canonical.hash());
     let signed_headers = canonical.signed_headers();
     let access_key_id = identity.access_key_id();
 
     let qualifier_len = req.qualifier.as_deref().map_or(0, |q| {
         1 + sign::QUALIFIER_PARAM.len() + sign::encoded_label_len(q)
     });
-    let uri_len = target.url.len()
-        + sign::PATH_PREFIX.len()
+    let uri_len = sign::PATH_PREFIX.len()
         + sign::encoded_label_len(&req.function)
         + sign::PATH_SUFFIX.len()
         + qualifier_len;
@@ -250,7 +285,6 @@ pub(crate) fn build(
     let mut buf =
         Vec::with_capacity(uri_len + 16 + 36 + prepared.content_length().len() + auth_len + cc_len);
 
-    buf.extend_from_slice(target.url.as_bytes());
     buf.extend_from_slice(sign::PATH_PREFIX.as_bytes());
     sign::encode_label(&mut buf, &req.function);
     buf.extend_from_slice(sign::PATH_SUFFIX.as_bytes());
@@ -285,24 +319,28 @@ pub(crate) fn build(
         HeaderValue::from_maybe_shared(bytes.slice(start..end))
             .map_err(|e| Error::with(Kind::InvalidRequest, e))
     };
-    let uri = Uri::from_maybe_shared(bytes.slice(..uri_end))
-        .map_err(|e| Error::with(Kind::InvalidRequest, e))?;
+    // Scheme and authority parsed once per invoker; only the path is checked per call.
+    let mut parts = http::uri::Parts::default();
+    parts.scheme = Some(target.scheme.clone());
+    parts.authority = Some(target.authority.clone());
+    parts.path_and_query = Some(
+        http::uri::PathAndQuery::from_maybe_shared(bytes.slice(..uri_end))
+            .map_err(|e| Error::with(Kind::InvalidRequest, e))?,
+    );
+    let uri = Uri::from_parts(parts).map_err(|e| Error::with(Kind::InvalidRequest, e))?;
 
     let mut headers = HeaderMap::with_capacity(12);
     headers.insert(HOST, target.host_header.clone());
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(sign::CONTENT_TYPE));
+    headers.insert(CONTENT_TYPE, CONTENT_TYPE_VALUE);
     headers.insert(CONTENT_LENGTH, value(id_end, cl_end)?);
     headers.insert(X_AMZ_DATE, value(uri_end, date_end)?);
     headers.insert(AMZ_SDK_INVOCATION_ID, value(date_end, id_end)?);
     headers.insert(
         X_AMZ_INVOCATION_TYPE,
-        HeaderValue::from_static(req.invocation_type.as_str()),
+        invocation_type_value(req.invocation_type),
     );
     if req.log_tail {
-        headers.insert(
-            X_AMZ_LOG_TYPE,
-            HeaderValue::from_static(sign::LOG_TYPE_TAIL),
-        );
+        headers.insert(X_AMZ_LOG_TYPE, LOG_TYPE_TAIL_VALUE);
     }
     if req.client_context.is_some() {
         headers.insert(X_AMZ_CLIENT_CONTEXT, value(auth_end, cc_end)?);
@@ -313,7 +351,7 @@ pub(crate) fn build(
     let mut authorization = value(cl_end, auth_end)?;
     authorization.set_sensitive(true);
     headers.insert(AUTHORIZATION, authorization);
-    headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+    headers.insert(USER_AGENT, USER_AGENT_HEADER);
 
     let mut request = http::Request::new(SdkBody::from(req.payload.clone()));
     *request.method_mut() = Method::POST;

@@ -4,6 +4,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use bytes::Bytes;
+use http::header::HeaderName;
 use http::HeaderMap;
 use http_body_util::{BodyExt, Limited};
 
@@ -54,7 +55,14 @@ impl fmt::Debug for InvokeResponse {
     }
 }
 
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+// Constants, so that no lookup parses a name.
+const X_AMZ_FUNCTION_ERROR: HeaderName = HeaderName::from_static("x-amz-function-error");
+const X_AMZ_LOG_RESULT: HeaderName = HeaderName::from_static("x-amz-log-result");
+const X_AMZ_EXECUTED_VERSION: HeaderName = HeaderName::from_static("x-amz-executed-version");
+const X_AMZN_REQUESTID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+const X_AMZN_ERRORTYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
+
+fn header(headers: &HeaderMap, name: HeaderName) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -79,18 +87,18 @@ pub(crate) async fn read(response: http::Response<Body>) -> Result<InvokeRespons
     Ok(InvokeResponse {
         status_code: status,
         payload,
-        function_error: header(&parts.headers, "x-amz-function-error"),
+        function_error: header(&parts.headers, X_AMZ_FUNCTION_ERROR),
         log_result: parts
             .headers
-            .get("x-amz-log-result")
+            .get(X_AMZ_LOG_RESULT)
             .and_then(|v| {
                 base64::engine::general_purpose::STANDARD
                     .decode(v.as_bytes())
                     .ok()
             })
             .map(|b| String::from_utf8_lossy(&b).into_owned()),
-        executed_version: header(&parts.headers, "x-amz-executed-version"),
-        request_id: header(&parts.headers, "x-amzn-requestid"),
+        executed_version: header(&parts.headers, X_AMZ_EXECUTED_VERSION),
+        request_id: header(&parts.headers, X_AMZN_REQUESTID),
         connection,
     })
 }
@@ -112,7 +120,7 @@ pub(crate) fn service_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Er
             .find_map(|n| m.get(*n).and_then(|v| v.as_str()).map(str::to_owned))
     };
     let code = headers
-        .get("x-amzn-errortype")
+        .get(X_AMZN_ERRORTYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .or_else(|| field(&["code"]))

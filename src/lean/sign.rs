@@ -21,7 +21,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, Mac as _};
 use sha2::{Digest, Sha256};
 
 /// The SigV4 signing name of Lambda.
@@ -302,17 +302,26 @@ impl Canonical<'_> {
 
 /// The lowercase hex signature of a canonical request's hash with a signing key: HMAC-SHA-256
 /// over the string to sign, streamed.
+/// HMAC-SHA256, as SigV4 uses it.
+pub(crate) type SigningMac = Hmac<Sha256>;
+
+/// An HMAC keyed with `signing_key`, ready to sign string-to-signs (clone it per signature).
+pub(crate) fn keyed_mac(signing_key: &[u8; 32]) -> SigningMac {
+    // HMAC pads a key shorter than SHA-256's 64-byte block with zeros: the same key, padded
+    // here, through the constructor that cannot fail.
+    let mut block = [0u8; 64];
+    block[..32].copy_from_slice(signing_key);
+    <SigningMac as hmac::digest::KeyInit>::new(&block.into())
+}
+
+/// The request's signature: HMAC(signing key, string to sign), hex. `mac` is
+/// [`keyed_mac`] of the signing key.
 pub(crate) fn signature(
-    signing_key: &[u8; 32],
+    mut mac: SigningMac,
     date: &AmzDate,
     region: &str,
     canonical_hash: &[u8; 32],
 ) -> [u8; 64] {
-    // HMAC accepts keys of any length: `new_from_slice` cannot fail here.
-    let mut mac = match Hmac::<Sha256>::new_from_slice(signing_key) {
-        Ok(mac) => mac,
-        Err(_) => return [b'0'; 64],
-    };
     mac.update(ALGORITHM.as_bytes());
     mac.update(b"\n");
     mac.update(date.date_time());
@@ -446,7 +455,7 @@ mod tests {
             hex::encode(creq_hash)
         );
         let expected = aws_sigv4::sign::v4::calculate_signature(key, sts.as_bytes());
-        let got = signature(&key, &date, "us-east-1", &creq_hash);
+        let got = signature(keyed_mac(&key), &date, "us-east-1", &creq_hash);
         assert_eq!(std::str::from_utf8(&got).expect("ascii"), expected);
     }
 
