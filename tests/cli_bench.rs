@@ -82,6 +82,13 @@ fn bench_writes_a_json_report_with_every_schema_field_and_all_calls_ok() {
     assert_eq!(report["mode"], "closed");
     assert_eq!(report["concurrency"], 4);
     assert_eq!(report["payload_bytes"], 1024);
+    // The binary under test is built with this test's features.
+    let allocator = if cfg!(feature = "mimalloc") {
+        "mimalloc"
+    } else {
+        "system"
+    };
+    assert_eq!(report["allocator"], allocator);
     let clients = report["clients"].as_array().expect("clients is an array");
     let names: Vec<&str> = clients
         .iter()
