@@ -178,17 +178,8 @@ async fn a_server_dying_after_reading_the_request_gives_maybe_executed_and_exact
     let ids = InvocationIds::default();
     // Default SDK retry settings (3 attempts): the never-twice policy must still send it once.
     let vpce = client_for(&ep, 3, |p| p);
-    let lambda = ids.attach(vpce.client());
-    let err = lambda
-        .invoke()
-        .function_name("echo")
-        .send()
-        .await
-        .unwrap_err();
-    let ours = lambda_vpce::Error::find_in(&err).expect("the crate's error is in the chain");
-    assert!(ours.is_maybe_executed(), "{ours:?}");
-    assert_eq!(ids.0.lock().unwrap().len(), 1, "no resend by the SDK");
-    assert_eq!(ep.ledger().executions(&ids.last()), 1);
+    let id = ids.invoke_expecting_maybe_executed(&vpce).await;
+    assert_eq!(ep.ledger().executions(&id), 1);
     assert_eq!(ep.ledger().total(), 1);
 }
 

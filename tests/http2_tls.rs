@@ -108,6 +108,16 @@ async fn overlapping_sleep_invokes(
     out
 }
 
+/// An HTTP/2 endpoint that takes unsigned requests (for `Pool::send` and raw clients).
+async fn unsigned_h2_endpoint() -> LocalEndpoint {
+    LocalEndpoint::builder()
+        .http2(true)
+        .verify_signatures(false)
+        .start()
+        .await
+        .expect("endpoint starts")
+}
+
 fn invoke(ep: &LocalEndpoint, payload: String) -> http::Request<SdkBody> {
     http::Request::post(format!(
         "{}/2015-03-31/functions/echo/invocations",
@@ -119,12 +129,7 @@ fn invoke(ep: &LocalEndpoint, payload: String) -> http::Request<SdkBody> {
 
 #[tokio::test]
 async fn requests_through_pool_send_all_report_the_same_http2_connection() {
-    let ep = LocalEndpoint::builder()
-        .http2(true)
-        .verify_signatures(false)
-        .start()
-        .await
-        .expect("endpoint starts");
+    let ep = unsigned_h2_endpoint().await;
     let pool = Pool::builder()
         .http2(true)
         .add_ca_pem(ep.ca_pem())
@@ -218,17 +223,8 @@ async fn a_server_dying_mid_call_over_http2_gives_maybe_executed_and_one_executi
     ep.faults().die_after_request(CloseKind::Reset);
     let ids = InvocationIds::default();
     let vpce = client_for(&ep, 3, |p| p.http2(true));
-    let lambda = ids.attach(vpce.client());
-    let err = lambda
-        .invoke()
-        .function_name("echo")
-        .send()
-        .await
-        .unwrap_err();
-    let ours = lambda_vpce::Error::find_in(&err).expect("the crate's error is in the chain");
-    assert!(ours.is_maybe_executed(), "{ours:?}");
-    assert_eq!(ids.0.lock().unwrap().len(), 1, "no resend by the SDK");
-    assert_eq!(ep.ledger().executions(&ids.last()), 1);
+    let id = ids.invoke_expecting_maybe_executed(&vpce).await;
+    assert_eq!(ep.ledger().executions(&id), 1);
     assert_eq!(ep.stats().http2_connections, 1);
 }
 
@@ -291,12 +287,7 @@ async fn concurrent_calls_to_a_refusing_origin_over_an_http2_pool_all_fail_not_s
 
 #[tokio::test]
 async fn the_endpoint_refuses_an_http2_request_without_scheme_https_and_authority() {
-    let ep = LocalEndpoint::builder()
-        .http2(true)
-        .verify_signatures(false)
-        .start()
-        .await
-        .expect("endpoint starts");
+    let ep = unsigned_h2_endpoint().await;
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_pemfile::certs(&mut ep.ca_pem().as_bytes()) {
         roots.add(cert.expect("CA")).expect("CA added");

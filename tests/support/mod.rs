@@ -45,6 +45,22 @@ impl InvocationIds {
         )
     }
 
+    /// Invokes `echo` through `vpce`'s client with these ids attached, expects a failure that
+    /// may have executed, sent once (no SDK resend), and returns the id it was sent with.
+    pub async fn invoke_expecting_maybe_executed(&self, vpce: &lambda_vpce::LambdaVpce) -> String {
+        let err = self
+            .attach(vpce.client())
+            .invoke()
+            .function_name("echo")
+            .send()
+            .await
+            .unwrap_err();
+        let ours = lambda_vpce::Error::find_in(&err).expect("the crate's error is in the chain");
+        assert!(ours.is_maybe_executed(), "{ours:?}");
+        assert_eq!(self.0.lock().unwrap().len(), 1, "no resend by the SDK");
+        self.last()
+    }
+
     pub fn last(&self) -> String {
         self.0
             .lock()
