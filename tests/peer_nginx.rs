@@ -17,7 +17,7 @@ use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::operation::RequestId;
 use aws_sdk_lambda::primitives::Blob;
 use lambda_vpce::pool::{CloseReason, HostStats};
-use lambda_vpce::{Error, LambdaVpce};
+use lambda_vpce::{Error, LambdaVpce, PoolBuilder};
 
 const HOW: &str = "scripts/peers/nginx-up.sh && . .peers/nginx/env";
 /// Rounds of the idle-gap sweep against the unannounced cutoff.
@@ -29,6 +29,9 @@ const REQUEST_LIMIT_MULTIPLE: u64 = 10;
 /// Concurrent callers (and calls each) against the request limit.
 const REQUEST_LIMIT_TASKS: u64 = 8;
 const REQUEST_LIMIT_CALLS_PER_TASK: u64 = 40;
+/// Concurrent callers (and calls each) against the HTTP/2 server.
+const H2_TASKS: u64 = 32;
+const H2_CALLS_PER_TASK: u64 = 10;
 
 struct Nginx {
     ca: Vec<u8>,
@@ -57,8 +60,14 @@ fn url(var: &str) -> String {
 
 /// The crate's client on nginx with the SDK's retries off: every failure shows.
 fn client(url: &str, ca: &[u8]) -> LambdaVpce {
+    client_with(url, ca, PoolBuilder::new())
+}
+
+/// [`client`] on a pool built from `pool`.
+fn client_with(url: &str, ca: &[u8], pool: PoolBuilder) -> LambdaVpce {
     LambdaVpce::builder()
         .endpoint_url(url)
+        .pool(pool)
         .add_ca_pem(ca)
         .region(peers::REGION)
         .credentials(peers::fake_credentials())
@@ -323,4 +332,46 @@ async fn connections_closed_after_keepalive_requests_fail_no_invoke() {
     // A request a connection handed back unsent is counted again when resent.
     assert_eq!(h.requests() - h.unsent_resends(), calls);
     assert!(h.opened() >= calls.div_ceil(limit));
+}
+
+#[tokio::test]
+#[ignore = "peer suite: needs nginx; run scripts/peers/nginx-up.sh then cargo test --test peer_nginx -- --ignored"]
+async fn over_http2_concurrent_invokes_share_one_connection_negotiated_with_nginx() {
+    let n = nginx();
+    let url = url("LAMBDA_VPCE_NGINX_H2_URL");
+    for http2 in [true, false] {
+        let lambda = client_with(&url, &n.ca, PoolBuilder::new().http2(http2));
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..H2_TASKS {
+            let lambda = lambda.clone();
+            tasks.spawn(async move {
+                let mut failed = Vec::new();
+                for _ in 0..H2_CALLS_PER_TASK {
+                    if let Err(e) = invoke(&lambda).await {
+                        failed.push(e);
+                    }
+                }
+                failed
+            });
+        }
+        let mut failures = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            failures.extend(done.expect("a caller task panicked"));
+        }
+        let h = host(&lambda);
+        report(
+            &format!("http2({http2}), {H2_TASKS} callers x {H2_CALLS_PER_TASK}"),
+            &h,
+            failures.len(),
+        );
+        assert!(failures.is_empty(), "http2({http2}): {failures:?}");
+        assert_eq!(h.requests(), H2_TASKS * H2_CALLS_PER_TASK);
+        if http2 {
+            // ALPN picked h2: every caller multiplexed on the one connection.
+            assert_eq!(h.opened(), 1, "HTTP/2 shares one connection");
+        } else {
+            // HTTP/1.1 carries one exchange at a time: concurrent callers need more.
+            assert!(h.opened() > 1, "HTTP/1.1 opened {}", h.opened());
+        }
+    }
 }

@@ -3,7 +3,8 @@
 # Invoke API on 127.0.0.1, trusted through a throwaway CA (pki.sh). See nginx.conf.tmpl.
 # Env:
 #   PEERS_DIR            state dir (default .peers/ at the repo root)
-#   NGINX_PORT / PORT    first port (default 18443); PORT+1 announces, PORT+2 has the request limit
+#   NGINX_PORT / PORT    first port (default 18443); PORT+1 announces, PORT+2 has the request
+#                        limit, PORT+3 offers HTTP/2
 #   KEEPALIVE            keepalive_timeout of PORT, nginx syntax: "1s" (default), "2000ms", or
 #                        "2s 2s" to also announce Keep-Alive: timeout=2
 #   KEEPALIVE_REQUESTS   keepalive_requests of PORT+2 (default 10)
@@ -14,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 N=$PEERS_DIR/nginx
 PORT=${NGINX_PORT:-${PORT:-18443}}
-PORT1=$((PORT + 1)); PORT2=$((PORT + 2))
+PORT1=$((PORT + 1)); PORT2=$((PORT + 2)); PORT3=$((PORT + 3))
 KEEPALIVE=${KEEPALIVE:-1s}
 KEEPALIVE_REQUESTS=${KEEPALIVE_REQUESTS:-10}
 
@@ -40,7 +41,7 @@ mkdir -p "$N/logs" "$N/tmp"
 chmod 1777 "$N/tmp"
 cp "$here/lambda.inc" "$N/lambda.inc"
 sed -e "s#@N@#$N#g" -e "s#@PKI@#$PEERS_DIR/pki#g" \
-    -e "s#@PORT@#$PORT#g" -e "s#@PORT1@#$PORT1#g" -e "s#@PORT2@#$PORT2#g" \
+    -e "s#@PORT@#$PORT#g" -e "s#@PORT1@#$PORT1#g" -e "s#@PORT2@#$PORT2#g" -e "s#@PORT3@#$PORT3#g" \
     -e "s#@KEEPALIVE@#$KEEPALIVE#g" -e "s#@KEEPALIVE_T@#$t#g" -e "s#@ANNOUNCE_S@#$announce_s#g" \
     -e "s#@KEEPALIVE_REQUESTS@#$KEEPALIVE_REQUESTS#g" \
     "$here/nginx.conf.tmpl" > "$N/nginx.conf"
@@ -51,7 +52,7 @@ ready() {
     curl -sf --cacert "$PEERS_DIR/pki/ca.pem" -X POST -d '{}' -o /dev/null \
         "https://127.0.0.1:$1/2015-03-31/functions/f/invocations"
 }
-for p in "$PORT" "$PORT1" "$PORT2"; do
+for p in "$PORT" "$PORT1" "$PORT2" "$PORT3"; do
     peers_wait 100 ready "$p" || { echo "nginx-up.sh: nginx does not answer on $p" >&2; cat "$N/logs/error.log" >&2; exit 1; }
 done
 
@@ -59,6 +60,7 @@ cat > "$N/env" <<ENV
 export LAMBDA_VPCE_NGINX_URL=https://127.0.0.1:$PORT
 export LAMBDA_VPCE_NGINX_ANNOUNCE_URL=https://127.0.0.1:$PORT1
 export LAMBDA_VPCE_NGINX_REQUESTS_URL=https://127.0.0.1:$PORT2
+export LAMBDA_VPCE_NGINX_H2_URL=https://127.0.0.1:$PORT3
 export LAMBDA_VPCE_NGINX_CA=$PEERS_DIR/pki/ca.pem
 export LAMBDA_VPCE_NGINX_KEEPALIVE_MS=$ms
 export LAMBDA_VPCE_NGINX_KEEPALIVE_REQUESTS=$KEEPALIVE_REQUESTS

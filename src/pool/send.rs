@@ -234,7 +234,9 @@ async fn send_inner(
 
 /// HTTP/2 names the target in `:scheme` and `:authority` (RFC 9113 §8.3.1), which hyper takes
 /// from the URI: without them it would send `:scheme: http` and no `:authority`. The
-/// connection is TLS (`h2` comes only from ALPN); the authority is the `Host` header's.
+/// connection is TLS (`h2` comes only from ALPN); the authority is the `Host` header's, and the
+/// header itself goes: the RFC asks clients to use `:authority` instead, and nginx answers a
+/// request carrying both with 400 ("duplicate host header"; found by the nginx peer suite).
 fn h2_target(request: &mut http::Request<SdkBody>) {
     let Some(authority) = request
         .headers()
@@ -243,6 +245,7 @@ fn h2_target(request: &mut http::Request<SdkBody>) {
     else {
         return;
     };
+    request.headers_mut().remove(HOST);
     let mut parts = std::mem::take(request.uri_mut()).into_parts();
     parts.scheme = Some(http::uri::Scheme::HTTPS);
     parts.authority = Some(authority);
@@ -250,8 +253,16 @@ fn h2_target(request: &mut http::Request<SdkBody>) {
     *request.uri_mut() = http::Uri::from_parts(parts).unwrap_or_default();
 }
 
-/// Back to origin form (a request an HTTP/2 connection handed back unsent may go to HTTP/1.1).
+/// Back to origin form with a `Host` header (a request an HTTP/2 connection handed back unsent
+/// may go to HTTP/1.1).
 fn origin_form(request: &mut http::Request<SdkBody>) {
+    if let Some(host) = request
+        .uri()
+        .authority()
+        .and_then(|a| http::HeaderValue::from_str(a.as_str()).ok())
+    {
+        request.headers_mut().entry(HOST).or_insert(host);
+    }
     if request.uri().scheme().is_some() {
         let mut parts = std::mem::take(request.uri_mut()).into_parts();
         parts.scheme = None;
