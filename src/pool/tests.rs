@@ -508,3 +508,19 @@ async fn a_failing_zonal_name_falls_back_to_the_regional_one_and_returns_after_t
     );
     assert!(!pool.stats().hosts()[0].on_zonal_fallback());
 }
+
+#[tokio::test(start_paused = true)]
+async fn over_http2_requests_name_their_target_in_scheme_and_authority_not_a_host_header() {
+    let (pool, server) = pool_with(|b| b.http2(true));
+    server.h2.store(true, SeqCst);
+    call(&pool).await.unwrap();
+    let targets = server.h2_targets.lock().unwrap().clone();
+    assert_eq!(
+        targets,
+        [(
+            Some("https".to_owned()),
+            Some("lambda.test".to_owned()),
+            None
+        )]
+    );
+}

@@ -49,6 +49,8 @@ pub(super) struct Server {
     pub(super) h2: std::sync::atomic::AtomicBool,
     /// Dials wait on this when set.
     pub(super) dial_gate: Mutex<Option<Arc<Notify>>>,
+    /// `(scheme, authority, Host header)` of every HTTP/2 request, in order.
+    pub(super) h2_targets: Mutex<Vec<(Option<String>, Option<String>, Option<String>)>>,
     /// One flag per dialed connection, in dial order: see [`Server::reset_silently`].
     resets: Mutex<Vec<Arc<AtomicBool>>>,
 }
@@ -196,8 +198,15 @@ async fn serve(server: Arc<Server>, io: tokio::io::DuplexStream) {
 
 /// One HTTP/2 server connection: answers every stream after the configured delay.
 async fn serve_h2(server: Arc<Server>, io: tokio::io::DuplexStream) {
-    let svc = service_fn(move |_req: http::Request<hyper::body::Incoming>| {
+    let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
         let server = server.clone();
+        server.h2_targets.lock().unwrap().push((
+            req.uri().scheme_str().map(str::to_owned),
+            req.uri().authority().map(|a| a.as_str().to_owned()),
+            req.headers()
+                .get(http::header::HOST)
+                .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned()),
+        ));
         async move {
             server.requests.fetch_add(1, SeqCst);
             let delay = server.behavior().delay;
