@@ -18,6 +18,9 @@ use crate::connect::{Dial, MaybeTlsStream, MemoryStream, Opened};
 use crate::error::{Error, Kind};
 use crate::pool::{Origin, Pool, PoolBuilder};
 
+/// `(scheme, authority, Host header)` of an HTTP/2 request.
+pub(super) type H2Target = (Option<String>, Option<String>, Option<String>);
+
 /// How the fake server behaves; change it at any time.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Behavior {
@@ -49,8 +52,8 @@ pub(super) struct Server {
     pub(super) h2: std::sync::atomic::AtomicBool,
     /// Dials wait on this when set.
     pub(super) dial_gate: Mutex<Option<Arc<Notify>>>,
-    /// `(scheme, authority, Host header)` of every HTTP/2 request, in order.
-    pub(super) h2_targets: Mutex<Vec<(Option<String>, Option<String>, Option<String>)>>,
+    /// The target of every HTTP/2 request, in order.
+    pub(super) h2_targets: Mutex<Vec<H2Target>>,
     /// One flag per dialed connection, in dial order: see [`Server::reset_silently`].
     resets: Mutex<Vec<Arc<AtomicBool>>>,
 }
