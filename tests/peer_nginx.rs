@@ -101,6 +101,28 @@ async fn invoke(lambda: &LambdaVpce) -> Result<(), String> {
     Ok(())
 }
 
+/// `tasks` callers at once, each invoking `calls_each` times in a row; every failure.
+async fn invoke_concurrently(lambda: &LambdaVpce, tasks: u64, calls_each: u64) -> Vec<String> {
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..tasks {
+        let lambda = lambda.clone();
+        set.spawn(async move {
+            let mut failed = Vec::new();
+            for _ in 0..calls_each {
+                if let Err(e) = invoke(&lambda).await {
+                    failed.push(e);
+                }
+            }
+            failed
+        });
+    }
+    let mut failures = Vec::new();
+    while let Some(done) = set.join_next().await {
+        failures.extend(done.expect("a caller task panicked"));
+    }
+    failures
+}
+
 fn host(lambda: &LambdaVpce) -> HostStats {
     let stats = lambda.pool().stats();
     assert_eq!(stats.hosts().len(), 1, "one origin expected: {stats:?}");
@@ -297,23 +319,8 @@ async fn connections_closed_after_keepalive_requests_fail_no_invoke() {
 
     // Several callers at once.
     let lambda = client(&url, &n.ca);
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..REQUEST_LIMIT_TASKS {
-        let lambda = lambda.clone();
-        tasks.spawn(async move {
-            let mut failed = Vec::new();
-            for _ in 0..REQUEST_LIMIT_CALLS_PER_TASK {
-                if let Err(e) = invoke(&lambda).await {
-                    failed.push(e);
-                }
-            }
-            failed
-        });
-    }
-    let mut failures = Vec::new();
-    while let Some(done) = tasks.join_next().await {
-        failures.extend(done.expect("a caller task panicked"));
-    }
+    let failures =
+        invoke_concurrently(&lambda, REQUEST_LIMIT_TASKS, REQUEST_LIMIT_CALLS_PER_TASK).await;
     let h = host(&lambda);
     let calls = REQUEST_LIMIT_TASKS * REQUEST_LIMIT_CALLS_PER_TASK;
     report(
@@ -341,23 +348,7 @@ async fn over_http2_concurrent_invokes_share_one_connection_negotiated_with_ngin
     let url = url("LAMBDA_VPCE_NGINX_H2_URL");
     for http2 in [true, false] {
         let lambda = client_with(&url, &n.ca, PoolBuilder::new().http2(http2));
-        let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..H2_TASKS {
-            let lambda = lambda.clone();
-            tasks.spawn(async move {
-                let mut failed = Vec::new();
-                for _ in 0..H2_CALLS_PER_TASK {
-                    if let Err(e) = invoke(&lambda).await {
-                        failed.push(e);
-                    }
-                }
-                failed
-            });
-        }
-        let mut failures = Vec::new();
-        while let Some(done) = tasks.join_next().await {
-            failures.extend(done.expect("a caller task panicked"));
-        }
+        let failures = invoke_concurrently(&lambda, H2_TASKS, H2_CALLS_PER_TASK).await;
         let h = host(&lambda);
         report(
             &format!("http2({http2}), {H2_TASKS} callers x {H2_CALLS_PER_TASK}"),
