@@ -8,7 +8,7 @@
 //! ```text
 //!  send(request)
 //!    │  route: URI authority → Host (origin = scheme, connect host [+ zonal fallback], port, SNI)
-//!    │  origin-form URI, Host header added (the SDK sends none)
+//!    │  Host header added (the SDK sends none)
 //!    ▼
 //!  checkout ──► idle stack (most recently used first); each candidate is closed, never used, if
 //!    │          it is closed (FIN seen) · idle ≥ effective idle limit · ≥ max_lifetime; a
@@ -22,6 +22,8 @@
 //!  peek (reused TLS connections): recv(MSG_PEEK) on the socket, no waker registered — a FIN, RST
 //!    │  or TLS close_notify that arrived but that hyper has not processed yet → closed, never
 //!    │  sent on, its idle time learned; take the next connection
+//!    ▼
+//!  wire form: HTTP/1.1 origin-form URI + Host; HTTP/2 `:scheme`/`:authority`, no Host
 //!    ▼
 //!  try_send_request ── handed back unsent ──► close it, resend on the next connection
 //!    │                                        (at most MAX_UNSENT_RESENDS; not an SDK attempt)

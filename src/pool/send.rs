@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_smithy_types::body::SdkBody;
-use http::header::{HeaderName, CONNECTION, HOST};
+use http::header::{HeaderName, HeaderValue, CONNECTION, HOST};
+use http::uri::Authority;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -70,15 +71,6 @@ pub(crate) async fn send(
     if !request.headers().contains_key(HOST) {
         request.headers_mut().insert(HOST, host.host_header.clone());
     }
-    let mut parts = std::mem::take(request.uri_mut()).into_parts();
-    parts.scheme = None;
-    parts.authority = None;
-    if parts.path_and_query.is_none() {
-        parts.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
-    }
-    *request.uri_mut() =
-        http::Uri::from_parts(parts).map_err(|e| Error::with(Kind::InvalidRequest, e))?;
-
     let span = tracing::debug_span!(
         "pool.send",
         connection_id = tracing::field::Empty,
@@ -94,8 +86,9 @@ async fn send_inner(
     mut request: http::Request<SdkBody>,
     opts: RequestOptions,
 ) -> Result<http::Response<Body>, Error> {
-    let connect_timeout = opts.connect_timeout.unwrap_or(host_connect_timeout(host));
-    let acquire_timeout = host_acquire_timeout(host);
+    let config = host.shared_config();
+    let connect_timeout = opts.connect_timeout.unwrap_or(config.connect_timeout);
+    let acquire_timeout = config.acquire_timeout;
     let mut resends = 0u32;
     let mut not_ready = 0u32;
     loop {
@@ -158,6 +151,10 @@ async fn send_inner(
                 }
             }
         }
+        if let Err(e) = wire_form(&mut request, conn.tx.is_h2()) {
+            Host::checkin(host, conn);
+            return Err(e);
+        }
         let mut pooled = Pooled::new(conn, host.clone());
         let c = pooled.conn();
         let reused = c.requests > 0;
@@ -190,10 +187,7 @@ async fn send_inner(
 
         let result = match &mut c.tx {
             Tx::H1(tx) => until(opts.deadline, tx.try_send_request(request)).await,
-            Tx::H2(tx) => {
-                h2_target(&mut request);
-                until(opts.deadline, tx.try_send_request(request)).await
-            }
+            Tx::H2(tx) => until(opts.deadline, tx.try_send_request(request)).await,
         };
         let Some(result) = result else {
             pooled.discard(CloseReason::Abandoned);
@@ -217,7 +211,6 @@ async fn send_inner(
                         return Err(Error::with(Kind::UnsentRetriesExhausted, err.into_error()));
                     }
                     request = unsent;
-                    origin_form(&mut request);
                 }
                 None => {
                     let err = err.into_error();
@@ -232,43 +225,39 @@ async fn send_inner(
     }
 }
 
-/// HTTP/2 names the target in `:scheme` and `:authority` (RFC 9113 §8.3.1), which hyper takes
-/// from the URI: without them it would send `:scheme: http` and no `:authority`. The
-/// connection is TLS (`h2` comes only from ALPN); the authority is the `Host` header's, and the
-/// header itself goes: the RFC asks clients to use `:authority` instead, and nginx answers a
-/// request carrying both with 400 ("duplicate host header"; found by the nginx peer suite).
-fn h2_target(request: &mut http::Request<SdkBody>) {
-    let Some(authority) = request
-        .headers()
-        .get(HOST)
-        .and_then(|h| http::uri::Authority::try_from(h.as_bytes()).ok())
-    else {
-        return;
-    };
-    request.headers_mut().remove(HOST);
+/// Puts `request` in the form its connection speaks, from the caller's absolute URI or from the
+/// form an earlier connection left it in when it handed it back unsent:
+/// - HTTP/1.1: origin form, with the `Host` header (`send` set it);
+/// - HTTP/2: `:scheme: https` and `:authority`, which hyper takes from the URI (RFC 9113
+///   §8.3.1; the connection is TLS: `h2` comes only from ALPN), and no `Host` header. The
+///   authority is the `Host` value, which SigV4 signed; the RFC asks clients to send it there
+///   only, and nginx answers a request carrying both with 400 (found by the nginx peer suite).
+fn wire_form(request: &mut http::Request<SdkBody>, h2: bool) -> Result<(), Error> {
     let mut parts = std::mem::take(request.uri_mut()).into_parts();
-    parts.scheme = Some(http::uri::Scheme::HTTPS);
-    parts.authority = Some(authority);
-    // Scheme, authority and the path `send` ensured: always a valid URI.
-    *request.uri_mut() = http::Uri::from_parts(parts).unwrap_or_default();
-}
-
-/// Back to origin form with a `Host` header (a request an HTTP/2 connection handed back unsent
-/// may go to HTTP/1.1).
-fn origin_form(request: &mut http::Request<SdkBody>) {
-    if let Some(host) = request
-        .uri()
-        .authority()
-        .and_then(|a| http::HeaderValue::from_str(a.as_str()).ok())
-    {
-        request.headers_mut().entry(HOST).or_insert(host);
-    }
-    if request.uri().scheme().is_some() {
-        let mut parts = std::mem::take(request.uri_mut()).into_parts();
+    if h2 {
+        let host = request.headers().get(HOST);
+        if let Some(authority) = host.and_then(|h| Authority::try_from(h.as_bytes()).ok()) {
+            request.headers_mut().remove(HOST);
+            parts.scheme = Some(http::uri::Scheme::HTTPS);
+            parts.authority = Some(authority);
+        }
+    } else {
+        // After HTTP/2 the authority holds what the `Host` header said.
+        if let Some(authority) = parts.authority.take() {
+            if !request.headers().contains_key(HOST) {
+                let host = HeaderValue::from_str(authority.as_str())
+                    .map_err(|e| Error::with(Kind::InvalidRequest, e))?;
+                request.headers_mut().insert(HOST, host);
+            }
+        }
         parts.scheme = None;
-        parts.authority = None;
-        *request.uri_mut() = http::Uri::from_parts(parts).unwrap_or_default();
     }
+    if parts.path_and_query.is_none() {
+        parts.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
+    }
+    *request.uri_mut() =
+        http::Uri::from_parts(parts).map_err(|e| Error::with(Kind::InvalidRequest, e))?;
+    Ok(())
 }
 
 /// `fut`'s output, or `None` if `deadline` passes first. Generic rather than boxed so that
@@ -278,14 +267,6 @@ async fn until<F: std::future::Future>(deadline: Option<Instant>, fut: F) -> Opt
         Some(at) => tokio::time::timeout_at(at, fut).await.ok(),
         None => Some(fut.await),
     }
-}
-
-fn host_connect_timeout(host: &Host) -> Duration {
-    host.shared_config().connect_timeout
-}
-
-fn host_acquire_timeout(host: &Host) -> Option<Duration> {
-    host.shared_config().acquire_timeout
 }
 
 fn finish(
