@@ -304,14 +304,25 @@ impl LeanInvoker {
         request: &InvokeRequest,
     ) -> Result<http::Request<SdkBody>, Error> {
         request.validate()?;
+        let timeout = request.get_timeout().unwrap_or(self.inner.response_timeout);
+        self.sign(request, &Prepared::new(request), Instant::now() + timeout)
+            .await
+    }
+
+    /// One attempt's signed request, with credentials valid now and the call's `deadline`.
+    async fn sign(
+        &self,
+        request: &InvokeRequest,
+        prepared: &Prepared,
+        deadline: Instant,
+    ) -> Result<http::Request<SdkBody>, Error> {
         let inner = &*self.inner;
-        let deadline = Instant::now() + request.get_timeout().unwrap_or(inner.response_timeout);
         let now = inner.time.now();
         let identity = self.identity(now, deadline).await?;
         request::build(
             &inner.target,
             request,
-            &Prepared::new(request),
+            prepared,
             &identity,
             now,
             RequestOptions {
@@ -330,20 +341,7 @@ impl LeanInvoker {
         let mut retries = 0;
         loop {
             tracing::Span::current().record("attempt", retries + 1);
-            let now = inner.time.now();
-            let identity = self.identity(now, deadline).await?;
-            let http_request = request::build(
-                &inner.target,
-                &request,
-                &prepared,
-                &identity,
-                now,
-                RequestOptions {
-                    deadline: Some(deadline),
-                    connect_timeout: None,
-                },
-            )?;
-            drop(identity);
+            let http_request = self.sign(&request, &prepared, deadline).await?;
             let response = inner.pool.send(http_request).await?;
             match response::read(response).await {
                 Err(e) if e.is_throttled() && retries < inner.max_throttle_retries => {
