@@ -264,17 +264,30 @@ impl LeanInvoker {
     /// and caches today's signing key (by signing a request that is never sent), opens the
     /// pool's `min_idle` connections (at least one), and, given a function, sends it one
     /// `Invoke` with `InvocationType::DryRun` (which runs nothing) so the whole path is warm.
-    /// Returns how many connections it opened.
+    /// Returns how many connections it opened. [`prewarm_with`](Self::prewarm_with) shapes
+    /// the DryRun like the calls to come.
     pub async fn prewarm(&self, dry_run_function: Option<&str>) -> Result<usize, Error> {
+        let dry_run = dry_run_function.map(|f| InvokeRequest::new(f, bytes::Bytes::new()));
+        self.prewarm_inner(dry_run).await
+    }
+
+    /// Like [`prewarm`](Self::prewarm), with `request` as the DryRun: sent once with
+    /// `InvocationType::DryRun` (which runs nothing; Lambda checks the function, qualifier and
+    /// permission), keeping its function, qualifier, client context and payload, so that the
+    /// first real call of that shape finds its own work warm — its payload hashed and written,
+    /// a response read — not only an empty DryRun's.
+    pub async fn prewarm_with(&self, request: &InvokeRequest) -> Result<usize, Error> {
+        self.prewarm_inner(Some(request.clone())).await
+    }
+
+    /// Credentials, signing key, connections, then `dry_run` (if any) as a DryRun.
+    async fn prewarm_inner(&self, dry_run: Option<InvokeRequest>) -> Result<usize, Error> {
         self.signed_request(&InvokeRequest::new("prewarm", bytes::Bytes::new()))
             .await?;
         let opened = self.inner.pool.prewarm().await?;
-        if let Some(function) = dry_run_function {
-            self.invoke(
-                InvokeRequest::new(function, bytes::Bytes::new())
-                    .invocation_type(crate::validate::InvocationType::DryRun),
-            )
-            .await?;
+        if let Some(request) = dry_run {
+            self.invoke(request.invocation_type(crate::validate::InvocationType::DryRun))
+                .await?;
         }
         Ok(opened)
     }

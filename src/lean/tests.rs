@@ -491,3 +491,33 @@ fn an_invoker_without_region_or_credentials_is_refused_at_build() {
         .expect_err("bad region");
     assert_eq!(e.field(), "region");
 }
+
+#[tokio::test]
+async fn prewarm_sends_one_dry_run_shaped_like_the_request_it_is_given() {
+    let server = TestServer::start(|_, _| response(204, &[], "")).await;
+    let (_client, lean) = sdk_and_lean(&server, false).await;
+    let opened = lean.prewarm(Some("my-fn")).await.expect("prewarm");
+    assert_eq!(opened, 1, "min_idle 0 still opens one connection");
+    let shaped = InvokeRequest::new("my-fn", r#"{"n":1}"#)
+        .qualifier("live")
+        .invocation_type(InvocationType::RequestResponse);
+    assert_eq!(lean.prewarm_with(&shaped).await.expect("prewarm_with"), 0);
+
+    let seen = server.requests();
+    assert_eq!(seen.len(), 2, "one DryRun per prewarm, nothing else sent");
+    for r in &seen {
+        assert_eq!(r.headers["x-amz-invocation-type"], "DryRun");
+        assert!(verify_signature(r, &creds(false), REGION));
+    }
+    assert_eq!(
+        (seen[0].path.as_str(), &seen[0].body[..]),
+        ("/2015-03-31/functions/my-fn/invocations", &b""[..])
+    );
+    assert_eq!(
+        (seen[1].path.as_str(), &seen[1].body[..]),
+        (
+            "/2015-03-31/functions/my-fn/invocations?Qualifier=live",
+            &br#"{"n":1}"#[..]
+        )
+    );
+}

@@ -109,12 +109,11 @@ pub(crate) async fn run(a: BenchArgs) -> CmdResult {
     let mut entries = Vec::with_capacity(kinds.len());
     for kind in kinds {
         let client = Arc::new(BenchClient::build(kind, &target, &call, opts).await?);
-        let began = Instant::now();
-        let ok = client.call(&call, 0).await.is_ok();
+        let first_call = first_call(client.clone(), call.clone()).await;
         entries.push(Entry {
             client,
             tally: Tally::default(),
-            first_call: Some((began.elapsed(), ok)),
+            first_call,
             cpu: Some(Duration::ZERO),
             server_conns: target.local.as_ref().map(|_| 0),
             opened_before: None,
@@ -271,6 +270,20 @@ pub(crate) async fn run(a: BenchArgs) -> CmdResult {
 }
 
 /// The clients asked for, deduplicated in the order given; all available ones by default.
+/// Times a freshly built client's first call, made from a spawned task as the workload's
+/// calls are (a call made from the runtime's `block_on` thread waits for cross-thread wake-ups
+/// the workers don't, and would not be comparable with their percentiles). `None` if the task
+/// panicked.
+async fn first_call(client: Arc<BenchClient>, call: Arc<Call>) -> Option<(Duration, bool)> {
+    tokio::spawn(async move {
+        let began = Instant::now();
+        let ok = client.call(&call, 0).await.is_ok();
+        (began.elapsed(), ok)
+    })
+    .await
+    .ok()
+}
+
 fn client_list(asked: &[ClientKind]) -> Vec<ClientKind> {
     if asked.is_empty() {
         return ClientKind::AVAILABLE.to_vec();

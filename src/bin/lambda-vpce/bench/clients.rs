@@ -208,19 +208,20 @@ impl BenchClient {
             ClientKind::LambdaVpceLean => {
                 let lv = crate_client(target, opts, &call.function).await?;
                 let invoker = lambda_vpce::LeanInvoker::from_client(&lv)?;
-                if opts.min_idle > 0 {
-                    // Credentials, today's signing key and one DryRun too, not just connections.
-                    invoker
-                        .prewarm(Some(&call.function))
-                        .await
-                        .map_err(|e| format!("prewarm failed: {e}"))?;
-                }
                 use lambda_vpce::validate::InvocationType as T;
                 let invocation_type = match call.invocation_type {
                     InvocationType::Event => T::Event,
                     InvocationType::DryRun => T::DryRun,
                     _ => T::RequestResponse,
                 };
+                if opts.min_idle > 0 {
+                    // Credentials, today's signing key and a DryRun shaped like the calls to
+                    // come (function, payload), not just connections.
+                    invoker
+                        .prewarm_with(&lean_request(call, invocation_type))
+                        .await
+                        .map_err(|e| format!("prewarm failed: {e}"))?;
+                }
                 Ok(BenchClient {
                     kind,
                     inner: Inner::Lean {
@@ -255,16 +256,11 @@ impl BenchClient {
             Inner::Lean {
                 invoker,
                 invocation_type,
-            } => {
-                let req =
-                    lambda_vpce::InvokeRequest::new(call.function.clone(), call.payload.clone())
-                        .invocation_type(*invocation_type);
-                match invoker.invoke(req).await {
-                    Ok(out) if out.function_error.is_some() => Err(ErrorKind::Service),
-                    Ok(_) => Ok(()),
-                    Err(e) => Err(super::outcome::classify_source(&e)),
-                }
-            }
+            } => match invoker.invoke(lean_request(call, *invocation_type)).await {
+                Ok(out) if out.function_error.is_some() => Err(ErrorKind::Service),
+                Ok(_) => Ok(()),
+                Err(e) => Err(super::outcome::classify_source(&e)),
+            },
         }
     }
 
@@ -288,6 +284,15 @@ impl BenchClient {
             Inner::Sdk { pool: Some(_), .. } | Inner::Lean { .. }
         )
     }
+}
+
+/// The lean path's request for `call`.
+fn lean_request(
+    call: &Call,
+    invocation_type: lambda_vpce::validate::InvocationType,
+) -> lambda_vpce::InvokeRequest {
+    lambda_vpce::InvokeRequest::new(call.function.clone(), call.payload.clone())
+        .invocation_type(invocation_type)
 }
 
 /// The crate's client on its own pool, prewarmed to `min_idle` and by one `DryRun` invoke of
