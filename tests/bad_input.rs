@@ -320,6 +320,27 @@ fn bad_cli_flags_exit_non_zero_with_a_message_and_no_panic() {
         &["soak", "--seed", "-1"],
         &["soak", "--chaos-probability", "NaN"],
         &["soak", "--duration", "\u{1F600}"],
+        &["bench", "--payload-bytes", "18446744073709551615"],
+        &["bench", "--payload-bytes", "6291457"],
+        &["bench", "--concurrency", "0"],
+        &["bench", "--concurrency", "100000"],
+        &["bench", "--min-idle", "600"],
+        &["bench", "--rate", "1e-20"],
+        &["bench", "--rate", "10", "--think-time", "5"],
+        &["bench", "--rate", "0.001", "--requests", "1000000"],
+        &["bench", "--think-time", "9..3"],
+        // Flags that would be silently ignored: the bench would measure the embedded endpoint.
+        &["bench", "--az", "us-east-1a"],
+        &["bench", "--ca-cert", "/nonexistent.pem"],
+        &["bench", "--vpce-dns-suffix", "abcdefgh"],
+        &["bench", "--connect-only"],
+        &[
+            "bench",
+            "--endpoint-url",
+            "https://127.0.0.1:9",
+            "--vpce-name",
+            "x",
+        ],
     ] {
         let out = run_cli(args);
         let stderr = String::from_utf8_lossy(&out.stderr);

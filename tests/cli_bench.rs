@@ -50,35 +50,57 @@ fn temp_path(name: &str) -> std::path::PathBuf {
     ))
 }
 
-#[test]
-fn bench_writes_a_json_report_with_every_schema_field_and_all_calls_ok() {
-    let json = temp_path("report.json");
+/// Runs `lambda-vpce bench ARGS --json FILE`, asserts it exited 0, and returns its stdout and
+/// the JSON report.
+fn bench_report(args: &[&str]) -> (String, serde_json::Value) {
+    let json = temp_path(&format!("report-{}.json", args.join("_").replace('/', "")));
     let out = Command::new(BIN)
-        .args([
-            "bench",
-            "--requests",
-            "200",
-            "--warmup",
-            "10",
-            "--concurrency",
-            "4",
-            "--client",
-            "lambda-vpce,sdk-default",
-            "--json",
-        ])
+        .arg("bench")
+        .args(args)
+        .arg("--json")
         .arg(&json)
         .output()
         .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        "{args:?}: exit {:?}\nstdout:\n{stdout}\nstderr:\n{}",
         out.status,
-        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     let text = std::fs::read_to_string(&json).expect("the JSON report was written");
     let _ = std::fs::remove_file(&json);
-    let report: serde_json::Value = serde_json::from_str(&text).expect("the report is JSON");
+    (
+        stdout,
+        serde_json::from_str(&text).expect("the report is JSON"),
+    )
+}
+
+/// The report's clients, asserting each made `calls` calls, all ok.
+fn clients_all_ok(report: &serde_json::Value, calls: u64) -> &Vec<serde_json::Value> {
+    let clients = report["clients"].as_array().expect("clients is an array");
+    for c in clients {
+        assert_eq!(
+            (&c["requests"], &c["ok"], &c["errors"]),
+            (&calls.into(), &calls.into(), &0.into()),
+            "{c}"
+        );
+    }
+    clients
+}
+
+#[test]
+fn bench_writes_a_json_report_with_every_schema_field_and_all_calls_ok() {
+    let (stdout, report) = bench_report(&[
+        "--requests",
+        "200",
+        "--warmup",
+        "10",
+        "--concurrency",
+        "4",
+        "--client",
+        "lambda-vpce,sdk-default",
+    ]);
     assert_eq!(report["mode"], "closed");
     assert_eq!(report["concurrency"], 4);
     assert_eq!(report["payload_bytes"], 1024);
@@ -89,7 +111,7 @@ fn bench_writes_a_json_report_with_every_schema_field_and_all_calls_ok() {
         "system"
     };
     assert_eq!(report["allocator"], allocator);
-    let clients = report["clients"].as_array().expect("clients is an array");
+    let clients = clients_all_ok(&report, 200);
     let names: Vec<&str> = clients
         .iter()
         .filter_map(|c| c["client"].as_str())
@@ -99,16 +121,138 @@ fn bench_writes_a_json_report_with_every_schema_field_and_all_calls_ok() {
         for field in CLIENT_FIELDS {
             assert!(c.get(field).is_some(), "{} lacks {field}: {c}", c["client"]);
         }
-        assert_eq!(c["requests"], 200, "{c}");
-        assert_eq!(c["ok"], 200, "{c}");
-        assert_eq!(c["errors"], 0, "{c}");
         assert!(c["p50_us"].as_u64().unwrap_or(0) > 0, "{c}");
         assert!(c["connections_opened"].is_u64(), "{c}");
     }
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("lambda-vpce") && stdout.contains("p99"),
         "{stdout}"
+    );
+}
+
+#[test]
+fn bench_runs_all_five_clients_and_draws_their_latency_cdf() {
+    let plot = temp_path("cdf.svg");
+    let plot_arg = plot.to_str().expect("a UTF-8 temp path");
+    let (_, report) = bench_report(&[
+        "--requests",
+        "40",
+        "--warmup",
+        "4",
+        "--concurrency",
+        "2",
+        "--plot",
+        plot_arg,
+    ]);
+    let svg = std::fs::read_to_string(&plot).unwrap_or_default();
+    let _ = std::fs::remove_file(&plot);
+    let clients = clients_all_ok(&report, 40);
+    let names: Vec<&str> = clients
+        .iter()
+        .filter_map(|c| c["client"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "lambda-vpce",
+            "lambda-vpce-lean",
+            "sdk-default",
+            "smithy-pool",
+            "raw-hyper"
+        ]
+    );
+    for c in clients {
+        let sdk = !matches!(c["client"].as_str(), Some("lambda-vpce-lean" | "raw-hyper"));
+        assert_eq!(c["retried"].is_u64(), sdk, "SDK attempts are counted: {c}");
+        assert_eq!(c["first_call_ok"], true, "{c}");
+    }
+    assert!(svg.contains("<svg"), "an SVG was drawn");
+    for name in names {
+        assert!(svg.contains(name), "the plot names {name}");
+    }
+}
+
+#[test]
+fn bench_with_a_rate_runs_an_open_loop_and_says_so() {
+    let (stdout, report) = bench_report(&[
+        "--rate",
+        "400",
+        "--requests",
+        "40",
+        "--client",
+        "lambda-vpce-lean,raw-hyper",
+    ]);
+    assert_eq!(
+        (&report["mode"], &report["rate_rps"]),
+        (&"open".into(), &400.0.into())
+    );
+    clients_all_ok(&report, 40);
+    assert!(stdout.starts_with("open loop"), "{stdout}");
+}
+
+#[test]
+fn bench_workload_flags_reach_the_report_and_the_calls() {
+    let (_, report) = bench_report(&[
+        "--duration",
+        "300ms",
+        "--rounds",
+        "2",
+        "--think-time",
+        "1..3",
+        "--max-attempts",
+        "1",
+        "--invocation-type",
+        "Event",
+        "--payload-bytes",
+        "100",
+        "--client",
+        "lambda-vpce,lambda-vpce-lean",
+    ]);
+    assert_eq!(report["requests_per_client"], serde_json::Value::Null);
+    assert_eq!(report["duration_s"], 0.3);
+    assert_eq!(report["think_time_ms"], serde_json::json!([1, 3]));
+    assert_eq!(report["max_attempts"], 1);
+    assert_eq!(report["invocation_type"], "Event");
+    assert_eq!(report["payload_bytes"], 100);
+    for c in report["clients"].as_array().expect("clients") {
+        let ok = c["ok"].as_u64().unwrap_or(0);
+        assert!(ok > 10, "calls were made for 300 ms: {c}");
+        assert!(ok <= 310, "at least 1 ms of think time between calls: {c}");
+        assert_eq!(c["errors"], 0, "{c}");
+    }
+}
+
+#[test]
+fn bench_server_knobs_shape_what_the_embedded_endpoint_does() {
+    let (_, closing) = bench_report(&[
+        "--server-max-requests",
+        "5",
+        "--requests",
+        "50",
+        "--warmup",
+        "0",
+        "--client",
+        "lambda-vpce-lean",
+    ]);
+    let c = &clients_all_ok(&closing, 50)[0];
+    let opened = c["connections_opened"].as_u64().unwrap_or(0);
+    assert!(opened >= 9, "a connection per 5 requests: {c}");
+    assert_eq!(closing["server"]["max_requests"], 5);
+
+    let (_, slow) = bench_report(&[
+        "--server-latency",
+        "20",
+        "--requests",
+        "3",
+        "--warmup",
+        "0",
+        "--client",
+        "lambda-vpce-lean",
+    ]);
+    let c = &clients_all_ok(&slow, 3)[0];
+    assert!(
+        c["p50_us"].as_u64().unwrap_or(0) >= 20_000,
+        "20 ms added: {c}"
     );
 }
 

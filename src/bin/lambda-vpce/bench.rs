@@ -37,7 +37,7 @@ pub(crate) use target::ServerKnobs;
 use target::Target;
 use workload::{Amount, Shape, Tally};
 
-use crate::common::CmdResult;
+use crate::common::{CmdError, CmdResult};
 
 /// One client's state through the run.
 struct Entry {
@@ -58,12 +58,28 @@ pub(crate) async fn run(a: BenchArgs) -> CmdResult {
         max_requests: a.server_max_requests,
         latency_ms: a.server_latency,
     };
-    if a.concurrency == 0 {
-        return Err("--concurrency must be at least 1".into());
-    }
     let external = a.endpoint.is_set();
     if external && knobs.any() {
         return Err("--server-* flags only apply to the embedded endpoint".into());
+    }
+    if !external && a.endpoint.ca_cert.is_some() {
+        return Err(
+            "--ca-cert needs an endpoint flag (--endpoint-url, --vpce-name, --vpce-id, \
+                    --region): without one the bench measures the embedded endpoint, whose CA \
+                    it trusts already"
+                .into(),
+        );
+    }
+    if let (Some(rate), Some(n)) = (a.rate, a.requests) {
+        if n as f64 / rate > args::MAX_SCHEDULE_SECONDS {
+            return Err(format!(
+                "--requests {n} at --rate {rate} is a schedule of {:.0} s per client, over \
+                 the {} s limit",
+                n as f64 / rate,
+                args::MAX_SCHEDULE_SECONDS
+            )
+            .into());
+        }
     }
     let kinds = client_list(&a.client);
     let paced = a.think_time.is_some() || a.rate.is_some();
@@ -81,7 +97,7 @@ pub(crate) async fn run(a: BenchArgs) -> CmdResult {
     } else {
         args::DEFAULT_WARMUP
     });
-    let min_idle = a.min_idle.unwrap_or(a.concurrency);
+    let min_idle = a.min_idle.unwrap_or(a.concurrency.min(args::MAX_MIN_IDLE));
     let shape = Shape {
         concurrency: a.concurrency,
         think_ms: a.think_time,
@@ -109,7 +125,7 @@ pub(crate) async fn run(a: BenchArgs) -> CmdResult {
     let mut entries = Vec::with_capacity(kinds.len());
     for kind in kinds {
         let client = Arc::new(BenchClient::build(kind, &target, &call, opts).await?);
-        let first_call = first_call(client.clone(), call.clone()).await;
+        let first_call = Some(first_call(client.clone(), call.clone()).await?);
         entries.push(Entry {
             client,
             tally: Tally::default(),
@@ -132,7 +148,7 @@ pub(crate) async fn run(a: BenchArgs) -> CmdResult {
                 quiet.clone(),
                 u64::MAX,
             )
-            .await;
+            .await?;
         }
     }
     for e in &mut entries {
@@ -165,7 +181,7 @@ pub(crate) async fn run(a: BenchArgs) -> CmdResult {
                 bar,
                 u64::from(round),
             )
-            .await;
+            .await?;
             e.cpu = match (e.cpu, cpu_before, cpu::process_cpu()) {
                 (Some(sum), Some(b), Some(after)) => Some(sum + after.saturating_sub(b)),
                 _ => None,
@@ -269,21 +285,24 @@ pub(crate) async fn run(a: BenchArgs) -> CmdResult {
     })
 }
 
-/// The clients asked for, deduplicated in the order given; all available ones by default.
 /// Times a freshly built client's first call, made from a spawned task as the workload's
 /// calls are (a call made from the runtime's `block_on` thread waits for cross-thread wake-ups
-/// the workers don't, and would not be comparable with their percentiles). `None` if the task
+/// the workers don't, and would not be comparable with their percentiles). Fails if the task
 /// panicked.
-async fn first_call(client: Arc<BenchClient>, call: Arc<Call>) -> Option<(Duration, bool)> {
+async fn first_call(
+    client: Arc<BenchClient>,
+    call: Arc<Call>,
+) -> Result<(Duration, bool), CmdError> {
     tokio::spawn(async move {
         let began = Instant::now();
         let ok = client.call(&call, 0).await.is_ok();
         (began.elapsed(), ok)
     })
     .await
-    .ok()
+    .map_err(|e| format!("the first call failed: {e}").into())
 }
 
+/// The clients asked for, deduplicated in the order given; all available ones by default.
 fn client_list(asked: &[ClientKind]) -> Vec<ClientKind> {
     if asked.is_empty() {
         return ClientKind::AVAILABLE.to_vec();

@@ -11,10 +11,14 @@ pub(crate) type CmdError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type CmdResult = Result<std::process::ExitCode, CmdError>;
 
 /// Where to send calls. With none of these, commands that can use the embedded endpoint do.
+/// Flags that would be ignored are refused: `--endpoint-url` with a VPCE flag, `--vpce-name`
+/// with `--vpce-id`, `--vpce-dns-suffix` or `--az` without `--vpce-id`, `--connect-only`
+/// without a VPCE name or id.
 #[derive(Debug, Clone, Default, Args)]
+#[command(group = clap::ArgGroup::new("vpce").args(["vpce_id", "vpce_name"]))]
 pub(crate) struct EndpointArgs {
     /// Any endpoint URL (`https://...`; `http://` only to loopback).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with = "vpce")]
     pub(crate) endpoint_url: Option<String>,
     /// A PEM file of CA certificates to trust in addition to the usual roots.
     #[arg(long, value_name = "PEM")]
@@ -23,22 +27,22 @@ pub(crate) struct EndpointArgs {
     #[arg(long, value_name = "ID")]
     pub(crate) vpce_id: Option<String>,
     /// The 8-character DNS suffix of the VPC endpoint's names (`vpce-ID-SUFFIX...`).
-    #[arg(long, value_name = "SUFFIX")]
+    #[arg(long, value_name = "SUFFIX", requires = "vpce_id")]
     pub(crate) vpce_dns_suffix: Option<String>,
     /// A full VPC endpoint DNS name, regional or zonal.
     #[arg(long, value_name = "HOST")]
     pub(crate) vpce_name: Option<String>,
     /// Connect to the VPCE name but keep TLS SNI and the signed host
     /// `lambda.REGION.amazonaws.com` (a peered VPC without private DNS).
-    #[arg(long)]
+    #[arg(long, requires = "vpce")]
     pub(crate) connect_only: bool,
     /// The AWS region (also selects private DNS `lambda.REGION.amazonaws.com` when no other
     /// endpoint flag is given).
     #[arg(long, value_name = "REGION")]
     pub(crate) region: Option<String>,
     /// An availability zone name (`us-east-1a`): use the zonal VPCE name, falling back to the
-    /// regional one.
-    #[arg(long, value_name = "AZ")]
+    /// regional one. Only with --vpce-id (a --vpce-name names its zone itself).
+    #[arg(long, value_name = "AZ", requires = "vpce_id")]
     pub(crate) az: Option<String>,
 }
 

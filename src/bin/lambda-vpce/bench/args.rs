@@ -26,6 +26,19 @@ pub(crate) const DEFAULT_PAYLOAD_BYTES: usize = 1024;
 pub(crate) const DEFAULT_FUNCTION: &str = "echo";
 /// Seed of the think-time generator by default.
 pub(crate) const DEFAULT_SEED: u64 = 1;
+/// Most workers (`--concurrency`): the pool's default waiter cap, which bounds how many calls
+/// can queue for its connections at once.
+pub(crate) const MAX_CONCURRENCY: usize = lambda_vpce::pool::DEFAULT_MAX_WAITERS_PER_HOST;
+/// Largest `--min-idle`: the pool's default connection cap per origin.
+pub(crate) const MAX_MIN_IDLE: usize = lambda_vpce::pool::DEFAULT_MAX_CONNECTIONS_PER_HOST;
+/// Largest payload (`--payload-bytes`): Lambda's synchronous request limit.
+pub(crate) const MAX_PAYLOAD_BYTES: usize = lambda_vpce::validate::MAX_SYNC_PAYLOAD_BYTES;
+/// Slowest open-loop rate (`--rate`), calls per second: one call every 1000 s.
+pub(crate) const MIN_RATE: f64 = 0.001;
+/// Fastest open-loop rate (`--rate`), calls per second.
+pub(crate) const MAX_RATE: f64 = 1e7;
+/// Longest open-loop schedule (`--requests` ÷ `--rate`), seconds: one day.
+pub(crate) const MAX_SCHEDULE_SECONDS: f64 = 86_400.0;
 
 /// Lambda's invocation types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -84,12 +97,16 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "N")]
     pub(crate) warmup: Option<u64>,
 
-    /// Workers making calls at once (closed loop), or the most calls in flight (open loop).
-    #[arg(long, value_name = "C", default_value_t = 1)]
+    /// Workers making calls at once (closed loop), or the most calls in flight (open loop);
+    /// 1 to 4096.
+    #[arg(long, value_name = "C", default_value_t = 1,
+          value_parser = bounded_usize::<1, MAX_CONCURRENCY>)]
     pub(crate) concurrency: usize,
 
-    /// Payload size in bytes (a JSON object padded to this size; at least 2).
-    #[arg(long, value_name = "B", default_value_t = DEFAULT_PAYLOAD_BYTES)]
+    /// Payload size in bytes (a JSON object padded to this size); 2 to 6291456 (Lambda's
+    /// synchronous limit).
+    #[arg(long, value_name = "B", default_value_t = DEFAULT_PAYLOAD_BYTES,
+          value_parser = bounded_usize::<2, MAX_PAYLOAD_BYTES>)]
     pub(crate) payload_bytes: usize,
 
     /// Invocation type of every call.
@@ -115,9 +132,12 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) max_attempts: Option<u32>,
 
-    /// Open loop: this many calls per second per client on a fixed schedule; latency is
-    /// measured from each call's scheduled start (coordinated omission corrected).
-    #[arg(long, value_name = "R", value_parser = parse_rate)]
+    /// Open loop: this many calls per second per client on a fixed schedule (0.001 to 1e7).
+    /// A call that starts late because every worker was busy is timed from its scheduled start
+    /// (coordinated omission corrected); one whose worker was early is timed from the
+    /// scheduled wake-up (the timer's own lateness is not charged to the client). Not with
+    /// --think-time (the schedule sets the gaps).
+    #[arg(long, value_name = "R", value_parser = parse_rate, conflicts_with = "think_time")]
     pub(crate) rate: Option<f64>,
 
     /// Rounds the workload is split into; each round runs a slice of every client, the order
@@ -138,9 +158,11 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "MS")]
     pub(crate) server_latency: Option<u64>,
 
-    /// `min_idle` of the lambda-vpce client's pool, which is prewarmed to it before the first
-    /// call and kept topped up. Default: the concurrency (0 disables prewarm).
-    #[arg(long, value_name = "N")]
+    /// `min_idle` of the lambda-vpce clients' pools, which are prewarmed to it before the
+    /// first call and kept topped up; 0 to 512 (the pool's connection cap). Default: the
+    /// concurrency, at most 512 (0 disables prewarm).
+    #[arg(long, value_name = "N",
+          value_parser = bounded_usize::<0, MAX_MIN_IDLE>)]
     pub(crate) min_idle: Option<usize>,
 
     /// Write the report as JSON (schema: see the README, "lambda-vpce bench").
@@ -200,13 +222,21 @@ pub(crate) fn parse_range(s: &str) -> Result<(u64, u64), String> {
     Ok((lo, hi))
 }
 
-/// Parses a positive, finite rate.
+/// Parses a rate from [`MIN_RATE`] to [`MAX_RATE`] calls per second.
 pub(crate) fn parse_rate(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 && r <= 1e7 => Ok(r),
+        Ok(r) if (MIN_RATE..=MAX_RATE).contains(&r) => Ok(r),
         _ => Err(format!(
-            "`{s}` is not a rate in calls per second (0 < R ≤ 1e7)"
+            "`{s}` is not a rate in calls per second ({MIN_RATE} ≤ R ≤ {MAX_RATE:e})"
         )),
+    }
+}
+
+/// Parses a whole number from `MIN` to `MAX`.
+pub(crate) fn bounded_usize<const MIN: usize, const MAX: usize>(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (MIN..=MAX).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` is not a whole number from {MIN} to {MAX}")),
     }
 }
 
@@ -268,5 +298,25 @@ mod tests {
         assert!(parse_rate("0").is_err());
         assert!(parse_rate("NaN").is_err());
         assert!(parse_rate("-5").is_err());
+        assert!(
+            parse_rate("1e-20").is_err(),
+            "a schedule longer than the clock can hold"
+        );
+        assert!(parse_rate("1e8").is_err());
+    }
+
+    #[test]
+    fn bounded_numbers_refuse_what_is_outside_their_range() {
+        assert_eq!(bounded_usize::<2, 10>("10"), Ok(10));
+        for bad in [
+            "1",
+            "11",
+            "18446744073709551615",
+            "99999999999999999999",
+            "-1",
+            "x",
+        ] {
+            assert!(bounded_usize::<2, 10>(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -305,8 +305,12 @@ async fn crate_client(
     let mut b = LambdaVpce::builder()
         .endpoint(target.endpoint.clone())
         .region(target.region.clone())
-        .credentials(target.credentials.clone())
         .pool(PoolBuilder::new().min_idle(opts.min_idle));
+    // An external endpoint: the standard chain's provider, refreshed as the SDK clients' is.
+    b = match &target.sdk_config {
+        Some(c) => b.sdk_config(c),
+        None => b.credentials(target.credentials.clone()),
+    };
     if let Some(pem) = &target.ca_pem {
         b = b.add_ca_pem(pem);
     }

@@ -7,7 +7,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::Credentials;
 use lambda_vpce::local::{FaultConfig, LocalEndpoint};
-use lambda_vpce::Endpoint;
+use lambda_vpce::{Endpoint, EndpointKind};
 
 use crate::common::{CmdError, EndpointArgs};
 
@@ -43,13 +43,15 @@ impl ServerKnobs {
 pub(crate) struct Target {
     /// The endpoint every client calls.
     pub(crate) endpoint: Endpoint,
-    /// The URL given to the SDK clients that do their own connecting.
+    /// The URL given to the SDK clients that do their own connecting (for a connect-only
+    /// endpoint, the VPCE name it connects to).
     pub(crate) url: String,
     /// Extra CA certificates to trust (the embedded endpoint's throwaway CA, or --ca-cert).
     pub(crate) ca_pem: Option<Vec<u8>>,
     /// The region requests are signed for.
     pub(crate) region: String,
-    /// Static credentials for clients built without the chain.
+    /// Credentials for the embedded endpoint, or the chain's at start (raw-hyper pre-signs
+    /// with them once; every other client of an external endpoint uses the chain itself).
     pub(crate) credentials: Credentials,
     /// The loaded SDK configuration when the endpoint is external (None for the embedded one).
     pub(crate) sdk_config: Option<SdkConfig>,
@@ -104,8 +106,17 @@ impl Target {
             .provide_credentials()
             .await
             .map_err(|e| format!("cannot load credentials: {e}"))?;
+        // The SDK's own clients cannot connect to one name and sign for another: with
+        // --connect-only they use the VPCE name as their endpoint URL (signed for it, which
+        // Lambda's VPC endpoints accept), so every client takes the same network path.
+        let url = match endpoint.kind() {
+            EndpointKind::VpceConnectOnly => {
+                format!("{}://{}", endpoint.scheme(), endpoint.connect_host())
+            }
+            _ => endpoint.url(),
+        };
         Ok(Target {
-            url: endpoint.url(),
+            url,
             endpoint,
             ca_pem,
             region,

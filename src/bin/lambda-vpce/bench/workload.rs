@@ -27,6 +27,7 @@ use tokio::time::Instant;
 
 use super::clients::{BenchClient, Call};
 use super::outcome::{ErrorKind, Outcome};
+use crate::common::CmdError;
 
 /// The longest latency the histograms hold, in microseconds (one hour); longer values are
 /// recorded as this.
@@ -129,7 +130,7 @@ impl Tally {
     }
 }
 
-/// Runs one slice: `amount` of `shape` through `client`.
+/// Runs one slice: `amount` of `shape` through `client`. Fails if a worker panicked.
 pub(crate) async fn run_slice(
     client: Arc<BenchClient>,
     call: Arc<Call>,
@@ -137,7 +138,7 @@ pub(crate) async fn run_slice(
     amount: Amount,
     progress: ProgressBar,
     slice_seed: u64,
-) -> Tally {
+) -> Result<Tally, CmdError> {
     let workers = shape.concurrency.max(1);
     let next = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
@@ -195,12 +196,13 @@ pub(crate) async fn run_slice(
     }
     let mut total = Tally::default();
     while let Some(done) = tasks.join_next().await {
-        if let Ok(t) = done {
-            total.merge(&t);
-        }
+        // A worker that panicked took its calls' outcomes with it: fail the run rather than
+        // report fewer calls than were made.
+        let t = done.map_err(|e| format!("a bench worker failed: {e}"))?;
+        total.merge(&t);
     }
     total.wall = start.elapsed();
-    total
+    Ok(total)
 }
 
 /// Splits `total` calls over `rounds` slices: slice `i` gets its share, the remainder going
