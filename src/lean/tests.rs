@@ -17,6 +17,8 @@ use super::test_server::{response, sigv4_authorization, verify_signature, TestSe
 use super::*;
 use crate::validate::{self, InvocationType};
 
+mod shapes;
+
 const REGION: &str = "us-east-1";
 const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:my-fn";
 
