@@ -89,6 +89,14 @@ const SHAPES: &[Shape] = &[
         code: Some("RequestTooLargeException"),
     },
     Shape {
+        name: "two-messages",
+        invocation_type: InvocationType::RequestResponse,
+        status: 400,
+        headers: &[("x-amzn-errortype", "InvalidParameterValueException")],
+        body: r#"{"message":"first","Message":"last"}"#,
+        code: Some("InvalidParameterValueException"),
+    },
+    Shape {
         name: "not-json",
         invocation_type: InvocationType::RequestResponse,
         status: 400,
