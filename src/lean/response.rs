@@ -107,9 +107,22 @@ pub(crate) async fn read(response: http::Response<Body>) -> Result<InvokeRespons
 /// body's `code`, else its `__type`, trimmed of anything after `:` and of a `namespace#`
 /// prefix; the message from whichever of `message`, `Message` or `errorMessage` comes last in
 /// the body. (The body's `Type` is Lambda's fault category, `User` or `Service`, not the code.)
-/// `Retry-After` in seconds.
+/// A body that is not JSON (a proxy's HTML page) gives neither code nor message, not even the
+/// header's, as the SDK cannot read it either; an empty body (or one too long to read) leaves
+/// the header's code. `Retry-After` in seconds.
 pub(crate) fn service_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
-    let fields = serde_json::from_slice::<ErrorFields>(body).unwrap_or_default();
+    let retry_after = headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::error::parse_retry_after);
+    let fields = if body.trim_ascii().is_empty() {
+        ErrorFields::default()
+    } else {
+        match serde_json::from_slice::<ErrorFields>(body) {
+            Ok(fields) => fields,
+            Err(_) => return Error::service(status, None, None, retry_after),
+        }
+    };
     let code = headers
         .get(X_AMZN_ERRORTYPE)
         .and_then(|v| v.to_str().ok())
@@ -118,12 +131,7 @@ pub(crate) fn service_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Er
         .or(fields.type_)
         .map(|c| sanitize_error_code(&c).to_owned())
         .filter(|c| !c.is_empty());
-    let message = fields.message;
-    let retry_after = headers
-        .get(http::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(crate::error::parse_retry_after);
-    Error::service(status, code, message, retry_after)
+    Error::service(status, code, fields.message, retry_after)
 }
 
 /// What an error body says about the error: string fields only, as the SDK reads them, a
@@ -297,6 +305,33 @@ mod tests {
             assert_eq!(e.error_code(), Some("TooManyRequestsException"));
             assert_eq!(e.message(), None);
         }
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_hides_even_the_headers_code_as_in_the_sdk() {
+        let e = service_error(
+            502,
+            &headers(&[
+                ("x-amzn-errortype", "ServiceException"),
+                ("retry-after", "1"),
+            ]),
+            b"<html>bad gateway</html>",
+        );
+        assert_eq!(
+            (e.status(), e.error_code(), e.message()),
+            (Some(502), None, None)
+        );
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(1)));
+        let e = service_error(
+            502,
+            &headers(&[("x-amzn-errortype", "ServiceException")]),
+            b" \r\n",
+        );
+        assert_eq!(
+            e.error_code(),
+            Some("ServiceException"),
+            "an empty body hides nothing"
+        );
     }
 
     #[test]

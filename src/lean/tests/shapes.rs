@@ -81,6 +81,17 @@ const SHAPES: &[Shape] = &[
         code: None,
     },
     Shape {
+        name: "bad-gateway-with-error-type",
+        invocation_type: InvocationType::RequestResponse,
+        status: 502,
+        headers: &[
+            ("x-amzn-errortype", "ServiceException"),
+            ("content-type", "text/html"),
+        ],
+        body: "<html><body><h1>502 Bad Gateway</h1></body></html>",
+        code: None,
+    },
+    Shape {
         name: "too-large",
         invocation_type: InvocationType::RequestResponse,
         status: 413,
