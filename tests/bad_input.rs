@@ -457,3 +457,47 @@ async fn a_ca_added_before_pool_settings_is_still_trusted() {
     let o = support::invoke(&c, "echo", "{}").await;
     assert_eq!(o.class, support::Class::Ok, "{}", o.message);
 }
+
+/// A timeout too long for the clock to represent (`Duration::MAX`) means no deadline, whether
+/// it is the client builder's response timeout, the SDK's own read timeout, or the pool's
+/// acquire and connect timeouts (through a real TLS connect): every call is answered.
+#[tokio::test]
+async fn a_response_timeout_too_large_for_the_clock_means_no_deadline_not_a_panic() {
+    use aws_sdk_lambda::config::timeout::TimeoutConfig;
+    use lambda_vpce::local::LocalEndpoint;
+    let ep = LocalEndpoint::start().await.expect("starts");
+    let opts = support::ClientOpts {
+        response_timeout: Duration::MAX,
+        ..support::ClientOpts::default()
+    };
+    let c = support::client(&ep, &opts);
+    let o = support::invoke(&c, "echo", "{}").await;
+    assert_eq!(o.class, support::Class::Ok, "{}", o.message);
+
+    let pool = PoolBuilder::new()
+        .acquire_timeout(Duration::MAX)
+        .connect_timeout(Duration::MAX);
+    let c = support::client_with(&ep, pool, &support::ClientOpts::default());
+    let o = support::invoke(&c, "echo", "{}").await;
+    assert_eq!(o.class, support::Class::Ok, "{}", o.message);
+
+    // (Not the SDK's `connect_timeout(Duration::MAX)`: aws-smithy-runtime's identity cache
+    // doubles it and panics before any request reaches this crate.)
+    let read_timeout = TimeoutConfig::builder().read_timeout(Duration::MAX).build();
+    let sdk = aws_sdk_lambda::Client::from_conf(
+        c.client()
+            .config()
+            .to_builder()
+            .timeout_config(read_timeout)
+            .build(),
+    );
+    let out = sdk
+        .invoke()
+        .function_name("echo")
+        .payload(aws_sdk_lambda::primitives::Blob::new("{}"))
+        .send()
+        .await
+        .expect("the SDK's read timeout: no deadline");
+    assert_eq!(out.status_code(), 200);
+    assert_eq!(ep.stats().requests, 3);
+}

@@ -133,6 +133,23 @@ async fn lean_idle_fin_and_rst_before_checkout_are_survived_once() {
 }
 
 #[tokio::test]
+async fn lean_an_idle_limit_too_large_for_the_clock_never_closes_the_connection() {
+    let ep = endpoint().await;
+    ep.faults().idle_close(Duration::MAX);
+    let inv = lean_default(&ep);
+    for reused in [false, true] {
+        let out = inv.invoke(req()).await.expect("answered");
+        assert_eq!(
+            out.connection.reused, reused,
+            "one connection carries both calls"
+        );
+    }
+    let stats = ep.stats();
+    assert_eq!((stats.idle_closes, stats.requests), (0, 2));
+    assert_eq!(inv.pool().stats().opened(), 1);
+}
+
+#[tokio::test]
 async fn lean_close_after_the_request_may_have_executed_once() {
     for kind in [CloseKind::Reset, CloseKind::Fin] {
         let ep = endpoint().await;

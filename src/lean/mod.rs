@@ -71,7 +71,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::error::{Error, Kind};
-use crate::pool::{Pool, RequestOptions};
+use crate::pool::{deadline_after, Pool, RequestOptions};
 use crate::{BuildError, Endpoint, LambdaVpce, DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER};
 use credentials::CredentialsCache;
 use request::{Prepared, Target};
@@ -174,7 +174,8 @@ impl LeanInvokerBuilder {
         self
     }
 
-    /// The deadline of a call without its own [`InvokeRequest::timeout`].
+    /// The deadline of a call without its own [`InvokeRequest::timeout`]; one too long for the
+    /// clock (`Duration::MAX`) means no deadline, zero is refused by [`build`](Self::build).
     /// Default: [`DEFAULT_RESPONSE_TIMEOUT`] (a synchronous invoke may run 15 minutes).
     pub fn response_timeout(mut self, timeout: Duration) -> Self {
         self.response_timeout = timeout;
@@ -317,9 +318,14 @@ impl LeanInvoker {
         request: &InvokeRequest,
     ) -> Result<http::Request<SdkBody>, Error> {
         request.validate()?;
-        let timeout = request.get_timeout().unwrap_or(self.inner.response_timeout);
-        self.sign(request, &Prepared::new(request), Instant::now() + timeout)
+        self.sign(request, &Prepared::new(request), self.deadline(request))
             .await
+    }
+
+    /// The call's deadline: its own timeout, else the invoker's, from now; `None` (no deadline)
+    /// for a timeout the clock cannot represent ([`RequestOptions::with_timeout`]).
+    fn deadline(&self, request: &InvokeRequest) -> Option<Instant> {
+        deadline_after(request.get_timeout().unwrap_or(self.inner.response_timeout))
     }
 
     /// One attempt's signed request, with credentials valid now and the call's `deadline`.
@@ -327,7 +333,7 @@ impl LeanInvoker {
         &self,
         request: &InvokeRequest,
         prepared: &Prepared,
-        deadline: Instant,
+        deadline: Option<Instant>,
     ) -> Result<http::Request<SdkBody>, Error> {
         let inner = &*self.inner;
         let now = inner.time.now();
@@ -339,7 +345,7 @@ impl LeanInvoker {
             &identity,
             now,
             RequestOptions {
-                deadline: Some(deadline),
+                deadline,
                 connect_timeout: None,
             },
         )
@@ -348,8 +354,7 @@ impl LeanInvoker {
     async fn invoke_inner(&self, request: InvokeRequest) -> Result<InvokeResponse, Error> {
         request.validate()?;
         let inner = &*self.inner;
-        let timeout = request.get_timeout().unwrap_or(inner.response_timeout);
-        let deadline = Instant::now() + timeout;
+        let deadline = self.deadline(&request);
         let prepared = Prepared::new(&request);
         let mut retries = 0;
         loop {
@@ -359,7 +364,9 @@ impl LeanInvoker {
             match response::read(response).await {
                 Err(e) if e.is_throttled() && retries < inner.max_throttle_retries => {
                     let delay = throttle_delay(retries, e.retry_after());
-                    if Instant::now() + delay >= deadline {
+                    if deadline
+                        .is_some_and(|d| d.saturating_duration_since(Instant::now()) <= delay)
+                    {
                         return Err(e);
                     }
                     tracing::debug!(delay_ms = delay.as_millis() as u64, "throttled; retrying");
@@ -374,12 +381,16 @@ impl LeanInvoker {
     async fn identity(
         &self,
         now: SystemTime,
-        deadline: Instant,
+        deadline: Option<Instant>,
     ) -> Result<Arc<credentials::Identity>, Error> {
         if let Some(id) = self.inner.credentials.fresh(now) {
             return Ok(id);
         }
-        match tokio::time::timeout_at(deadline, self.inner.credentials.get(now)).await {
+        let load = self.inner.credentials.get(now);
+        let Some(deadline) = deadline else {
+            return load.await;
+        };
+        match tokio::time::timeout_at(deadline, load).await {
             Ok(r) => r,
             Err(_) => Err(Error::with(
                 Kind::Credentials,

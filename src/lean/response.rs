@@ -105,34 +105,104 @@ pub(crate) async fn read(response: http::Response<Body>) -> Result<InvokeRespons
 
 /// Lambda's error as the SDK reads it (restJson1): the code from `x-amzn-ErrorType`, else the
 /// body's `code`, else its `__type`, trimmed of anything after `:` and of a `namespace#`
-/// prefix; the message from `message`, `Message` or `errorMessage`. (The body's `Type` is
-/// Lambda's fault category, `User` or `Service`, not the code.) `Retry-After` in seconds.
+/// prefix; the message from whichever of `message`, `Message` or `errorMessage` comes last in
+/// the body. (The body's `Type` is Lambda's fault category, `User` or `Service`, not the code.)
+/// A body that is not JSON (a proxy's HTML page) gives neither code nor message, not even the
+/// header's, as the SDK cannot read it either; an empty body (or one too long to read) leaves
+/// the header's code. `Retry-After` in seconds.
 pub(crate) fn service_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
-    let json: Option<serde_json::Map<String, serde_json::Value>> =
-        serde_json::from_slice(body).ok().and_then(|v| match v {
-            serde_json::Value::Object(m) => Some(m),
-            _ => None,
-        });
-    let field = |names: &[&str]| -> Option<String> {
-        let m = json.as_ref()?;
-        names
-            .iter()
-            .find_map(|n| m.get(*n).and_then(|v| v.as_str()).map(str::to_owned))
+    let retry_after = headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::error::parse_retry_after);
+    let fields = if body.trim_ascii().is_empty() {
+        ErrorFields::default()
+    } else {
+        match serde_json::from_slice::<ErrorFields>(body) {
+            Ok(fields) => fields,
+            Err(_) => return Error::service(status, None, None, retry_after),
+        }
     };
     let code = headers
         .get(X_AMZN_ERRORTYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .or_else(|| field(&["code"]))
-        .or_else(|| field(&["__type"]))
+        .or(fields.code)
+        .or(fields.type_)
         .map(|c| sanitize_error_code(&c).to_owned())
         .filter(|c| !c.is_empty());
-    let message = field(&["message", "Message", "errorMessage"]);
-    let retry_after = headers
-        .get(http::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(crate::error::parse_retry_after);
-    Error::service(status, code, message, retry_after)
+    Error::service(status, code, fields.message, retry_after)
+}
+
+/// What an error body says about the error: string fields only, as the SDK reads them, a
+/// later field replacing an earlier one (so of `message` and `Message`, the last one).
+#[derive(Debug, Default)]
+struct ErrorFields {
+    code: Option<String>,
+    type_: Option<String>,
+    message: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for ErrorFields {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ErrorFieldsVisitor)
+    }
+}
+
+/// Reads an object's fields in document order; any other JSON value names nothing.
+struct ErrorFieldsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ErrorFieldsVisitor {
+    type Value = ErrorFields;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ErrorFields, A::Error> {
+        let mut fields = ErrorFields::default();
+        while let Some(key) = map.next_key::<String>()? {
+            let serde_json::Value::String(value) = map.next_value()? else {
+                continue;
+            };
+            match key.as_str() {
+                "code" => fields.code = Some(value),
+                "__type" => fields.type_ = Some(value),
+                "message" | "Message" | "errorMessage" => fields.message = Some(value),
+                _ => {}
+            }
+        }
+        Ok(fields)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<ErrorFields, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(ErrorFields::default())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<ErrorFields, E> {
+        Ok(ErrorFields::default())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<ErrorFields, E> {
+        Ok(ErrorFields::default())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<ErrorFields, E> {
+        Ok(ErrorFields::default())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<ErrorFields, E> {
+        Ok(ErrorFields::default())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<ErrorFields, E> {
+        Ok(ErrorFields::default())
+    }
+
+    fn visit_unit<E>(self) -> Result<ErrorFields, E> {
+        Ok(ErrorFields::default())
+    }
 }
 
 fn sanitize_error_code(code: &str) -> &str {
@@ -202,6 +272,66 @@ mod tests {
             br#"{"__type":"com.amazon.coral#FooError"}"#,
         );
         assert_eq!(e.error_code(), Some("FooError"));
+    }
+
+    #[test]
+    fn of_two_message_fields_the_last_in_the_body_wins_as_in_the_sdk() {
+        for (body, message) in [
+            (&br#"{"message":"lower","Message":"upper"}"#[..], "upper"),
+            (br#"{"Message":"upper","message":"lower"}"#, "lower"),
+            (
+                br#"{"errorMessage":"e","message":5,"x":{"message":"nested"}}"#,
+                "e",
+            ),
+        ] {
+            let e = service_error(400, &HeaderMap::new(), body);
+            assert_eq!(
+                e.message(),
+                Some(message),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn a_body_that_is_json_but_not_an_object_names_nothing_and_the_header_still_does() {
+        for body in [&b"[1,2]"[..], b"\"text\"", b"null", b"42", b""] {
+            let e = service_error(
+                429,
+                &headers(&[("x-amzn-errortype", "TooManyRequestsException")]),
+                body,
+            );
+            assert_eq!(e.error_code(), Some("TooManyRequestsException"));
+            assert_eq!(e.message(), None);
+        }
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_hides_even_the_headers_code_as_in_the_sdk() {
+        let e = service_error(
+            502,
+            &headers(&[
+                ("x-amzn-errortype", "ServiceException"),
+                ("retry-after", "1"),
+            ]),
+            b"<html>bad gateway</html>",
+        );
+        assert_eq!(
+            (e.status(), e.error_code(), e.message()),
+            (Some(502), None, None)
+        );
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(1)));
+        let e = service_error(
+            502,
+            &headers(&[("x-amzn-errortype", "ServiceException")]),
+            b" \r\n",
+        );
+        assert_eq!(
+            e.error_code(),
+            Some("ServiceException"),
+            "an empty body hides nothing"
+        );
     }
 
     #[test]

@@ -17,6 +17,8 @@ use super::test_server::{response, sigv4_authorization, verify_signature, TestSe
 use super::*;
 use crate::validate::{self, InvocationType};
 
+mod shapes;
+
 const REGION: &str = "us-east-1";
 const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:my-fn";
 
@@ -370,6 +372,54 @@ async fn a_throttled_invoke_is_retried_with_the_same_invocation_id_until_it_succ
         .map(|r| r.headers["amz-sdk-invocation-id"].clone())
         .collect();
     assert!(ids.iter().all(|id| *id == ids[0]));
+}
+
+#[tokio::test]
+async fn a_timeout_too_large_for_the_clock_means_no_deadline_not_a_panic() {
+    // The first call is throttled once, so the retry's wait is weighed against no deadline.
+    let server = TestServer::start(|_, n| match n {
+        0 => response(
+            429,
+            &[
+                ("x-amzn-errortype", "TooManyRequestsException"),
+                ("retry-after", "0"),
+            ],
+            "{}",
+        ),
+        _ => response(200, &[], "ok"),
+    })
+    .await;
+    let (client, default_lean) = sdk_and_lean(&server, false).await;
+    let lean = LeanInvokerBuilder::from_client(&client)
+        .response_timeout(Duration::MAX)
+        .build()
+        .expect("a long response timeout is accepted");
+    let out = lean
+        .invoke(InvokeRequest::new("my-fn", "{}"))
+        .await
+        .expect("the invoker's timeout: no deadline");
+    assert_eq!(out.payload, "ok");
+    let out = default_lean
+        .invoke(InvokeRequest::new("my-fn", "{}").timeout(Duration::MAX))
+        .await
+        .expect("the call's own timeout: no deadline");
+    assert_eq!(out.payload, "ok");
+    let signed = default_lean
+        .signed_request(&InvokeRequest::new("my-fn", "{}").timeout(Duration::MAX))
+        .await
+        .expect("signed");
+    let options = signed
+        .extensions()
+        .get::<RequestOptions>()
+        .expect("options");
+    assert_eq!(options.deadline, None);
+    assert_eq!(server.requests().len(), 3, "one throttled, two answered");
+
+    let zero = LeanInvokerBuilder::from_client(&client)
+        .response_timeout(Duration::ZERO)
+        .build()
+        .expect_err("a zero timeout is still refused");
+    assert_eq!(zero.field(), "response_timeout");
 }
 
 #[tokio::test]

@@ -194,10 +194,17 @@ async fn idle_watch(shared: &ConnShared, state: &State) -> CloseKind {
             }
             continue;
         }
-        let deadline = shared.last_write() + limit;
+        // A limit too long for the clock never comes: wait for the configuration to change.
+        let Some(deadline) = shared.last_write().checked_add(limit) else {
+            changed.await;
+            continue;
+        };
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => {
-                if shared.is_idle() && shared.last_write() + limit <= tokio::time::Instant::now() {
+                let now = tokio::time::Instant::now();
+                if shared.is_idle()
+                    && shared.last_write().checked_add(limit).is_some_and(|at| at <= now)
+                {
                     return kind;
                 }
             }

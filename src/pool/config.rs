@@ -226,8 +226,9 @@ impl PoolBuilder {
         self
     }
 
-    /// How long a caller may wait for a connection. Default: [`DEFAULT_ACQUIRE_TIMEOUT`];
-    /// `None` disables (a call's own deadline still applies).
+    /// How long a caller may wait for a connection; one too long for the clock (`Duration::MAX`)
+    /// is no limit. Default: [`DEFAULT_ACQUIRE_TIMEOUT`]; `None` disables (a call's own
+    /// deadline still applies).
     pub fn acquire_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.config.acquire_timeout = timeout.into();
         self

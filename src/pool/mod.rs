@@ -100,6 +100,7 @@ pub use body::Body;
 pub use config::*;
 pub use keep_alive::KeepAliveHeader;
 pub(crate) use origin::Origin;
+pub(crate) use send::deadline_after;
 pub use send::{ConnectionInfo, RequestOptions};
 pub use stats::{CloseReason, HostStats, PoolStats};
 

@@ -25,19 +25,29 @@ use crate::error::{Error, Kind};
 pub struct RequestOptions {
     /// The whole call (checkout, send, response and body) must end by then. Before the request
     /// is handed to a connection, passing it is "not sent"; after, "may have executed".
+    /// `None`: no deadline.
     pub deadline: Option<Instant>,
     /// Overrides the pool's `connect_timeout` for connects this request starts.
     pub connect_timeout: Option<Duration>,
 }
 
 impl RequestOptions {
-    /// Options with a deadline `timeout` from now.
+    /// Options with a deadline `timeout` from now; with none when the clock cannot represent
+    /// that instant (`Duration::MAX`, say: a timeout no call can outlast), never a panic. Every
+    /// timeout the crate turns into a call's deadline (the lean path's, the SDK adapter's, the
+    /// pool's `acquire_timeout`) follows this rule.
     pub fn with_timeout(timeout: Duration) -> Self {
         RequestOptions {
-            deadline: Some(Instant::now() + timeout),
+            deadline: deadline_after(timeout),
             connect_timeout: None,
         }
     }
+}
+
+/// The instant `timeout` from now, `None` (no deadline) past what the clock can represent: the
+/// rule of [`RequestOptions::with_timeout`], for every call deadline the crate makes.
+pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
 }
 
 /// Facts about the connection that carried a request: [`Body::connection_info`].
@@ -101,7 +111,10 @@ async fn send_inner(
                 // Boxed: the slow path's state (waiter, connect, timer) would otherwise make
                 // every request's future, which is moved several times, that much larger.
                 let checkout = Box::pin(host.checkout(connect_timeout));
-                let limit = match (opts.deadline, acquire_timeout.map(|t| checked_at + t)) {
+                let limit = match (
+                    opts.deadline,
+                    acquire_timeout.and_then(|t| checked_at.checked_add(t)),
+                ) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };

@@ -262,6 +262,39 @@ async fn a_deadline_passing_while_waiting_for_the_response_is_maybe_executed() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_request_timeout_too_large_for_the_clock_means_no_deadline_not_a_panic() {
+    let options = RequestOptions::with_timeout(Duration::MAX);
+    assert_eq!(options.deadline, None);
+    let (pool, server) = pool_with(|b| b);
+    server.set(|b| b.delay = secs(30));
+    let mut req = request();
+    req.extensions_mut().insert(options);
+    let response = pool.send(req).await.expect("answered after 30 s");
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_acquire_timeout_too_large_for_the_clock_means_no_limit_not_a_panic() {
+    let (pool, server) =
+        pool_with(|b| b.max_connections_per_host(1).acquire_timeout(Duration::MAX));
+    server.set(|b| b.delay = secs(10));
+    let busy = tokio::spawn({
+        let pool = pool.clone();
+        async move { call(&pool).await }
+    });
+    run_spawned_tasks().await;
+    let started = Instant::now();
+    let waiter = call(&pool).await.expect("served once the busy call ends");
+    assert!(waiter.reused);
+    assert_eq!(
+        started.elapsed(),
+        secs(20),
+        "waited for the busy call, then its own"
+    );
+    busy.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_refused_connect_is_not_sent_and_reaches_no_server() {
     let (pool, server) = pool_with(|b| b);
     server.refuse_dials.store(1, SeqCst);

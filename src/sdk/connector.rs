@@ -9,9 +9,8 @@ use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
-use tokio::time::Instant;
 
-use crate::pool::{Pool, RequestOptions};
+use crate::pool::{deadline_after, Pool, RequestOptions};
 use crate::Error;
 
 /// Default response timeout for calls through the SDK when the SDK sets no read timeout:
@@ -93,7 +92,7 @@ impl HttpConnector for PoolConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let pool = self.pool.clone();
         let opts = RequestOptions {
-            deadline: Some(Instant::now() + self.response_timeout),
+            deadline: deadline_after(self.response_timeout),
             connect_timeout: self.connect_timeout,
         };
         HttpConnectorFuture::new(async move {

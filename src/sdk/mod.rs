@@ -169,7 +169,8 @@ impl LambdaClientBuilder {
         self
     }
 
-    /// The deadline of one HTTP exchange when the SDK configuration sets no read timeout.
+    /// The deadline of one HTTP exchange when the SDK configuration sets no read timeout; one
+    /// too long for the clock (`Duration::MAX`) means no deadline, zero is refused at build.
     /// Default: [`DEFAULT_RESPONSE_TIMEOUT`] (a synchronous invoke may run 15 minutes).
     pub fn response_timeout(mut self, timeout: Duration) -> Self {
         self.response_timeout = timeout;
