@@ -373,7 +373,12 @@ impl LeanInvoker {
                     tokio::time::sleep(delay).await;
                     retries += 1;
                 }
-                other => return other,
+                other => {
+                    return other.map(|mut r| {
+                        r.attempts = retries + 1;
+                        r
+                    })
+                }
             }
         }
     }

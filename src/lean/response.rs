@@ -39,6 +39,8 @@ pub struct InvokeResponse {
     pub request_id: Option<String>,
     /// The connection that carried the call (whether it was reused, its id, its idle time).
     pub connection: ConnectionInfo,
+    /// Requests sent for this call: 1, plus one per 429 retried (the only retry).
+    pub attempts: u32,
 }
 
 impl fmt::Debug for InvokeResponse {
@@ -51,6 +53,7 @@ impl fmt::Debug for InvokeResponse {
             .field("executed_version", &self.executed_version)
             .field("request_id", &self.request_id)
             .field("connection", &self.connection)
+            .field("attempts", &self.attempts)
             .finish()
     }
 }
@@ -100,6 +103,7 @@ pub(crate) async fn read(response: http::Response<Body>) -> Result<InvokeRespons
         executed_version: header(&parts.headers, X_AMZ_EXECUTED_VERSION),
         request_id: header(&parts.headers, X_AMZN_REQUESTID),
         connection,
+        attempts: 1,
     })
 }
 

@@ -364,7 +364,7 @@ async fn a_throttled_invoke_is_retried_with_the_same_invocation_id_until_it_succ
         .invoke(InvokeRequest::new("my-fn", "{}"))
         .await
         .expect("ok");
-    assert_eq!(out.payload, "ok");
+    assert_eq!((&out.payload[..], out.attempts), (&b"ok"[..], 3));
     let seen = server.requests();
     assert_eq!(seen.len(), 3);
     let ids: Vec<_> = seen

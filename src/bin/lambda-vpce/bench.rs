@@ -208,7 +208,7 @@ pub(crate) async fn run(a: BenchArgs) -> CmdResult {
         .map(|e| {
             let (att0, ret0) = e.attempts_before;
             let (att1, ret1) = attempts(&e.client);
-            let sdk = e.client.attempts.is_some();
+            let counted = e.client.attempts.is_some();
             let connections_opened = match (e.opened_before, e.client.opened()) {
                 (Some(b), Some(after)) => Some(after.saturating_sub(b)),
                 _ => e.server_conns,
@@ -217,8 +217,8 @@ pub(crate) async fn run(a: BenchArgs) -> CmdResult {
                 e.client.kind.as_str(),
                 &e.tally,
                 Extras {
-                    retried: sdk.then(|| ret1.saturating_sub(ret0)),
-                    attempts: sdk.then(|| att1.saturating_sub(att0)),
+                    retried: counted.then(|| ret1.saturating_sub(ret0)),
+                    attempts: counted.then(|| att1.saturating_sub(att0)),
                     first_call: e.first_call,
                     connections_opened,
                     cpu: e.cpu,

@@ -94,7 +94,8 @@ pub(crate) struct ClientOptions {
     pub(crate) concurrency: usize,
 }
 
-/// Attempts seen by the interceptor of one SDK-based client.
+/// Attempts of one client: seen by the interceptor of an SDK-based client; for the lean path,
+/// its responses' own count (429 retries; a call that failed after retries is not counted).
 #[derive(Debug, Default)]
 pub(crate) struct Attempts {
     /// Every attempt started.
@@ -228,7 +229,7 @@ impl BenchClient {
                         invoker,
                         invocation_type,
                     },
-                    attempts: None,
+                    attempts: Some(attempts),
                     opened: None,
                 })
             }
@@ -256,11 +257,21 @@ impl BenchClient {
             Inner::Lean {
                 invoker,
                 invocation_type,
-            } => match invoker.invoke(lean_request(call, *invocation_type)).await {
-                Ok(out) if out.function_error.is_some() => Err(ErrorKind::Service),
-                Ok(_) => Ok(()),
-                Err(e) => Err(super::outcome::classify_source(&e)),
-            },
+            } => {
+                let result = invoker.invoke(lean_request(call, *invocation_type)).await;
+                if let (Ok(out), Some(a)) = (&result, &self.attempts) {
+                    a.attempts
+                        .fetch_add(u64::from(out.attempts), Ordering::Relaxed);
+                    if out.attempts > 1 {
+                        a.retried.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                match result {
+                    Ok(out) if out.function_error.is_some() => Err(ErrorKind::Service),
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(super::outcome::classify_source(&e)),
+                }
+            }
         }
     }
 

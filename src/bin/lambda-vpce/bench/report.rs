@@ -26,8 +26,8 @@
 //!     "requests": u64,                  // calls measured (warm-up and first call excluded)
 //!     "ok": u64, "errors": u64,
 //!     "errors_by_kind": {"not_sent", "maybe_executed", "service", "other"},
-//!     "retried": u64 | null,            // calls with a 2nd SDK attempt (null: lean, raw-hyper)
-//!     "attempts": u64 | null,           // SDK attempts in total (null: lean, raw-hyper)
+//!     "retried": u64 | null,            // calls with a 2nd attempt (null: raw-hyper)
+//!     "attempts": u64 | null,           // attempts in total (null: raw-hyper)
 //!     "p50_us", "p90_us", "p99_us", "p999_us", "max_us": u64,   // ok calls only
 //!     "mean_us": f64,
 //!     "first_call_us": u64 | null,      // the first call after the client was built
