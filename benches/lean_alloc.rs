@@ -5,7 +5,11 @@
 //! lean path (`LeanInvoker::signed_request`: validation, cached credentials, payload SHA-256,
 //! invocation id, SigV4 with the cached signing key, URI and headers) and, for comparison, for
 //! the same request built as an `http::Request` and signed with `aws_sigv4::http_request::sign()`
-//! (what the SDK's signer runs per attempt). Times are printed for information only.
+//! (what the SDK's signer runs per attempt). Then whole calls: a warm `Invoke` through the lean
+//! path and through the crate's SDK client, both on the crate's pool, against `lambda-vpce
+//! serve --plain-http` in its own process (so only the client's allocations are counted): the
+//! request, the pool's send, hyper's connection task and reading the response. Times are
+//! printed for information only.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,17 +59,23 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 const ITERATIONS: u64 = 100_000;
+/// Whole calls counted per client (each a loopback round trip).
+const CALLS: u64 = 20_000;
 const PAYLOAD_BYTES: usize = 1024;
 const REGION: &str = "us-east-1";
 
-fn counted(label: &str, mut f: impl FnMut()) {
+fn counted(label: &str, f: impl FnMut()) {
+    counted_n(label, ITERATIONS, f);
+}
+
+fn counted_n(label: &str, iterations: u64, mut f: impl FnMut()) {
     f(); // warm: credentials loaded, signing key derived, lazy statics set
     let (a0, b0) = (
         ALLOCS.load(Ordering::Relaxed),
         BYTES.load(Ordering::Relaxed),
     );
     let start = Instant::now();
-    for _ in 0..ITERATIONS {
+    for _ in 0..iterations {
         f();
     }
     let elapsed = start.elapsed();
@@ -73,9 +83,9 @@ fn counted(label: &str, mut f: impl FnMut()) {
     let bytes = BYTES.load(Ordering::Relaxed) - b0;
     println!(
         "{label:<44} {:>6.2} allocations/request {:>8.0} bytes/request {:>8.2} µs/request",
-        allocs as f64 / ITERATIONS as f64,
-        bytes as f64 / ITERATIONS as f64,
-        elapsed.as_secs_f64() * 1e6 / ITERATIONS as f64,
+        allocs as f64 / iterations as f64,
+        bytes as f64 / iterations as f64,
+        elapsed.as_secs_f64() * 1e6 / iterations as f64,
     );
 }
 
@@ -171,4 +181,53 @@ fn main() {
         instructions.apply_to_request_http1x(&mut request);
         std::hint::black_box(request);
     });
+
+    whole_calls(&rt, &payload);
+}
+
+/// Allocations per warm `Invoke`, client side only, against a `serve` process.
+fn whole_calls(rt: &tokio::runtime::Runtime, payload: &Bytes) {
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_lambda-vpce"))
+        .args(["serve", "--plain-http", "--no-verify-signatures"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("lambda-vpce serve starts");
+    let stdout = server.stdout.take().expect("piped stdout");
+    let url = std::io::BufRead::lines(std::io::BufReader::new(stdout))
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("url: ").map(str::to_owned))
+        .expect("serve printed its URL");
+    let client = rt
+        .block_on(
+            lambda_vpce::LambdaVpce::builder()
+                .endpoint_url(&url)
+                .region(REGION)
+                .credentials(Credentials::new("AKID", "secret", None, None, "bench"))
+                .build(),
+        )
+        .expect("client");
+    let lean = client.lean().expect("lean");
+    println!("{CALLS} warm invokes of `echo`, {PAYLOAD_BYTES} B, client side (server in its own process)");
+    counted_n("lean invoke (request, send, response)", CALLS, || {
+        let out = rt
+            .block_on(lean.invoke(InvokeRequest::new("echo", payload.clone())))
+            .expect("invoke");
+        std::hint::black_box(out);
+    });
+    counted_n("SDK client invoke on the same pool", CALLS, || {
+        let out = rt
+            .block_on(
+                client
+                    .client()
+                    .invoke()
+                    .function_name("echo")
+                    .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_vec()))
+                    .send(),
+            )
+            .expect("invoke");
+        std::hint::black_box(out);
+    });
+    let _ = server.kill();
+    let _ = server.wait();
 }
