@@ -75,6 +75,6 @@ pub use error::{BuildError, Error};
 pub use lean::{InvokeRequest, InvokeResponse, LeanInvoker, LeanInvokerBuilder};
 pub use pool::{Pool, PoolBuilder};
 pub use sdk::{
-    LambdaClientBuilder, LambdaVpce, PoolHttpClient, RetryPolicy, DEFAULT_RESPONSE_TIMEOUT,
-    MAX_RETRY_AFTER,
+    load_sdk_config, LambdaClientBuilder, LambdaVpce, PoolHttpClient, RetryPolicy,
+    DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
 };

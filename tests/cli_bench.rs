@@ -257,6 +257,59 @@ fn bench_server_knobs_shape_what_the_embedded_endpoint_does() {
 }
 
 #[test]
+fn bench_measures_an_external_endpoint_with_credentials_from_the_standard_chain() {
+    let ca = temp_path("external-ca.pem");
+    let (mut child, lines) = spawn_serve(&[], &ca);
+    let url = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("url: "))
+        .unwrap_or_default()
+        .to_owned();
+    // serve's credentials reach the bench only through the environment (the chain's first
+    // provider); region and CA through flags.
+    let env: Vec<(String, String)> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("export AWS_"))
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| k.ends_with("ACCESS_KEY_ID") || k.ends_with("SECRET_ACCESS_KEY"))
+        .map(|(k, v)| (format!("AWS_{k}"), v.to_owned()))
+        .collect();
+    let json = temp_path("external.json");
+    let out = Command::new(BIN)
+        .args(["bench", "--endpoint-url", &url, "--ca-cert"])
+        .arg(&ca)
+        .args(["--region", "us-east-1", "--requests", "30", "--warmup", "3"])
+        .args([
+            "--client",
+            "lambda-vpce,lambda-vpce-lean,sdk-default",
+            "--json",
+        ])
+        .arg(&json)
+        .env_remove("AWS_PROFILE")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .envs(env)
+        .output()
+        .expect("the binary runs");
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_file(&ca);
+    let text = std::fs::read_to_string(&json).unwrap_or_default();
+    let _ = std::fs::remove_file(&json);
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&text).expect("the report is JSON");
+    assert_eq!(report["endpoint"], url.as_str());
+    assert_eq!(clients_all_ok(&report, 30).len(), 3);
+}
+
+#[test]
 fn bench_refuses_server_knobs_for_an_external_endpoint() {
     let out = Command::new(BIN)
         .args([

@@ -194,11 +194,7 @@ impl LambdaClientBuilder {
     /// gave one, or region and credentials were both given.
     pub async fn build(mut self) -> Result<LambdaVpce, BuildError> {
         if self.sdk_config.is_none() && (self.region.is_none() || self.credentials.is_none()) {
-            let loaded = aws_config::defaults(BehaviorVersion::latest())
-                .http_client(chain_http_client())
-                .load()
-                .await;
-            self.sdk_config = Some(loaded);
+            self.sdk_config = Some(load_sdk_config().await);
         }
         self.build_sync()
     }
@@ -323,6 +319,18 @@ where
         e.message().map(str::to_owned),
         None,
     )
+}
+
+/// Loads the standard AWS configuration chain (environment, profile, web identity, container
+/// and instance credentials; region) as [`LambdaClientBuilder::build`] does, with an HTTP
+/// client for the chain's own calls. Use it rather than `aws_config::defaults(..).load()`
+/// when you need the `SdkConfig` yourself: with `aws-sdk-lambda`'s default features off there is
+/// no default HTTP client, and the chain's providers would panic for lack of one.
+pub async fn load_sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(chain_http_client())
+        .load()
+        .await
 }
 
 /// The HTTP client the credential chain uses (STS, SSO, IMDS, container credentials): the

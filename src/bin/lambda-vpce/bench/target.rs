@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::Credentials;
 use lambda_vpce::local::{FaultConfig, LocalEndpoint};
@@ -92,7 +92,7 @@ impl Target {
             .endpoint()?
             .ok_or("no endpoint flag given (this is a bug: checked before)")?;
         let ca_pem = args.ca_pem()?;
-        let sdk_config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let sdk_config = lambda_vpce::load_sdk_config().await;
         let region = args
             .region
             .clone()
