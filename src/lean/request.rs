@@ -120,8 +120,8 @@ impl InvokeRequest {
     }
 
     /// The deadline of this call (connection checkout, every attempt, the response body and any
-    /// throttle wait); one too long for the clock (`Duration::MAX`) means no deadline.
-    /// Default: the invoker's [`response_timeout`](super::LeanInvokerBuilder::response_timeout).
+    /// throttle wait); one too long for the clock (`Duration::MAX`) means no deadline, zero is
+    /// refused before sending. Default: the invoker's [`response_timeout`](super::LeanInvokerBuilder::response_timeout).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -157,6 +157,13 @@ impl InvokeRequest {
         validate::payload(self.payload.len(), self.invocation_type).map_err(invalid)?;
         if let Some(cc) = &self.client_context {
             validate::client_context(cc).map_err(invalid)?;
+        }
+        if self.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(invalid(crate::BuildError::new(
+                "timeout",
+                "0s",
+                "a positive duration",
+            )));
         }
         Ok(())
     }

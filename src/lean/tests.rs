@@ -420,6 +420,13 @@ async fn a_timeout_too_large_for_the_clock_means_no_deadline_not_a_panic() {
         .build()
         .expect_err("a zero timeout is still refused");
     assert_eq!(zero.field(), "response_timeout");
+    let before = server.requests().len();
+    let zero_call = lean
+        .invoke(InvokeRequest::new("my-fn", "{}").timeout(Duration::ZERO))
+        .await
+        .expect_err("a zero call timeout is refused");
+    assert!(zero_call.is_not_sent(), "{zero_call:?}");
+    assert_eq!(server.requests().len(), before, "nothing was sent");
 }
 
 #[tokio::test]
