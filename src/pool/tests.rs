@@ -153,15 +153,31 @@ async fn prewarm_opens_min_idle_connections_and_maintenance_keeps_them() {
     assert_eq!(server.dials.load(SeqCst), 4);
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_caller_waits_at_most_acquire_timeout_and_is_told_not_sent() {
-    let (pool, server) = pool_with(|b| b.max_connections_per_host(1).acquire_timeout(secs(1)));
+/// A pool of one connection with `acquire_timeout`, whose server answers after 10 s, and a
+/// call that already holds that connection.
+async fn one_connection_busy_for_10s(
+    acquire_timeout: Duration,
+) -> (
+    crate::Pool,
+    std::sync::Arc<fake::Server>,
+    tokio::task::JoinHandle<Result<crate::pool::ConnectionInfo, crate::Error>>,
+) {
+    let (pool, server) = pool_with(|b| {
+        b.max_connections_per_host(1)
+            .acquire_timeout(acquire_timeout)
+    });
     server.set(|b| b.delay = secs(10));
     let busy = tokio::spawn({
         let pool = pool.clone();
         async move { call(&pool).await }
     });
     run_spawned_tasks().await;
+    (pool, server, busy)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_caller_waits_at_most_acquire_timeout_and_is_told_not_sent() {
+    let (pool, server, busy) = one_connection_busy_for_10s(secs(1)).await;
     let started = Instant::now();
     let err = call(&pool).await.unwrap_err();
     assert!(
@@ -275,14 +291,7 @@ async fn a_request_timeout_too_large_for_the_clock_means_no_deadline_not_a_panic
 
 #[tokio::test(start_paused = true)]
 async fn an_acquire_timeout_too_large_for_the_clock_means_no_limit_not_a_panic() {
-    let (pool, server) =
-        pool_with(|b| b.max_connections_per_host(1).acquire_timeout(Duration::MAX));
-    server.set(|b| b.delay = secs(10));
-    let busy = tokio::spawn({
-        let pool = pool.clone();
-        async move { call(&pool).await }
-    });
-    run_spawned_tasks().await;
+    let (pool, _server, busy) = one_connection_busy_for_10s(Duration::MAX).await;
     let started = Instant::now();
     let waiter = call(&pool).await.expect("served once the busy call ends");
     assert!(waiter.reused);
