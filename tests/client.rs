@@ -237,6 +237,51 @@ async fn a_throttled_invoke_is_retried_after_retry_after_and_then_succeeds() {
     assert_eq!(ep.ledger().total(), 1);
 }
 
+#[tokio::test]
+async fn prewarm_opens_min_idle_connections_and_one_dry_run_that_runs_nothing() {
+    let ep = LocalEndpoint::start().await.unwrap();
+    let vpce = client_for(&ep, 1, |p| p.min_idle(3));
+    assert_eq!(vpce.prewarm(Some("echo")).await.expect("prewarm"), 3);
+    assert_eq!(
+        (ep.stats().connections_accepted, ep.stats().requests),
+        (3, 1),
+        "three connections, one DryRun"
+    );
+    assert_eq!(ep.ledger().total(), 0, "the DryRun ran nothing");
+    let e = vpce
+        .prewarm(Some("no-such-function"))
+        .await
+        .expect_err("Lambda checks the function");
+    assert_eq!(
+        (e.status(), e.error_code()),
+        (Some(404), Some("ResourceNotFoundException"))
+    );
+}
+
+#[tokio::test]
+async fn prewarm_with_sends_the_applications_own_call_as_a_dry_run() {
+    let ep = LocalEndpoint::start().await.unwrap();
+    let vpce = client_for(&ep, 1, |p| p);
+    let call = |function: &str| {
+        vpce.client()
+            .invoke()
+            .function_name(function)
+            .payload(Blob::new(r#"{"k":1}"#))
+    };
+    assert_eq!(
+        vpce.prewarm_with(call("echo")).await.expect("prewarm_with"),
+        1
+    );
+    assert_eq!(ep.stats().requests, 1);
+    assert_eq!(ep.ledger().total(), 0, "sent as a DryRun: nothing ran");
+    let e = vpce
+        .prewarm_with(call("no-such-function"))
+        .await
+        .expect_err("the call's own function was checked");
+    assert_eq!(e.status(), Some(404));
+    assert_eq!(ep.ledger().total(), 0);
+}
+
 fn base64_json(json: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(json)

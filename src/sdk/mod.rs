@@ -8,6 +8,7 @@ mod validate;
 pub use connector::{PoolHttpClient, DEFAULT_RESPONSE_TIMEOUT};
 pub use retry::{RetryPolicy, MAX_RETRY_AFTER};
 
+use aws_sdk_lambda::operation::invoke::builders::InvokeFluentBuilder;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, SdkConfig};
@@ -89,15 +90,30 @@ impl LambdaVpce {
     pub async fn prewarm(&self, dry_run_function: Option<&str>) -> Result<usize, Error> {
         let opened = self.pool.prewarm().await?;
         if let Some(function) = dry_run_function {
-            self.client
-                .invoke()
-                .function_name(function)
-                .invocation_type(aws_sdk_lambda::types::InvocationType::DryRun)
-                .send()
-                .await
-                .map_err(sdk_error)?;
+            self.dry_run(self.client.invoke().function_name(function))
+                .await?;
         }
         Ok(opened)
+    }
+
+    /// Like [`prewarm`](Self::prewarm), with `invoke` — a call as the application will make
+    /// it, `vpce.client().invoke().function_name("my-fn").payload(..)` — sent once as the
+    /// `DryRun` (its invocation type replaced; Lambda checks the function, qualifier and
+    /// permission and runs nothing), so the first real call of that shape finds its own work
+    /// warm (its payload serialized, hashed and written), not only an empty DryRun's.
+    pub async fn prewarm_with(&self, invoke: InvokeFluentBuilder) -> Result<usize, Error> {
+        let opened = self.pool.prewarm().await?;
+        self.dry_run(invoke).await?;
+        Ok(opened)
+    }
+
+    async fn dry_run(&self, invoke: InvokeFluentBuilder) -> Result<(), Error> {
+        invoke
+            .invocation_type(aws_sdk_lambda::types::InvocationType::DryRun)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
     }
 
     /// The endpoint calls go to.

@@ -163,12 +163,19 @@ impl BenchClient {
         let interceptor = CountAttempts(attempts.clone());
         match kind {
             ClientKind::LambdaVpce => {
-                let lv = crate_client(target, opts, &call.function).await?;
+                let lv = crate_client(target, opts).await?;
                 let conf = lv.client().config().to_builder().interceptor(interceptor);
+                let client = aws_sdk_lambda::Client::from_conf(conf.build());
+                if opts.min_idle > 0 {
+                    // Connections, and the bench's own call as a DryRun through this client.
+                    lv.prewarm_with(sdk_invoke(&client, call))
+                        .await
+                        .map_err(|e| format!("prewarm failed: {e}"))?;
+                }
                 Ok(BenchClient {
                     kind,
                     inner: Inner::Sdk {
-                        client: aws_sdk_lambda::Client::from_conf(conf.build()),
+                        client,
                         pool: Some(lv.pool().clone()),
                     },
                     attempts: Some(attempts),
@@ -207,7 +214,7 @@ impl BenchClient {
                 })
             }
             ClientKind::LambdaVpceLean => {
-                let lv = crate_client(target, opts, &call.function).await?;
+                let lv = crate_client(target, opts).await?;
                 let invoker = lambda_vpce::LeanInvoker::from_client(&lv)?;
                 use lambda_vpce::validate::InvocationType as T;
                 let invocation_type = match call.invocation_type {
@@ -240,13 +247,7 @@ impl BenchClient {
     pub(crate) async fn call(&self, call: &Call, worker: usize) -> Outcome {
         match &self.inner {
             Inner::Sdk { client, .. } => {
-                let result = client
-                    .invoke()
-                    .function_name(&call.function)
-                    .invocation_type(call.invocation_type.clone())
-                    .payload(Blob::new(call.payload.to_vec()))
-                    .send()
-                    .await;
+                let result = sdk_invoke(client, call).send().await;
                 match result {
                     Ok(out) if out.function_error().is_some() => Err(ErrorKind::Service),
                     Ok(_) => Ok(()),
@@ -306,13 +307,20 @@ fn lean_request(
         .invocation_type(invocation_type)
 }
 
-/// The crate's client on its own pool, prewarmed to `min_idle` and by one `DryRun` invoke of
-/// the benchmarked function (which runs nothing).
-async fn crate_client(
-    target: &Target,
-    opts: ClientOptions,
-    function: &str,
-) -> Result<LambdaVpce, CmdError> {
+/// The SDK's `Invoke` for `call`.
+fn sdk_invoke(
+    client: &aws_sdk_lambda::Client,
+    call: &Call,
+) -> aws_sdk_lambda::operation::invoke::builders::InvokeFluentBuilder {
+    client
+        .invoke()
+        .function_name(&call.function)
+        .invocation_type(call.invocation_type.clone())
+        .payload(Blob::new(call.payload.to_vec()))
+}
+
+/// The crate's client on its own pool with `min_idle` (each kind prewarms it its own way).
+async fn crate_client(target: &Target, opts: ClientOptions) -> Result<LambdaVpce, CmdError> {
     let mut b = LambdaVpce::builder()
         .endpoint(target.endpoint.clone())
         .region(target.region.clone())
@@ -328,13 +336,7 @@ async fn crate_client(
     if let Some(n) = opts.max_attempts {
         b = b.max_attempts(n);
     }
-    let lv = b.build().await?;
-    if opts.min_idle > 0 {
-        lv.prewarm(Some(function))
-            .await
-            .map_err(|e| format!("prewarm failed: {e}"))?;
-    }
-    Ok(lv)
+    Ok(b.build().await?)
 }
 
 fn trust_context(target: &Target) -> Result<TlsContext, CmdError> {
