@@ -134,12 +134,17 @@ impl Host {
         };
         let mut connect: Option<JoinHandle<Result<(), Error>>> = None;
         let mut deferred = false;
+        let offers_h2 = self.offers_h2();
         loop {
-            // Registered before the check, so a connect ending meanwhile is not missed.
             let ended = self.connect_ended.notified();
             tokio::pin!(ended);
-            ended.as_mut().enable();
-            let defer = connect.is_none() && !deferred && self.may_share_a_connect();
+            // Only with HTTP/2 offered may a caller wait for another's connect (an HTTP/1.1
+            // pool skips the registration and the lock).
+            let defer = offers_h2 && connect.is_none() && !deferred && {
+                // Registered before the check, so a connect ending meanwhile is not missed.
+                ended.as_mut().enable();
+                self.may_share_a_connect()
+            };
             tokio::select! {
                 biased;
                 got = &mut waiter.rx => {
@@ -178,10 +183,12 @@ impl Host {
     }
 
     fn shares_connect(&self, st: &State) -> bool {
-        self.shared.config.tls.http2
-            && self.origin.is_https()
-            && st.connecting > 0
-            && st.last_h2 != Some(false)
+        self.offers_h2() && st.connecting > 0 && st.last_h2 != Some(false)
+    }
+
+    /// Whether this origin's connections offer `h2` in ALPN (HTTP/2 on, over TLS).
+    fn offers_h2(&self) -> bool {
+        self.shared.config.tls.http2 && self.origin.is_https()
     }
 
     /// Pops idle connections, most recent first, closing (never sending on) each that is closed,
