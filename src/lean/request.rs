@@ -121,7 +121,8 @@ impl InvokeRequest {
 
     /// The deadline of this call (connection checkout, every attempt, the response body and any
     /// throttle wait); one too long for the clock (`Duration::MAX`) means no deadline, zero is
-    /// refused before sending. Default: the invoker's [`response_timeout`](super::LeanInvokerBuilder::response_timeout).
+    /// refused before sending. Default: the invoker's
+    /// [`response_timeout`](super::LeanInvokerBuilder::response_timeout).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self

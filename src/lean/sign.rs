@@ -300,8 +300,6 @@ impl Canonical<'_> {
     }
 }
 
-/// The lowercase hex signature of a canonical request's hash with a signing key: HMAC-SHA-256
-/// over the string to sign, streamed.
 /// HMAC-SHA256, as SigV4 uses it.
 pub(crate) type SigningMac = Hmac<Sha256>;
 
@@ -314,8 +312,8 @@ pub(crate) fn keyed_mac(signing_key: &[u8; 32]) -> SigningMac {
     <SigningMac as hmac::digest::KeyInit>::new(&block.into())
 }
 
-/// The request's signature: HMAC(signing key, string to sign), hex. `mac` is
-/// [`keyed_mac`] of the signing key.
+/// The lowercase hex signature of a canonical request's hash: HMAC-SHA-256 over the string to
+/// sign, streamed. `mac` is [`keyed_mac`] of the signing key.
 pub(crate) fn signature(
     mut mac: SigningMac,
     date: &AmzDate,

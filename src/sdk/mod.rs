@@ -8,13 +8,13 @@ mod validate;
 pub use connector::{PoolHttpClient, DEFAULT_RESPONSE_TIMEOUT};
 pub use retry::{RetryPolicy, MAX_RETRY_AFTER};
 
-use aws_sdk_lambda::operation::invoke::builders::InvokeFluentBuilder;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_sdk_lambda::config::Region;
+use aws_sdk_lambda::operation::invoke::builders::InvokeFluentBuilder;
 use aws_smithy_types::retry::RetryConfig;
 
 use crate::pool::{Pool, PoolBuilder};
