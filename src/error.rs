@@ -55,7 +55,7 @@ pub(crate) enum Kind {
     /// Connections kept handing the request back unsent, more times than allowed. Not sent.
     UnsentRetriesExhausted,
     /// The request was invalid before anything was sent (bad URI, payload over a limit, ...).
-    InvalidRequest,
+    InvalidInput,
     /// The deadline passed after the request may have been written. May have executed.
     ResponseTimeout,
     /// The connection failed after the request may have been written. May have executed.
@@ -160,7 +160,7 @@ impl Error {
 
     /// The input was refused before anything was sent.
     pub fn is_invalid_input(&self) -> bool {
-        self.inner.kind == Kind::InvalidRequest
+        self.inner.kind == Kind::InvalidInput
     }
 
     /// Credentials could not be loaded, or the request could not be signed.
@@ -262,7 +262,7 @@ impl fmt::Display for Error {
             Kind::UnsentRetriesExhausted => {
                 f.write_str("connections kept handing the request back unsent (not sent)")
             }
-            Kind::InvalidRequest => f.write_str("invalid request (not sent)"),
+            Kind::InvalidInput => f.write_str("invalid request (not sent)"),
             Kind::ResponseTimeout => f.write_str(
                 "no complete response before the deadline (the function may have executed)",
             ),

@@ -38,7 +38,7 @@
 //!   connect host, TLS name, signing host. Pure, validated.
 //! - [`pool`]: the connection pool — its module doc is the architecture (the life of one
 //!   request, close reasons, locks). Usable as a `tower::Service`.
-//! - [`LambdaVpce`] / [`LambdaClientBuilder`]: the SDK adapter (`HttpClient`/`HttpConnector`)
+//! - [`LambdaVpce`] / [`LambdaVpceBuilder`]: the SDK adapter (`HttpClient`/`HttpConnector`)
 //!   and the [`RetryPolicy::NeverTwice`] retry policy.
 //! - [`Error`]: one error type; [`Error::is_not_sent`] (safe to resend) and
 //!   [`Error::is_maybe_executed`] (the function may have run) are the questions that matter.
@@ -75,6 +75,6 @@ pub use error::{BuildError, Error};
 pub use lean::{InvokeRequest, InvokeResponse, LeanInvoker, LeanInvokerBuilder};
 pub use pool::{Pool, PoolBuilder};
 pub use sdk::{
-    load_sdk_config, LambdaClientBuilder, LambdaVpce, PoolHttpClient, RetryPolicy,
+    load_sdk_config, LambdaVpce, LambdaVpceBuilder, PoolHttpClient, RetryPolicy,
     DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
 };

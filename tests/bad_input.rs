@@ -94,7 +94,7 @@ fn pool_builder_refuses_a_ca_bundle_without_certificates() {
     }
 }
 
-fn client_builder() -> lambda_vpce::LambdaClientBuilder {
+fn client_builder() -> lambda_vpce::LambdaVpceBuilder {
     LambdaVpce::builder()
         .region("us-east-1")
         .credentials(aws_credential_types::Credentials::new(
@@ -433,7 +433,7 @@ proptest! {
     }
 }
 
-/// A CA added with `LambdaClientBuilder::add_ca_pem` survives a later `.pool(PoolBuilder)`
+/// A CA added with `LambdaVpceBuilder::add_ca_pem` survives a later `.pool(PoolBuilder)`
 /// (it once replaced the pool settings and the CA with them: every call failed
 /// `UnknownIssuer`).
 #[tokio::test]

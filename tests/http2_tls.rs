@@ -37,7 +37,7 @@ async fn h2_endpoint() -> LocalEndpoint {
 async fn concurrent_invokes_share_one_http2_connection() {
     let ep = h2_endpoint().await;
     let ids = InvocationIds::default();
-    let vpce = client_for(&ep, 1, |p| p.http2(true));
+    let vpce = client_for(&ep, 1, |p| p.protocol(lambda_vpce::pool::Protocol::Auto));
     let lambda = ids.attach(vpce.client());
     let calls: Vec<_> = (0..CONCURRENT)
         .map(|i| {
@@ -131,7 +131,7 @@ fn invoke(ep: &LocalEndpoint, payload: String) -> http::Request<SdkBody> {
 async fn requests_through_pool_send_all_report_the_same_http2_connection() {
     let ep = unsigned_h2_endpoint().await;
     let pool = Pool::builder()
-        .http2(true)
+        .protocol(lambda_vpce::pool::Protocol::Auto)
         .add_ca_pem(ep.ca_pem())
         .build()
         .expect("pool builds");
@@ -187,7 +187,7 @@ async fn without_http2_on_the_pool_the_same_server_speaks_http1_on_several_conne
 #[tokio::test]
 async fn the_lean_path_invokes_over_one_http2_connection() {
     let ep = h2_endpoint().await;
-    let vpce = client_for(&ep, 1, |p| p.http2(true));
+    let vpce = client_for(&ep, 1, |p| p.protocol(lambda_vpce::pool::Protocol::Auto));
     let lean = vpce.lean().expect("lean invoker");
     let calls: Vec<_> = (0..CONCURRENT)
         .map(|i| {
@@ -222,7 +222,7 @@ async fn a_server_dying_mid_call_over_http2_gives_maybe_executed_and_one_executi
     let ep = h2_endpoint().await;
     ep.faults().die_after_request(CloseKind::Reset);
     let ids = InvocationIds::default();
-    let vpce = client_for(&ep, 3, |p| p.http2(true));
+    let vpce = client_for(&ep, 3, |p| p.protocol(lambda_vpce::pool::Protocol::Auto));
     let id = ids.invoke_expecting_maybe_executed(&vpce).await;
     assert_eq!(ep.ledger().executions(&id), 1);
     assert_eq!(ep.stats().http2_connections, 1);
@@ -233,7 +233,7 @@ async fn http1_only_faults_switched_on_at_run_time_leave_http2_connections_alone
     let ep = h2_endpoint().await;
     ep.faults().max_requests(1);
     ep.faults().garbage_response(true);
-    let vpce = client_for(&ep, 1, |p| p.http2(true));
+    let vpce = client_for(&ep, 1, |p| p.protocol(lambda_vpce::pool::Protocol::Auto));
     for _ in 0..3 {
         vpce.client()
             .invoke()
@@ -250,7 +250,7 @@ async fn http1_only_faults_switched_on_at_run_time_leave_http2_connections_alone
 #[tokio::test]
 async fn an_http2_pool_against_an_http1_only_server_opens_a_connection_per_concurrent_call() {
     let ep = LocalEndpoint::start().await.expect("HTTP/1.1 only");
-    let vpce = client_for(&ep, 1, |p| p.http2(true));
+    let vpce = client_for(&ep, 1, |p| p.protocol(lambda_vpce::pool::Protocol::Auto));
     for out in overlapping_sleep_invokes(vpce.client()).await {
         out.expect("invoke over HTTP/1.1");
     }
@@ -267,7 +267,10 @@ async fn concurrent_calls_to_a_refusing_origin_over_an_http2_pool_all_fail_not_s
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.local_addr().expect("addr").port()
     };
-    let pool = Pool::builder().http2(true).build().expect("pool builds");
+    let pool = Pool::builder()
+        .protocol(lambda_vpce::pool::Protocol::Auto)
+        .build()
+        .expect("pool builds");
     let calls: Vec<_> = (0..8)
         .map(|_| {
             let pool = pool.clone();

@@ -347,7 +347,15 @@ async fn over_http2_concurrent_invokes_share_one_connection_negotiated_with_ngin
     let n = nginx();
     let url = url("LAMBDA_VPCE_NGINX_H2_URL");
     for http2 in [true, false] {
-        let lambda = client_with(&url, &n.ca, PoolBuilder::new().http2(http2));
+        let lambda = client_with(
+            &url,
+            &n.ca,
+            PoolBuilder::new().protocol(if http2 {
+                lambda_vpce::pool::Protocol::Auto
+            } else {
+                lambda_vpce::pool::Protocol::Http1
+            }),
+        );
         let failures = invoke_concurrently(&lambda, H2_TASKS, H2_CALLS_PER_TASK).await;
         let h = host(&lambda);
         report(

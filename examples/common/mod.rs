@@ -4,7 +4,7 @@
 
 use aws_sdk_lambda::config::Credentials;
 use lambda_vpce::local::LocalEndpoint;
-use lambda_vpce::{LambdaClientBuilder, LambdaVpce};
+use lambda_vpce::{LambdaVpce, LambdaVpceBuilder};
 
 /// Starts the embedded endpoint and builds the crate's client for it (its CA trusted, its
 /// region and test credentials).
@@ -14,7 +14,7 @@ pub async fn local_client() -> Result<(LocalEndpoint, LambdaVpce), Box<dyn std::
 
 /// Like [`local_client`], on top of `builder`'s own settings.
 pub async fn local_client_from(
-    builder: LambdaClientBuilder,
+    builder: LambdaVpceBuilder,
 ) -> Result<(LocalEndpoint, LambdaVpce), Box<dyn std::error::Error>> {
     let server = LocalEndpoint::start().await?;
     let lambda = builder

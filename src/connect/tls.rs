@@ -9,14 +9,24 @@ use rustls_pki_types::CertificateDer;
 use crate::BuildError;
 
 /// Roots and ALPN for a pool's TLS connections.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct TlsSettings {
     /// Extra trusted CA certificates (DER), added to the Mozilla roots.
     pub(crate) extra_roots: Vec<CertificateDer<'static>>,
     /// Trust only `extra_roots`, not the Mozilla roots (for tests against a private CA).
     pub(crate) only_extra_roots: bool,
-    /// Offer `h2` before `http/1.1` in ALPN.
-    pub(crate) http2: bool,
+    /// What ALPN offers.
+    pub(crate) protocol: crate::pool::Protocol,
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        TlsSettings {
+            extra_roots: Vec::new(),
+            only_extra_roots: false,
+            protocol: crate::pool::DEFAULT_PROTOCOL,
+        }
+    }
 }
 
 impl TlsSettings {
@@ -57,10 +67,10 @@ impl TlsSettings {
             .map_err(|e| BuildError::new("tls", e.to_string(), "TLS 1.2 or 1.3 support"))?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        config.alpn_protocols = if self.http2 {
-            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
-        } else {
-            vec![b"http/1.1".to_vec()]
+        config.alpn_protocols = match self.protocol {
+            crate::pool::Protocol::Http1 => vec![b"http/1.1".to_vec()],
+            crate::pool::Protocol::Http2 => vec![b"h2".to_vec()],
+            crate::pool::Protocol::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
         };
         Ok(config)
     }

@@ -150,7 +150,7 @@ impl InvokeRequest {
 
     /// Checks every field against Lambda's limits.
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        let invalid = |e: crate::BuildError| Error::with(Kind::InvalidRequest, e);
+        let invalid = |e: crate::BuildError| Error::with(Kind::InvalidInput, e);
         validate::function_name(&self.function).map_err(invalid)?;
         if let Some(q) = &self.qualifier {
             validate::qualifier(q).map_err(invalid)?;
@@ -325,7 +325,7 @@ pub(crate) fn build(
     let bytes = Bytes::from(buf);
     let value = |start: usize, end: usize| {
         HeaderValue::from_maybe_shared(bytes.slice(start..end))
-            .map_err(|e| Error::with(Kind::InvalidRequest, e))
+            .map_err(|e| Error::with(Kind::InvalidInput, e))
     };
     // Scheme and authority parsed once per invoker; only the path is checked per call.
     let mut parts = http::uri::Parts::default();
@@ -333,9 +333,9 @@ pub(crate) fn build(
     parts.authority = Some(target.authority.clone());
     parts.path_and_query = Some(
         http::uri::PathAndQuery::from_maybe_shared(bytes.slice(..uri_end))
-            .map_err(|e| Error::with(Kind::InvalidRequest, e))?,
+            .map_err(|e| Error::with(Kind::InvalidInput, e))?,
     );
-    let uri = Uri::from_parts(parts).map_err(|e| Error::with(Kind::InvalidRequest, e))?;
+    let uri = Uri::from_parts(parts).map_err(|e| Error::with(Kind::InvalidInput, e))?;
 
     let mut headers = HeaderMap::with_capacity(12);
     headers.insert(HOST, target.host_header.clone());

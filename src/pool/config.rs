@@ -86,6 +86,52 @@ pub(crate) const SETTLE_TIMEOUT: Duration = Duration::from_secs(1);
 const MAX_KEEPALIVE_COUNT: u32 = 127;
 const MAX_KEEPALIVE_SECS: u64 = 32_767;
 
+/// The HTTP version a pool speaks, set with [`PoolBuilder::protocol`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// HTTP/1.1 only: ALPN offers `http/1.1`; one request per connection at a time.
+    Http1,
+    /// HTTP/2 only: ALPN offers `h2` alone, and a TLS server that does not pick it fails the
+    /// connect (not sent); over plain `http://` (loopback) HTTP/2 with prior knowledge.
+    Http2,
+    /// ALPN offers `h2` then `http/1.1` and the server decides (what Lambda's endpoint and
+    /// aws-sdk-lambda's default client negotiate: `h2`). Plain `http://` speaks HTTP/1.1.
+    Auto,
+}
+
+impl Protocol {
+    /// `http1`, `http2` or `auto`: the form the CLI's `--protocol` flag takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Http1 => "http1",
+            Protocol::Http2 => "http2",
+            Protocol::Auto => "auto",
+        }
+    }
+}
+
+impl std::str::FromStr for Protocol {
+    type Err = BuildError;
+    fn from_str(s: &str) -> Result<Self, BuildError> {
+        match s.to_ascii_lowercase().as_str() {
+            "http1" | "http/1.1" | "h1" => Ok(Protocol::Http1),
+            "http2" | "h2" => Ok(Protocol::Http2),
+            "auto" => Ok(Protocol::Auto),
+            _ => Err(BuildError::new("protocol", s, "http1, http2 or auto")),
+        }
+    }
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The protocol a pool speaks unless told otherwise.
+pub const DEFAULT_PROTOCOL: Protocol = Protocol::Http1;
+
 /// Validated pool settings. Read them back with [`crate::Pool::config`].
 #[derive(Clone)]
 pub struct PoolConfig {
@@ -265,12 +311,10 @@ impl PoolBuilder {
         self
     }
 
-    /// Offers HTTP/2 in TLS ALPN. When the server picks it, one connection per origin is
-    /// shared by every request, with PING keep-alive ([`H2_KEEPALIVE_INTERVAL`],
-    /// [`H2_KEEPALIVE_TIMEOUT`]); otherwise HTTP/1.1 as usual. Default: off (HTTP/1.1 only,
-    /// which is what Lambda's endpoints are measured with here).
-    pub fn http2(mut self, enabled: bool) -> Self {
-        self.config.tls.http2 = enabled;
+    /// Which HTTP version to speak: [`Protocol::Http1`], [`Protocol::Http2`], or
+    /// [`Protocol::Auto`] (offer both in ALPN, the server decides). Default: [`DEFAULT_PROTOCOL`].
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.config.tls.protocol = protocol;
         self
     }
 

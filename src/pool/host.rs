@@ -188,7 +188,7 @@ impl Host {
 
     /// Whether this origin's connections offer `h2` in ALPN (HTTP/2 on, over TLS).
     fn offers_h2(&self) -> bool {
-        self.shared.config.tls.http2 && self.origin.is_https()
+        self.shared.config.tls.protocol != super::Protocol::Http1 && self.origin.is_https()
     }
 
     /// Pops idle connections, most recent first, closing (never sending on) each that is closed,

@@ -125,7 +125,7 @@ pub(crate) struct Shared {
 /// the connections.
 ///
 /// Use it through [`Pool::send`], as a [`tower::Service`], or let
-/// [`crate::LambdaClientBuilder`] plug it into the AWS SDK.
+/// [`crate::LambdaVpceBuilder`] plug it into the AWS SDK.
 #[derive(Clone)]
 pub struct Pool {
     inner: Arc<PoolInner>,
@@ -288,14 +288,14 @@ impl Pool {
             Some("http") => false,
             _ => {
                 return Err(Error::with(
-                    Kind::InvalidRequest,
+                    Kind::InvalidInput,
                     format!("the URI must be absolute with scheme https or http, got {uri}"),
                 ))
             }
         };
         let authority = uri
             .authority()
-            .ok_or_else(|| Error::with(Kind::InvalidRequest, "the URI has no authority"))?;
+            .ok_or_else(|| Error::with(Kind::InvalidInput, "the URI has no authority"))?;
         self.host_by_authority(authority.as_str(), https)
     }
 

@@ -32,14 +32,14 @@ impl Origin {
     pub(crate) fn from_authority(https: bool, authority: &str) -> Result<Origin, Error> {
         let auth: http::uri::Authority = authority
             .parse()
-            .map_err(|e| Error::with(Kind::InvalidRequest, e))?;
+            .map_err(|e| Error::with(Kind::InvalidInput, e))?;
         let host = auth.host().trim_start_matches('[').trim_end_matches(']');
         if host.is_empty() {
-            return Err(Error::with(Kind::InvalidRequest, "empty host"));
+            return Err(Error::with(Kind::InvalidInput, "empty host"));
         }
         if !https && !is_loopback(host) {
             return Err(Error::with(
-                Kind::InvalidRequest,
+                Kind::InvalidInput,
                 format!("plain http is allowed only to loopback, not to {host}"),
             ));
         }
@@ -93,5 +93,5 @@ pub(crate) fn is_loopback(host: &str) -> bool {
 pub(crate) fn host_header(https: bool, authority: &str) -> Result<http::HeaderValue, Error> {
     let default = if https { ":443" } else { ":80" };
     let value = authority.strip_suffix(default).unwrap_or(authority);
-    http::HeaderValue::from_str(value).map_err(|e| Error::with(Kind::InvalidRequest, e))
+    http::HeaderValue::from_str(value).map_err(|e| Error::with(Kind::InvalidInput, e))
 }

@@ -64,6 +64,11 @@ pub struct ConnectionInfo {
     pub unsent_resends: u32,
     /// The address connected to.
     pub remote_addr: SocketAddr,
+    /// The HTTP version the connection speaks (`HTTP_11` or `HTTP_2`).
+    pub version: http::Version,
+    /// HTTP/2: the server's `SETTINGS_MAX_CONCURRENT_STREAMS` as last seen on the connection
+    /// (`None` on HTTP/1.1, or when the server announced no limit).
+    pub peer_max_streams: Option<u32>,
 }
 
 /// `Keep-Alive`, not among `http`'s constants; a constant so that no lookup parses it.
@@ -187,6 +192,12 @@ async fn send_inner(
             idle_before,
             unsent_resends: resends,
             remote_addr: c.remote,
+            version: if c.tx.is_h2() {
+                http::Version::HTTP_2
+            } else {
+                http::Version::HTTP_11
+            },
+            peer_max_streams: None,
         };
         Counters::bump(&host.counters.requests);
         if reused {
@@ -259,7 +270,7 @@ fn wire_form(request: &mut http::Request<SdkBody>, h2: bool) -> Result<(), Error
         if let Some(authority) = parts.authority.take() {
             if !request.headers().contains_key(HOST) {
                 let host = HeaderValue::from_str(authority.as_str())
-                    .map_err(|e| Error::with(Kind::InvalidRequest, e))?;
+                    .map_err(|e| Error::with(Kind::InvalidInput, e))?;
                 request.headers_mut().insert(HOST, host);
             }
         }
@@ -269,7 +280,7 @@ fn wire_form(request: &mut http::Request<SdkBody>, h2: bool) -> Result<(), Error
         parts.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
     }
     *request.uri_mut() =
-        http::Uri::from_parts(parts).map_err(|e| Error::with(Kind::InvalidRequest, e))?;
+        http::Uri::from_parts(parts).map_err(|e| Error::with(Kind::InvalidInput, e))?;
     Ok(())
 }
 

@@ -455,7 +455,7 @@ async fn over_http2_concurrent_requests_share_one_connection() {
 
 #[tokio::test(start_paused = true)]
 async fn over_http2_a_cold_burst_opens_one_connection_not_one_per_caller() {
-    let (pool, server) = pool_with(|b| b.http2(true));
+    let (pool, server) = pool_with(|b| b.protocol(crate::pool::Protocol::Auto));
     server.h2.store(true, SeqCst);
     for info in calls_at_once(&pool, 10).await {
         info.unwrap();
@@ -471,7 +471,7 @@ async fn over_http2_a_cold_burst_opens_one_connection_not_one_per_caller() {
 
 #[tokio::test(start_paused = true)]
 async fn over_an_http2_pool_a_cold_burst_to_an_http1_server_opens_a_connection_per_caller() {
-    let (pool, server) = pool_with(|b| b.http2(true));
+    let (pool, server) = pool_with(|b| b.protocol(crate::pool::Protocol::Auto));
     server.set(|b| b.delay = secs(1));
     for info in calls_at_once(&pool, 4).await {
         info.unwrap();
@@ -553,7 +553,7 @@ async fn a_failing_zonal_name_falls_back_to_the_regional_one_and_returns_after_t
 
 #[tokio::test(start_paused = true)]
 async fn over_http2_requests_name_their_target_in_scheme_and_authority_not_a_host_header() {
-    let (pool, server) = pool_with(|b| b.http2(true));
+    let (pool, server) = pool_with(|b| b.protocol(crate::pool::Protocol::Auto));
     server.h2.store(true, SeqCst);
     call(&pool).await.unwrap();
     let targets = server.h2_targets.lock().unwrap().clone();

@@ -23,7 +23,7 @@ use crate::{BuildError, Endpoint};
 
 /// Builds a [`LambdaVpce`]: an `aws_sdk_lambda::Client` on the crate's pool.
 #[derive(Debug)]
-pub struct LambdaClientBuilder {
+pub struct LambdaVpceBuilder {
     sdk_config: Option<SdkConfig>,
     endpoint: Option<Endpoint>,
     endpoint_error: Option<BuildError>,
@@ -36,9 +36,9 @@ pub struct LambdaClientBuilder {
     ca_pems: Vec<Vec<u8>>,
 }
 
-impl Default for LambdaClientBuilder {
+impl Default for LambdaVpceBuilder {
     fn default() -> Self {
-        LambdaClientBuilder {
+        LambdaVpceBuilder {
             sdk_config: None,
             endpoint: None,
             endpoint_error: None,
@@ -68,8 +68,8 @@ pub struct LambdaVpce {
 
 impl LambdaVpce {
     /// A builder with every default.
-    pub fn builder() -> LambdaClientBuilder {
-        LambdaClientBuilder::default()
+    pub fn builder() -> LambdaVpceBuilder {
+        LambdaVpceBuilder::default()
     }
 
     /// The AWS SDK client: every Lambda operation, with the SDK's own API.
@@ -134,7 +134,7 @@ impl LambdaVpce {
     }
 }
 
-impl LambdaClientBuilder {
+impl LambdaVpceBuilder {
     /// Uses this SDK configuration (region, credentials, timeouts, retry config) instead of
     /// loading the standard chain in [`build`](Self::build).
     pub fn sdk_config(mut self, config: &SdkConfig) -> Self {
@@ -338,7 +338,7 @@ where
 }
 
 /// Loads the standard AWS configuration chain (environment, profile, web identity, container
-/// and instance credentials; region) as [`LambdaClientBuilder::build`] does, with an HTTP
+/// and instance credentials; region) as [`LambdaVpceBuilder::build`] does, with an HTTP
 /// client for the chain's own calls. Use it rather than `aws_config::defaults(..).load()`
 /// when you need the `SdkConfig` yourself: with `aws-sdk-lambda`'s default features off there is
 /// no default HTTP client, and the chain's providers would panic for lack of one.

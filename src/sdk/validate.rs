@@ -69,6 +69,6 @@ impl Intercept for ValidateInvoke {
         } else {
             return Ok(());
         };
-        check(fields).map_err(|e| Box::new(Error::with(Kind::InvalidRequest, e)) as BoxError)
+        check(fields).map_err(|e| Box::new(Error::with(Kind::InvalidInput, e)) as BoxError)
     }
 }

@@ -123,7 +123,7 @@ pub(crate) fn init_tracing() {
 pub(crate) fn lambda_builder(
     args: &EndpointArgs,
     pool: lambda_vpce::PoolBuilder,
-) -> Result<lambda_vpce::LambdaClientBuilder, CmdError> {
+) -> Result<lambda_vpce::LambdaVpceBuilder, CmdError> {
     let mut pool = pool;
     if let Some(pem) = args.ca_pem()? {
         pool = pool.add_ca_pem(pem);
