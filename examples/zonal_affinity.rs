@@ -58,7 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .send()
             .await?;
     }
-    for host in lambda.pool().stats().hosts() {
+    for host in lambda.pool().stats().origins() {
         println!(
             "{}: opened {}, reused {}, on zonal fallback: {}",
             host.origin(),

@@ -54,6 +54,9 @@ pub(crate) enum Kind {
     PoolClosed,
     /// Connections kept handing the request back unsent, more times than allowed. Not sent.
     UnsentRetriesExhausted,
+    /// HTTP/2: the server refused the stream (GOAWAY above it, `REFUSED_STREAM`), so it did
+    /// not run, but its streaming body could not be replayed on another connection. Not sent.
+    RefusedUnreplayable,
     /// The request was invalid before anything was sent (bad URI, payload over a limit, ...).
     InvalidInput,
     /// The deadline passed after the request may have been written. May have executed.
@@ -262,6 +265,9 @@ impl fmt::Display for Error {
             Kind::UnsentRetriesExhausted => {
                 f.write_str("connections kept handing the request back unsent (not sent)")
             }
+            Kind::RefusedUnreplayable => f.write_str(
+                "the server refused the HTTP/2 stream and its body could not be replayed (not sent)",
+            ),
             Kind::InvalidInput => f.write_str("invalid request (not sent)"),
             Kind::ResponseTimeout => f.write_str(
                 "no complete response before the deadline (the function may have executed)",

@@ -64,6 +64,7 @@ mod error;
 pub mod lean;
 #[cfg(feature = "local")]
 pub mod local;
+mod origin;
 pub mod policy;
 pub mod pool;
 mod sdk;

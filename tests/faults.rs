@@ -444,7 +444,7 @@ async fn once_the_idle_limit_is_learned_reuse_at_the_limit_is_always_ok() {
     wait_until("the pool learning the limit", WAIT, || {
         c.pool()
             .stats()
-            .hosts()
+            .origins()
             .iter()
             .any(|h| h.learned_idle_limit().is_some())
     })

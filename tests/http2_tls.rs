@@ -67,7 +67,7 @@ async fn concurrent_invokes_share_one_http2_connection() {
         assert_eq!(ep.ledger().executions(id), 1, "{id} ran exactly once");
     }
     assert_eq!(ep.ledger().total(), CONCURRENT as u64);
-    let host = vpce.pool().stats().hosts()[0].clone();
+    let host = vpce.pool().stats().origins()[0].clone();
     assert_eq!(host.opened(), 1, "one connection for the origin");
     let server = ep.stats();
     assert_eq!(

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::operation::RequestId;
 use aws_sdk_lambda::primitives::Blob;
-use lambda_vpce::pool::{CloseReason, HostStats};
+use lambda_vpce::pool::{CloseReason, OriginStats};
 use lambda_vpce::{Error, LambdaVpce, PoolBuilder};
 
 const HOW: &str = "scripts/peers/nginx-up.sh && . .peers/nginx/env";
@@ -123,13 +123,13 @@ async fn invoke_concurrently(lambda: &LambdaVpce, tasks: u64, calls_each: u64) -
     failures
 }
 
-fn host(lambda: &LambdaVpce) -> HostStats {
+fn host(lambda: &LambdaVpce) -> OriginStats {
     let stats = lambda.pool().stats();
-    assert_eq!(stats.hosts().len(), 1, "one origin expected: {stats:?}");
-    stats.hosts()[0].clone()
+    assert_eq!(stats.origins().len(), 1, "one origin expected: {stats:?}");
+    stats.origins()[0].clone()
 }
 
-fn report(label: &str, h: &HostStats, failures: usize) {
+fn report(label: &str, h: &OriginStats, failures: usize) {
     println!(
         "{label}: requests {} failures {failures} opened {} reused {} reuse_ratio {:.3} \
          learned_idle_limit {:?} announced_idle_limit {:?} effective_idle_limit {:?} \

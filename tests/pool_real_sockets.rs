@@ -36,7 +36,7 @@ async fn idle_gaps_swept_across_the_servers_cutoff_never_fail_once_a_close_was_s
         for offset in -5i64..=5 {
             let gap = CUTOFF.as_millis() as i64 + offset;
             tokio::time::sleep(Duration::from_millis(gap as u64)).await;
-            let learned = vpce.pool().stats().hosts()[0]
+            let learned = vpce.pool().stats().origins()[0]
                 .learned_idle_limit()
                 .is_some();
             match lambda
@@ -59,7 +59,7 @@ async fn idle_gaps_swept_across_the_servers_cutoff_never_fail_once_a_close_was_s
             }
         }
     }
-    let host = vpce.pool().stats().hosts()[0].clone();
+    let host = vpce.pool().stats().origins()[0].clone();
     println!(
         "ok={ok} failures_before_learning={failures_before} learned={:?} effective={:?} opened={} reused={}",
         host.learned_idle_limit(),

@@ -30,7 +30,7 @@ use tokio::net::TcpSocket;
 use tokio_rustls::TlsConnector;
 
 use crate::error::{Error, Kind};
-use crate::pool::Origin;
+use crate::origin::Origin;
 
 /// Opens transport streams to an [`Origin`]. Shared by every host of a pool.
 #[derive(Clone)]

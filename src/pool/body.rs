@@ -10,7 +10,7 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper::body::Incoming;
 use tokio::time::{Instant, Sleep};
 
-use super::conn::Pooled;
+use super::checkout::InUse as Pooled;
 use super::send::ConnectionInfo;
 use super::stats::CloseReason;
 use crate::error::{Error, Kind};

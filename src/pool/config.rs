@@ -47,12 +47,34 @@ pub const DEFAULT_TCP_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 /// peer is noticed within 30 s + 3 × 10 s = 60 s.
 pub const DEFAULT_TCP_KEEPALIVE_COUNT: u32 = 3;
 
-/// HTTP/2 only: a PING every 20 s, also while idle, keeps a shared connection's flow alive
-/// and proves the peer is there.
-pub const H2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(20);
+/// Default [`PoolBuilder::h2_keepalive`] interval: an HTTP/2 PING every 20 s, also while idle
+/// and while streams wait silently for a long invoke, keeps a shared connection's flow alive
+/// (PrivateLink forgets one after 350 s) and proves the peer is there.
+pub const DEFAULT_H2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(20);
 
-/// HTTP/2 only: a PING unanswered for 10 s closes the connection.
-pub const H2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`PoolBuilder::h2_keepalive`] timeout: a PING unanswered for 10 s ends the
+/// connection, so a black-holed HTTP/2 connection is noticed within 20 s + 10 s = 30 s; its
+/// open streams end "may have executed", new requests go to another connection.
+pub const DEFAULT_H2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default [`PoolBuilder::max_streams_per_connection`]: 128, what Lambda's endpoint
+/// advertises. The server's own `SETTINGS_MAX_CONCURRENT_STREAMS` applies when it is lower.
+pub const DEFAULT_MAX_STREAMS_PER_CONNECTION: u32 = 128;
+
+/// Default [`PoolBuilder::h2_windows`] stream window: 8 MiB, more than Lambda's 6 MB
+/// synchronous response, so a response streams in without waiting for a WINDOW_UPDATE (the
+/// protocol's default is 64 KiB, a round trip per 64 KiB).
+pub const DEFAULT_H2_STREAM_WINDOW: u32 = 8 << 20;
+
+/// Default [`PoolBuilder::h2_windows`] connection window: 32 MiB, shared by the connection's
+/// streams (several 6 MB responses at full speed). A window is an allowance, not a buffer:
+/// memory is used only by data the caller has not read yet.
+pub const DEFAULT_H2_CONNECTION_WINDOW: u32 = 32 << 20;
+
+/// The largest flow-control window HTTP/2 allows (RFC 9113 §6.9.1).
+const MAX_H2_WINDOW: u32 = (1 << 31) - 1;
+/// The smallest: the protocol's initial window.
+const MIN_H2_WINDOW: u32 = 65_535;
 
 /// How many times one request may be handed back unsent by a connection and sent on another
 /// before the call fails "not sent".
@@ -145,7 +167,30 @@ pub struct PoolConfig {
     pub(crate) learn_idle_limit: bool,
     pub(crate) socket: SocketOptions,
     pub(crate) tls: TlsSettings,
+    pub(crate) h2: H2Config,
     pub(crate) resolver: Arc<dyn Resolve>,
+}
+
+/// HTTP/2 settings of a pool.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct H2Config {
+    pub(crate) keepalive_interval: Option<Duration>,
+    pub(crate) keepalive_timeout: Duration,
+    pub(crate) max_streams_per_connection: u32,
+    pub(crate) stream_window: u32,
+    pub(crate) connection_window: u32,
+}
+
+impl Default for H2Config {
+    fn default() -> Self {
+        H2Config {
+            keepalive_interval: Some(DEFAULT_H2_KEEPALIVE_INTERVAL),
+            keepalive_timeout: DEFAULT_H2_KEEPALIVE_TIMEOUT,
+            max_streams_per_connection: DEFAULT_MAX_STREAMS_PER_CONNECTION,
+            stream_window: DEFAULT_H2_STREAM_WINDOW,
+            connection_window: DEFAULT_H2_CONNECTION_WINDOW,
+        }
+    }
 }
 
 impl std::fmt::Debug for PoolConfig {
@@ -160,6 +205,8 @@ impl std::fmt::Debug for PoolConfig {
             .field("min_idle", &self.min_idle)
             .field("learn_idle_limit", &self.learn_idle_limit)
             .field("socket", &self.socket)
+            .field("protocol", &self.tls.protocol)
+            .field("h2", &self.h2)
             .field("extra_ca_roots", &self.tls.extra_roots.len())
             .field("resolver", &self.resolver)
             .finish()
@@ -224,6 +271,7 @@ impl Default for PoolBuilder {
                     keepalive: None,
                 },
                 tls: TlsSettings::default(),
+                h2: H2Config::default(),
                 resolver: Arc::new(GaiResolver),
             },
             routes: Vec::new(),
@@ -318,6 +366,40 @@ impl PoolBuilder {
         self
     }
 
+    /// HTTP/2: a PING every `interval` (also while idle or while streams wait), and the
+    /// connection ends when one goes unanswered for `timeout`: a dead or black-holed
+    /// connection is noticed within `interval + timeout`, its open streams end "may have
+    /// executed", and new requests go to another connection. Defaults:
+    /// [`DEFAULT_H2_KEEPALIVE_INTERVAL`], [`DEFAULT_H2_KEEPALIVE_TIMEOUT`]; `None` as
+    /// `interval` disables PINGs (TCP keepalive still runs).
+    pub fn h2_keepalive(
+        mut self,
+        interval: impl Into<Option<Duration>>,
+        timeout: Duration,
+    ) -> Self {
+        self.config.h2.keepalive_interval = interval.into();
+        self.config.h2.keepalive_timeout = timeout;
+        self
+    }
+
+    /// HTTP/2: at most this many streams (requests) at once on one connection; the server's
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS` applies when lower. When every connection of an origin
+    /// is full, the pool opens another (within `max_connections_per_host`) or the caller waits
+    /// as a pool waiter — never inside hyper. Default: [`DEFAULT_MAX_STREAMS_PER_CONNECTION`].
+    pub fn max_streams_per_connection(mut self, max: u32) -> Self {
+        self.config.h2.max_streams_per_connection = max;
+        self
+    }
+
+    /// HTTP/2 flow-control windows this client grants the server: per stream and per
+    /// connection, in bytes (65,535 to 2³¹−1). Defaults: [`DEFAULT_H2_STREAM_WINDOW`],
+    /// [`DEFAULT_H2_CONNECTION_WINDOW`].
+    pub fn h2_windows(mut self, stream: u32, connection: u32) -> Self {
+        self.config.h2.stream_window = stream;
+        self.config.h2.connection_window = connection;
+        self
+    }
+
     /// Sets `TCP_NODELAY`. Default: on.
     pub fn tcp_nodelay(mut self, nodelay: bool) -> Self {
         self.config.socket.nodelay = nodelay;
@@ -405,6 +487,27 @@ impl PoolBuilder {
                     c.max_connections_per_host
                 ),
             ));
+        }
+        if c.h2.max_streams_per_connection == 0 {
+            return Err(BuildError::new(
+                "max_streams_per_connection",
+                "0",
+                "at least 1",
+            ));
+        }
+        positive("h2_keepalive.interval", c.h2.keepalive_interval)?;
+        positive("h2_keepalive.timeout", Some(c.h2.keepalive_timeout))?;
+        for (field, w) in [
+            ("h2_windows.stream", c.h2.stream_window),
+            ("h2_windows.connection", c.h2.connection_window),
+        ] {
+            if !(MIN_H2_WINDOW..=MAX_H2_WINDOW).contains(&w) {
+                return Err(BuildError::new(
+                    field,
+                    w.to_string(),
+                    "between 65535 and 2147483647 bytes",
+                ));
+            }
         }
         let (idle, interval, count) = self.keepalive;
         if let Some(idle) = idle {

@@ -20,7 +20,7 @@ pub(super) fn spawn(pool: Weak<PoolInner>, mut stop: tokio::sync::watch::Receive
             let Some(inner) = pool.upgrade() else { return };
             let pool = Pool { inner };
             let now = Instant::now();
-            for host in pool.hosts_snapshot() {
+            for host in pool.origins_snapshot() {
                 host.maintain(now);
             }
         }

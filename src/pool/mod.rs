@@ -85,24 +85,28 @@
 //! are freed by `Drop`.
 
 mod body;
+mod checkout;
 mod config;
-mod conn;
-mod host;
+mod establish;
+mod h1;
+mod h2;
+mod h2_watch;
 mod keep_alive;
 mod maintenance;
-mod origin;
+mod origin_pool;
+
 mod send;
 mod stats;
 #[cfg(test)]
 mod tests;
 
+use crate::origin::{self, Origin};
 pub use body::Body;
 pub use config::*;
 pub use keep_alive::KeepAliveHeader;
-pub(crate) use origin::Origin;
 pub(crate) use send::deadline_after;
 pub use send::{ConnectionInfo, RequestOptions};
-pub use stats::{CloseReason, HostStats, PoolStats};
+pub use stats::{CloseReason, OriginStats, PoolStats};
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
@@ -112,16 +116,16 @@ use aws_smithy_types::body::SdkBody;
 
 use crate::connect::Connector;
 use crate::error::{Error, Kind};
-use host::Host;
+use origin_pool::OriginPool;
 
-/// What every host of a pool shares.
+/// What every origin of a pool shares.
 pub(crate) struct Shared {
     pub(crate) config: PoolConfig,
     pub(crate) connector: Arc<dyn crate::connect::Dial>,
     pub(crate) next_id: AtomicU64,
 }
 
-/// A pool of HTTP/1.1 connections to Lambda endpoints. Cheap to clone (an `Arc`); clones share
+/// A pool of HTTP/1.1 and HTTP/2 connections to Lambda endpoints. Cheap to clone (an `Arc`); clones share
 /// the connections.
 ///
 /// Use it through [`Pool::send`], as a [`tower::Service`], or let
@@ -133,8 +137,8 @@ pub struct Pool {
 
 struct PoolInner {
     shared: Arc<Shared>,
-    /// Hosts by URI authority, for `https` and `http` requests.
-    hosts: RwLock<[HashMap<Box<str>, Arc<Host>>; 2]>,
+    /// Origins by URI authority, for `https` and `http` requests.
+    origins: RwLock<[HashMap<Box<str>, Arc<OriginPool>>; 2]>,
     routes: HashMap<Box<str>, Origin>,
     maintenance: Once,
     _stop: tokio::sync::watch::Sender<()>,
@@ -151,7 +155,7 @@ impl std::fmt::Debug for Pool {
 
 impl Drop for PoolInner {
     fn drop(&mut self) {
-        let hosts = self.hosts.get_mut().unwrap_or_else(|p| p.into_inner());
+        let hosts = self.origins.get_mut().unwrap_or_else(|p| p.into_inner());
         for map in hosts.iter() {
             for host in map.values() {
                 host.close();
@@ -200,7 +204,7 @@ impl Pool {
                     connector,
                     next_id: AtomicU64::new(1),
                 }),
-                hosts: RwLock::new([HashMap::new(), HashMap::new()]),
+                origins: RwLock::new([HashMap::new(), HashMap::new()]),
                 routes,
                 maintenance: Once::new(),
                 _stop: stop,
@@ -223,7 +227,7 @@ impl Pool {
         request: http::Request<SdkBody>,
     ) -> Result<http::Response<Body>, Error> {
         self.start_maintenance();
-        let host = self.host_for(request.uri())?;
+        let host = self.origin_for(request.uri())?;
         send::send(&host, request).await
     }
 
@@ -240,7 +244,7 @@ impl Pool {
         let n = self.inner.shared.config.min_idle.max(1);
         let mut opened = 0;
         for (authority, https) in authorities {
-            let host = self.host_by_authority(&authority, https)?;
+            let host = self.origin_by_authority(&authority, https)?;
             opened += host.prewarm(n).await?;
         }
         Ok(opened)
@@ -250,39 +254,41 @@ impl Pool {
     /// [`PoolBuilder::endpoint`]); returns how many it opened.
     pub async fn prewarm_uri(&self, uri: &http::Uri, n: usize) -> Result<usize, Error> {
         self.start_maintenance();
-        self.host_for(uri)?.prewarm(n).await
+        self.origin_for(uri)?.prewarm(n).await
     }
 
     /// Takes the most recently used idle connection to `uri`'s origin and returns it at once:
     /// the pool's own cost of one checkout and checkin, for `benches/pool_checkout.rs`.
     /// Returns whether there was an idle connection. Not part of the API.
+    #[cfg(feature = "bench-internals")]
     #[doc(hidden)]
     pub fn checkout_checkin_idle(&self, uri: &http::Uri) -> bool {
-        let Ok(host) = self.host_for(uri) else {
+        let Ok(host) = self.origin_for(uri) else {
             return false;
         };
         match host.try_idle(tokio::time::Instant::now()) {
-            Some(conn) => {
-                Host::checkin(&host, conn);
+            Some(checkout::Checkout::H1(conn)) => {
+                host.checkin(conn);
                 true
             }
+            Some(checkout::Checkout::H2(_lease)) => true,
             None => false,
         }
     }
 
     /// A snapshot of every origin's counters and state.
     pub fn stats(&self) -> PoolStats {
-        let hosts = self.inner.hosts.read().unwrap_or_else(|p| p.into_inner());
-        let mut out: Vec<HostStats> = hosts
+        let hosts = self.inner.origins.read().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<OriginStats> = hosts
             .iter()
             .flat_map(|m| m.values())
             .map(|h| h.stats())
             .collect();
         out.sort_by(|a, b| a.origin().cmp(b.origin()));
-        PoolStats { hosts: out }
+        PoolStats { origins: out }
     }
 
-    fn host_for(&self, uri: &http::Uri) -> Result<Arc<Host>, Error> {
+    fn origin_for(&self, uri: &http::Uri) -> Result<Arc<OriginPool>, Error> {
         let https = match uri.scheme_str() {
             Some("https") => true,
             Some("http") => false,
@@ -296,13 +302,13 @@ impl Pool {
         let authority = uri
             .authority()
             .ok_or_else(|| Error::with(Kind::InvalidInput, "the URI has no authority"))?;
-        self.host_by_authority(authority.as_str(), https)
+        self.origin_by_authority(authority.as_str(), https)
     }
 
-    fn host_by_authority(&self, authority: &str, https: bool) -> Result<Arc<Host>, Error> {
+    fn origin_by_authority(&self, authority: &str, https: bool) -> Result<Arc<OriginPool>, Error> {
         let idx = usize::from(!https);
         {
-            let hosts = self.inner.hosts.read().unwrap_or_else(|p| p.into_inner());
+            let hosts = self.inner.origins.read().unwrap_or_else(|p| p.into_inner());
             if let Some(h) = hosts[idx].get(authority) {
                 return Ok(h.clone());
             }
@@ -313,10 +319,20 @@ impl Pool {
             None => Origin::from_authority(https, &key)?,
         };
         let host_header = origin::host_header(https, &key)?;
-        let mut hosts = self.inner.hosts.write().unwrap_or_else(|p| p.into_inner());
+        let mut hosts = self
+            .inner
+            .origins
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
         let host = hosts[idx]
             .entry(authority.into())
-            .or_insert_with(|| Arc::new(Host::new(origin, host_header, self.inner.shared.clone())))
+            .or_insert_with(|| {
+                Arc::new(OriginPool::new(
+                    origin,
+                    host_header,
+                    self.inner.shared.clone(),
+                ))
+            })
             .clone();
         Ok(host)
     }
@@ -329,8 +345,8 @@ impl Pool {
         });
     }
 
-    fn hosts_snapshot(&self) -> Vec<Arc<Host>> {
-        let hosts = self.inner.hosts.read().unwrap_or_else(|p| p.into_inner());
+    fn origins_snapshot(&self) -> Vec<Arc<OriginPool>> {
+        let hosts = self.inner.origins.read().unwrap_or_else(|p| p.into_inner());
         hosts.iter().flat_map(|m| m.values().cloned()).collect()
     }
 }

@@ -1,4 +1,5 @@
-//! Sending one request: checkout, `try_send_request`, resend if handed back unsent.
+//! Sending one request: checkout, `try_send_request`, and a resend of what provably never
+//! reached the server (handed back unsent; on HTTP/2 also refused by the server).
 
 use std::future::poll_fn;
 use std::net::SocketAddr;
@@ -12,10 +13,12 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::body::Body;
+use super::checkout::{Checkout, InUse};
 use super::config::{MAX_UNSENT_RESENDS, SETTLE_TIMEOUT};
-use super::conn::{Pooled, Tx};
-use super::host::Host;
+use super::h1::H1Conn;
+use super::h2::{refused_by_peer, H2Lease};
 use super::keep_alive::KeepAliveHeader;
+use super::origin_pool::OriginPool;
 use super::stats::{CloseReason, Counters};
 use crate::connect::PeerState;
 use crate::error::{Error, Kind};
@@ -75,7 +78,7 @@ pub struct ConnectionInfo {
 const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 
 pub(crate) async fn send(
-    host: &Arc<Host>,
+    pool: &Arc<OriginPool>,
     mut request: http::Request<SdkBody>,
 ) -> Result<http::Response<Body>, Error> {
     let opts = request
@@ -84,7 +87,7 @@ pub(crate) async fn send(
         .copied()
         .unwrap_or_default();
     if !request.headers().contains_key(HOST) {
-        request.headers_mut().insert(HOST, host.host_header.clone());
+        request.headers_mut().insert(HOST, pool.host_header.clone());
     }
     let span = tracing::debug_span!(
         "pool.send",
@@ -93,29 +96,30 @@ pub(crate) async fn send(
         idle_ms = tracing::field::Empty,
         attempt = tracing::field::Empty,
     );
-    send_inner(host, request, opts).instrument(span).await
+    send_inner(pool, request, opts).instrument(span).await
 }
 
 async fn send_inner(
-    host: &Arc<Host>,
+    pool: &Arc<OriginPool>,
     mut request: http::Request<SdkBody>,
     opts: RequestOptions,
 ) -> Result<http::Response<Body>, Error> {
-    let config = host.shared_config();
+    let config = pool.shared_config();
     let connect_timeout = opts.connect_timeout.unwrap_or(config.connect_timeout);
     let acquire_timeout = config.acquire_timeout;
     let mut resends = 0u32;
     let mut not_ready = 0u32;
     loop {
-        // Fast path: a warm idle connection, taken under one short lock with no future and no
-        // timer. Only when there is none does the caller queue, connect, and set a timer.
+        // Fast path: a warm idle connection or a free HTTP/2 slot, taken under one short lock
+        // with no future and no timer. Only when there is none does the caller queue, connect,
+        // and set a timer.
         let checked_at = Instant::now();
-        let mut conn = match host.try_idle(checked_at) {
-            Some(conn) => conn,
+        let checkout = match pool.try_idle(checked_at) {
+            Some(c) => c,
             None => {
                 // Boxed: the slow path's state (waiter, connect, timer) would otherwise make
                 // every request's future, which is moved several times, that much larger.
-                let checkout = Box::pin(host.checkout(connect_timeout));
+                let checkout = Box::pin(pool.checkout(connect_timeout));
                 let limit = match (
                     opts.deadline,
                     acquire_timeout.and_then(|t| checked_at.checked_add(t)),
@@ -131,122 +135,237 @@ async fn send_inner(
                 }
             }
         };
-        if conn.requests > 0
-            && conn
-                .probe
-                .as_ref()
-                .is_some_and(|p| p.peer_state() == PeerState::Gone)
-        {
-            // The server's FIN/RST/close_notify is already in the socket; hyper has not run
-            // yet to see it. Never send on it, and learn from how long it sat idle.
-            host.observe_race(Instant::now().duration_since(conn.idle_since));
-            tracing::debug!(
-                connection_id = conn.id,
-                "peer already closed the idle connection; not using it"
-            );
-            conn.close(CloseReason::ClosedByServer);
-            continue;
-        }
-        if !conn.tx.is_ready() {
-            not_ready += 1;
-            if not_ready > MAX_UNSENT_RESENDS {
-                conn.close(CloseReason::NotReady);
-                return Err(Error::with(
-                    Kind::UnsentRetriesExhausted,
-                    "no connection became ready",
-                ));
-            }
-            // Just returned by an exchange whose end hyper has not processed yet, or closing.
-            match tokio::time::timeout(SETTLE_TIMEOUT, poll_fn(|cx| conn.tx.poll_ready(cx))).await {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) => {
-                    conn.close(CloseReason::ClosedByServer);
+        let outcome = match checkout {
+            Checkout::H1(conn) => {
+                let Some(conn) = ready_h1(pool, conn, &mut not_ready).await? else {
                     continue;
-                }
-                Err(_) => {
-                    conn.close(CloseReason::NotReady);
-                    continue;
-                }
+                };
+                send_h1(pool, conn, request, opts, checked_at, resends).await
             }
-        }
-        if let Err(e) = wire_form(&mut request, conn.tx.is_h2()) {
-            Host::checkin(host, conn);
-            return Err(e);
-        }
-        let mut pooled = Pooled::new(conn, host.clone());
-        let c = pooled.conn();
-        let reused = c.requests > 0;
-        // An HTTP/2 lease has no idle time of its own: PINGs keep the shared connection alive.
-        let idle_before = if reused && !c.is_lease() {
-            checked_at.saturating_duration_since(c.idle_since)
-        } else {
-            Duration::ZERO
+            Checkout::H2(lease) => send_h2(pool, lease, request, opts, resends).await,
         };
-        c.requests += 1;
-        if let Some(r) = c.remaining.as_mut() {
-            *r = r.saturating_sub(1);
-        }
-        let info = ConnectionInfo {
-            connection_id: c.id,
-            reused,
-            idle_before,
-            unsent_resends: resends,
-            remote_addr: c.remote,
-            version: if c.tx.is_h2() {
-                http::Version::HTTP_2
-            } else {
-                http::Version::HTTP_11
-            },
-            peer_max_streams: None,
-        };
-        Counters::bump(&host.counters.requests);
-        if reused {
-            Counters::bump(&host.counters.reused);
-        }
-        let span = tracing::Span::current();
-        span.record("connection_id", info.connection_id);
-        span.record("reused", reused);
-        span.record("idle_ms", idle_before.as_millis() as u64);
-        span.record("attempt", resends + 1);
-
-        let result = match &mut c.tx {
-            Tx::H1(tx) => until(opts.deadline, tx.try_send_request(request)).await,
-            Tx::H2(tx) => until(opts.deadline, tx.try_send_request(request)).await,
-        };
-        let Some(result) = result else {
-            pooled.discard(CloseReason::Abandoned);
-            return Err(Error::with(
-                Kind::ResponseTimeout,
-                "no response headers before the deadline",
-            ));
-        };
-        match result {
-            Ok(response) => return Ok(finish(host, pooled, response, info, opts.deadline)),
-            Err(mut err) => match err.take_message() {
-                Some(unsent) => {
-                    tracing::debug!(
-                        connection_id = info.connection_id,
-                        "connection handed the request back unsent; resending"
-                    );
-                    pooled.discard(CloseReason::ClosedByServer);
-                    Counters::bump(&host.counters.unsent_resends);
-                    resends += 1;
-                    if resends > MAX_UNSENT_RESENDS {
-                        return Err(Error::with(Kind::UnsentRetriesExhausted, err.into_error()));
-                    }
-                    request = unsent;
+        match outcome {
+            Sent::Response(response) => return Ok(response),
+            Sent::Failed(e) => return Err(e),
+            Sent::Unsent(unsent, why) => {
+                Counters::bump(&pool.counters.unsent_resends);
+                resends += 1;
+                if resends > MAX_UNSENT_RESENDS {
+                    return Err(Error::with(Kind::UnsentRetriesExhausted, why));
                 }
-                None => {
-                    let err = err.into_error();
-                    if reused && looks_closed_by_peer(&err) {
-                        pooled.host().observe_race(idle_before);
-                    }
-                    pooled.discard(CloseReason::Error);
-                    return Err(Error::with(Kind::Transport, err));
-                }
-            },
+                request = unsent;
+            }
         }
     }
+}
+
+/// How one attempt on one connection ended.
+enum Sent {
+    Response(http::Response<Body>),
+    /// Proven unsent: resend this request on another connection (the error says why).
+    Unsent(http::Request<SdkBody>, hyper::Error),
+    Failed(Error),
+}
+
+/// Checks an HTTP/1.1 connection before sending on it: `None` when it must not be used (the
+/// peer already closed it, or it never became ready) and the caller takes another.
+async fn ready_h1(
+    pool: &OriginPool,
+    mut conn: H1Conn,
+    not_ready: &mut u32,
+) -> Result<Option<H1Conn>, Error> {
+    if conn.requests > 0
+        && conn
+            .probe
+            .as_ref()
+            .is_some_and(|p| p.peer_state() == PeerState::Gone)
+    {
+        // The server's FIN/RST/close_notify is already in the socket; hyper has not run
+        // yet to see it. Never send on it, and learn from how long it sat idle.
+        pool.observe_race(Instant::now().duration_since(conn.idle_since));
+        tracing::debug!(
+            connection_id = conn.id,
+            "peer already closed the idle connection; not using it"
+        );
+        conn.close(CloseReason::ClosedByServer);
+        return Ok(None);
+    }
+    if !conn.is_ready() {
+        *not_ready += 1;
+        if *not_ready > MAX_UNSENT_RESENDS {
+            conn.close(CloseReason::NotReady);
+            return Err(Error::with(
+                Kind::UnsentRetriesExhausted,
+                "no connection became ready",
+            ));
+        }
+        // Just returned by an exchange whose end hyper has not processed yet, or closing.
+        match tokio::time::timeout(SETTLE_TIMEOUT, poll_fn(|cx| conn.poll_ready(cx))).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => {
+                conn.close(CloseReason::ClosedByServer);
+                return Ok(None);
+            }
+            Err(_) => {
+                conn.close(CloseReason::NotReady);
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(conn))
+}
+
+async fn send_h1(
+    pool: &Arc<OriginPool>,
+    mut conn: H1Conn,
+    mut request: http::Request<SdkBody>,
+    opts: RequestOptions,
+    checked_at: Instant,
+    resends: u32,
+) -> Sent {
+    if let Err(e) = wire_form(&mut request, false) {
+        pool.checkin(conn);
+        return Sent::Failed(e);
+    }
+    let reused = conn.requests > 0;
+    let idle_before = if reused {
+        checked_at.saturating_duration_since(conn.idle_since)
+    } else {
+        Duration::ZERO
+    };
+    conn.requests += 1;
+    if let Some(r) = conn.remaining.as_mut() {
+        *r = r.saturating_sub(1);
+    }
+    let info = ConnectionInfo {
+        connection_id: conn.id,
+        reused,
+        idle_before,
+        unsent_resends: resends,
+        remote_addr: conn.remote,
+        version: http::Version::HTTP_11,
+        peer_max_streams: None,
+    };
+    let mut in_use = InUse::new(Checkout::H1(conn), pool.clone());
+    record(pool, &info);
+    let Checkout::H1(conn) = in_use.checkout() else {
+        unreachable!("an HTTP/1.1 checkout")
+    };
+    let Some(result) = until(opts.deadline, conn.tx.try_send_request(request)).await else {
+        in_use.discard(CloseReason::Abandoned);
+        return Sent::Failed(no_response_in_time());
+    };
+    match result {
+        Ok(response) => Sent::Response(finish(pool, in_use, response, info, opts.deadline)),
+        Err(mut err) => match err.take_message() {
+            Some(unsent) => {
+                tracing::debug!(
+                    connection_id = info.connection_id,
+                    "connection handed the request back unsent; resending"
+                );
+                in_use.discard(CloseReason::ClosedByServer);
+                Sent::Unsent(unsent, err.into_error())
+            }
+            None => {
+                let err = err.into_error();
+                if reused && looks_closed_by_peer(&err) {
+                    pool.observe_race(idle_before);
+                }
+                in_use.discard(CloseReason::Error);
+                Sent::Failed(Error::with(Kind::Transport, err))
+            }
+        },
+    }
+}
+
+/// Sends on an HTTP/2 stream slot. A request the server proves it did not process (a GOAWAY
+/// below its stream, `REFUSED_STREAM`) or that hyper hands back is resent from a copy kept for
+/// that purpose; a body that cannot be copied (a stream) fails "not sent" instead.
+async fn send_h2(
+    pool: &Arc<OriginPool>,
+    lease: H2Lease,
+    mut request: http::Request<SdkBody>,
+    opts: RequestOptions,
+    resends: u32,
+) -> Sent {
+    if let Err(e) = wire_form(&mut request, true) {
+        return Sent::Failed(e);
+    }
+    let replay = copy_of(&request);
+    let info = ConnectionInfo {
+        connection_id: lease.conn.id,
+        reused: lease.reused,
+        // A shared connection has no idle time of its own: PINGs keep it alive.
+        idle_before: Duration::ZERO,
+        unsent_resends: resends,
+        remote_addr: lease.conn.remote,
+        version: http::Version::HTTP_2,
+        peer_max_streams: lease.conn.peer.max_streams(),
+    };
+    let mut in_use = InUse::new(Checkout::H2(lease), pool.clone());
+    record(pool, &info);
+    let Checkout::H2(lease) = in_use.checkout() else {
+        unreachable!("an HTTP/2 checkout")
+    };
+    let Some(result) = until(opts.deadline, lease.tx.try_send_request(request)).await else {
+        in_use.discard(CloseReason::Abandoned);
+        return Sent::Failed(no_response_in_time());
+    };
+    match result {
+        Ok(response) => Sent::Response(finish(pool, in_use, response, info, opts.deadline)),
+        Err(mut err) => {
+            let unsent = err.take_message();
+            let err = err.into_error();
+            let proven = unsent.is_some() || refused_by_peer(&err);
+            in_use.discard(CloseReason::Error);
+            if !proven {
+                return Sent::Failed(Error::with(Kind::Transport, err));
+            }
+            tracing::debug!(
+                connection_id = info.connection_id,
+                error = %err,
+                "the server did not process the stream; resending"
+            );
+            match unsent.or(replay) {
+                Some(request) => Sent::Unsent(request, err),
+                None => Sent::Failed(Error::with(Kind::RefusedUnreplayable, err)),
+            }
+        }
+    }
+}
+
+/// A copy of `request` to resend should the server refuse its stream, when its body can be
+/// copied (an in-memory body: every Lambda API call's); `None` for a streaming body.
+fn copy_of(request: &http::Request<SdkBody>) -> Option<http::Request<SdkBody>> {
+    let body = request.body().try_clone()?;
+    let mut copy = http::Request::new(body);
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    if let Some(opts) = request.extensions().get::<RequestOptions>() {
+        copy.extensions_mut().insert(*opts);
+    }
+    Some(copy)
+}
+
+fn record(pool: &OriginPool, info: &ConnectionInfo) {
+    Counters::bump(&pool.counters.requests);
+    if info.reused {
+        Counters::bump(&pool.counters.reused);
+    }
+    let span = tracing::Span::current();
+    span.record("connection_id", info.connection_id);
+    span.record("reused", info.reused);
+    span.record("idle_ms", info.idle_before.as_millis() as u64);
+    span.record("attempt", info.unsent_resends + 1);
+}
+
+fn no_response_in_time() -> Error {
+    Error::with(
+        Kind::ResponseTimeout,
+        "no response headers before the deadline",
+    )
 }
 
 /// Puts `request` in the form its connection speaks, from the caller's absolute URI or from the
@@ -294,8 +413,8 @@ async fn until<F: std::future::Future>(deadline: Option<Instant>, fut: F) -> Opt
 }
 
 fn finish(
-    host: &Arc<Host>,
-    mut pooled: Pooled,
+    pool: &OriginPool,
+    mut in_use: InUse,
     response: http::Response<hyper::body::Incoming>,
     info: ConnectionInfo,
     deadline: Option<Instant>,
@@ -308,13 +427,13 @@ fn finish(
     if let Some(ka) = headers.get(KEEP_ALIVE) {
         let ka = KeepAliveHeader::parse(ka.as_bytes());
         if let Some(t) = ka.timeout {
-            host.announce(t);
+            pool.announce(t);
         }
-        if let Some(max) = ka.max {
-            pooled.conn().remaining = Some(max);
+        if let (Some(max), Checkout::H1(conn)) = (ka.max, in_use.checkout()) {
+            conn.remaining = Some(max);
         }
     }
-    response.map(|incoming| Body::new(incoming, info, pooled, keep_open, deadline))
+    response.map(|incoming| Body::new(incoming, info, in_use, keep_open, deadline))
 }
 
 /// The failure looks like the server had closed the connection before the request reached it.

@@ -29,13 +29,16 @@ pub enum CloseReason {
     NotReady,
     /// The pool was dropped.
     PoolDropped,
-    /// An HTTP/2 connection opened while another to the same origin was already shared.
-    Surplus,
+    /// HTTP/2: the server sent GOAWAY; the connection took no new stream, its open streams
+    /// finished, then it closed.
+    GoAway,
+    /// HTTP/2: a PING went unanswered for the keep-alive timeout (a dead or black-holed peer).
+    PingTimeout,
 }
 
 impl CloseReason {
     /// Every reason, in a fixed order.
-    pub const ALL: [CloseReason; 11] = [
+    pub const ALL: [CloseReason; 12] = [
         CloseReason::IdleTimeout,
         CloseReason::LearnedIdleLimit,
         CloseReason::AnnouncedIdleLimit,
@@ -46,7 +49,8 @@ impl CloseReason {
         CloseReason::Abandoned,
         CloseReason::NotReady,
         CloseReason::PoolDropped,
-        CloseReason::Surplus,
+        CloseReason::GoAway,
+        CloseReason::PingTimeout,
     ];
 
     /// A stable snake_case name, used as the `close_reason` tracing field.
@@ -62,7 +66,8 @@ impl CloseReason {
             CloseReason::Abandoned => "abandoned",
             CloseReason::NotReady => "not_ready",
             CloseReason::PoolDropped => "pool_dropped",
-            CloseReason::Surplus => "surplus",
+            CloseReason::GoAway => "goaway",
+            CloseReason::PingTimeout => "ping_timeout",
         }
     }
 
@@ -108,7 +113,7 @@ impl Counters {
 /// may be off by the calls in flight (for instance `opened` one ahead of `idle + in_use`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct HostStats {
+pub struct OriginStats {
     pub(crate) origin: String,
     pub(crate) opened: u64,
     pub(crate) reused: u64,
@@ -124,11 +129,14 @@ pub struct HostStats {
     pub(crate) learned_idle_limit: Option<Duration>,
     pub(crate) announced_idle_limit: Option<Duration>,
     pub(crate) on_zonal_fallback: bool,
+    pub(crate) h2_connections: usize,
+    pub(crate) h2_open_streams: usize,
+    pub(crate) h2_peer_max_streams: Option<u32>,
 }
 
-impl HostStats {
+impl OriginStats {
     pub(crate) fn from_counters(origin: String, c: &Counters) -> Self {
-        HostStats {
+        OriginStats {
             origin,
             opened: c.opened.load(Relaxed),
             reused: c.reused.load(Relaxed),
@@ -144,6 +152,9 @@ impl HostStats {
             learned_idle_limit: None,
             announced_idle_limit: None,
             on_zonal_fallback: false,
+            h2_connections: 0,
+            h2_open_streams: 0,
+            h2_peer_max_streams: None,
         }
     }
 
@@ -163,7 +174,8 @@ impl HostStats {
     pub fn requests(&self) -> u64 {
         self.requests
     }
-    /// Requests a connection handed back unsent, sent again on another connection.
+    /// Requests proven unsent — handed back by a connection, or (HTTP/2) refused by the server
+    /// with GOAWAY or `REFUSED_STREAM` — and sent again on another connection.
     pub fn unsent_resends(&self) -> u64 {
         self.unsent_resends
     }
@@ -212,6 +224,19 @@ impl HostStats {
     pub fn on_zonal_fallback(&self) -> bool {
         self.on_zonal_fallback
     }
+    /// HTTP/2 connections that take new streams now.
+    pub fn h2_connections(&self) -> usize {
+        self.h2_connections
+    }
+    /// HTTP/2 streams open now on the connections that take new streams.
+    pub fn h2_open_streams(&self) -> usize {
+        self.h2_open_streams
+    }
+    /// The server's `SETTINGS_MAX_CONCURRENT_STREAMS` on the newest HTTP/2 connection that
+    /// announced one.
+    pub fn h2_peer_max_streams(&self) -> Option<u32> {
+        self.h2_peer_max_streams
+    }
     /// Share of requests sent on a reused connection (0 when none were sent).
     pub fn reuse_ratio(&self) -> f64 {
         if self.requests == 0 {
@@ -222,48 +247,48 @@ impl HostStats {
     }
 }
 
-/// A snapshot of every origin's pool; see [`HostStats`] for the consistency caveat.
+/// A snapshot of every origin's pool; see [`OriginStats`] for the consistency caveat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PoolStats {
-    pub(crate) hosts: Vec<HostStats>,
+    pub(crate) origins: Vec<OriginStats>,
 }
 
 impl PoolStats {
     /// Per-origin snapshots.
-    pub fn hosts(&self) -> &[HostStats] {
-        &self.hosts
+    pub fn origins(&self) -> &[OriginStats] {
+        &self.origins
     }
     /// Connections opened, all origins.
     pub fn opened(&self) -> u64 {
-        self.hosts.iter().map(|h| h.opened).sum()
+        self.origins.iter().map(|h| h.opened).sum()
     }
     /// Requests on reused connections, all origins.
     pub fn reused(&self) -> u64 {
-        self.hosts.iter().map(|h| h.reused).sum()
+        self.origins.iter().map(|h| h.reused).sum()
     }
     /// Requests sent, all origins.
     pub fn requests(&self) -> u64 {
-        self.hosts.iter().map(|h| h.requests).sum()
+        self.origins.iter().map(|h| h.requests).sum()
     }
     /// Unsent resends, all origins.
     pub fn unsent_resends(&self) -> u64 {
-        self.hosts.iter().map(|h| h.unsent_resends).sum()
+        self.origins.iter().map(|h| h.unsent_resends).sum()
     }
     /// Connections closed for `reason`, all origins.
     pub fn closed(&self, reason: CloseReason) -> u64 {
-        self.hosts.iter().map(|h| h.closed(reason)).sum()
+        self.origins.iter().map(|h| h.closed(reason)).sum()
     }
     /// Connections closed for any reason, all origins.
     pub fn closed_total(&self) -> u64 {
-        self.hosts.iter().map(|h| h.closed_total()).sum()
+        self.origins.iter().map(|h| h.closed_total()).sum()
     }
     /// Idle connections now, all origins.
     pub fn idle(&self) -> usize {
-        self.hosts.iter().map(|h| h.idle).sum()
+        self.origins.iter().map(|h| h.idle).sum()
     }
     /// In-use connections now, all origins.
     pub fn in_use(&self) -> usize {
-        self.hosts.iter().map(|h| h.in_use).sum()
+        self.origins.iter().map(|h| h.in_use).sum()
     }
 }

@@ -1,6 +1,8 @@
 //! Pool behaviour under paused tokio time, against an in-memory server.
 
 mod fake;
+mod fake_h2;
+mod h2;
 
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
@@ -66,7 +68,7 @@ async fn after_one_idle_close_by_the_server_the_pool_never_races_its_cutoff() {
     // clock's sleep runs every timer in order, so the close is seen at exactly 2 s.)
     tokio::time::sleep(secs(3)).await;
     let stats = pool.stats();
-    let host = &stats.hosts()[0];
+    let host = &stats.origins()[0];
     assert_eq!(host.learned_idle_limit(), Some(secs(2)));
     assert!(host.effective_idle_limit().unwrap() < secs(2));
     assert_eq!(stats.closed(CloseReason::ClosedByServer), 1);
@@ -95,7 +97,7 @@ async fn a_keep_alive_timeout_header_limits_reuse_before_any_close() {
     let (pool, server) = pool_with(|b| b.idle_timeout(secs(20)));
     server.set(|b| b.keep_alive = Some("timeout=2, max=100"));
     call(&pool).await.unwrap();
-    let host = pool.stats().hosts()[0].clone();
+    let host = pool.stats().origins()[0].clone();
     assert_eq!(host.announced_idle_limit(), Some(secs(2)));
     assert_eq!(
         host.effective_idle_limit(),
@@ -125,7 +127,7 @@ async fn learning_can_be_turned_off() {
     let (pool, server) = pool_with(|b| b.learn_idle_limit(false));
     server.set(|b| b.keep_alive = Some("timeout=2"));
     call(&pool).await.unwrap();
-    assert_eq!(pool.stats().hosts()[0].announced_idle_limit(), None);
+    assert_eq!(pool.stats().origins()[0].announced_idle_limit(), None);
 }
 
 #[tokio::test(start_paused = true)]
@@ -310,7 +312,7 @@ async fn a_refused_connect_is_not_sent_and_reaches_no_server() {
     let err = call(&pool).await.unwrap_err();
     assert!(err.is_connect() && err.is_not_sent(), "{err:?}");
     assert_eq!(server.requests.load(SeqCst), 0);
-    assert_eq!(pool.stats().hosts()[0].connect_failures(), 1);
+    assert_eq!(pool.stats().origins()[0].connect_failures(), 1);
     call(&pool).await.unwrap();
 }
 
@@ -330,10 +332,10 @@ async fn a_caller_dropped_while_waiting_for_a_connection_leaves_no_waiter() {
         async move { call(&pool).await }
     });
     run_spawned_tasks().await;
-    assert_eq!(pool.stats().hosts()[0].waiters(), 1);
+    assert_eq!(pool.stats().origins()[0].waiters(), 1);
     waiting.abort();
     run_spawned_tasks().await;
-    assert_eq!(pool.stats().hosts()[0].waiters(), 0);
+    assert_eq!(pool.stats().origins()[0].waiters(), 0);
     busy.await.unwrap().unwrap();
     run_spawned_tasks().await;
     let stats = pool.stats();
@@ -354,7 +356,7 @@ async fn a_caller_dropped_while_connecting_leaves_the_connection_to_the_pool() {
         async move { call(&pool).await }
     });
     run_spawned_tasks().await;
-    assert_eq!(pool.stats().hosts()[0].connecting(), 1);
+    assert_eq!(pool.stats().origins()[0].connecting(), 1);
     caller.abort();
     run_spawned_tasks().await;
     *server.dial_gate.lock().unwrap() = None;
@@ -362,7 +364,11 @@ async fn a_caller_dropped_while_connecting_leaves_the_connection_to_the_pool() {
     run_spawned_tasks().await;
     let stats = pool.stats();
     assert_eq!(
-        (stats.idle(), stats.in_use(), stats.hosts()[0].connecting()),
+        (
+            stats.idle(),
+            stats.in_use(),
+            stats.origins()[0].connecting()
+        ),
         (1, 0, 0)
     );
     assert!(
@@ -432,9 +438,12 @@ async fn plain_http_to_a_non_loopback_host_is_refused_before_sending() {
 
 #[tokio::test(start_paused = true)]
 async fn over_http2_concurrent_requests_share_one_connection() {
-    let (pool, server) = pool_with(|b| b.max_connections_per_host(4));
+    let (pool, server) = pool_with(|b| {
+        b.max_connections_per_host(4)
+            .protocol(crate::pool::Protocol::Auto)
+    });
     server.h2.store(true, SeqCst);
-    server.set(|b| b.delay = secs(1));
+    server.h2s.set(|b| b.delay = secs(1));
     assert!(!call(&pool).await.unwrap().reused);
     let started = Instant::now();
     for info in calls_at_once(&pool, 10).await {
@@ -485,7 +494,10 @@ async fn over_an_http2_pool_a_cold_burst_to_an_http1_server_opens_a_connection_p
 
 #[tokio::test(start_paused = true)]
 async fn a_closed_http2_connection_is_replaced_not_used() {
-    let (pool, server) = pool_with(|b| b.max_lifetime(secs(10)));
+    let (pool, server) = pool_with(|b| {
+        b.max_lifetime(secs(10))
+            .protocol(crate::pool::Protocol::Auto)
+    });
     server.h2.store(true, SeqCst);
     call(&pool).await.unwrap();
     advance(secs(11)).await;
@@ -531,7 +543,7 @@ async fn a_failing_zonal_name_falls_back_to_the_regional_one_and_returns_after_t
             .expect("a refused zonal connect retries on the regional name at once");
         advance(secs(2)).await; // past idle_timeout: the next call connects again
     }
-    assert!(pool.stats().hosts()[0].on_zonal_fallback());
+    assert!(pool.stats().origins()[0].on_zonal_fallback());
     server.dialed_hosts.lock().unwrap().clear();
     send().await.unwrap();
     assert_eq!(
@@ -548,7 +560,7 @@ async fn a_failing_zonal_name_falls_back_to_the_regional_one_and_returns_after_t
         vec![zonal.connect_host().to_owned()],
         "back to zonal"
     );
-    assert!(!pool.stats().hosts()[0].on_zonal_fallback());
+    assert!(!pool.stats().origins()[0].on_zonal_fallback());
 }
 
 #[tokio::test(start_paused = true)]
@@ -556,7 +568,7 @@ async fn over_http2_requests_name_their_target_in_scheme_and_authority_not_a_hos
     let (pool, server) = pool_with(|b| b.protocol(crate::pool::Protocol::Auto));
     server.h2.store(true, SeqCst);
     call(&pool).await.unwrap();
-    let targets = server.h2_targets.lock().unwrap().clone();
+    let targets = server.h2s.targets.lock().unwrap().clone();
     assert_eq!(
         targets,
         [(

@@ -16,7 +16,8 @@ use tokio::time::Instant;
 
 use crate::connect::{Dial, MaybeTlsStream, MemoryStream, Opened};
 use crate::error::{Error, Kind};
-use crate::pool::{Origin, Pool, PoolBuilder};
+use crate::origin::Origin;
+use crate::pool::{Pool, PoolBuilder};
 
 /// `(scheme, authority, Host header)` of an HTTP/2 request.
 pub(super) type H2Target = (Option<String>, Option<String>, Option<String>);
@@ -52,8 +53,8 @@ pub(super) struct Server {
     pub(super) h2: std::sync::atomic::AtomicBool,
     /// Dials wait on this when set.
     pub(super) dial_gate: Mutex<Option<Arc<Notify>>>,
-    /// The target of every HTTP/2 request, in order.
-    pub(super) h2_targets: Mutex<Vec<H2Target>>,
+    /// The HTTP/2 server, used when `h2` is set.
+    pub(super) h2s: Arc<super::fake_h2::H2Server>,
     /// One flag per dialed connection, in dial order: see [`Server::reset_silently`].
     resets: Mutex<Vec<Arc<AtomicBool>>>,
 }
@@ -125,7 +126,7 @@ impl Dial for FakeDialer {
             let (client, server_end) = tokio::io::duplex(64 * 1024);
             let h2 = self.server.h2.load(SeqCst);
             if h2 {
-                tokio::spawn(serve_h2(self.server.clone(), server_end));
+                self.server.h2s.serve(server_end);
             } else {
                 tokio::spawn(serve(self.server.clone(), server_end));
             }
@@ -199,32 +200,6 @@ async fn serve(server: Arc<Server>, io: tokio::io::DuplexStream) {
     }
 }
 
-/// One HTTP/2 server connection: answers every stream after the configured delay.
-async fn serve_h2(server: Arc<Server>, io: tokio::io::DuplexStream) {
-    let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-        let server = server.clone();
-        server.h2_targets.lock().unwrap().push((
-            req.uri().scheme_str().map(str::to_owned),
-            req.uri().authority().map(|a| a.as_str().to_owned()),
-            req.headers()
-                .get(http::header::HOST)
-                .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned()),
-        ));
-        async move {
-            server.requests.fetch_add(1, SeqCst);
-            let delay = server.behavior().delay;
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
-            }
-            Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(b"ok"))))
-        }
-    });
-    let _ = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
-        .timer(hyper_util::rt::TokioTimer::new())
-        .serve_connection(TokioIo::new(io), svc)
-        .await;
-}
-
 /// A pool wired to a fresh fake server, with `f` applied to its builder.
 pub(super) fn pool_with(f: impl FnOnce(PoolBuilder) -> PoolBuilder) -> (Pool, Arc<Server>) {
     pool_routed(&[], f)
@@ -249,6 +224,28 @@ pub(super) fn request() -> http::Request<aws_smithy_types::body::SdkBody> {
         .uri("https://lambda.test/2015-03-31/functions/f/invocations")
         .body(aws_smithy_types::body::SdkBody::from("{}"))
         .unwrap()
+}
+
+/// A request to the fake origin named `id` (see [`super::fake_h2::CALL_ID`]).
+pub(super) fn named_request(id: &str) -> http::Request<aws_smithy_types::body::SdkBody> {
+    let mut r = request();
+    r.headers_mut().insert(
+        super::fake_h2::CALL_ID,
+        http::HeaderValue::from_str(id).expect("a header-safe id"),
+    );
+    r
+}
+
+/// Sends the request named `id` and reads the body to its end.
+pub(super) async fn call_named(
+    pool: &Pool,
+    id: &str,
+) -> Result<crate::pool::ConnectionInfo, Error> {
+    use http_body_util::BodyExt;
+    let resp = pool.send(named_request(id)).await?;
+    let info = resp.body().connection_info();
+    resp.into_body().collect().await?;
+    Ok(info)
 }
 
 /// Sends one request and reads the body to its end.

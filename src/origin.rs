@@ -1,4 +1,5 @@
-//! Where a request's connections go.
+//! Where a request's connections go: the value below both `connect` (which dials it) and
+//! `pool` (which keeps one set of connections per origin).
 
 use std::fmt;
 use std::net::IpAddr;

@@ -1,0 +1,198 @@
+//! Establishing a connection: the zonal or regional name, the transport (`connect`: DNS, TCP,
+//! TLS with ALPN), the HTTP/1.1 or HTTP/2 handshake, and the task that drives it.
+
+use std::future::Future;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Instant;
+
+use super::config::{ZONAL_FAILURES_BEFORE_FALLBACK, ZONAL_FALLBACK_COOLDOWN};
+use super::h1::H1Conn;
+use super::h2::H2Conn;
+use super::h2_watch::{PeerSettings, Watched};
+use super::origin_pool::{Ended, OriginPool};
+use super::stats::Counters;
+use super::Protocol;
+use crate::connect::Opened;
+use crate::error::{Error, Kind};
+
+/// A new connection, before it is put in service.
+pub(super) enum Established {
+    H1(H1Conn),
+    H2(H2Conn),
+}
+
+impl OriginPool {
+    /// Opens a connection with `permit`: zonal name first — a failure there tries the regional
+    /// name at once, and after [`ZONAL_FAILURES_BEFORE_FALLBACK`] in a row the regional name is
+    /// used alone for [`ZONAL_FALLBACK_COOLDOWN`] — then every resolved address in rotation,
+    /// TLS, and the HTTP handshake. An HTTP/2 connection is returned once the server's
+    /// SETTINGS arrived, so that its stream limit is known before the first stream.
+    pub(super) async fn open(
+        self: &Arc<Self>,
+        permit: OwnedSemaphorePermit,
+        timeout: Duration,
+    ) -> Result<Established, Error> {
+        let opened = self.dial(timeout).await?;
+        let remote = opened.remote;
+        let id = self.shared.next_id.fetch_add(1, Relaxed);
+        let weak: Weak<OriginPool> = Arc::downgrade(self);
+        let h2 = match self.shared.config.tls.protocol {
+            Protocol::Http1 => false,
+            Protocol::Auto => opened.h2,
+            Protocol::Http2 if self.origin.is_https() && !opened.h2 => {
+                return Err(Error::with(
+                    Kind::Tls,
+                    "the server did not choose HTTP/2 in ALPN (the pool speaks only HTTP/2)",
+                ));
+            }
+            Protocol::Http2 => true,
+        };
+        let conn = if h2 {
+            let h2 = &self.shared.config.h2;
+            let peer = Arc::new(PeerSettings::default());
+            let io = TokioIo::new(Watched::new(opened.stream, peer.clone()));
+            let (tx, connection) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .keep_alive_interval(h2.keepalive_interval)
+                .keep_alive_timeout(h2.keepalive_timeout)
+                .keep_alive_while_idle(true)
+                .initial_stream_window_size(h2.stream_window)
+                .initial_connection_window_size(h2.connection_window)
+                .adaptive_window(false)
+                .handshake(io)
+                .await
+                .map_err(|e| Error::with(Kind::Connect, e))?;
+            drive(connection, weak, id);
+            tokio::time::timeout(timeout, peer.wait_for_settings())
+                .await
+                .map_err(|_| {
+                    Error::with(Kind::ConnectTimeout, "no HTTP/2 SETTINGS from the server")
+                })?;
+            let cap = h2.max_streams_per_connection;
+            Established::H2(H2Conn::new(
+                id,
+                tx,
+                remote,
+                peer,
+                cap,
+                self.counters.clone(),
+                permit,
+            ))
+        } else {
+            let (tx, connection) = hyper::client::conn::http1::Builder::new()
+                .handshake(TokioIo::new(opened.stream))
+                .await
+                .map_err(|e| Error::with(Kind::Connect, e))?;
+            drive(connection, weak, id);
+            let now = Instant::now();
+            Established::H1(H1Conn {
+                id,
+                tx,
+                remote,
+                probe: opened.probe,
+                created: now,
+                idle_since: now,
+                requests: 0,
+                remaining: None,
+                close_reason: None,
+                counters: self.counters.clone(),
+                _permit: permit,
+            })
+        };
+        Counters::bump(&self.counters.opened);
+        tracing::debug!(connection_id = id, remote = %remote, http2 = h2, "connection opened");
+        Ok(conn)
+    }
+
+    /// The transport to the zonal name, falling back to the regional one (see [`Self::open`]).
+    async fn dial(&self, timeout: Duration) -> Result<Opened, Error> {
+        let rotation = self.rotation.fetch_add(1, Relaxed);
+        let connector = &self.shared.connector;
+        let use_fallback = self.origin.fallback.is_some() && self.on_fallback(Instant::now());
+        let name = if use_fallback {
+            self.origin.fallback.as_deref().unwrap_or(&self.origin.host)
+        } else {
+            &self.origin.host
+        };
+        match connector.dial(&self.origin, name, rotation, timeout).await {
+            Ok(o) => {
+                if !use_fallback {
+                    self.lock().zonal_failures = 0;
+                }
+                Ok(o)
+            }
+            Err(e) => {
+                Counters::bump(&self.counters.connect_failures);
+                let fallback = match &self.origin.fallback {
+                    Some(f) if !use_fallback => f.clone(),
+                    _ => return Err(e),
+                };
+                // This request was never sent: try the regional name for it at once. After
+                // enough consecutive zonal failures, new connections skip the zonal name for a
+                // cool-down.
+                if self.zonal_failed(Instant::now()) {
+                    tracing::warn!(zonal = %self.origin.host, regional = %fallback, "zonal endpoint keeps failing; using the regional name for a while");
+                }
+                connector
+                    .dial(&self.origin, &fallback, rotation, timeout)
+                    .await
+                    .inspect_err(|_| {
+                        Counters::bump(&self.counters.connect_failures);
+                    })
+            }
+        }
+    }
+
+    fn on_fallback(&self, now: Instant) -> bool {
+        let mut st = self.lock();
+        match st.fallback_until {
+            Some(until) if now < until => true,
+            Some(_) => {
+                st.fallback_until = None;
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Counts a zonal connect failure; true when the fallback starts now.
+    fn zonal_failed(&self, now: Instant) -> bool {
+        let mut st = self.lock();
+        st.zonal_failures += 1;
+        if st.zonal_failures >= ZONAL_FAILURES_BEFORE_FALLBACK {
+            st.zonal_failures = 0;
+            st.fallback_until = Some(now + ZONAL_FALLBACK_COOLDOWN);
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Runs hyper's connection future `id` in its own task; when it ends, tells the origin (if the
+/// pool is still there) so that a connection the server closed or sent away leaves service,
+/// and an idle one's idle time is learned from.
+fn drive(
+    connection: impl Future<Output = hyper::Result<()>> + Send + 'static,
+    pool: Weak<OriginPool>,
+    id: u64,
+) {
+    tokio::spawn(async move {
+        let ended = match connection.await {
+            Ok(()) => Ended::Closed,
+            Err(e) if e.is_timeout() => Ended::PingTimeout,
+            Err(e) => {
+                tracing::debug!(connection_id = id, error = %e, "connection ended with an error");
+                Ended::Error
+            }
+        };
+        if let Some(pool) = pool.upgrade() {
+            pool.on_connection_ended(id, ended);
+        }
+    });
+}
