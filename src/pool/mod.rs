@@ -1,62 +1,74 @@
-//! The connection pool: HTTP/1.1 (and HTTP/2 when enabled and ALPN picks it) over TLS on
-//! hyper 1.x `client::conn`, keyed by origin, built
-//! so that **no request is ever sent on a connection the server has already dropped**, and no
-//! request that may have reached the server is ever sent twice.
+//! The connection pool: HTTP/1.1 and HTTP/2 over TLS on hyper 1.x `client::conn`, keyed by
+//! origin, built so that **no request is ever sent on a connection the server has already
+//! dropped**, and no request that may have reached the server is ever sent twice.
 //!
 //! # The life of one request
 //!
 //! ```text
 //!  send(request)
-//!    │  route: URI authority → Host (origin = scheme, connect host [+ zonal fallback], port, SNI)
-//!    │  Host header added (the SDK sends none)
+//!    │  route: URI authority → OriginPool (origin = scheme, connect host [+ zonal fallback],
+//!    │  port, TLS name); `Host` header added (the SDK sends none)
 //!    ▼
-//!  checkout ──► idle stack (most recently used first); each candidate is closed, never used, if
-//!    │          it is closed (FIN seen) · idle ≥ effective idle limit · ≥ max_lifetime; a
-//!    │          connection whose last exchange hyper is still finishing is awaited until ready
-//!    │  none usable → join the FIFO of waiters (bounded: max_waiters_per_host), and at the same
-//!    │  time take a connection permit (max_connections_per_host) and start a connect task:
-//!    │  resolve → TCP (nodelay, keepalive) → TLS (ALPN http/1.1) → handshake. Whatever comes
-//!    │  first serves the caller: a returned connection or the new one. A usable idle connection
-//!    │  never waits behind a connect.
+//!  checkout ──► HTTP/2: a free stream slot on the oldest shared connection that takes new
+//!    │          streams (slots = min(max_streams_per_connection, the server's
+//!    │          SETTINGS_MAX_CONCURRENT_STREAMS)); draining ones take none
+//!    │          HTTP/1.1: idle stack (most recently used first); each candidate is closed,
+//!    │          never used, if closed (FIN seen) · idle ≥ effective idle limit · ≥ max_lifetime
+//!    │  none usable → join the FIFO of waiters (bounded: max_waiters_per_host) and, unless
+//!    │  connects under way will bring a slot for every waiter (HTTP/2), take a permit
+//!    │  (max_connections_per_host) and start a connect task: resolve → TCP (nodelay,
+//!    │  keepalive) → TLS (ALPN by `Protocol`) → handshake (HTTP/2: until the server's
+//!    │  SETTINGS arrived). Whatever comes first serves the caller: a returned connection, a
+//!    │  freed slot, or the new connection.
 //!    ▼
-//!  peek (reused TLS connections): recv(MSG_PEEK) on the socket, no waker registered — a FIN, RST
-//!    │  or TLS close_notify that arrived but that hyper has not processed yet → closed, never
-//!    │  sent on, its idle time learned; take the next connection
+//!  HTTP/1.1 only: peek at the socket of a reused TLS connection (recv MSG_PEEK, no waker): a
+//!    │  FIN, RST or close_notify hyper has not processed yet → closed, never sent on, learned
 //!    ▼
 //!  wire form: HTTP/1.1 origin-form URI + Host; HTTP/2 `:scheme`/`:authority`, no Host
 //!    ▼
-//!  try_send_request ── handed back unsent ──► close it, resend on the next connection
-//!    │                                        (at most MAX_UNSENT_RESENDS; not an SDK attempt)
-//!    │── failed after writing ──► Error::is_maybe_executed; never resent; if the connection
-//!    │                            was reused, its idle time is learned as a server limit
+//!  try_send_request ── provably unsent ──► resend on another connection (at most
+//!    │                 MAX_UNSENT_RESENDS = 4; counted in unsent_resends, not an SDK attempt):
+//!    │                 · hyper handed the request back before writing it (both protocols)
+//!    │                 · HTTP/2: GOAWAY with a last-stream-id below the stream, or
+//!    │                   REFUSED_STREAM (RFC 9113 §6.8, §8.7) — from a copy kept of the request
+//!    │── anything else after writing ──► Error::is_maybe_executed; never resent (a stream at
+//!    │                 or below a GOAWAY's last-stream-id that the close cuts short included)
 //!    ▼
 //!  response headers ── Keep-Alive: timeout=N → announced limit; max=N → request budget
 //!    ▼
-//!  Body read to its end ──► checkin: first waiter, else top of the idle stack
-//!  Body dropped early ───► connection closed (Abandoned)
+//!  body read to its end ──► HTTP/1.1: checkin (first waiter, else top of the idle stack);
+//!                           HTTP/2: the slot goes to the first waiter
+//!  body dropped early ───► HTTP/1.1: connection closed (Abandoned); HTTP/2: stream reset
 //! ```
 //!
-//! HTTP/2 (opt-in, [`PoolBuilder::http2`]): when ALPN picks `h2`, that one connection is shared —
-//! every checkout leases a clone of its sender, waiters are all served at once, PINGs every
-//! [`H2_KEEPALIVE_INTERVAL`] keep it alive and prove the peer; idle limits do not apply to it,
-//! its lifetime and closed state do. With HTTP/2 offered, a caller that finds a connect under
-//! way waits for it instead of starting its own (unless the origin's last connection picked
-//! HTTP/1.1, and again if that connect ends in HTTP/1.1 or fails), so a cold burst opens one
-//! connection. A connection that negotiates `h2` while another is shared is closed as
-//! [`CloseReason::Surplus`]. Requests on it carry `:scheme: https` and `:authority` (the `Host`
-//! header's), as RFC 9113 §8.3.1 asks.
+//! # HTTP/1.1 and HTTP/2
+//! [`PoolBuilder::protocol`]: [`Protocol::Http1`] (the default), [`Protocol::Http2`], or
+//! [`Protocol::Auto`] (ALPN offers both and the server decides — what Lambda and
+//! aws-sdk-lambda's default client negotiate). A checkout is an exclusive HTTP/1.1 connection
+//! or a stream slot on a shared HTTP/2 connection (`checkout::Checkout::{H1, H2}`). The
+//! server's SETTINGS and GOAWAY frames are read as they arrive (`h2_watch`), so a connection
+//! stops taking streams the moment a GOAWAY is read, and never carries more streams than the
+//! server allows: no request queues inside hyper, out of sight of waiters, `acquire_timeout`
+//! and statistics. An HTTP/2 connection **drains** — no new stream, open ones finish, it
+//! closes when the last ends — on GOAWAY ([`CloseReason::GoAway`]), past `max_lifetime`, when
+//! its task ends, or when the pool is dropped. PINGs every `h2_keepalive` interval (default
+//! [`DEFAULT_H2_KEEPALIVE_INTERVAL`], also while idle) with a timeout (default
+//! [`DEFAULT_H2_KEEPALIVE_TIMEOUT`]) notice a dead or black-holed connection within their sum
+//! ([`CloseReason::PingTimeout`]); its open streams end "may have executed". Idle limits do not
+//! apply to a shared connection: PINGs keep its flow alive.
 //!
-//! Connection states: connecting → (idle ⇄ in use) → closed. Every state but closed holds one
-//! permit of its origin's semaphore, so `max_connections_per_host` counts established +
-//! connecting + in use, and a permit is freed by whatever drops the connection, wherever.
+//! Connection states: connecting → (idle ⇄ in use | shared → draining) → closed. Every state
+//! but closed holds one permit of its origin's semaphore, so `max_connections_per_host` counts
+//! established + connecting + in use + draining, and a permit is freed by whatever drops the
+//! connection, wherever.
 //!
 //! # Close reasons
 //! See [`CloseReason`]: idle timeout, learned idle limit, announced idle limit, max lifetime,
-//! closed by server, request limit, error, abandoned, not ready, pool dropped, surplus (HTTP/2).
-//! Each close is
-//! counted once, in the connection's `Drop`, and logged with the `close_reason` field.
+//! closed by server, request limit, error, abandoned, not ready, pool dropped, GOAWAY, PING
+//! timeout. Each close is counted once, in the connection's `Drop`, and logged with the
+//! `close_reason` field.
 //!
-//! # Learning the server's idle limit
+//! # Learning the server's idle limit (HTTP/1.1)
 //! The server's idle cutoff is the one that matters, and Lambda does not state it. The pool
 //! learns it per origin: from `Keep-Alive: timeout=N` on responses, and from every connection the
 //! server closed while it sat idle in the pool (its connection task ends; the idle time is
@@ -66,23 +78,32 @@
 //! taken as the server going away and are not learned.
 //!
 //! # Locks
-//! - `Pool::hosts` (`RwLock`): read on every call to find the origin; written once per new
+//! - `Pool::origins` (`RwLock`): read on every call to find the origin; written once per new
 //!   origin. Never held while another lock is taken or across an `.await`.
-//! - `Host::state` (`Mutex`): idle stack, waiters, limits, counts. Held for a few moves, never
-//!   across an `.await`; no two pool locks are ever held together.
-//! - Counters are atomics; a [`PoolStats`] snapshot is consistent per field, not across fields.
+//! - `OriginPool::state` (`Mutex`): idle stack, HTTP/2 set and its slot counts, waiters,
+//!   limits, counts. Held for a few moves, never across an `.await`; no two pool locks are ever
+//!   held together. An HTTP/2 lease is never dropped under it (its `Drop` takes it).
+//! - Counters and what a connection's reader learns (SETTINGS, GOAWAY) are atomics; a
+//!   [`PoolStats`] snapshot is consistent per field, not across fields.
 //!
 //! # Background work
-//! One maintenance task per pool (started with the first call) reaps expired idle connections
-//! and refills `min_idle` every [`MAINTENANCE_INTERVAL`]; it ends when the pool is dropped. Each
-//! connection has one task driving hyper's connection future. A connect runs in its own task so
-//! that a cancelled caller never leaves a half-open connection: the connect finishes and its
-//! connection goes to the pool (or fails and frees its permit).
+//! One maintenance task per pool (started with the first call) reaps expired idle connections,
+//! drains HTTP/2 connections past their lifetime and refills `min_idle` every 500 ms; it ends
+//! when the pool is dropped. Each connection has one task driving hyper's connection future. A
+//! connect runs in its own task so that a cancelled caller never leaves a half-open
+//! connection: the connect finishes and its connection goes to the pool (or fails and frees
+//! its permit).
 //!
 //! # Cancellation
-//! Dropping a call at any `.await` leaks nothing: a waiter's place is removed (a connection
-//! handed to it meanwhile goes back), a checked-out connection mid-exchange is closed, permits
-//! are freed by `Drop`.
+//! Dropping a call at any `.await` leaks nothing: a waiter's place is removed (a connection or
+//! slot handed to it meanwhile goes back), a checked-out HTTP/1.1 connection mid-exchange is
+//! closed, an HTTP/2 stream is reset and its slot freed, permits are freed by `Drop`.
+//!
+//! # Files
+//! `origin_pool` (one origin's state), `checkout` (waiters, sharing a connect, the in-use
+//! guard), `establish` (zonal fallback, handshakes, the driver task), `h1`, `h2` (shared
+//! connections, leases, what the server proved unprocessed), `h2_watch`, `send`, `body`,
+//! `keep_alive`, `maintenance`, `stats`, `config`.
 
 mod body;
 mod checkout;
