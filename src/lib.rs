@@ -68,6 +68,7 @@ pub mod policy;
 pub mod pool;
 mod sdk;
 pub mod validate;
+mod verdict;
 
 pub use connect::{FnResolver, GaiResolver, Resolve, Resolving};
 pub use endpoint::{Endpoint, EndpointKind, VpceName};
@@ -78,3 +79,4 @@ pub use sdk::{
     load_sdk_config, LambdaVpce, LambdaVpceBuilder, PoolHttpClient, RetryPolicy,
     DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
 };
+pub use verdict::Verdict;
