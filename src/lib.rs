@@ -22,8 +22,7 @@
 //!     .endpoint_url(&local.url())
 //!     .add_ca_pem(local.ca_pem())
 //!     .region(local.region())
-//!     .credentials(aws_credential_types::Credentials::new(
-//!         local.access_key_id(), local.secret_access_key(), None, None, "example"))
+//!     .credentials(local.credentials())
 //!     .build()
 //!     .await?;
 //! let out = vpce.client().invoke().function_name("echo").payload(Blob::new("{}")).send().await?;

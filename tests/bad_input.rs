@@ -4,7 +4,6 @@
 //! header parser.
 #![cfg(feature = "local")]
 
-#[path = "support/soak_common.rs"]
 mod support;
 
 use std::time::Duration;
@@ -445,13 +444,7 @@ async fn a_ca_added_before_pool_settings_is_still_trusted() {
         .add_ca_pem(ep.ca_pem())
         .pool(PoolBuilder::new())
         .region(ep.region())
-        .credentials(aws_credential_types::Credentials::new(
-            ep.access_key_id(),
-            ep.secret_access_key(),
-            None,
-            None,
-            "test",
-        ))
+        .credentials(ep.credentials())
         .build_sync()
         .expect("builds");
     let o = support::invoke(&c, "echo", "{}").await;

@@ -147,6 +147,18 @@ impl LocalEndpoint {
         &self.secret_access_key
     }
 
+    /// The credentials the endpoint accepts, for a client's `credentials(..)` (provider name
+    /// `lambda-vpce-local`).
+    pub fn credentials(&self) -> aws_credential_types::Credentials {
+        aws_credential_types::Credentials::new(
+            self.access_key_id.clone(),
+            self.secret_access_key.clone(),
+            None,
+            None,
+            "lambda-vpce-local",
+        )
+    }
+
     /// The full ARN of a function name on this endpoint.
     pub fn function_arn(&self, name: &str) -> String {
         self.state.registry.arn(name)

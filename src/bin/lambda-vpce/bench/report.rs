@@ -322,7 +322,7 @@ mod tests {
 
     #[test]
     fn a_client_without_successes_reports_zero_percentiles_not_garbage() {
-        let mut errors = [0; super::outcome::KINDS];
+        let mut errors = [0; crate::bench::outcome::KINDS];
         errors[ErrorKind::NotSent.index()] = 3;
         let t = Tally {
             calls: 3,
