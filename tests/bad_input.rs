@@ -8,7 +8,6 @@ mod support;
 
 use std::time::Duration;
 
-use lambda_vpce::pool::KeepAliveHeader;
 use lambda_vpce::validate::{self, InvocationType};
 use lambda_vpce::{BuildError, Endpoint, LambdaVpce, PoolBuilder, VpceName};
 use proptest::prelude::*;
@@ -413,22 +412,6 @@ proptest! {
         prop_assert_eq!(back.id(), id.as_str());
         prop_assert_eq!(back.dns_suffix(), suffix.as_str());
         prop_assert_eq!(back.region(), region.as_str());
-    }
-
-    #[test]
-    fn keep_alive_parser_never_panics_and_caps_values(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-        let h = KeepAliveHeader::parse(&bytes);
-        if let Some(t) = h.timeout {
-            prop_assert!(t <= Duration::from_secs(86_400));
-        }
-    }
-
-    #[test]
-    fn keep_alive_parser_reads_well_formed_values(timeout in 0u64..100_000, max in 0u64..10_000_000_000) {
-        let text = format!("timeout={timeout}, max={max}");
-        let h = KeepAliveHeader::parse(text.as_bytes());
-        prop_assert_eq!(h.timeout, Some(Duration::from_secs(timeout.min(86_400))));
-        prop_assert_eq!(h.max, Some(max.min(u64::from(u32::MAX)) as u32));
     }
 }
 

@@ -19,8 +19,8 @@ use super::ledger::Ledger;
 use super::sigv4::Verifier;
 use super::stats::{bump, Counters, ServerStats};
 
-/// Pause after a failed `accept` (e.g. out of file descriptors) before trying again.
-pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+/// Pause after a failed `accept` (e.g. out of file descriptors) before trying again: 10 ms.
+pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 
 /// What every connection and request shares.
 #[derive(Debug)]

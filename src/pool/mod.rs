@@ -74,7 +74,7 @@
 //!
 //! # Background work
 //! One maintenance task per pool (started with the first call) reaps expired idle connections
-//! and refills `min_idle` every [`MAINTENANCE_INTERVAL`]; it ends when the pool is dropped. Each
+//! and refills `min_idle` every 500 ms (`MAINTENANCE_INTERVAL`); it ends when the pool is dropped. Each
 //! connection has one task driving hyper's connection future. A connect runs in its own task so
 //! that a cancelled caller never leaves a half-open connection: the connect finishes and its
 //! connection goes to the pool (or fails and frees its permit).
@@ -97,8 +97,15 @@ mod stats;
 mod tests;
 
 pub use body::Body;
-pub use config::*;
-pub use keep_alive::KeepAliveHeader;
+#[cfg(test)]
+pub(crate) use config::{ZONAL_FAILURES_BEFORE_FALLBACK, ZONAL_FALLBACK_COOLDOWN};
+pub use config::{
+    PoolBuilder, PoolConfig, Protocol, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS_PER_HOST, DEFAULT_MAX_LIFETIME,
+    DEFAULT_MAX_WAITERS_PER_HOST, DEFAULT_MIN_IDLE, DEFAULT_PROTOCOL, DEFAULT_TCP_KEEPALIVE_COUNT,
+    DEFAULT_TCP_KEEPALIVE_IDLE, DEFAULT_TCP_KEEPALIVE_INTERVAL, H2_KEEPALIVE_INTERVAL,
+    H2_KEEPALIVE_TIMEOUT,
+};
 pub(crate) use origin::Origin;
 pub(crate) use send::deadline_after;
 pub use send::{ConnectionInfo, RequestOptions};

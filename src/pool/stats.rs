@@ -33,9 +33,8 @@ pub enum CloseReason {
     Surplus,
 }
 
-impl CloseReason {
-    /// Every reason, in a fixed order.
-    pub const ALL: [CloseReason; 11] = [
+/// Every reason, in the order of [`CloseReason::all`] (the counters' layout).
+const REASONS: [CloseReason; 11] = [
         CloseReason::IdleTimeout,
         CloseReason::LearnedIdleLimit,
         CloseReason::AnnouncedIdleLimit,
@@ -47,7 +46,14 @@ impl CloseReason {
         CloseReason::NotReady,
         CloseReason::PoolDropped,
         CloseReason::Surplus,
-    ];
+];
+
+impl CloseReason {
+    /// Every reason, in a fixed order (reasons added later come after these). An iterator, so
+    /// that adding a reason changes no type.
+    pub fn all() -> impl ExactSizeIterator<Item = CloseReason> + Clone {
+        REASONS.into_iter()
+    }
 
     /// A stable snake_case name, used as the `close_reason` tracing field.
     pub fn as_str(self) -> &'static str {
@@ -67,7 +73,7 @@ impl CloseReason {
     }
 
     fn index(self) -> usize {
-        CloseReason::ALL
+        REASONS
             .iter()
             .position(|r| *r == self)
             .unwrap_or(0)
@@ -89,7 +95,7 @@ pub(crate) struct Counters {
     pub(crate) unsent_resends: AtomicU64,
     pub(crate) connect_failures: AtomicU64,
     pub(crate) in_use: AtomicU64,
-    closed: [AtomicU64; CloseReason::ALL.len()],
+    closed: [AtomicU64; REASONS.len()],
 }
 
 impl Counters {
@@ -115,7 +121,7 @@ pub struct HostStats {
     pub(crate) requests: u64,
     pub(crate) unsent_resends: u64,
     pub(crate) connect_failures: u64,
-    pub(crate) closed: [u64; CloseReason::ALL.len()],
+    pub(crate) closed: [u64; REASONS.len()],
     pub(crate) idle: usize,
     pub(crate) in_use: usize,
     pub(crate) connecting: usize,
