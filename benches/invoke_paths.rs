@@ -9,7 +9,6 @@
 use std::time::Duration;
 
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
 use aws_sdk_lambda::config::Region;
 use aws_sdk_lambda::primitives::Blob;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
@@ -45,13 +44,7 @@ fn invoke_paths(c: &mut Criterion) {
     let endpoint = rt
         .block_on(LocalEndpoint::builder().start())
         .expect("endpoint starts");
-    let creds = Credentials::new(
-        endpoint.access_key_id(),
-        endpoint.secret_access_key(),
-        None,
-        None,
-        "bench",
-    );
+    let creds = endpoint.credentials();
     let crate_client = rt
         .block_on(
             LambdaVpce::builder()

@@ -11,6 +11,8 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
+use crate::Verdict;
+
 pub(crate) type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// `Retry-After` as seconds (the form Lambda sends), whole or fractional; `None` when absent,
@@ -67,6 +69,41 @@ pub(crate) enum Kind {
     Service(ServiceError),
     /// Credentials could not be loaded or signing failed. Not sent.
     Credentials,
+    /// The SDK stopped the call before a request was handed to the connector (an
+    /// interceptor's refusal, a body that could not be read). Not sent.
+    SdkNotSent,
+    /// The SDK's operation or attempt timeout fired; the request may have been written.
+    /// May have executed.
+    SdkTimeout,
+    /// The server answered with a response the SDK could not read. May have executed.
+    BadResponse,
+}
+
+impl Kind {
+    /// The verdict of an error of this kind.
+    pub(crate) fn verdict(&self) -> Verdict {
+        match self {
+            Kind::InvalidInput => Verdict::InvalidInput,
+            Kind::ResponseTimeout | Kind::Transport | Kind::SdkTimeout | Kind::BadResponse => {
+                Verdict::MaybeExecuted
+            }
+            Kind::Service(s) => Verdict::Service {
+                status: s.status,
+                code: s.code.clone(),
+            },
+            Kind::Dns
+            | Kind::Connect
+            | Kind::ConnectTimeout
+            | Kind::Tls
+            | Kind::AcquireTimeout
+            | Kind::PoolExhausted
+            | Kind::PoolClosed
+            | Kind::UnsentRetriesExhausted
+            | Kind::RefusedUnreplayable
+            | Kind::Credentials
+            | Kind::SdkNotSent => Verdict::NotSent,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,20 +152,27 @@ impl Error {
     /// again is safe. Connect, DNS and TLS failures, pool timeouts and exhaustion, a closed pool,
     /// invalid input and credential failures are all "not sent".
     pub fn is_not_sent(&self) -> bool {
-        !self.is_maybe_executed() && !self.is_service()
+        self.verdict().is_not_sent()
     }
 
     /// Bytes of the request were written before the failure: the function may have run
     /// (at most once: the crate never resends such a request).
     pub fn is_maybe_executed(&self) -> bool {
-        matches!(self.inner.kind, Kind::ResponseTimeout | Kind::Transport)
+        self.verdict().is_maybe_executed()
     }
 
-    /// A timeout: connect, acquire or response deadline.
+    /// What this failure did: not sent, invalid input, may have executed, or a service error
+    /// (see [`Verdict`] for how each case is decided).
+    pub fn verdict(&self) -> Verdict {
+        self.inner.kind.verdict()
+    }
+
+    /// A timeout: connect, acquire or response deadline, or the SDK's operation or attempt
+    /// timeout.
     pub fn is_timeout(&self) -> bool {
         matches!(
             self.inner.kind,
-            Kind::ConnectTimeout | Kind::AcquireTimeout | Kind::ResponseTimeout
+            Kind::ConnectTimeout | Kind::AcquireTimeout | Kind::ResponseTimeout | Kind::SdkTimeout
         )
     }
 
@@ -214,18 +258,6 @@ impl Error {
         }
     }
 
-    /// A short, stable name of the error's class, for reports and metrics:
-    /// `not_sent`, `maybe_executed` or `service`.
-    pub fn class(&self) -> &'static str {
-        if self.is_maybe_executed() {
-            "maybe_executed"
-        } else if self.is_service() {
-            "service"
-        } else {
-            "not_sent"
-        }
-    }
-
     /// Finds this crate's [`Error`] in an error's source chain (for instance inside an SDK error).
     pub fn find_in<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a Error> {
         let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
@@ -276,6 +308,13 @@ impl fmt::Display for Error {
                 "connection failed after the request was sent (the function may have executed)",
             ),
             Kind::Credentials => f.write_str("credentials or signing failed (not sent)"),
+            Kind::SdkNotSent => f.write_str("the SDK stopped the call before sending it (not sent)"),
+            Kind::SdkTimeout => f.write_str(
+                "the SDK's operation or attempt timeout passed (the function may have executed)",
+            ),
+            Kind::BadResponse => f.write_str(
+                "the response could not be read (the function may have executed)",
+            ),
             Kind::Service(s) => {
                 write!(f, "service error: HTTP {}", s.status)?;
                 if let Some(code) = &s.code {
@@ -366,7 +405,7 @@ mod tests {
         let e = Error::new(Kind::Transport);
         assert!(e.is_maybe_executed());
         assert!(!e.is_not_sent());
-        assert_eq!(e.class(), "maybe_executed");
+        assert_eq!(e.verdict(), Verdict::MaybeExecuted);
     }
 
     #[test]

@@ -22,8 +22,7 @@
 //!     .endpoint_url(&local.url())
 //!     .add_ca_pem(local.ca_pem())
 //!     .region(local.region())
-//!     .credentials(aws_credential_types::Credentials::new(
-//!         local.access_key_id(), local.secret_access_key(), None, None, "example"))
+//!     .credentials(local.credentials())
 //!     .build()
 //!     .await?;
 //! let out = vpce.client().invoke().function_name("echo").payload(Blob::new("{}")).send().await?;
@@ -69,6 +68,7 @@ pub mod policy;
 pub mod pool;
 mod sdk;
 pub mod validate;
+mod verdict;
 
 pub use connect::{FnResolver, GaiResolver, Resolve, Resolving};
 pub use endpoint::{Endpoint, EndpointKind, VpceName};
@@ -79,3 +79,4 @@ pub use sdk::{
     load_sdk_config, LambdaVpce, LambdaVpceBuilder, PoolHttpClient, RetryPolicy,
     DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
 };
+pub use verdict::Verdict;

@@ -4,12 +4,10 @@
 //! header parser.
 #![cfg(feature = "local")]
 
-#[path = "support/soak_common.rs"]
 mod support;
 
 use std::time::Duration;
 
-use lambda_vpce::pool::KeepAliveHeader;
 use lambda_vpce::validate::{self, InvocationType};
 use lambda_vpce::{BuildError, Endpoint, LambdaVpce, PoolBuilder, VpceName};
 use proptest::prelude::*;
@@ -415,22 +413,6 @@ proptest! {
         prop_assert_eq!(back.dns_suffix(), suffix.as_str());
         prop_assert_eq!(back.region(), region.as_str());
     }
-
-    #[test]
-    fn keep_alive_parser_never_panics_and_caps_values(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-        let h = KeepAliveHeader::parse(&bytes);
-        if let Some(t) = h.timeout {
-            prop_assert!(t <= Duration::from_secs(86_400));
-        }
-    }
-
-    #[test]
-    fn keep_alive_parser_reads_well_formed_values(timeout in 0u64..100_000, max in 0u64..10_000_000_000) {
-        let text = format!("timeout={timeout}, max={max}");
-        let h = KeepAliveHeader::parse(text.as_bytes());
-        prop_assert_eq!(h.timeout, Some(Duration::from_secs(timeout.min(86_400))));
-        prop_assert_eq!(h.max, Some(max.min(u64::from(u32::MAX)) as u32));
-    }
 }
 
 /// A CA added with `LambdaVpceBuilder::add_ca_pem` survives a later `.pool(PoolBuilder)`
@@ -445,13 +427,7 @@ async fn a_ca_added_before_pool_settings_is_still_trusted() {
         .add_ca_pem(ep.ca_pem())
         .pool(PoolBuilder::new())
         .region(ep.region())
-        .credentials(aws_credential_types::Credentials::new(
-            ep.access_key_id(),
-            ep.secret_access_key(),
-            None,
-            None,
-            "test",
-        ))
+        .credentials(ep.credentials())
         .build_sync()
         .expect("builds");
     let o = support::invoke(&c, "echo", "{}").await;

@@ -5,8 +5,9 @@ use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
-#[path = "support/cli.rs"]
-mod cli;
+mod support;
+
+use support::cli;
 
 use cli::CliFixture as Fixture;
 

@@ -4,8 +4,9 @@ use std::process::{Command, Output, Stdio};
 
 use lambda_vpce::local::CloseKind;
 
-#[path = "support/cli.rs"]
-mod cli;
+mod support;
+
+use support::cli;
 
 use cli::CliFixture as Fixture;
 

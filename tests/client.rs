@@ -11,7 +11,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{InvocationType, InvokeWithResponseStreamResponseEvent, LogType};
 use lambda_vpce::local::{CloseKind, LocalEndpoint};
 use lambda_vpce::pool::CloseReason;
-use support::{client_for, wait_until, InvocationIds};
+use support::{client_for, wait_until, Attempts};
 
 #[tokio::test]
 async fn invoke_works_in_all_three_types_with_qualifier_log_tail_and_client_context() {
@@ -151,13 +151,17 @@ async fn list_functions_and_get_function_work_through_the_pool() {
 async fn a_server_closing_an_idle_connection_is_followed_by_an_invoke_that_runs_exactly_once() {
     let ep = LocalEndpoint::start().await.unwrap();
     ep.faults().idle_close(Duration::from_millis(200));
-    let ids = InvocationIds::default();
+    let ids = Attempts::default();
     let vpce = client_for(&ep, 1, |p| p);
     let lambda = ids.attach(vpce.client());
     lambda.invoke().function_name("echo").send().await.unwrap();
     // Wait (real time: this is a real socket) until the server has closed the idle connection.
-    let waited = wait_until(Duration::from_secs(5), || ep.stats().idle_closes == 1).await;
-    assert!(waited, "the server closed the idle connection");
+    wait_until(
+        "the server closing the idle connection",
+        Duration::from_secs(5),
+        || ep.stats().idle_closes == 1,
+    )
+    .await;
     let out = lambda
         .invoke()
         .function_name("echo")
@@ -175,7 +179,7 @@ async fn a_server_closing_an_idle_connection_is_followed_by_an_invoke_that_runs_
 async fn a_server_dying_after_reading_the_request_gives_maybe_executed_and_exactly_one_execution() {
     let ep = LocalEndpoint::start().await.unwrap();
     ep.faults().die_after_request(CloseKind::Fin);
-    let ids = InvocationIds::default();
+    let ids = Attempts::default();
     // Default SDK retry settings (3 attempts): the never-twice policy must still send it once.
     let vpce = client_for(&ep, 3, |p| p);
     let id = ids.invoke_expecting_maybe_executed(&vpce).await;
@@ -191,13 +195,7 @@ async fn with_the_sdk_default_policy_the_same_failure_runs_the_function_again() 
         .endpoint_url(&ep.url())
         .add_ca_pem(ep.ca_pem())
         .region(ep.region())
-        .credentials(aws_credential_types::Credentials::new(
-            ep.access_key_id(),
-            ep.secret_access_key(),
-            None,
-            None,
-            "test",
-        ))
+        .credentials(ep.credentials())
         .retry_policy(lambda_vpce::RetryPolicy::SdkDefault)
         .max_attempts(3)
         .build_sync()
@@ -226,7 +224,10 @@ async fn a_throttled_invoke_is_retried_after_retry_after_and_then_succeeds() {
     let started = std::time::Instant::now();
     let call = tokio::spawn(async move { lambda.invoke().function_name("echo").send().await });
     // Let the first attempt be refused, then lift the throttle.
-    assert!(wait_until(Duration::from_secs(5), || ep.stats().requests >= 1).await);
+    wait_until("the first attempt", Duration::from_secs(5), || {
+        ep.stats().requests >= 1
+    })
+    .await;
     ep.faults().status(None);
     let out = call.await.unwrap().expect("the retry succeeds");
     assert_eq!(out.status_code(), 200);

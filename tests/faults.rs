@@ -24,10 +24,9 @@
 //! request that reached the server, and the function runs once per attempt.
 #![cfg(feature = "local")]
 
-#[path = "support/soak_raw.rs"]
-mod raw;
-#[path = "support/soak_common.rs"]
 mod support;
+
+use support::raw;
 
 use std::io;
 use std::net::SocketAddr;

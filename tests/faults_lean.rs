@@ -16,7 +16,6 @@
 //! | payload over 6 MB (sync) / 1 MB (Event), bad name | refused before sending | 0 requests |
 #![cfg(feature = "local")]
 
-#[path = "support/soak_common.rs"]
 mod support;
 
 use std::collections::HashMap;

@@ -19,7 +19,7 @@ use aws_smithy_types::body::SdkBody;
 use http_body_util::BodyExt;
 use lambda_vpce::local::{CloseKind, LocalEndpoint};
 use lambda_vpce::{InvokeRequest, Pool};
-use support::{client_for, InvocationIds};
+use support::{client_for, Attempts};
 
 /// Calls started at once in each concurrency test.
 const CONCURRENT: usize = 32;
@@ -36,7 +36,7 @@ async fn h2_endpoint() -> LocalEndpoint {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_invokes_share_one_http2_connection() {
     let ep = h2_endpoint().await;
-    let ids = InvocationIds::default();
+    let ids = Attempts::default();
     let vpce = client_for(&ep, 1, |p| p.protocol(lambda_vpce::pool::Protocol::Auto));
     let lambda = ids.attach(vpce.client());
     let calls: Vec<_> = (0..CONCURRENT)
@@ -60,7 +60,7 @@ async fn concurrent_invokes_share_one_http2_connection() {
         assert_eq!(out.status_code(), 200);
         assert_eq!(out.payload().expect("payload").as_ref(), payload.as_bytes());
     }
-    let sent = ids.0.lock().unwrap().clone();
+    let sent = ids.ids();
     assert_eq!(sent.len(), CONCURRENT, "one request per call, none resent");
     assert_eq!(sent.iter().collect::<HashSet<_>>().len(), CONCURRENT);
     for id in &sent {
@@ -162,7 +162,7 @@ async fn requests_through_pool_send_all_report_the_same_http2_connection() {
 #[tokio::test]
 async fn without_http2_on_the_pool_the_same_server_speaks_http1_on_several_connections() {
     let ep = h2_endpoint().await;
-    let ids = InvocationIds::default();
+    let ids = Attempts::default();
     let vpce = client_for(&ep, 1, |p| p);
     let lambda = ids.attach(vpce.client());
     for out in overlapping_sleep_invokes(&lambda).await {
@@ -170,7 +170,7 @@ async fn without_http2_on_the_pool_the_same_server_speaks_http1_on_several_conne
         assert_eq!(out.status_code(), 200);
         assert!(out.function_error().is_none());
     }
-    for id in ids.0.lock().unwrap().iter() {
+    for id in &ids.ids() {
         assert_eq!(ep.ledger().executions(id), 1, "{id} ran exactly once");
     }
     assert_eq!(ep.ledger().total(), CONCURRENT as u64);
@@ -221,7 +221,7 @@ async fn the_lean_path_invokes_over_one_http2_connection() {
 async fn a_server_dying_mid_call_over_http2_gives_maybe_executed_and_one_execution() {
     let ep = h2_endpoint().await;
     ep.faults().die_after_request(CloseKind::Reset);
-    let ids = InvocationIds::default();
+    let ids = Attempts::default();
     let vpce = client_for(&ep, 3, |p| p.protocol(lambda_vpce::pool::Protocol::Auto));
     let id = ids.invoke_expecting_maybe_executed(&vpce).await;
     assert_eq!(ep.ledger().executions(&id), 1);

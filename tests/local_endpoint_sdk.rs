@@ -7,7 +7,7 @@ use lambda_vpce::local::LocalEndpoint;
 
 /// aws-sdk-lambda with aws-smithy-http-client trusting only the endpoint's CA.
 fn sdk_client(ep: &LocalEndpoint) -> aws_sdk_lambda::Client {
-    use aws_sdk_lambda::config::{Credentials as SdkCredentials, Region};
+    use aws_sdk_lambda::config::Region;
     use aws_smithy_http_client::tls;
     let trust = tls::TrustStore::empty().with_pem_certificate(ep.ca_pem().as_bytes().to_vec());
     let http = aws_smithy_http_client::Builder::new()
@@ -24,13 +24,7 @@ fn sdk_client(ep: &LocalEndpoint) -> aws_sdk_lambda::Client {
     let conf = aws_sdk_lambda::Config::builder()
         .behavior_version_latest()
         .region(Region::new(ep.region().to_owned()))
-        .credentials_provider(SdkCredentials::new(
-            ep.access_key_id(),
-            ep.secret_access_key(),
-            None,
-            None,
-            "local",
-        ))
+        .credentials_provider(ep.credentials())
         .endpoint_url(ep.url())
         .http_client(http)
         .build();

@@ -18,7 +18,6 @@
 //! tokio runtime, so every socket they open lives in their namespace.
 #![cfg(all(feature = "local", target_os = "linux"))]
 
-#[path = "support/soak_common.rs"]
 mod support;
 
 use std::future::Future;

@@ -6,10 +6,9 @@
 //!
 //! Run: `scripts/peers/moto-up.sh && . .peers/moto/env && cargo test --test peer_moto -- --ignored`
 
-#[path = "support/peers.rs"]
-mod peers;
-#[path = "support/stored_zip.rs"]
-mod stored_zip;
+mod support;
+
+use support::{peers, stored_zip};
 
 use std::time::SystemTime;
 

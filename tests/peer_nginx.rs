@@ -8,8 +8,9 @@
 //!
 //! Run: `scripts/peers/nginx-up.sh && . .peers/nginx/env && cargo test --test peer_nginx -- --ignored`
 
-#[path = "support/peers.rs"]
-mod peers;
+mod support;
+
+use support::peers;
 
 use std::time::{Duration, Instant};
 
@@ -17,7 +18,7 @@ use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::operation::RequestId;
 use aws_sdk_lambda::primitives::Blob;
 use lambda_vpce::pool::{CloseReason, OriginStats};
-use lambda_vpce::{Error, LambdaVpce, PoolBuilder};
+use lambda_vpce::{LambdaVpce, PoolBuilder};
 
 const HOW: &str = "scripts/peers/nginx-up.sh && . .peers/nginx/env";
 /// Rounds of the idle-gap sweep against the unannounced cutoff.
@@ -86,8 +87,8 @@ async fn invoke(lambda: &LambdaVpce) -> Result<(), String> {
         .send()
         .await
         .map_err(|e| {
-            let class = Error::find_in(&e).map_or("sdk", Error::class);
-            format!("[{class}] {}", DisplayErrorContext(&e))
+            let verdict = lambda_vpce::Verdict::of_sdk(&e);
+            format!("[{verdict}] {}", DisplayErrorContext(&e))
         })?;
     assert_eq!(out.status_code(), 200);
     assert_eq!(out.executed_version(), Some("$LATEST"));

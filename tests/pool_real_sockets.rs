@@ -11,7 +11,7 @@ use aws_sdk_lambda::primitives::Blob;
 use lambda_vpce::local::LocalEndpoint;
 use lambda_vpce::pool::CloseReason;
 use lambda_vpce::FnResolver;
-use support::{client_for, wait_until, InvocationIds};
+use support::{block_until, client_for, Attempts, OwnRuntimeEndpoint};
 
 /// The server's idle cutoff in the sweep (above the pool's 500 ms floor for learning).
 const CUTOFF: Duration = Duration::from_millis(600);
@@ -20,7 +20,7 @@ const CUTOFF: Duration = Duration::from_millis(600);
 async fn idle_gaps_swept_across_the_servers_cutoff_never_fail_once_a_close_was_seen() {
     let ep = LocalEndpoint::start().await.unwrap();
     ep.faults().idle_close(CUTOFF);
-    let ids = InvocationIds::default();
+    let ids = Attempts::default();
     let vpce = client_for(&ep, 1, |p| p);
     let lambda = ids.attach(vpce.client());
     lambda
@@ -84,17 +84,29 @@ async fn idle_gaps_swept_across_the_servers_cutoff_never_fail_once_a_close_was_s
 
 #[tokio::test]
 async fn a_reset_on_an_idle_pooled_connection_costs_nothing_but_a_new_connection() {
-    let ep = LocalEndpoint::start().await.unwrap();
+    // The server runs on its own runtime; this test's runtime has one thread, so while it
+    // blocks below the pool's connection task cannot see the reset before the next checkout:
+    // the connection is still idle in the pool, and only the peek before reuse finds it gone.
+    let server = OwnRuntimeEndpoint::start().await;
+    let ep = &server.endpoint;
     ep.faults().idle_reset(Duration::from_millis(100));
-    let vpce = client_for(&ep, 1, |p| p);
+    let vpce = client_for(ep, 1, |p| p);
     vpce.client()
         .invoke()
         .function_name("echo")
         .send()
         .await
         .unwrap();
-    assert!(wait_until(Duration::from_secs(5), || ep.stats().idle_resets == 1).await);
-    wait_until(Duration::from_secs(5), || vpce.pool().stats().idle() == 0).await;
+    // `connections_closed` counts after the RST left the server's socket.
+    block_until("the server's idle reset", Duration::from_secs(5), || {
+        ep.stats().connections_closed == 1
+    });
+    assert_eq!(ep.stats().idle_resets, 1);
+    assert_eq!(
+        vpce.pool().stats().idle(),
+        1,
+        "the pool has not seen the reset"
+    );
     vpce.client()
         .invoke()
         .function_name("echo")
@@ -106,6 +118,13 @@ async fn a_reset_on_an_idle_pooled_connection_costs_nothing_but_a_new_connection
     assert_eq!(
         stats.closed(CloseReason::Error) + stats.closed(CloseReason::ClosedByServer),
         1
+    );
+    // The peek closed it (as closed by the server), not a failed send (an error).
+    assert_eq!(stats.closed(CloseReason::ClosedByServer), 1);
+    assert_eq!(
+        stats.unsent_resends(),
+        0,
+        "nothing was sent on the reset connection"
     );
     assert_eq!(ep.ledger().total(), 2);
 }

@@ -3,7 +3,6 @@
 //! unless told otherwise.
 #![cfg(feature = "local")]
 
-#[path = "support/soak_common.rs"]
 mod support;
 
 use std::io::Write;

@@ -2,7 +2,6 @@
 //! configuration is present.
 #![allow(dead_code)] // each example uses one of the two helpers
 
-use aws_sdk_lambda::config::Credentials;
 use lambda_vpce::local::LocalEndpoint;
 use lambda_vpce::{LambdaVpce, LambdaVpceBuilder};
 
@@ -21,13 +20,7 @@ pub async fn local_client_from(
         .endpoint_url(&server.url())
         .add_ca_pem(server.ca_pem())
         .region(server.region())
-        .credentials(Credentials::new(
-            server.access_key_id(),
-            server.secret_access_key(),
-            None,
-            None,
-            "example",
-        ))
+        .credentials(server.credentials())
         .build()
         .await?;
     Ok((server, lambda))

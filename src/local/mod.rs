@@ -58,7 +58,7 @@ pub use handler::{
     LIST_MAX_ITEMS, MAX_EVENT_PAYLOAD, MAX_REQUEST_BODY, MAX_SYNC_PAYLOAD, OVERSIZED_HEADER_BYTES,
 };
 pub use ledger::Ledger;
-pub use server::{LocalEndpoint, ACCEPT_BACKOFF};
+pub use server::LocalEndpoint;
 pub use sigv4::MAX_CLOCK_SKEW;
 pub use stats::ServerStats;
 pub use tls::SERVER_NAMES;

@@ -19,8 +19,8 @@ use super::ledger::Ledger;
 use super::sigv4::Verifier;
 use super::stats::{bump, Counters, ServerStats};
 
-/// Pause after a failed `accept` (e.g. out of file descriptors) before trying again.
-pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+/// Pause after a failed `accept` (e.g. out of file descriptors) before trying again: 10 ms.
+pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 
 /// What every connection and request shares.
 #[derive(Debug)]
@@ -145,6 +145,18 @@ impl LocalEndpoint {
     /// The secret access key the endpoint verifies signatures with.
     pub fn secret_access_key(&self) -> &str {
         &self.secret_access_key
+    }
+
+    /// The credentials the endpoint accepts, for a client's `credentials(..)` (provider name
+    /// `lambda-vpce-local`).
+    pub fn credentials(&self) -> aws_credential_types::Credentials {
+        aws_credential_types::Credentials::new(
+            self.access_key_id.clone(),
+            self.secret_access_key.clone(),
+            None,
+            None,
+            "lambda-vpce-local",
+        )
     }
 
     /// The full ARN of a function name on this endpoint.

@@ -77,26 +77,28 @@ const MAX_H2_WINDOW: u32 = (1 << 31) - 1;
 const MIN_H2_WINDOW: u32 = 65_535;
 
 /// How many times one request may be handed back unsent by a connection and sent on another
-/// before the call fails "not sent".
-pub const MAX_UNSENT_RESENDS: u32 = 4;
+/// before the call fails "not sent": 4.
+pub(crate) const MAX_UNSENT_RESENDS: u32 = 4;
 
 /// The smallest margin kept below a learned or announced server idle limit: covers timer slop
-/// and the request's trip to the server.
-pub const LEARNED_IDLE_MARGIN_MIN: Duration = Duration::from_millis(100);
+/// and the request's trip to the server: 100 ms.
+pub(crate) const LEARNED_IDLE_MARGIN_MIN: Duration = Duration::from_millis(100);
 
 /// The margin below a learned or announced idle limit is at least this fraction of the limit
 /// (1/10: 2 s becomes 1.8 s, 350 s becomes 315 s).
-pub const LEARNED_IDLE_MARGIN_DIVISOR: u32 = 10;
+pub(crate) const LEARNED_IDLE_MARGIN_DIVISOR: u32 = 10;
 
-/// How often the maintenance task reaps expired idle connections and refills `min_idle`.
-pub const MAINTENANCE_INTERVAL: Duration = Duration::from_millis(500);
+/// How often the maintenance task reaps expired idle connections and refills `min_idle`:
+/// every 500 ms.
+pub(crate) const MAINTENANCE_INTERVAL: Duration = Duration::from_millis(500);
 
 /// After this many consecutive connect failures to a zonal VPCE name, new connections go to the
-/// regional name.
-pub const ZONAL_FAILURES_BEFORE_FALLBACK: u32 = 3;
+/// regional name: 3.
+pub(crate) const ZONAL_FAILURES_BEFORE_FALLBACK: u32 = 3;
 
-/// How long new connections stay on the regional name before the zonal name is tried again.
-pub const ZONAL_FALLBACK_COOLDOWN: Duration = Duration::from_secs(60);
+/// How long new connections stay on the regional name before the zonal name is tried again:
+/// 60 s.
+pub(crate) const ZONAL_FALLBACK_COOLDOWN: Duration = Duration::from_secs(60);
 
 /// The longest a checked-out connection may take to become ready for the next request (hyper
 /// finishing the previous exchange) before it is closed ([`CloseReason::NotReady`]) and

@@ -8,17 +8,17 @@ use super::stats::CloseReason;
 /// Parameters of a `Keep-Alive` response header (RFC 2068 §19.7.1.1, as nginx and Apache send
 /// it): `timeout=N` seconds and `max=N` requests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct KeepAliveHeader {
+pub(crate) struct KeepAliveHeader {
     /// `timeout=N`: the server closes a connection idle for N seconds.
-    pub timeout: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
     /// `max=N`: the server closes the connection after N more requests.
-    pub max: Option<u32>,
+    pub(crate) max: Option<u32>,
 }
 
 impl KeepAliveHeader {
     /// Parses a header value leniently: unknown or malformed parameters are ignored, never an
     /// error (the header is advisory). Case-insensitive; whitespace and quotes are tolerated.
-    pub fn parse(value: &[u8]) -> KeepAliveHeader {
+    pub(crate) fn parse(value: &[u8]) -> KeepAliveHeader {
         let mut out = KeepAliveHeader::default();
         let Ok(text) = std::str::from_utf8(value) else {
             return out;
@@ -142,5 +142,25 @@ mod tests {
     #[test]
     fn a_tiny_limit_never_underflows() {
         assert_eq!(below(Duration::from_millis(50)), Duration::ZERO);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn keep_alive_parser_never_panics_and_caps_values(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+        let h = KeepAliveHeader::parse(&bytes);
+        if let Some(t) = h.timeout {
+            proptest::prop_assert!(t <= Duration::from_secs(86_400));
+        }
+    }
+
+    #[test]
+    fn keep_alive_parser_reads_well_formed_values(timeout in 0u64..100_000, max in 0u64..10_000_000_000) {
+        let text = format!("timeout={timeout}, max={max}");
+        let h = KeepAliveHeader::parse(text.as_bytes());
+        proptest::prop_assert_eq!(h.timeout, Some(Duration::from_secs(timeout.min(86_400))));
+        proptest::prop_assert_eq!(h.max, Some(max.min(u64::from(u32::MAX)) as u32));
+    }
     }
 }

@@ -115,7 +115,6 @@ mod h2_watch;
 mod keep_alive;
 mod maintenance;
 mod origin_pool;
-
 mod send;
 mod stats;
 #[cfg(test)]
@@ -123,8 +122,16 @@ mod tests;
 
 use crate::origin::{self, Origin};
 pub use body::Body;
-pub use config::*;
-pub use keep_alive::KeepAliveHeader;
+pub use config::{
+    PoolBuilder, PoolConfig, Protocol, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_H2_CONNECTION_WINDOW, DEFAULT_H2_KEEPALIVE_INTERVAL, DEFAULT_H2_KEEPALIVE_TIMEOUT,
+    DEFAULT_H2_STREAM_WINDOW, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS_PER_HOST,
+    DEFAULT_MAX_LIFETIME, DEFAULT_MAX_STREAMS_PER_CONNECTION, DEFAULT_MAX_WAITERS_PER_HOST,
+    DEFAULT_MIN_IDLE, DEFAULT_PROTOCOL, DEFAULT_TCP_KEEPALIVE_COUNT, DEFAULT_TCP_KEEPALIVE_IDLE,
+    DEFAULT_TCP_KEEPALIVE_INTERVAL,
+};
+#[cfg(test)]
+pub(crate) use config::{ZONAL_FAILURES_BEFORE_FALLBACK, ZONAL_FALLBACK_COOLDOWN};
 pub(crate) use send::deadline_after;
 pub use send::{ConnectionInfo, RequestOptions};
 pub use stats::{CloseReason, OriginStats, PoolStats};

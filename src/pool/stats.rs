@@ -36,22 +36,28 @@ pub enum CloseReason {
     PingTimeout,
 }
 
+/// Every reason, in the order of [`CloseReason::all`] (the counters' layout).
+const REASONS: [CloseReason; 12] = [
+    CloseReason::IdleTimeout,
+    CloseReason::LearnedIdleLimit,
+    CloseReason::AnnouncedIdleLimit,
+    CloseReason::MaxLifetime,
+    CloseReason::ClosedByServer,
+    CloseReason::RequestLimit,
+    CloseReason::Error,
+    CloseReason::Abandoned,
+    CloseReason::NotReady,
+    CloseReason::PoolDropped,
+    CloseReason::GoAway,
+    CloseReason::PingTimeout,
+];
+
 impl CloseReason {
-    /// Every reason, in a fixed order.
-    pub const ALL: [CloseReason; 12] = [
-        CloseReason::IdleTimeout,
-        CloseReason::LearnedIdleLimit,
-        CloseReason::AnnouncedIdleLimit,
-        CloseReason::MaxLifetime,
-        CloseReason::ClosedByServer,
-        CloseReason::RequestLimit,
-        CloseReason::Error,
-        CloseReason::Abandoned,
-        CloseReason::NotReady,
-        CloseReason::PoolDropped,
-        CloseReason::GoAway,
-        CloseReason::PingTimeout,
-    ];
+    /// Every reason, in a fixed order (reasons added later come after these). An iterator, so
+    /// that adding a reason changes no type.
+    pub fn all() -> impl ExactSizeIterator<Item = CloseReason> + Clone {
+        REASONS.into_iter()
+    }
 
     /// A stable snake_case name, used as the `close_reason` tracing field.
     pub fn as_str(self) -> &'static str {
@@ -72,10 +78,7 @@ impl CloseReason {
     }
 
     fn index(self) -> usize {
-        CloseReason::ALL
-            .iter()
-            .position(|r| *r == self)
-            .unwrap_or(0)
+        REASONS.iter().position(|r| *r == self).unwrap_or(0)
     }
 }
 
@@ -94,7 +97,7 @@ pub(crate) struct Counters {
     pub(crate) unsent_resends: AtomicU64,
     pub(crate) connect_failures: AtomicU64,
     pub(crate) in_use: AtomicU64,
-    closed: [AtomicU64; CloseReason::ALL.len()],
+    closed: [AtomicU64; REASONS.len()],
 }
 
 impl Counters {
@@ -120,7 +123,7 @@ pub struct OriginStats {
     pub(crate) requests: u64,
     pub(crate) unsent_resends: u64,
     pub(crate) connect_failures: u64,
-    pub(crate) closed: [u64; CloseReason::ALL.len()],
+    pub(crate) closed: [u64; REASONS.len()],
     pub(crate) idle: usize,
     pub(crate) in_use: usize,
     pub(crate) connecting: usize,

@@ -313,8 +313,10 @@ impl LambdaVpceBuilder {
     }
 }
 
-/// The crate's [`Error`] for a failed SDK call: the pool's own error when it is in the chain
-/// (same class), else a service error with Lambda's code and message.
+/// The crate's [`Error`] for a failed SDK call, of the kind [`Verdict::of_sdk`](crate::Verdict)
+/// decides: the pool's own error when it is in the chain, a service error with Lambda's status,
+/// code and message, else the SDK-side kind (an SDK timeout may have executed; it is not a
+/// service error).
 fn sdk_error<E>(
     e: aws_sdk_lambda::error::SdkError<
         E,
@@ -324,17 +326,16 @@ fn sdk_error<E>(
 where
     E: aws_sdk_lambda::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    use aws_sdk_lambda::error::ProvideErrorMetadata;
-    if let Some(kind) = Error::find_in(&e).map(|ours| ours.kind().clone()) {
-        return Error::with(kind, e);
+    use aws_sdk_lambda::error::SdkError;
+    if let SdkError::ServiceError(service) = &e {
+        return Error::service(
+            service.raw().status().as_u16(),
+            service.err().code().map(str::to_owned),
+            service.err().message().map(str::to_owned),
+            None,
+        );
     }
-    let status = e.raw_response().map_or(0, |r| r.status().as_u16());
-    Error::service(
-        status,
-        e.code().map(str::to_owned),
-        e.message().map(str::to_owned),
-        None,
-    )
+    Error::with(crate::verdict::sdk_kind(&e), e)
 }
 
 /// Loads the standard AWS configuration chain (environment, profile, web identity, container

@@ -1,40 +1,53 @@
-//! Shared by the integration tests: the crate's client wired to an embedded endpoint.
-#![allow(dead_code)]
+//! The one support library of the integration tests (`mod support;` in every `tests/*.rs`):
+//! a client on the local endpoint, the interceptor that records each attempt's
+//! `amz-sdk-invocation-id`, a call's outcome as the library's [`Verdict`] sees it, and one
+//! bounded wait. Submodules: [`cli`] (the binary's fixture), [`raw`] (a raw TCP server),
+//! [`peers`] and [`stored_zip`] (the peer suites).
+#![allow(dead_code, unreachable_pub)]
 
-use aws_credential_types::Credentials;
+pub mod cli;
+pub mod peers;
+pub mod raw;
+pub mod stored_zip;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_lambda::error::SdkError;
+use aws_sdk_lambda::operation::invoke::{InvokeError, InvokeOutput};
+use aws_sdk_lambda::primitives::Blob;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use lambda_vpce::local::LocalEndpoint;
-use lambda_vpce::{LambdaVpce, PoolBuilder};
+use lambda_vpce::{LambdaVpce, PoolBuilder, RetryPolicy, Verdict, DEFAULT_RESPONSE_TIMEOUT};
 
-/// The crate's client for `ep`, trusting its CA, with `attempts` SDK attempts (1 = no retries)
-/// and pool settings from `pool`.
-pub fn client_for(
-    ep: &LocalEndpoint,
-    attempts: u32,
-    pool: impl FnOnce(PoolBuilder) -> PoolBuilder,
-) -> LambdaVpce {
-    LambdaVpce::builder()
-        .endpoint_url(&ep.url())
-        .add_ca_pem(ep.ca_pem())
-        .region(ep.region())
-        .credentials(Credentials::new(
-            ep.access_key_id(),
-            ep.secret_access_key(),
-            None,
-            None,
-            "test",
-        ))
-        .max_attempts(attempts)
-        .pool(pool(PoolBuilder::new()))
-        .build_sync()
-        .expect("client builds")
-}
+/// The header the SDK keeps across its retries and the endpoint's ledger counts by.
+pub const INVOCATION_ID: &str = "amz-sdk-invocation-id";
 
-/// The `amz-sdk-invocation-id` of every request an SDK client sends, in order.
+/// Records the invocation id of every attempt the SDK transmits.
 #[derive(Debug, Clone, Default)]
-pub struct InvocationIds(pub std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+pub struct Attempts(Arc<Mutex<Vec<String>>>);
 
-impl InvocationIds {
-    /// A client like `client` that records into these ids.
+impl Attempts {
+    /// Every attempt's invocation id, in order.
+    pub fn ids(&self) -> Vec<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// How many attempts the SDK transmitted.
+    pub fn count(&self) -> usize {
+        self.ids().len()
+    }
+
+    /// The last attempt's invocation id; panics when none was transmitted.
+    pub fn last(&self) -> String {
+        self.ids().last().cloned().expect("a request was sent")
+    }
+
+    /// A client like `client` that records into these attempts on every call.
     pub fn attach(&self, client: &aws_sdk_lambda::Client) -> aws_sdk_lambda::Client {
         aws_sdk_lambda::Client::from_conf(
             client
@@ -45,9 +58,9 @@ impl InvocationIds {
         )
     }
 
-    /// Invokes `echo` through `vpce`'s client with these ids attached, expects a failure that
-    /// may have executed, sent once (no SDK resend), and returns the id it was sent with.
-    pub async fn invoke_expecting_maybe_executed(&self, vpce: &lambda_vpce::LambdaVpce) -> String {
+    /// Invokes `echo` through `vpce`'s client with these attempts attached, expects a failure
+    /// that may have executed, sent once (no SDK resend), and returns the id it was sent with.
+    pub async fn invoke_expecting_maybe_executed(&self, vpce: &LambdaVpce) -> String {
         let err = self
             .attach(vpce.client())
             .invoke()
@@ -57,47 +70,280 @@ impl InvocationIds {
             .unwrap_err();
         let ours = lambda_vpce::Error::find_in(&err).expect("the crate's error is in the chain");
         assert!(ours.is_maybe_executed(), "{ours:?}");
-        assert_eq!(self.0.lock().unwrap().len(), 1, "no resend by the SDK");
+        assert_eq!(Verdict::of_sdk(&err), Verdict::MaybeExecuted);
+        assert_eq!(self.count(), 1, "no resend by the SDK");
         self.last()
     }
 
-    pub fn last(&self) -> String {
-        self.0
-            .lock()
-            .unwrap()
-            .last()
-            .cloned()
-            .expect("a request was sent")
+    /// The call's invocation id (the same on every attempt).
+    pub fn call_id(&self) -> Option<String> {
+        let ids = self.ids();
+        if let Some(first) = ids.first() {
+            assert!(
+                ids.iter().all(|i| i == first),
+                "the SDK kept one invocation id across attempts: {ids:?}"
+            );
+        }
+        ids.first().cloned()
     }
 }
 
-impl aws_sdk_lambda::config::Intercept for InvocationIds {
+impl Intercept for Attempts {
     fn name(&self) -> &'static str {
-        "InvocationIds"
+        "record invocation ids"
     }
 
     fn read_before_transmit(
         &self,
-        ctx: &aws_sdk_lambda::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
-        _rc: &aws_sdk_lambda::config::RuntimeComponents,
-        _cfg: &mut aws_sdk_lambda::config::ConfigBag,
-    ) -> Result<(), aws_sdk_lambda::error::BoxError> {
-        if let Some(id) = ctx.request().headers().get("amz-sdk-invocation-id") {
-            self.0.lock().unwrap().push(id.to_owned());
+        ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(id) = ctx.request().headers().get(INVOCATION_ID) {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(id.to_owned());
         }
         Ok(())
     }
 }
 
-/// Polls `cond` every 5 ms for up to `limit` (real sockets, real time): for waiting on what a
-/// real server does, never on the code under test settling.
-pub async fn wait_until(limit: std::time::Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = std::time::Instant::now() + limit;
-    while std::time::Instant::now() < end {
-        if cond() {
-            return true;
+/// Settings of a test client.
+#[derive(Debug, Clone)]
+pub struct ClientOpts {
+    pub policy: RetryPolicy,
+    pub max_attempts: u32,
+    pub response_timeout: Duration,
+    pub trust_ca: bool,
+    pub url: Option<String>,
+    pub session_token: Option<String>,
+}
+
+impl Default for ClientOpts {
+    fn default() -> Self {
+        ClientOpts {
+            policy: RetryPolicy::NeverTwice,
+            max_attempts: 3,
+            response_timeout: Duration::from_secs(10),
+            trust_ca: true,
+            url: None,
+            session_token: None,
         }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    cond()
+}
+
+/// The crate's client on `ep`, with `pool` settings: the one place a test client is built.
+pub fn client_with(ep: &LocalEndpoint, pool: PoolBuilder, opts: &ClientOpts) -> LambdaVpce {
+    let url = opts.url.clone().unwrap_or_else(|| ep.url());
+    let credentials = match &opts.session_token {
+        None => ep.credentials(),
+        Some(token) => aws_credential_types::Credentials::new(
+            ep.access_key_id(),
+            ep.secret_access_key(),
+            Some(token.clone()),
+            None,
+            "test",
+        ),
+    };
+    let mut b = LambdaVpce::builder()
+        .endpoint_url(&url)
+        .region(ep.region())
+        .credentials(credentials)
+        .retry_policy(opts.policy)
+        .max_attempts(opts.max_attempts)
+        .response_timeout(opts.response_timeout)
+        .pool(pool);
+    if opts.trust_ca {
+        b = b.add_ca_pem(ep.ca_pem());
+    }
+    b.build_sync().expect("test client builds")
+}
+
+/// The crate's client on `ep` with default pool settings.
+pub fn client(ep: &LocalEndpoint, opts: &ClientOpts) -> LambdaVpce {
+    client_with(ep, PoolBuilder::new(), opts)
+}
+
+/// The crate's client on `ep` with the library's defaults (policy, response timeout),
+/// `attempts` SDK attempts (1 = no retries) and pool settings from `pool`.
+pub fn client_for(
+    ep: &LocalEndpoint,
+    attempts: u32,
+    pool: impl FnOnce(PoolBuilder) -> PoolBuilder,
+) -> LambdaVpce {
+    let opts = ClientOpts {
+        max_attempts: attempts,
+        response_timeout: DEFAULT_RESPONSE_TIMEOUT,
+        ..ClientOpts::default()
+    };
+    client_with(ep, pool(PoolBuilder::new()), &opts)
+}
+
+/// The outcome class of one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// A response: the function ran exactly once.
+    Ok,
+    /// The request provably never left: 0 executions.
+    NotSent,
+    /// Sent, outcome unknown: at most 1 execution.
+    MaybeExecuted,
+    /// The service answered with this error status.
+    Service(u16),
+}
+
+/// What one call did: its class, the crate's error predicates, the attempts.
+#[derive(Debug)]
+pub struct Outcome {
+    pub class: Class,
+    pub timeout: bool,
+    pub tls: bool,
+    pub dns: bool,
+    pub connect: bool,
+    pub message: String,
+    pub attempts: Attempts,
+    pub output: Option<InvokeOutput>,
+}
+
+impl Outcome {
+    /// The call's invocation id.
+    pub fn call_id(&self) -> String {
+        self.attempts
+            .call_id()
+            .expect("the SDK transmitted at least one attempt")
+    }
+
+    /// Executions the endpoint counted for this call (0 when no attempt was transmitted).
+    pub fn executions(&self, ep: &LocalEndpoint) -> u32 {
+        self.attempts
+            .call_id()
+            .map_or(0, |id| ep.ledger().executions(&id))
+    }
+}
+
+impl Class {
+    /// The class of a failure with this verdict (invalid input was not sent either).
+    pub fn of(verdict: &Verdict) -> Class {
+        match verdict {
+            Verdict::Service { status, .. } => Class::Service(*status),
+            v if v.is_not_sent() => Class::NotSent,
+            _ => Class::MaybeExecuted,
+        }
+    }
+}
+
+/// Classifies an SDK result with the library's [`Verdict`].
+pub fn classify(
+    result: Result<InvokeOutput, SdkError<InvokeError, aws_smithy_runtime_api::http::Response>>,
+    attempts: Attempts,
+) -> Outcome {
+    match result {
+        Ok(out) => Outcome {
+            class: Class::Ok,
+            timeout: false,
+            tls: false,
+            dns: false,
+            connect: false,
+            message: String::new(),
+            attempts,
+            output: Some(out),
+        },
+        Err(err) => {
+            let message = format!(
+                "{}",
+                aws_smithy_types::error::display::DisplayErrorContext(&err)
+            );
+            let ours = lambda_vpce::Error::find_in(&err);
+            Outcome {
+                class: Class::of(&Verdict::of_sdk(&err)),
+                timeout: matches!(err, SdkError::TimeoutError(_))
+                    || ours.is_some_and(|e| e.is_timeout()),
+                tls: ours.is_some_and(|e| e.is_tls()),
+                dns: ours.is_some_and(|e| e.is_dns()),
+                connect: ours.is_some_and(|e| e.is_connect()),
+                message,
+                attempts,
+                output: None,
+            }
+        }
+    }
+}
+
+/// Invokes `function` with `payload` through `c`, recording attempts, and classifies.
+pub async fn invoke(c: &LambdaVpce, function: &str, payload: impl Into<Vec<u8>>) -> Outcome {
+    let attempts = Attempts::default();
+    let result = c
+        .client()
+        .invoke()
+        .function_name(function)
+        .payload(Blob::new(payload.into()))
+        .customize()
+        .interceptor(attempts.clone())
+        .send()
+        .await;
+    classify(result, attempts)
+}
+
+/// Waits (polling every 5 ms, bounded) until `cond` holds; fails the test after `within`.
+/// For what a real server or socket does on its own (an idle close), never for the code under
+/// test to settle. Reads tokio's clock, so a paused test advances through it.
+pub async fn wait_until(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
+    let start = tokio::time::Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < within,
+            "waited {within:?} for {what} in vain"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// A local endpoint on a runtime of its own (two worker threads), for tests that must keep the
+/// client's runtime from running while the server acts. Dropping it stops the server's runtime.
+pub struct OwnRuntimeEndpoint {
+    pub endpoint: LocalEndpoint,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl OwnRuntimeEndpoint {
+    /// Starts `LocalEndpoint::start()` on a new multi-thread runtime.
+    pub async fn start() -> OwnRuntimeEndpoint {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("server runtime");
+        let endpoint = runtime
+            .spawn(LocalEndpoint::start())
+            .await
+            .expect("start task")
+            .expect("endpoint starts");
+        OwnRuntimeEndpoint {
+            endpoint,
+            runtime: Some(runtime),
+        }
+    }
+}
+
+impl Drop for OwnRuntimeEndpoint {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Blocks the calling thread (and so a current-thread test runtime: none of its tasks runs)
+/// until `cond` holds, for up to `within` of real time; fails the test after that. Only for a
+/// server on [`OwnRuntimeEndpoint`], which keeps running.
+pub fn block_until(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < within,
+            "waited {within:?} for {what} in vain"
+        );
+        std::thread::yield_now();
+    }
 }

@@ -2,7 +2,7 @@
 //! scripts in `scripts/peers/` start. They never skip: a missing or unreachable server is a
 //! loud failure that says how to start it.
 
-#![allow(dead_code)] // each peer suite uses a different subset
+#![allow(dead_code)] // each suite uses a different subset
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use clap::{Args, ValueEnum};
 use lambda_vpce::doctor::EndpointPolicyDenial;
 use lambda_vpce::validate::{self, InvocationType};
-use lambda_vpce::BuildError;
+use lambda_vpce::{BuildError, Verdict};
 
 use crate::common::{lambda_builder, CmdResult, EndpointArgs};
 
@@ -22,6 +22,8 @@ use crate::common::{lambda_builder, CmdResult, EndpointArgs};
 const EXIT_OK: u8 = 0;
 /// The function ran and failed (`X-Amz-Function-Error`); its error payload is on stdout.
 const EXIT_FUNCTION_ERROR: u8 = 1;
+/// Usage or configuration error, including input refused before sending: nothing was sent.
+const EXIT_USAGE: u8 = 2;
 /// The call failed before the request left this client: the function did not run.
 const EXIT_NOT_SENT: u8 = 3;
 /// The call failed after the request was sent: the function may have run.
@@ -207,8 +209,9 @@ fn print_log_tail(log_base64: &str) {
     }
 }
 
-/// Prints the failure and its class, and returns the exit code for it.
+/// Prints the failure and its verdict, and returns the exit code for it.
 fn report_failure(err: &SdkError<InvokeError, HttpResponse>) -> ExitCode {
+    let verdict = Verdict::of_sdk(err);
     if let SdkError::ServiceError(service) = err {
         let e = service.err();
         let status = service.raw().status().as_u16();
@@ -226,7 +229,7 @@ fn report_failure(err: &SdkError<InvokeError, HttpResponse>) -> ExitCode {
         if let Some(denial) = EndpointPolicyDenial::from_error(e.code(), e.message()) {
             eprintln!("  VPC endpoint policy: {}", denial.advice());
         }
-        if status >= 500 {
+        if verdict.may_have_run() {
             eprintln!(
                 "  class: service (Lambda's own failure: whether the function ran is unknown)"
             );
@@ -235,22 +238,16 @@ fn report_failure(err: &SdkError<InvokeError, HttpResponse>) -> ExitCode {
         }
         return ExitCode::from(EXIT_SERVICE_ERROR);
     }
-    if has_credentials_error(err) {
+    if verdict.is_not_sent() && has_credentials_error(err) {
         eprintln!("error: no usable AWS credentials (nothing was sent)");
         print_sources(err);
-        return ExitCode::from(2);
+        return ExitCode::from(EXIT_USAGE);
     }
-    let (class, code) = match lambda_vpce::Error::find_in(err) {
-        Some(e) if e.is_not_sent() => ("not sent (the function did not run)", EXIT_NOT_SENT),
-        Some(e) if e.is_service() => ("service", EXIT_SERVICE_ERROR),
-        Some(_) => ("may have executed", EXIT_MAYBE_EXECUTED),
-        None => match err {
-            SdkError::ConstructionFailure(_) => {
-                ("not sent (the request could not be built)", EXIT_NOT_SENT)
-            }
-            // Without the crate's classification, assume the worst: the request may have left.
-            _ => ("may have executed", EXIT_MAYBE_EXECUTED),
-        },
+    let (class, code) = match verdict {
+        Verdict::NotSent => ("not sent (the function did not run)", EXIT_NOT_SENT),
+        Verdict::InvalidInput => ("invalid input (nothing was sent)", EXIT_USAGE),
+        Verdict::Service { .. } => ("service", EXIT_SERVICE_ERROR),
+        _ => ("may have executed", EXIT_MAYBE_EXECUTED),
     };
     eprintln!("error: the call failed: {err}");
     print_sources(err);

@@ -30,7 +30,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_credential_types::Credentials;
 use clap::Args;
 use lambda_vpce::local::{ChaosConfig, LocalEndpoint};
 use lambda_vpce::{LambdaVpce, PoolBuilder};
@@ -300,13 +299,7 @@ fn client(ep: &LocalEndpoint, deadline: Duration) -> Result<LambdaVpce, lambda_v
         .endpoint_url(&ep.url())
         .add_ca_pem(ep.ca_pem())
         .region(ep.region())
-        .credentials(Credentials::new(
-            ep.access_key_id(),
-            ep.secret_access_key(),
-            None,
-            None,
-            "soak",
-        ))
+        .credentials(ep.credentials())
         .max_attempts(MAX_ATTEMPTS)
         .response_timeout(deadline)
         .build_sync()

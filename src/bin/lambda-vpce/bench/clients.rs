@@ -24,7 +24,7 @@ use aws_smithy_types::retry::RetryConfig;
 use clap::ValueEnum;
 use lambda_vpce::{LambdaVpce, PoolBuilder};
 
-use super::outcome::{classify_sdk, ErrorKind, Outcome};
+use super::outcome::{ErrorKind, Outcome};
 use super::raw::RawHyper;
 use super::target::Target;
 use crate::common::CmdError;
@@ -251,7 +251,7 @@ impl BenchClient {
                 match result {
                     Ok(out) if out.function_error().is_some() => Err(ErrorKind::Service),
                     Ok(_) => Ok(()),
-                    Err(e) => Err(classify_sdk(&e)),
+                    Err(e) => Err(ErrorKind::of(&lambda_vpce::Verdict::of_sdk(&e))),
                 }
             }
             Inner::Raw(raw) => raw.call(worker).await,
@@ -270,7 +270,7 @@ impl BenchClient {
                 match result {
                     Ok(out) if out.function_error.is_some() => Err(ErrorKind::Service),
                     Ok(_) => Ok(()),
-                    Err(e) => Err(super::outcome::classify_source(&e)),
+                    Err(e) => Err(ErrorKind::of(&e.verdict())),
                 }
             }
         }

@@ -1,8 +1,6 @@
-//! What one benchmarked call ended with, and how SDK errors map onto it.
+//! What one benchmarked call ended with: the library's [`Verdict`], counted by kind.
 
-use std::error::Error as StdError;
-
-use aws_sdk_lambda::error::SdkError;
+use lambda_vpce::Verdict;
 
 /// Why a call failed, from the caller's point of view: could the function have run?
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,75 +12,41 @@ pub(crate) enum ErrorKind {
     MaybeExecuted,
     /// The server answered with an error (a Lambda error code, or a function error).
     Service,
-    /// Anything else (a request that could not be built, an unknown error shape).
+    /// Anything else (raw-hyper only: a request it could not sign or build).
     Other,
+    /// The input was refused before anything was sent.
+    InvalidInput,
 }
 
 impl ErrorKind {
-    /// Index into per-kind counters (report order: not_sent, maybe_executed, service, other).
+    /// Index into per-kind counters (report order: not_sent, maybe_executed, service, other,
+    /// invalid_input).
     pub(crate) fn index(self) -> usize {
         match self {
             ErrorKind::NotSent => 0,
             ErrorKind::MaybeExecuted => 1,
             ErrorKind::Service => 2,
             ErrorKind::Other => 3,
+            ErrorKind::InvalidInput => 4,
+        }
+    }
+
+    /// The kind counted for a failure with this verdict.
+    pub(crate) fn of(verdict: &Verdict) -> ErrorKind {
+        match verdict {
+            Verdict::InvalidInput => ErrorKind::InvalidInput,
+            v if v.is_not_sent() => ErrorKind::NotSent,
+            v if v.is_service() => ErrorKind::Service,
+            _ => ErrorKind::MaybeExecuted,
         }
     }
 }
+
+/// Per-kind counters.
+pub(crate) const KINDS: usize = 5;
 
 /// The result of one call.
 pub(crate) type Outcome = Result<(), ErrorKind>;
-
-/// Classifies an SDK error. Dispatch failures are examined through their source chain: the
-/// crate's own [`lambda_vpce::Error`] says exactly whether the request left; hyper-util's
-/// connect errors and refused connections mean it did not; everything else after dispatch is
-/// counted as "may have executed", since the SDK cannot tell.
-pub(crate) fn classify_sdk<E, R>(err: &SdkError<E, R>) -> ErrorKind
-where
-    E: StdError + 'static,
-    R: std::fmt::Debug,
-{
-    match err {
-        SdkError::ServiceError(_) => ErrorKind::Service,
-        SdkError::ConstructionFailure(_) => ErrorKind::NotSent,
-        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => ErrorKind::MaybeExecuted,
-        SdkError::DispatchFailure(d) => match d.as_connector_error() {
-            Some(ce) => classify_source(ce),
-            None => ErrorKind::Other,
-        },
-        _ => ErrorKind::Other,
-    }
-}
-
-/// Classifies a transport error by walking its source chain.
-pub(crate) fn classify_source(err: &(dyn StdError + 'static)) -> ErrorKind {
-    if let Some(e) = lambda_vpce::Error::find_in(err) {
-        return if e.is_not_sent() {
-            ErrorKind::NotSent
-        } else if e.is_maybe_executed() {
-            ErrorKind::MaybeExecuted
-        } else if e.is_service() {
-            ErrorKind::Service
-        } else {
-            ErrorKind::Other
-        };
-    }
-    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
-    while let Some(e) = cur {
-        if let Some(h) = e.downcast_ref::<hyper_util::client::legacy::Error>() {
-            if h.is_connect() {
-                return ErrorKind::NotSent;
-            }
-        }
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::ConnectionRefused {
-                return ErrorKind::NotSent;
-            }
-        }
-        cur = e.source();
-    }
-    ErrorKind::MaybeExecuted
-}
 
 #[cfg(test)]
 mod tests {
@@ -95,17 +59,29 @@ mod tests {
             ErrorKind::MaybeExecuted,
             ErrorKind::Service,
             ErrorKind::Other,
+            ErrorKind::InvalidInput,
         ];
         for (i, k) in all.iter().enumerate() {
             assert_eq!(k.index(), i, "{k:?}");
         }
+        assert_eq!(all.len(), KINDS);
     }
 
     #[test]
-    fn a_refused_connection_counts_as_not_sent() {
-        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
-        assert_eq!(classify_source(&io), ErrorKind::NotSent);
-        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
-        assert_eq!(classify_source(&reset), ErrorKind::MaybeExecuted);
+    fn each_verdict_is_counted_under_its_own_kind() {
+        assert_eq!(ErrorKind::of(&Verdict::NotSent), ErrorKind::NotSent);
+        assert_eq!(
+            ErrorKind::of(&Verdict::InvalidInput),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            ErrorKind::of(&Verdict::MaybeExecuted),
+            ErrorKind::MaybeExecuted
+        );
+        let throttled = Verdict::Service {
+            status: 429,
+            code: None,
+        };
+        assert_eq!(ErrorKind::of(&throttled), ErrorKind::Service);
     }
 }

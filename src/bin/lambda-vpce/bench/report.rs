@@ -25,7 +25,7 @@
 //!     "client": str,                    // lambda-vpce | lambda-vpce-lean | sdk-default | ...
 //!     "requests": u64,                  // calls measured (warm-up and first call excluded)
 //!     "ok": u64, "errors": u64,
-//!     "errors_by_kind": {"not_sent", "maybe_executed", "service", "other"},
+//!     "errors_by_kind": {"not_sent", "maybe_executed", "service", "other", "invalid_input"},
 //!     "retried": u64 | null,            // calls with a 2nd attempt (null: raw-hyper)
 //!     "attempts": u64 | null,           // attempts in total (null: raw-hyper)
 //!     "p50_us", "p90_us", "p99_us", "p999_us", "max_us": u64,   // ok calls only
@@ -58,6 +58,8 @@ pub(crate) struct ErrorsByKind {
     pub(crate) maybe_executed: u64,
     pub(crate) service: u64,
     pub(crate) other: u64,
+    /// Refused before sending (validation); added after the first four keys.
+    pub(crate) invalid_input: u64,
 }
 
 /// One client's line of the report.
@@ -117,6 +119,7 @@ impl ClientReport {
                 maybe_executed: t.errors_of(ErrorKind::MaybeExecuted),
                 service: t.errors_of(ErrorKind::Service),
                 other: t.errors_of(ErrorKind::Other),
+                invalid_input: t.errors_of(ErrorKind::InvalidInput),
             },
             retried: x.retried,
             attempts: x.attempts,
@@ -250,6 +253,9 @@ fn client_block(out: &mut String, c: &ClientReport, cpu_includes_server: bool) {
         "  calls        {:>9}   ok {}   errors {} (not_sent {}, maybe_executed {}, service {}, other {})   retried {}",
         c.requests, c.ok, c.errors, e.not_sent, e.maybe_executed, e.service, e.other, opt(c.retried)
     );
+    if e.invalid_input > 0 {
+        let _ = writeln!(out, "  invalid input {:>8}", e.invalid_input);
+    }
     let _ = writeln!(
         out,
         "  latency µs   p50 {}   p90 {}   p99 {}   p99.9 {}   max {}   first call {}{}",
@@ -316,7 +322,7 @@ mod tests {
 
     #[test]
     fn a_client_without_successes_reports_zero_percentiles_not_garbage() {
-        let mut errors = [0; 4];
+        let mut errors = [0; crate::bench::outcome::KINDS];
         errors[ErrorKind::NotSent.index()] = 3;
         let t = Tally {
             calls: 3,

@@ -74,13 +74,7 @@ impl Target {
             url,
             ca_pem: Some(local.ca_pem().as_bytes().to_vec()),
             region: local.region().to_owned(),
-            credentials: Credentials::new(
-                local.access_key_id(),
-                local.secret_access_key(),
-                None,
-                None,
-                "lambda-vpce-bench",
-            ),
+            credentials: local.credentials(),
             sdk_config: None,
             local: Some(Arc::new(local)),
         })

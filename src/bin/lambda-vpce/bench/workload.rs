@@ -26,7 +26,7 @@ use indicatif::ProgressBar;
 use tokio::time::Instant;
 
 use super::clients::{BenchClient, Call};
-use super::outcome::{ErrorKind, Outcome};
+use super::outcome::{ErrorKind, Outcome, KINDS};
 use crate::common::CmdError;
 
 /// The longest latency the histograms hold, in microseconds (one hour); longer values are
@@ -77,7 +77,7 @@ pub(crate) struct Tally {
     /// Calls that succeeded.
     pub(crate) ok: u64,
     /// Failed calls by [`ErrorKind::index`].
-    pub(crate) errors: [u64; 4],
+    pub(crate) errors: [u64; KINDS],
     /// Wall time of the slices.
     pub(crate) wall: Duration,
 }
@@ -88,7 +88,7 @@ impl Default for Tally {
             hist: new_histogram(),
             calls: 0,
             ok: 0,
-            errors: [0; 4],
+            errors: [0; KINDS],
             wall: Duration::ZERO,
         }
     }

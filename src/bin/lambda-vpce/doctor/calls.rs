@@ -5,7 +5,7 @@ use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::types::InvocationType;
 use lambda_vpce::doctor::EndpointPolicyDenial;
-use lambda_vpce::LambdaVpce;
+use lambda_vpce::{LambdaVpce, Verdict};
 use serde_json::json;
 
 use super::report::{Check, Status};
@@ -48,7 +48,7 @@ where
     }
     Failure {
         message,
-        class: lambda_vpce::Error::find_in(err).map_or("unknown", |e| e.class()),
+        class: Verdict::of_sdk(err).as_str(),
         code: None,
         denial: None,
     }

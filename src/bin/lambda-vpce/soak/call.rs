@@ -9,7 +9,7 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterce
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use lambda_vpce::LambdaVpce;
+use lambda_vpce::{LambdaVpce, Verdict};
 
 /// The header the SDK keeps across retries and the endpoint's ledger counts by.
 const INVOCATION_ID: &str = "amz-sdk-invocation-id";
@@ -27,9 +27,19 @@ pub(crate) enum Class {
     MaybeExecuted,
     /// The service answered with an error status.
     Service,
-    /// An SDK error carrying no error of this crate (counted apart; judged as may have
-    /// executed when an attempt was transmitted).
-    Unclassified,
+}
+
+impl Class {
+    /// The class of a failure with this verdict (invalid input was not sent either).
+    fn of(verdict: &Verdict) -> Class {
+        if verdict.is_not_sent() {
+            Class::NotSent
+        } else if verdict.is_service() {
+            Class::Service
+        } else {
+            Class::MaybeExecuted
+        }
+    }
 }
 
 /// One finished call.
@@ -76,16 +86,11 @@ pub(crate) async fn lean(invoker: &lambda_vpce::LeanInvoker, seq: u64) -> Record
     let (class, timeout, error) = match result {
         Ok(r) if r.payload.as_ref() == payload.as_bytes() => (Class::Ok, false, None),
         Ok(_) => (Class::Mismatched, false, None),
-        Err(e) => {
-            let class = if e.is_maybe_executed() {
-                Class::MaybeExecuted
-            } else if e.is_service() {
-                Class::Service
-            } else {
-                Class::NotSent
-            };
-            (class, e.is_timeout(), Some(format!("{e}: {e:?}")))
-        }
+        Err(e) => (
+            Class::of(&e.verdict()),
+            e.is_timeout(),
+            Some(format!("{e}: {e:?}")),
+        ),
     };
     Record {
         call_id: None,
@@ -118,15 +123,11 @@ pub(crate) async fn sdk(client: &LambdaVpce, seq: u64) -> Record {
             let same = out.payload().map(Blob::as_ref) == Some(payload.as_bytes());
             (if same { Class::Ok } else { Class::Mismatched }, false)
         }
-        Err(err) => match lambda_vpce::Error::find_in(&err) {
-            Some(e) if e.is_maybe_executed() => (Class::MaybeExecuted, e.is_timeout()),
-            Some(e) if e.is_not_sent() => (Class::NotSent, e.is_timeout()),
-            Some(_) => (Class::Service, false),
-            None => match err {
-                aws_sdk_lambda::error::SdkError::ServiceError(_) => (Class::Service, false),
-                _ => (Class::Unclassified, false),
-            },
-        },
+        Err(err) => {
+            let timeout = matches!(err, aws_sdk_lambda::error::SdkError::TimeoutError(_))
+                || lambda_vpce::Error::find_in(&err).is_some_and(|e| e.is_timeout());
+            (Class::of(&Verdict::of_sdk(&err)), timeout)
+        }
     };
     Record {
         call_id,

@@ -25,6 +25,8 @@ pub(crate) struct Report {
     pub(crate) maybe_executed_ran: u64,
     pub(crate) timeouts: u64,
     pub(crate) service_errors: u64,
+    /// Always 0: every failure has a [`lambda_vpce::Verdict`] now. Kept so the JSON keeps its
+    /// field.
     pub(crate) unclassified: u64,
     /// Calls whose invocation id the server ran more than once.
     pub(crate) duplicates: u64,
@@ -100,7 +102,6 @@ impl Report {
                     self.maybe_executed_ran += u64::from(runs > 0);
                 }
                 Class::Service => self.service_errors += 1,
-                Class::Unclassified => self.unclassified += 1,
             }
         }
         for (id, n) in ledger {
@@ -139,7 +140,6 @@ impl Report {
                     self.maybe_executed += 1;
                 }
                 Class::Service => self.service_errors += 1,
-                Class::Unclassified => self.unclassified += 1,
             }
         }
         let ids = ledger.len() as u64;
