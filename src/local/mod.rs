@@ -39,6 +39,7 @@ mod faults;
 mod functions;
 mod handler;
 pub mod headers;
+mod http2;
 mod io;
 mod ledger;
 mod reply;
@@ -48,16 +49,21 @@ mod stats;
 mod tls;
 
 pub use builder::{
-    LocalEndpointBuilder, DEFAULT_ACCESS_KEY_ID, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY,
+    LocalEndpointBuilder, DEFAULT_ACCESS_KEY_ID, DEFAULT_H2_CONNECTION_WINDOW,
+    DEFAULT_H2_MAX_CONCURRENT_STREAMS, DEFAULT_H2_STREAM_WINDOW, DEFAULT_REGION,
+    DEFAULT_SECRET_ACCESS_KEY,
 };
 pub use conn::{CLOSE_TIMEOUT, TLS_HANDSHAKE_TIMEOUT};
 pub use eventstream::PAYLOAD_CHUNKS;
-pub use faults::{ChaosConfig, CloseKind, FaultConfig, Faults, DEFAULT_CHAOS_STALL};
+pub use faults::{
+    AbruptGoaway, ChaosConfig, CloseKind, FaultConfig, Faults, RefuseStreams, DEFAULT_CHAOS_STALL,
+    H2_ENHANCE_YOUR_CALM, H2_INTERNAL_ERROR,
+};
 pub use functions::{Behaviour, FunctionSpec, ACCOUNT_ID, DEFAULT_VERSION, RUNTIME};
 pub use handler::{
     LIST_MAX_ITEMS, MAX_EVENT_PAYLOAD, MAX_REQUEST_BODY, MAX_SYNC_PAYLOAD, OVERSIZED_HEADER_BYTES,
 };
-pub use ledger::Ledger;
+pub use ledger::{Ledger, StreamOutcome, StreamRecord, MAX_STREAM_RECORDS};
 pub use server::{LocalEndpoint, ACCEPT_BACKOFF};
 pub use sigv4::MAX_CLOCK_SKEW;
 pub use stats::ServerStats;
