@@ -15,8 +15,8 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Limited};
 use http_body::Body;
+use http_body_util::{BodyExt, Limited};
 use serde_json::json;
 
 use super::body::LocalBody;

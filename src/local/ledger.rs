@@ -131,7 +131,9 @@ impl Ledger {
         let n = self
             .lock_streams()
             .iter()
-            .filter(|r| r.outcome == StreamOutcome::Refused && r.call_id.as_deref() == Some(call_id))
+            .filter(|r| {
+                r.outcome == StreamOutcome::Refused && r.call_id.as_deref() == Some(call_id)
+            })
             .count();
         u32::try_from(n).unwrap_or(u32::MAX)
     }

@@ -14,9 +14,9 @@ use tokio_rustls::TlsAcceptor;
 
 use super::builder::LocalEndpointBuilder;
 use super::conn;
-use super::http2::H2Config;
 use super::faults::Faults;
 use super::functions::Registry;
+use super::http2::H2Config;
 use super::ledger::Ledger;
 use super::sigv4::Verifier;
 use super::stats::{bump, Counters, ServerStats};

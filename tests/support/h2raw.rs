@@ -72,7 +72,8 @@ impl Tap {
             if buf.len() < 9 {
                 return;
             }
-            let len = (usize::from(buf[0]) << 16) | (usize::from(buf[1]) << 8) | usize::from(buf[2]);
+            let len =
+                (usize::from(buf[0]) << 16) | (usize::from(buf[1]) << 8) | usize::from(buf[2]);
             if buf.len() < 9 + len {
                 return;
             }
@@ -80,7 +81,12 @@ impl Tap {
             let stream_id = u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]]) & 0x7fff_ffff;
             let payload = &buf[9..9 + len];
             let word = |at: usize| {
-                u32::from_be_bytes([payload[at], payload[at + 1], payload[at + 2], payload[at + 3]])
+                u32::from_be_bytes([
+                    payload[at],
+                    payload[at + 1],
+                    payload[at + 2],
+                    payload[at + 3],
+                ])
             };
             let seen = match kind {
                 0x7 if len >= 8 => Some(Seen::GoAway {
@@ -94,7 +100,12 @@ impl Tap {
                 0x4 if flags & 0x1 == 0 => Some(Seen::Settings(
                     payload
                         .chunks_exact(6)
-                        .map(|c| (u16::from_be_bytes([c[0], c[1]]), u32::from_be_bytes([c[2], c[3], c[4], c[5]])))
+                        .map(|c| {
+                            (
+                                u16::from_be_bytes([c[0], c[1]]),
+                                u32::from_be_bytes([c[2], c[3], c[4], c[5]]),
+                            )
+                        })
                         .collect(),
                 )),
                 _ => None,
@@ -114,7 +125,11 @@ pub struct Tapped {
 }
 
 impl AsyncRead for Tapped {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
         let res = Pin::new(&mut this.tcp).poll_read(cx, buf);
@@ -126,7 +141,11 @@ impl AsyncRead for Tapped {
 }
 
 impl AsyncWrite for Tapped {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.get_mut().tcp).poll_write(cx, buf)
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -180,7 +199,10 @@ impl H2Conn {
     pub async fn open(ep: &LocalEndpoint) -> H2Conn {
         let tap = Tap::default();
         let tcp = TcpStream::connect(ep.addr()).await.expect("TCP connect");
-        let io = Tapped { tcp, tap: tap.clone() };
+        let io = Tapped {
+            tcp,
+            tap: tap.clone(),
+        };
         let (send, mut conn) = h2::client::Builder::new()
             .initial_window_size(8 * 1024 * 1024)
             .handshake::<_, Bytes>(io)
@@ -242,7 +264,10 @@ impl H2Conn {
 
     /// One Invoke to its end.
     pub async fn invoke(&mut self, function: &str, call_id: &str, payload: &'static str) -> Answer {
-        match self.start_invoke(function, call_id, Bytes::from_static(payload.as_bytes())).await {
+        match self
+            .start_invoke(function, call_id, Bytes::from_static(payload.as_bytes()))
+            .await
+        {
             Ok((_, answer)) => answer.await,
             Err(e) => Answer::Failed(e),
         }

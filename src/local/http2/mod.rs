@@ -38,9 +38,15 @@ pub(crate) struct Signals {
     pub(crate) drain: watch::Receiver<u64>,
 }
 
+/// A stream the connection accepted: its request and where its response goes.
+type Accepted = (
+    http::Request<h2::RecvStream>,
+    h2::server::SendResponse<Bytes>,
+);
+
 /// What woke the driver.
 enum Event {
-    Stream(Option<Result<(http::Request<h2::RecvStream>, h2::server::SendResponse<Bytes>), h2::Error>>),
+    Stream(Option<Result<Accepted, h2::Error>>),
     StreamEnded,
     Idle,
     Drain,

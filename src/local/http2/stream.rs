@@ -129,22 +129,26 @@ pub(crate) async fn serve(
 ) {
     let ctx = record.ctx.clone();
     let (parts, body) = req.into_parts();
-    let Ok(response) = handler::handle(ctx.clone(), Request::from_parts(parts, RecvBody::new(body))).await;
+    let Ok(response) =
+        handler::handle(ctx.clone(), Request::from_parts(parts, RecvBody::new(body))).await;
     let (head, body) = response.into_parts();
     let (exact, chunks) = body.into_parts();
     let mut head = Response::from_parts(head, ());
     if let Some(n) = exact {
-        head.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(n));
+        head.headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(n));
     }
     let chunks: Vec<Bytes> = chunks.into_iter().filter(|c| !c.is_empty()).collect();
     if reset_mid_response {
         let body: Bytes = match chunks.len() {
             1 => chunks[0].clone(),
-            _ => chunks.iter().fold(BytesMut::new(), |mut all, c| {
-                all.extend_from_slice(c);
-                all
-            })
-            .freeze(),
+            _ => chunks
+                .iter()
+                .fold(BytesMut::new(), |mut all, c| {
+                    all.extend_from_slice(c);
+                    all
+                })
+                .freeze(),
         };
         let part = body.slice(..(body.len() / 2).min(RESET_AFTER_BYTES));
         let Ok(mut send) = respond.send_response(head, false) else {
