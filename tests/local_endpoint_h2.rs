@@ -470,3 +470,50 @@ async fn drain_connections_ends_an_http1_exchange_in_flight_with_connection_clos
     assert!(response.starts_with("http/1.1 200"), "{response}");
     assert!(response.contains("connection: close"), "{response}");
 }
+
+#[tokio::test]
+async fn close_after_n_streams_serves_n_refuses_the_rest_then_sends_one_goaway() {
+    let ep = h2c_endpoint().await;
+    ep.faults().h2_close_after_streams(2);
+    let mut conn = H2Conn::open(&ep).await;
+    let mut answers = Vec::new();
+    for i in 0..3 {
+        let (id, answer) = conn
+            .start_invoke(
+                "sleep",
+                &format!("c-{i}"),
+                Bytes::from_static(br#"{"ms":20}"#),
+            )
+            .await
+            .expect("sent before the GOAWAY");
+        answers.push((id, i, tokio::spawn(answer)));
+    }
+    let driver = tokio::time::timeout(WAIT, &mut conn.driver)
+        .await
+        .expect("closes");
+    assert!(driver.is_ok(), "{driver:?}");
+    for (id, i, answer) in answers {
+        let answer = answer.await.expect("joined");
+        let runs = ep.ledger().executions(&format!("c-{i}"));
+        if i < 2 {
+            assert_eq!(
+                (answer.status(), runs),
+                (Some(200), 1),
+                "stream {id}: {answer:?}"
+            );
+        } else {
+            assert_eq!(
+                answer.reason(),
+                Some(Reason::REFUSED_STREAM),
+                "stream {id}: {answer:?}"
+            );
+            assert_eq!(runs, 0, "stream {id}");
+        }
+    }
+    assert_eq!(
+        conn.tap.goaways(),
+        vec![(5, 0)],
+        "one GOAWAY, no 2^31-1 first"
+    );
+    assert_eq!(ep.stats().h2_streams_refused, 1);
+}

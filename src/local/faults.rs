@@ -21,6 +21,7 @@
 //! | HTTP/2 fault | acts | execution counted |
 //! |---|---|---|
 //! | `h2_goaway_after_streams` N | graceful GOAWAY once stream N is accepted: GOAWAY(2^31-1), PING, then GOAWAY(last stream received) (RFC 9113 §6.8); streams at or below it run and are answered, then the connection closes | yes, for every stream at or below last-stream-id |
+//! | `h2_close_after_streams` N | as nginx's `keepalive_requests`: streams after N are refused with `REFUSED_STREAM`; once the N are answered and sent, one GOAWAY(last stream received, `NO_ERROR`), then close; later streams are above it | yes for the N; no for refused and above |
 //! | `h2_goaway_on_idle` T | graceful GOAWAY (as above) once the connection has had no open stream for T | (no stream involved) |
 //! | `h2_abrupt_goaway` (N, code) | once stream N is accepted: GOAWAY(last stream received, code), then close; no open stream is answered | maybe, for streams at or below last-stream-id; never above |
 //! | `h2_refuse` | chosen streams are reset with `REFUSED_STREAM` before the handler sees them | no |
@@ -177,6 +178,11 @@ pub struct FaultConfig {
     pub chaos: Option<ChaosConfig>,
     /// HTTP/2: a graceful GOAWAY once a connection accepted this many streams (0 acts as 1).
     pub h2_goaway_after_streams: Option<u32>,
+    /// HTTP/2, like nginx's `keepalive_requests`: a connection serves this many streams (0 acts
+    /// as 1) and refuses later ones with `REFUSED_STREAM`; once the served ones are answered, a
+    /// single GOAWAY(last stream received, `NO_ERROR`), then close. Streams that arrive after
+    /// it are above its last-stream-id and not processed.
+    pub h2_close_after_streams: Option<u32>,
     /// HTTP/2: a graceful GOAWAY once a connection had no open stream for this long.
     pub h2_goaway_on_idle: Option<Duration>,
     /// HTTP/2: an abrupt GOAWAY with an error code, then close (see [`AbruptGoaway`]).
@@ -317,6 +323,12 @@ impl Faults {
     pub fn h2_goaway_after_streams(&self, n: impl Into<Option<u32>>) {
         let n = n.into();
         self.update(|c| c.h2_goaway_after_streams = n);
+    }
+
+    /// See [`FaultConfig::h2_close_after_streams`]. `None` disables.
+    pub fn h2_close_after_streams(&self, n: impl Into<Option<u32>>) {
+        let n = n.into();
+        self.update(|c| c.h2_close_after_streams = n);
     }
 
     /// See [`FaultConfig::h2_goaway_on_idle`]. `None` disables.

@@ -52,6 +52,10 @@ pub(crate) struct ServeArgs {
     /// HTTP/2: graceful GOAWAY once a connection accepted N streams.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     h2_goaway_after_streams: Option<u32>,
+    /// HTTP/2, like nginx's keepalive_requests: serve N streams per connection, refuse later
+    /// ones (REFUSED_STREAM), then one GOAWAY(last stream received, NO_ERROR) and close.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    h2_close_after_streams: Option<u32>,
     /// HTTP/2: graceful GOAWAY once a connection had no open stream for MS milliseconds.
     #[arg(long, value_name = "MS")]
     h2_goaway_on_idle: Option<u64>,
@@ -85,6 +89,7 @@ pub(crate) async fn run(a: ServeArgs) -> CmdResult {
     };
     let mut faults = knobs.fault_config();
     faults.h2_goaway_after_streams = a.h2_goaway_after_streams;
+    faults.h2_close_after_streams = a.h2_close_after_streams;
     faults.h2_goaway_on_idle = a.h2_goaway_on_idle.map(Duration::from_millis);
     faults.h2_abrupt_goaway = a
         .h2_abrupt_goaway_after

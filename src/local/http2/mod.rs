@@ -23,6 +23,10 @@ use super::faults::FaultConfig;
 use super::io::{SharedIo, Slot};
 use super::stats::bump;
 
+/// How often a connection closing by `h2_close_after_streams` checks whether the `h2` crate
+/// has queued its served streams' last bytes (the crate signals no such event).
+const CLOSE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// The HTTP/2 settings of an endpoint (see the builder).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct H2Config {
@@ -49,6 +53,7 @@ enum Event {
     Stream(Option<Result<Accepted, h2::Error>>),
     StreamEnded,
     Idle,
+    CloseCheck,
     Drain,
     FaultsChanged,
     End(End),
@@ -58,6 +63,9 @@ enum Event {
 #[derive(Default)]
 struct Fired {
     goaway: bool,
+    /// `h2_close_after_streams` reached: later streams are refused, the GOAWAY waits for the
+    /// served ones to be sent.
+    closing: bool,
     abrupt: bool,
     black_hole: bool,
 }
@@ -106,6 +114,10 @@ pub(crate) async fn serve(
             .h2_goaway_on_idle
             .filter(|_| streams.is_empty() && !fired.goaway)
             .and_then(|t| idle_since.checked_add(t));
+        // `h2_close_after_streams`: every served stream's task ended; the GOAWAY goes once
+        // the `h2` crate has queued their last bytes too (it has no event for that: re-check).
+        let close_check = (fired.closing && !fired.abrupt && streams.is_empty())
+            .then(|| Instant::now() + CLOSE_CHECK_INTERVAL);
         let event = tokio::select! {
             biased;
             _ = signals.shutdown.changed() => Event::End(End::Shutdown),
@@ -113,6 +125,7 @@ pub(crate) async fn serve(
             Some(_) = streams.join_next(), if !streams.is_empty() => Event::StreamEnded,
             r = conn.accept() => Event::Stream(r),
             _ = sleep_until(idle_at) => Event::Idle,
+            _ = sleep_until(close_check) => Event::CloseCheck,
             Ok(()) = signals.drain.changed() => Event::Drain,
             _ = changed => Event::FaultsChanged,
         };
@@ -123,7 +136,11 @@ pub(crate) async fn serve(
                 accepted += 1;
                 bump(&state.stats.h2_streams);
                 let record = stream::Record::new(ctx.clone(), connection, &req, &respond);
-                if faults.h2_refuse.is_some_and(|r| r.refuses(accepted)) {
+                let past_close = fired.closing
+                    || faults
+                        .h2_close_after_streams
+                        .is_some_and(|n| accepted > u64::from(n.max(1)));
+                if past_close || faults.h2_refuse.is_some_and(|r| r.refuses(accepted)) {
                     stream::refuse(record, respond);
                 } else {
                     streams.spawn(stream::serve(
@@ -141,6 +158,15 @@ pub(crate) async fn serve(
                 }
             }
             Event::Idle | Event::Drain => go_away(&mut conn, &ctx, &mut fired),
+            Event::CloseCheck => {
+                if !conn.has_streams() {
+                    // A single GOAWAY(last stream received, NO_ERROR), then close, as nginx at
+                    // `keepalive_requests`: streams arriving after it are above its id.
+                    fired.abrupt = true;
+                    conn.abrupt_shutdown(Reason::NO_ERROR);
+                    bump(&state.stats.h2_goaways_sent);
+                }
+            }
             Event::FaultsChanged => {}
         }
     }
@@ -165,7 +191,8 @@ fn go_away(conn: &mut Conn, ctx: &ConnCtx, fired: &mut Fired) {
     }
 }
 
-/// The faults that count accepted streams: GOAWAY after N, abrupt GOAWAY after N.
+/// The faults that count accepted streams: GOAWAY after N, abrupt GOAWAY after N, close
+/// after N.
 fn stream_faults(
     conn: &mut Conn,
     ctx: &ConnCtx,
@@ -180,6 +207,12 @@ fn stream_faults(
             bump(&ctx.state.stats.h2_abrupt_goaways);
             return;
         }
+    }
+    if faults
+        .h2_close_after_streams
+        .is_some_and(|n| accepted >= u64::from(n.max(1)))
+    {
+        fired.closing = true;
     }
     if faults
         .h2_goaway_after_streams
