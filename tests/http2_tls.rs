@@ -249,7 +249,11 @@ async fn http1_only_faults_switched_on_at_run_time_leave_http2_connections_alone
 
 #[tokio::test]
 async fn an_http2_pool_against_an_http1_only_server_opens_a_connection_per_concurrent_call() {
-    let ep = LocalEndpoint::start().await.expect("HTTP/1.1 only");
+    let ep = LocalEndpoint::builder()
+        .http2(false)
+        .start()
+        .await
+        .expect("HTTP/1.1 only");
     let vpce = client_for(&ep, 1, |p| p.protocol(lambda_vpce::pool::Protocol::Auto));
     for out in overlapping_sleep_invokes(vpce.client()).await {
         out.expect("invoke over HTTP/1.1");

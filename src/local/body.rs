@@ -40,6 +40,13 @@ impl LocalBody {
     }
 }
 
+impl LocalBody {
+    /// The exact length (if known) and the buffers, for a writer that is not hyper.
+    pub(crate) fn into_parts(self) -> (Option<u64>, VecDeque<Bytes>) {
+        (self.exact, self.chunks)
+    }
+}
+
 impl Body for LocalBody {
     type Data = Bytes;
     type Error = Infallible;

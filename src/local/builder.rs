@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use super::faults::{FaultConfig, Faults};
 use super::functions::{FunctionSpec, Registry};
+use super::http2::H2Config;
 use super::server::{Config, LocalEndpoint};
 use super::tls;
 use crate::BuildError;
@@ -16,29 +17,42 @@ pub const DEFAULT_ACCESS_KEY_ID: &str = "AKIDLOCALLAMBDAVPCE";
 /// Default secret access key the endpoint verifies with (a fixed test credential).
 pub const DEFAULT_SECRET_ACCESS_KEY: &str = "local-lambda-vpce-secret-access-key";
 
+/// Default `SETTINGS_MAX_CONCURRENT_STREAMS` the endpoint advertises on HTTP/2 (Lambda's).
+pub const DEFAULT_H2_MAX_CONCURRENT_STREAMS: u32 = 128;
+/// Default HTTP/2 stream receive window (`SETTINGS_INITIAL_WINDOW_SIZE`): 8 MiB, more than a
+/// 6 MB synchronous payload, so a request body never waits for a `WINDOW_UPDATE`.
+pub const DEFAULT_H2_STREAM_WINDOW: u32 = 8 * 1024 * 1024;
+/// Default HTTP/2 connection receive window: 16 MiB (two 6 MB bodies in flight at once
+/// without waiting; it bounds what one connection can make the server buffer).
+pub const DEFAULT_H2_CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
+
 /// Builds a [`LocalEndpoint`].
 ///
-/// Defaults: HTTPS, `127.0.0.1` on an ephemeral port, HTTP/1.1 only, region
-/// [`DEFAULT_REGION`], credentials [`DEFAULT_ACCESS_KEY_ID`]/[`DEFAULT_SECRET_ACCESS_KEY`],
-/// signatures verified, the functions of [`FunctionSpec::defaults`], no faults.
+/// Defaults: HTTPS, `127.0.0.1` on an ephemeral port, HTTP/2 and HTTP/1.1 (ALPN `h2`, then
+/// `http/1.1`, as Lambda), region [`DEFAULT_REGION`], credentials
+/// [`DEFAULT_ACCESS_KEY_ID`]/[`DEFAULT_SECRET_ACCESS_KEY`], signatures verified, the functions
+/// of [`FunctionSpec::defaults`], no faults.
 ///
 /// # HTTP/2
-/// [`http2(true)`](Self::http2) offers `h2` before `http/1.1` in TLS ALPN; a connection whose
-/// client picked `h2` is served by hyper's HTTP/2 server (every request a stream of one
-/// connection), any other as before. An HTTP/2 request must name its target the HTTP/2 way,
-/// `:scheme: https` and `:authority` (with a `Host` header, if any, naming the same; RFC 9113
-/// §8.3.1), or it is refused with 400 `InvalidRequestContentException`.
+/// With [`http2`](Self::http2) on (the default), TLS ALPN offers `h2` before `http/1.1`, and on
+/// plain HTTP a connection that opens with the HTTP/2 preface is served as h2c (prior
+/// knowledge). An HTTP/2 connection is served by the `h2` crate's server: it advertises
+/// [`h2_max_concurrent_streams`](Self::h2_max_concurrent_streams) and receive windows of
+/// [`DEFAULT_H2_STREAM_WINDOW`] per stream and [`DEFAULT_H2_CONNECTION_WINDOW`] per connection.
+/// An HTTP/2 request must name its target the HTTP/2 way, `:scheme` (`https`, or `http` on
+/// h2c) and `:authority` (with a `Host` header, if any, naming the same; RFC 9113 §8.3.1), or
+/// it is refused with 400 `InvalidRequestContentException`.
 ///
-/// Of the [`FaultConfig`] knobs, these act on HTTP/2 connections as on HTTP/1: `status` and
-/// `retry_after`, `latency`, `stall`, and `die_after_request` and `chaos` — whose closes end
-/// the whole connection, every stream on it. The others only make sense for HTTP/1's
-/// one-exchange-at-a-time byte stream: `idle_close`, `idle_reset` (HTTP/2 idleness is not a
-/// request/response turn), `max_requests` and `announce_keep_alive` (`Connection` and
-/// `Keep-Alive` are illegal in HTTP/2), and `truncate_body`, `garbage_response`,
-/// `oversized_headers`, `trickle_headers` (they write an HTTP/1.1 response by hand).
-/// [`start`](Self::start) refuses them with HTTP/2 on (see there); switched on later through
-/// [`LocalEndpoint::faults`], they act on HTTP/1.1 connections only and HTTP/2 connections
-/// ignore them.
+/// Which [`FaultConfig`] knobs act on which protocol:
+///
+/// | faults | HTTP/1.1 connections | HTTP/2 connections |
+/// |---|---|---|
+/// | `status`, `retry_after`, `latency`, `stall` | yes | yes (per stream) |
+/// | `die_after_request`, `chaos` | yes | yes — their closes end the whole connection, every stream on it |
+/// | `idle_close`, `idle_reset`, `max_requests`, `announce_keep_alive`, `truncate_body`, `garbage_response`, `oversized_headers`, `trickle_headers` | yes | no (HTTP/1 byte-stream faults) |
+/// | `h2_*` (GOAWAY after N / on idle / abrupt, refused streams, black hole, reset mid-response, stream limit) | no | yes |
+///
+/// [`LocalEndpoint::drain_connections`] acts on both (see there).
 #[derive(Debug)]
 pub struct LocalEndpointBuilder {
     region: String,
@@ -47,6 +61,7 @@ pub struct LocalEndpointBuilder {
     addr: SocketAddr,
     plain_http: bool,
     http2: bool,
+    h2_max_concurrent_streams: u32,
     verify_signatures: bool,
     functions: Vec<FunctionSpec>,
     faults: FaultConfig,
@@ -60,7 +75,8 @@ impl Default for LocalEndpointBuilder {
             secret_access_key: DEFAULT_SECRET_ACCESS_KEY.to_owned(),
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             plain_http: false,
-            http2: false,
+            http2: true,
+            h2_max_concurrent_streams: DEFAULT_H2_MAX_CONCURRENT_STREAMS,
             verify_signatures: true,
             functions: FunctionSpec::defaults(),
             faults: FaultConfig::default(),
@@ -106,11 +122,20 @@ impl LocalEndpointBuilder {
         self
     }
 
-    /// Offers HTTP/2 in ALPN (`h2`, then `http/1.1`) and serves a connection that picked `h2`
-    /// over HTTP/2; see [HTTP/2](Self#http2) for the faults it refuses. HTTPS only (HTTP/2 is
-    /// negotiated by ALPN; there is no cleartext `h2c`). Default: off (HTTP/1.1 only).
+    /// Serves HTTP/2 too: ALPN offers `h2` before `http/1.1` (on plain HTTP, a connection that
+    /// opens with the HTTP/2 preface is served as h2c). `false` serves HTTP/1.1 only (ALPN
+    /// `http/1.1` alone, no preface sniffing). See [HTTP/2](Self#http2) for which faults act on
+    /// which protocol. Default: on.
     pub fn http2(mut self, on: bool) -> Self {
         self.http2 = on;
+        self
+    }
+
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS` advertised on every HTTP/2 connection (at least 1;
+    /// [`FaultConfig::h2_max_concurrent_streams`] overrides it at run time for new
+    /// connections). Default: [`DEFAULT_H2_MAX_CONCURRENT_STREAMS`] (128, as Lambda).
+    pub fn h2_max_concurrent_streams(mut self, n: u32) -> Self {
+        self.h2_max_concurrent_streams = n;
         self
     }
 
@@ -142,23 +167,24 @@ impl LocalEndpointBuilder {
 
     /// Binds and starts serving. Must be called inside a tokio runtime.
     ///
-    /// With [`http2`](Self::http2) on, plain HTTP or an HTTP/1-only fault is refused before
-    /// binding: an [`io::ErrorKind::InvalidInput`] error whose inner error is a
-    /// [`BuildError`] naming the field (`"plain_http"`, `"faults.max_requests"`, ...).
+    /// An invalid setting is refused before binding: an [`io::ErrorKind::InvalidInput`] error
+    /// whose inner error is a [`BuildError`] naming the field (`"h2_max_concurrent_streams"`,
+    /// `"plain_http"`).
     pub async fn start(self) -> io::Result<LocalEndpoint> {
-        if self.http2 {
-            http2_conflict(self.plain_http, &self.faults).map_or(Ok(()), |e| {
-                Err(io::Error::new(io::ErrorKind::InvalidInput, e))
-            })?;
+        let invalid = |e: BuildError| io::Error::new(io::ErrorKind::InvalidInput, e);
+        if self.h2_max_concurrent_streams == 0 {
+            return Err(invalid(BuildError::new(
+                "h2_max_concurrent_streams",
+                "0",
+                "at least 1",
+            )));
         }
         if self.plain_http && !self.addr.ip().is_loopback() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "plain HTTP is only served on a loopback address, not {}",
-                    self.addr.ip()
-                ),
-            ));
+            return Err(invalid(BuildError::new(
+                "plain_http",
+                format!("true on {}", self.addr.ip()),
+                "a loopback address (plain HTTP is only served on loopback)",
+            )));
         }
         let tls = if self.plain_http {
             None
@@ -168,6 +194,11 @@ impl LocalEndpointBuilder {
         LocalEndpoint::launch(Config {
             addr: self.addr,
             tls,
+            http2: self.http2.then_some(H2Config {
+                max_concurrent_streams: self.h2_max_concurrent_streams,
+                stream_window: DEFAULT_H2_STREAM_WINDOW,
+                connection_window: DEFAULT_H2_CONNECTION_WINDOW,
+            }),
             registry: Registry::new(&self.region, self.functions),
             region: self.region,
             access_key_id: self.access_key_id,
@@ -177,38 +208,6 @@ impl LocalEndpointBuilder {
         })
         .await
     }
-}
-
-/// What HTTP/2 cannot be combined with: plain HTTP, and the faults of HTTP/1 only.
-fn http2_conflict(plain_http: bool, faults: &FaultConfig) -> Option<BuildError> {
-    const EXPECTED: &str = "off with http2 (an HTTP/1-only fault)";
-    if plain_http {
-        return Some(BuildError::new(
-            "plain_http",
-            "true",
-            "off with http2 (HTTP/2 is negotiated by TLS ALPN)",
-        ));
-    }
-    let debug = |d: Option<std::time::Duration>| d.map(|d| format!("{d:?}"));
-    let flag = |on: bool| on.then(|| "true".to_owned());
-    let set: [(&'static str, Option<String>); 8] = [
-        ("faults.idle_close", debug(faults.idle_close)),
-        ("faults.idle_reset", debug(faults.idle_reset)),
-        (
-            "faults.max_requests",
-            faults.max_requests.map(|n| n.to_string()),
-        ),
-        (
-            "faults.announce_keep_alive",
-            flag(faults.announce_keep_alive),
-        ),
-        ("faults.truncate_body", flag(faults.truncate_body)),
-        ("faults.garbage_response", flag(faults.garbage_response)),
-        ("faults.oversized_headers", flag(faults.oversized_headers)),
-        ("faults.trickle_headers", debug(faults.trickle_headers)),
-    ];
-    set.into_iter()
-        .find_map(|(field, got)| got.map(|got| BuildError::new(field, got, EXPECTED)))
 }
 
 #[cfg(test)]
@@ -228,69 +227,31 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn http2_refuses_plain_http() {
-        let e = refusal(LocalEndpointBuilder::default().http2(true).plain_http(true)).await;
+    async fn a_stream_limit_of_zero_is_refused_by_name() {
+        let e = refusal(LocalEndpointBuilder::default().h2_max_concurrent_streams(0)).await;
+        assert_eq!(e.field(), "h2_max_concurrent_streams");
+    }
+
+    #[tokio::test]
+    async fn plain_http_off_loopback_is_refused_by_name() {
+        let any = SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0));
+        let e = refusal(LocalEndpointBuilder::default().bind(any).plain_http(true)).await;
         assert_eq!(e.field(), "plain_http");
     }
 
     #[tokio::test]
-    async fn http2_refuses_every_http1_only_fault_by_name() {
-        type Set = fn(&mut FaultConfig);
-        let cases: [(&str, Set); 8] = [
-            ("faults.idle_close", |f| {
-                f.idle_close = Some(Duration::from_secs(1))
-            }),
-            ("faults.idle_reset", |f| {
-                f.idle_reset = Some(Duration::from_secs(1))
-            }),
-            ("faults.max_requests", |f| f.max_requests = Some(3)),
-            ("faults.announce_keep_alive", |f| {
-                f.announce_keep_alive = true
-            }),
-            ("faults.truncate_body", |f| f.truncate_body = true),
-            ("faults.garbage_response", |f| f.garbage_response = true),
-            ("faults.oversized_headers", |f| f.oversized_headers = true),
-            ("faults.trickle_headers", |f| {
-                f.trickle_headers = Some(Duration::from_millis(1))
-            }),
-        ];
-        for (field, set) in cases {
-            let mut faults = FaultConfig::default();
-            set(&mut faults);
-            let e = refusal(LocalEndpointBuilder::default().http2(true).faults(faults)).await;
-            assert_eq!(e.field(), field);
-            assert!(e.expected().contains("HTTP/1-only"), "{e}");
-        }
-    }
-
-    #[tokio::test]
-    async fn http2_keeps_the_faults_that_act_on_any_connection() {
+    async fn http1_only_faults_are_accepted_with_http2_on_by_default() {
         let faults = FaultConfig {
-            status: Some(500),
-            latency: Duration::from_millis(1),
+            max_requests: Some(3),
+            idle_close: Some(Duration::from_secs(1)),
             die_after_request: Some(CloseKind::Reset),
             ..FaultConfig::default()
         };
         let ep = LocalEndpointBuilder::default()
-            .http2(true)
             .faults(faults.clone())
             .start()
             .await
-            .expect("starts");
+            .expect("HTTP/1 faults act on HTTP/1.1 connections");
         assert_eq!(ep.faults().snapshot(), faults);
-    }
-
-    #[tokio::test]
-    async fn http1_only_faults_are_still_accepted_without_http2() {
-        let faults = FaultConfig {
-            max_requests: Some(3),
-            idle_close: Some(Duration::from_secs(1)),
-            ..FaultConfig::default()
-        };
-        LocalEndpointBuilder::default()
-            .faults(faults)
-            .start()
-            .await
-            .expect("HTTP/1.1 by default, every fault allowed");
     }
 }

@@ -1,26 +1,26 @@
-//! One connection's task: TLS handshake, hyper's HTTP/1 server (or its HTTP/2 server when ALPN
-//! picked `h2`), the idle watcher (HTTP/1 only), and the takeovers by which faults write raw
+//! One connection's task: TLS handshake (or, on plain HTTP, a look for the HTTP/2 preface),
+//! then hyper's HTTP/1 server or the `h2`-based HTTP/2 driver (`super::http2`) when ALPN picked
+//! `h2`, the idle watcher (HTTP/1 only), drains, and the takeovers by which faults write raw
 //! bytes or close the connection their own way.
 //!
-//! The task ends when hyper ends the connection (peer closed, `Connection: close`), when the
-//! idle watcher fires, after a takeover, or at server shutdown.
+//! The task ends when the protocol side ends the connection (peer closed, `Connection: close`,
+//! GOAWAY done), when the idle watcher fires, after a takeover, or at server shutdown.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hyper::server::conn::{http1, http2};
+use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use tokio::io::AsyncWriteExt;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
 use super::faults::CloseKind;
 use super::handler;
+use super::http2::{self, Signals};
 use super::io::{self, ConnShared, SharedIo, Slot, Stream, TrackIo};
 use super::server::State;
 use super::stats::bump;
@@ -75,14 +75,21 @@ pub(crate) struct ConnCtx {
     pub(crate) takeover: mpsc::UnboundedSender<Takeover>,
     /// Served over HTTP/2: the HTTP/1-only faults do not apply.
     pub(crate) http2: bool,
+    /// Served over TLS (an HTTP/2 request's `:scheme` must then be `https`).
+    pub(crate) tls: bool,
 }
 
-enum End {
+/// Why a connection's serving loop ended.
+pub(crate) enum End {
+    /// The protocol side ended the connection (peer closed, `Connection: close`, GOAWAY done).
     Hyper,
     Shutdown,
     Takeover(Takeover),
     Idle(CloseKind),
 }
+
+/// The HTTP/2 client connection preface (RFC 9113 §3.4).
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// Serves one accepted connection until it ends.
 pub(crate) async fn serve(
@@ -92,10 +99,27 @@ pub(crate) async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = tcp.set_nodelay(true);
+    let connection = state.next_connection();
+    let drain = state.drain.subscribe();
     let shared = Arc::new(ConnShared::new());
-    let track = TrackIo::new(tcp, shared.clone());
-    let stream = match tls {
-        None => Stream::Plain(track),
+    let mut track = TrackIo::new(tcp, shared.clone());
+    let is_tls = tls.is_some();
+    let (stream, http2) = match tls {
+        None if state.http2.is_some() => {
+            // h2c prior knowledge: a plain connection opening with the preface is HTTP/2.
+            let sniffed = tokio::select! {
+                r = sniff_preface(&mut track) => r,
+                kind = idle_watch(&shared, &state) => {
+                    count_idle_close(&state, kind);
+                    close(Stream::Plain(track), &shared, kind, true).await;
+                    bump(&state.stats.connections_closed);
+                    return;
+                }
+                _ = shutdown.changed() => return,
+            };
+            (Stream::Plain(track), sniffed.unwrap_or(false))
+        }
+        None => (Stream::Plain(track), false),
         Some(acceptor) => {
             let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(track));
             let result = tokio::select! {
@@ -103,7 +127,10 @@ pub(crate) async fn serve(
                 _ = shutdown.changed() => return,
             };
             match result {
-                Ok(Ok(tls)) => Stream::Tls(Box::new(tls)),
+                Ok(Ok(tls)) => {
+                    let h2 = tls.get_ref().1.alpn_protocol() == Some(ALPN_H2);
+                    (Stream::Tls(Box::new(tls)), h2)
+                }
                 _ => {
                     bump(&state.stats.tls_failures);
                     bump(&state.stats.connections_closed);
@@ -112,52 +139,27 @@ pub(crate) async fn serve(
             }
         }
     };
-    // ALPN offers `h2` only when the endpoint was built with HTTP/2 on.
-    let http2 =
-        matches!(&stream, Stream::Tls(tls) if tls.get_ref().1.alpn_protocol() == Some(ALPN_H2));
     if http2 {
         bump(&state.stats.http2_connections);
     }
     let slot: Slot = Arc::new(std::sync::Mutex::new(Some(stream)));
-    let (tx, mut takeovers) = mpsc::unbounded_channel();
+    let (tx, takeovers) = mpsc::unbounded_channel();
     let ctx = Arc::new(ConnCtx {
         state: state.clone(),
         shared: shared.clone(),
         takeover: tx,
         http2,
+        tls: is_tls,
     });
-    let service = service_fn(move |req| handler::handle(ctx.clone(), req));
-    let io = TokioIo::new(SharedIo(slot.clone()));
-    let mut conn: Pin<Box<dyn Future<Output = hyper::Result<()>> + Send>> = if http2 {
-        Box::pin(
-            http2::Builder::new(TokioExecutor::new())
-                .timer(TokioTimer::new())
-                .serve_connection(io, service),
-        )
-    } else {
-        Box::pin(
-            http1::Builder::new()
-                .keep_alive(true)
-                .header_read_timeout(None)
-                .serve_connection(io, service),
-        )
+    let signals = Signals {
+        takeovers,
+        shutdown,
+        drain,
     };
-    let idle = async {
-        if http2 {
-            // HTTP/2 idleness is not a request/response turn (see the builder's docs).
-            std::future::pending().await
-        } else {
-            idle_watch(&shared, &state).await
-        }
+    let end = match state.http2.filter(|_| http2) {
+        Some(config) => http2::serve(slot.clone(), ctx, connection, config, signals).await,
+        None => serve_http1(slot.clone(), ctx, signals).await,
     };
-    let end = tokio::select! {
-        _ = &mut conn => End::Hyper,
-        _ = shutdown.changed() => End::Shutdown,
-        Some(t) = takeovers.recv() => End::Takeover(t),
-        kind = idle => End::Idle(kind),
-    };
-    // Dropping hyper's connection drops the handler futures; the stream stays in the slot.
-    drop(conn);
     let stream = io::lock(&slot).take();
     match (end, stream) {
         (End::Takeover(t), Some(stream)) => {
@@ -165,15 +167,71 @@ pub(crate) async fn serve(
             take_over(stream, &shared, t).await;
         }
         (End::Idle(kind), Some(stream)) => {
-            match kind {
-                CloseKind::Fin => bump(&state.stats.idle_closes),
-                CloseKind::Reset => bump(&state.stats.idle_resets),
-            }
+            count_idle_close(&state, kind);
             close(stream, &shared, kind, true).await;
         }
         _ => {}
     }
     bump(&state.stats.connections_closed);
+}
+
+fn count_idle_close(state: &State, kind: CloseKind) {
+    match kind {
+        CloseKind::Fin => bump(&state.stats.idle_closes),
+        CloseKind::Reset => bump(&state.stats.idle_resets),
+    }
+}
+
+/// Reads a plain connection's first bytes until they are, or cannot be, the HTTP/2 preface,
+/// then puts them back for whoever serves the connection.
+async fn sniff_preface(track: &mut TrackIo) -> std::io::Result<bool> {
+    let mut buf = Vec::with_capacity(H2_PREFACE.len());
+    let mut chunk = [0u8; H2_PREFACE.len()];
+    let result = loop {
+        let want = H2_PREFACE.len() - buf.len();
+        match track.read(&mut chunk[..want]).await {
+            Ok(0) => break Ok(false),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) => break Err(e),
+        }
+        if !H2_PREFACE.starts_with(&buf) {
+            break Ok(false);
+        }
+        if buf.len() == H2_PREFACE.len() {
+            break Ok(true);
+        }
+    };
+    track.unread(Bytes::from(buf));
+    result
+}
+
+/// hyper's HTTP/1 server on the slot, with the idle watcher and graceful drains.
+async fn serve_http1(slot: Slot, ctx: Arc<ConnCtx>, mut signals: Signals) -> End {
+    let state = ctx.state.clone();
+    let shared = ctx.shared.clone();
+    let service = service_fn(move |req| handler::handle(ctx.clone(), req));
+    let conn = http1::Builder::new()
+        .keep_alive(true)
+        .header_read_timeout(None)
+        .serve_connection(TokioIo::new(SharedIo(slot)), service);
+    let mut conn = std::pin::pin!(conn);
+    let idle = idle_watch(&shared, &state);
+    let mut idle = std::pin::pin!(idle);
+    let mut draining = false;
+    // Dropping hyper's connection drops the handler futures; the stream stays in the slot.
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return End::Hyper,
+            _ = signals.shutdown.changed() => return End::Shutdown,
+            Some(t) = signals.takeovers.recv() => return End::Takeover(t),
+            kind = idle.as_mut() => return End::Idle(kind),
+            Ok(()) = signals.drain.changed(), if !draining => {
+                // Closes at once when idle, else after this exchange (`Connection: close`).
+                draining = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
 }
 
 /// Completes when the connection has been idle for the configured limit, measured from the

@@ -13,6 +13,25 @@
 //! | `idle_close`, `idle_reset` | on an idle keep-alive connection | (no request involved) |
 //! | `max_requests` | `Connection: close` on the Nth response | yes |
 //! | `chaos` | per request: close or reset *before* the function starts (no), stall for a bounded time (yes), die (yes) | see left |
+//!
+//! The HTTP/2 faults act on HTTP/2 connections only (HTTP/1.1 connections ignore them). "Stream
+//! N" counts the streams a connection accepted, from 1; the GOAWAY's last-stream-id is always
+//! true — every stream at or below it was handed to the server, no stream above it was.
+//!
+//! | HTTP/2 fault | acts | execution counted |
+//! |---|---|---|
+//! | `h2_goaway_after_streams` N | graceful GOAWAY once stream N is accepted: GOAWAY(2^31-1), PING, then GOAWAY(last stream received) (RFC 9113 §6.8); streams at or below it run and are answered, then the connection closes | yes, for every stream at or below last-stream-id |
+//! | `h2_close_after_streams` N | as nginx's `keepalive_requests`: streams after N are refused with `REFUSED_STREAM`; once the N are answered and sent, one GOAWAY(last stream received, `NO_ERROR`), then close; later streams are above it | yes for the N; no for refused and above |
+//! | `h2_goaway_on_idle` T | graceful GOAWAY (as above) once the connection has had no open stream for T | (no stream involved) |
+//! | `h2_abrupt_goaway` (N, code) | once stream N is accepted: GOAWAY(last stream received, code), then close; no open stream is answered | maybe, for streams at or below last-stream-id; never above |
+//! | `h2_refuse` | chosen streams are reset with `REFUSED_STREAM` before the handler sees them | no |
+//! | `h2_black_hole` | the connection goes silent: the server neither reads nor writes it (PINGs unanswered, responses held), TCP stays up; switched off, it resumes | yes, for streams that had started |
+//! | `h2_reset_mid_response` | the response's headers and the first part of its body are sent, then `RST_STREAM(INTERNAL_ERROR)` | yes |
+//! | `h2_max_concurrent_streams` | `SETTINGS_MAX_CONCURRENT_STREAMS` of connections accepted afterwards | (a setting) |
+//!
+//! [`LocalEndpoint::drain_connections`](super::LocalEndpoint::drain_connections) is not a fault
+//! but a graceful restart: a graceful GOAWAY on every HTTP/2 connection, `Connection: close`
+//! after the current exchange (or a close at once when idle) on every HTTP/1.1 one.
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -68,6 +87,52 @@ impl ChaosConfig {
     }
 }
 
+/// Which HTTP/2 streams [`FaultConfig::h2_refuse`] resets with `REFUSED_STREAM`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefuseStreams {
+    /// Every k-th stream of each connection (k, 2k, 3k, ...; `k` of 0 refuses none).
+    EveryNth(u32),
+    /// The first n streams of each connection.
+    FirstPerConnection(u32),
+}
+
+impl RefuseStreams {
+    /// Whether the `nth` stream (from 1) accepted on a connection is refused.
+    pub(crate) fn refuses(self, nth: u64) -> bool {
+        match self {
+            RefuseStreams::EveryNth(0) => false,
+            RefuseStreams::EveryNth(k) => nth % u64::from(k) == 0,
+            RefuseStreams::FirstPerConnection(n) => nth <= u64::from(n),
+        }
+    }
+}
+
+/// HTTP/2 error code `INTERNAL_ERROR` (RFC 9113 §7).
+pub const H2_INTERNAL_ERROR: u32 = 0x2;
+/// HTTP/2 error code `ENHANCE_YOUR_CALM` (RFC 9113 §7).
+pub const H2_ENHANCE_YOUR_CALM: u32 = 0xb;
+
+/// [`FaultConfig::h2_abrupt_goaway`]: after which stream, and with which error code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AbruptGoaway {
+    /// The GOAWAY is sent once this many streams were accepted on the connection (0 acts as 1).
+    pub after_streams: u32,
+    /// The GOAWAY's error code, e.g. [`H2_INTERNAL_ERROR`] or [`H2_ENHANCE_YOUR_CALM`].
+    pub code: u32,
+}
+
+impl AbruptGoaway {
+    /// An abrupt GOAWAY with `code` once `after_streams` streams were accepted.
+    pub fn new(after_streams: u32, code: u32) -> Self {
+        AbruptGoaway {
+            after_streams,
+            code,
+        }
+    }
+}
+
 /// What chaos chose for one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ChaosAction {
@@ -111,6 +176,26 @@ pub struct FaultConfig {
     pub retry_after: Option<u32>,
     /// Random per-request misbehaviour.
     pub chaos: Option<ChaosConfig>,
+    /// HTTP/2: a graceful GOAWAY once a connection accepted this many streams (0 acts as 1).
+    pub h2_goaway_after_streams: Option<u32>,
+    /// HTTP/2, like nginx's `keepalive_requests`: a connection serves this many streams (0 acts
+    /// as 1) and refuses later ones with `REFUSED_STREAM`; once the served ones are answered, a
+    /// single GOAWAY(last stream received, `NO_ERROR`), then close. Streams that arrive after
+    /// it are above its last-stream-id and not processed.
+    pub h2_close_after_streams: Option<u32>,
+    /// HTTP/2: a graceful GOAWAY once a connection had no open stream for this long.
+    pub h2_goaway_on_idle: Option<Duration>,
+    /// HTTP/2: an abrupt GOAWAY with an error code, then close (see [`AbruptGoaway`]).
+    pub h2_abrupt_goaway: Option<AbruptGoaway>,
+    /// HTTP/2: streams reset with `REFUSED_STREAM` before anything runs.
+    pub h2_refuse: Option<RefuseStreams>,
+    /// HTTP/2: every connection goes silent (neither read nor written) while this is on.
+    pub h2_black_hole: bool,
+    /// HTTP/2: send the response's headers and part of its body, then `RST_STREAM(INTERNAL_ERROR)`.
+    pub h2_reset_mid_response: bool,
+    /// HTTP/2: `SETTINGS_MAX_CONCURRENT_STREAMS` for connections accepted from now on, instead of
+    /// the builder's [`h2_max_concurrent_streams`](super::LocalEndpointBuilder::h2_max_concurrent_streams).
+    pub h2_max_concurrent_streams: Option<u32>,
 }
 
 impl FaultConfig {
@@ -234,6 +319,52 @@ impl Faults {
         self.update(|c| c.chaos = chaos);
     }
 
+    /// See [`FaultConfig::h2_goaway_after_streams`]. `None` disables.
+    pub fn h2_goaway_after_streams(&self, n: impl Into<Option<u32>>) {
+        let n = n.into();
+        self.update(|c| c.h2_goaway_after_streams = n);
+    }
+
+    /// See [`FaultConfig::h2_close_after_streams`]. `None` disables.
+    pub fn h2_close_after_streams(&self, n: impl Into<Option<u32>>) {
+        let n = n.into();
+        self.update(|c| c.h2_close_after_streams = n);
+    }
+
+    /// See [`FaultConfig::h2_goaway_on_idle`]. `None` disables.
+    pub fn h2_goaway_on_idle(&self, after: impl Into<Option<Duration>>) {
+        let after = after.into();
+        self.update(|c| c.h2_goaway_on_idle = after);
+    }
+
+    /// See [`FaultConfig::h2_abrupt_goaway`]. `None` disables.
+    pub fn h2_abrupt_goaway(&self, goaway: impl Into<Option<AbruptGoaway>>) {
+        let goaway = goaway.into();
+        self.update(|c| c.h2_abrupt_goaway = goaway);
+    }
+
+    /// See [`FaultConfig::h2_refuse`]. `None` disables.
+    pub fn h2_refuse(&self, refuse: impl Into<Option<RefuseStreams>>) {
+        let refuse = refuse.into();
+        self.update(|c| c.h2_refuse = refuse);
+    }
+
+    /// See [`FaultConfig::h2_black_hole`].
+    pub fn h2_black_hole(&self, on: bool) {
+        self.update(|c| c.h2_black_hole = on);
+    }
+
+    /// See [`FaultConfig::h2_reset_mid_response`].
+    pub fn h2_reset_mid_response(&self, on: bool) {
+        self.update(|c| c.h2_reset_mid_response = on);
+    }
+
+    /// See [`FaultConfig::h2_max_concurrent_streams`]. `None` goes back to the builder's value.
+    pub fn h2_max_concurrent_streams(&self, n: impl Into<Option<u32>>) {
+        let n = n.into();
+        self.update(|c| c.h2_max_concurrent_streams = n);
+    }
+
     /// Draws chaos's choice for one request.
     pub(crate) fn chaos_pick(&self, chaos: &ChaosConfig) -> Option<ChaosAction> {
         let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
@@ -299,6 +430,17 @@ mod tests {
         );
         faults.clear();
         assert_eq!(faults.snapshot(), FaultConfig::default());
+    }
+
+    #[test]
+    fn refuse_streams_picks_every_nth_or_the_first_n() {
+        let every = RefuseStreams::EveryNth(3);
+        let picked: Vec<u64> = (1..=9).filter(|n| every.refuses(*n)).collect();
+        assert_eq!(picked, vec![3, 6, 9]);
+        let first = RefuseStreams::FirstPerConnection(2);
+        let picked: Vec<u64> = (1..=5).filter(|n| first.refuses(*n)).collect();
+        assert_eq!(picked, vec![1, 2]);
+        assert!(!(1..=5).any(|n| RefuseStreams::EveryNth(0).refuses(n)));
     }
 
     #[test]

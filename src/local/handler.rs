@@ -15,8 +15,8 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use http::{Method, Request, Response, StatusCode};
+use http_body::Body;
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use serde_json::json;
 
 use super::body::LocalBody;
@@ -125,11 +125,15 @@ impl Drop for ActiveGuard<'_> {
     }
 }
 
-/// hyper's service function.
-pub(crate) async fn handle(
+/// The service function, for hyper's HTTP/1 server and the HTTP/2 driver alike.
+pub(crate) async fn handle<B>(
     ctx: Arc<ConnCtx>,
-    req: Request<Incoming>,
-) -> Result<Response<LocalBody>, Infallible> {
+    req: Request<B>,
+) -> Result<Response<LocalBody>, Infallible>
+where
+    B: Body<Data = Bytes> + Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let _active = ActiveGuard::new(&ctx);
     let nth = ctx.shared.requests.fetch_add(1, Ordering::AcqRel) + 1;
     bump(&ctx.state.stats.requests);
@@ -165,14 +169,16 @@ fn http1_only_off(faults: &mut FaultConfig) {
     faults.trickle_headers = None;
 }
 
-/// An HTTP/2 request over TLS names its target in `:scheme: https` and `:authority`, and a
-/// `Host` header, if any, names the same authority (RFC 9113 §8.3.1).
-fn http2_target(head: &http::request::Parts) -> Result<(), &'static str> {
+/// An HTTP/2 request names its target in `:scheme` (`https` over TLS, `http` on h2c) and
+/// `:authority`, and a `Host` header, if any, names the same authority (RFC 9113 §8.3.1).
+fn http2_target(head: &http::request::Parts, tls: bool) -> Result<(), &'static str> {
     let Some(authority) = head.uri.authority() else {
         return Err("An HTTP/2 request must carry :authority");
     };
-    if head.uri.scheme_str() != Some("https") {
-        return Err("An HTTP/2 request over TLS must carry :scheme https");
+    match (tls, head.uri.scheme_str()) {
+        (true, Some("https")) | (false, Some("http")) => {}
+        (true, _) => return Err("An HTTP/2 request over TLS must carry :scheme https"),
+        (false, _) => return Err("An HTTP/2 request over plain TCP must carry :scheme http"),
     }
     match header(head, HOST.as_str()) {
         Some(host) if !host.eq_ignore_ascii_case(authority.as_str()) => {
@@ -182,15 +188,19 @@ fn http2_target(head: &http::request::Parts) -> Result<(), &'static str> {
     }
 }
 
-async fn dispatch(
+async fn dispatch<B>(
     ctx: &ConnCtx,
-    req: Request<Incoming>,
+    req: Request<B>,
     request_id: &str,
     faults: &FaultConfig,
-) -> Reply {
+) -> Reply
+where
+    B: Body<Data = Bytes> + Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let (head, body) = req.into_parts();
     if ctx.http2 {
-        if let Err(message) = http2_target(&head) {
+        if let Err(message) = http2_target(&head, ctx.tls) {
             return Reply::error(
                 StatusCode::BAD_REQUEST,
                 "InvalidRequestContentException",
@@ -248,7 +258,11 @@ async fn dispatch(
     }
 }
 
-async fn read_body(head: &http::request::Parts, body: Incoming) -> Result<Bytes, Reply> {
+async fn read_body<B>(head: &http::request::Parts, body: B) -> Result<Bytes, Reply>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let too_large = || {
         Reply::error(
             StatusCode::PAYLOAD_TOO_LARGE,

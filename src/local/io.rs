@@ -39,6 +39,9 @@ pub(crate) struct ConnShared {
     pub(crate) activity: Notify,
     /// Set RST-on-close.
     reset_on_drop: AtomicBool,
+    /// Woken (every waiter) after each write to the socket: an HTTP/2 stream that must see its
+    /// queued frames leave before it resets waits on it.
+    pub(crate) written: Notify,
 }
 
 impl ConnShared {
@@ -54,6 +57,7 @@ impl ConnShared {
             want_write: AtomicBool::new(false),
             activity: Notify::new(),
             reset_on_drop: AtomicBool::new(false),
+            written: Notify::new(),
         }
     }
 
@@ -92,6 +96,7 @@ impl ConnShared {
         if self.want_write.swap(false, Ordering::AcqRel) {
             self.activity.notify_one();
         }
+        self.written.notify_waiters();
     }
 }
 
@@ -100,11 +105,22 @@ impl ConnShared {
 pub(crate) struct TrackIo {
     tcp: TcpStream,
     shared: Arc<ConnShared>,
+    /// Bytes already read from the socket (while sniffing the HTTP/2 preface), served first.
+    unread: bytes::Bytes,
 }
 
 impl TrackIo {
     pub(crate) fn new(tcp: TcpStream, shared: Arc<ConnShared>) -> Self {
-        TrackIo { tcp, shared }
+        TrackIo {
+            tcp,
+            shared,
+            unread: bytes::Bytes::new(),
+        }
+    }
+
+    /// Puts bytes read from the socket back: the next reads return them first.
+    pub(crate) fn unread(&mut self, bytes: bytes::Bytes) {
+        self.unread = bytes;
     }
 
     /// Half-closes the write side (FIN) without any TLS alert.
@@ -129,6 +145,11 @@ impl AsyncRead for TrackIo {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if !this.unread.is_empty() {
+            let n = this.unread.len().min(buf.remaining());
+            buf.put_slice(&this.unread.split_to(n));
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         let res = Pin::new(&mut this.tcp).poll_read(cx, buf);
         if matches!(res, Poll::Ready(Ok(()))) && buf.filled().len() > before {

@@ -3,6 +3,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use super::builder::LocalEndpointBuilder;
 use super::conn;
 use super::faults::Faults;
 use super::functions::Registry;
+use super::http2::H2Config;
 use super::ledger::Ledger;
 use super::sigv4::Verifier;
 use super::stats::{bump, Counters, ServerStats};
@@ -30,6 +32,18 @@ pub(crate) struct State {
     pub(crate) ledger: Ledger,
     pub(crate) faults: Faults,
     pub(crate) stats: Counters,
+    /// HTTP/2 settings; `None` serves HTTP/1.1 only.
+    pub(crate) http2: Option<H2Config>,
+    /// Bumped by [`LocalEndpoint::drain_connections`]; every connection task watches it.
+    pub(crate) drain: watch::Sender<u64>,
+    connections: AtomicU64,
+}
+
+impl State {
+    /// The next connection's number (from 1).
+    pub(crate) fn next_connection(&self) -> u64 {
+        self.connections.fetch_add(1, Ordering::Relaxed) + 1
+    }
 }
 
 /// A running local Lambda endpoint. Dropping it, or [`LocalEndpoint::shutdown`], stops the
@@ -51,6 +65,7 @@ pub struct LocalEndpoint {
 pub(crate) struct Config {
     pub(crate) addr: SocketAddr,
     pub(crate) tls: Option<super::tls::Tls>,
+    pub(crate) http2: Option<H2Config>,
     pub(crate) region: String,
     pub(crate) access_key_id: String,
     pub(crate) secret_access_key: String,
@@ -95,6 +110,9 @@ impl LocalEndpoint {
             ledger: Ledger::default(),
             faults: config.faults,
             stats: Counters::default(),
+            http2: config.http2,
+            drain: watch::channel(0).0,
+            connections: AtomicU64::new(0),
         });
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, state.clone(), acceptor, stop_rx));
@@ -177,6 +195,17 @@ impl LocalEndpoint {
     /// A snapshot of the counters.
     pub fn stats(&self) -> ServerStats {
         self.state.stats.snapshot(self.state.ledger.total())
+    }
+
+    /// A graceful restart of every open connection, like an nginx reload: each HTTP/2
+    /// connection gets a graceful GOAWAY (GOAWAY(2^31-1), PING, GOAWAY(last stream received);
+    /// every stream at or below it is answered, then the connection closes), each HTTP/1.1
+    /// connection closes at once when idle, else after its current exchange, whose response
+    /// carries `Connection: close`. The listener keeps accepting; connections accepted
+    /// afterwards are not drained. Returns at once (it does not wait for the closes).
+    pub fn drain_connections(&self) {
+        bump(&self.state.stats.drains);
+        self.state.drain.send_modify(|generation| *generation += 1);
     }
 
     /// Stops accepting, ends every connection and waits until all tasks are gone.

@@ -11,7 +11,7 @@ pub struct ServerStats {
     pub connections_accepted: u64,
     /// Connections ended, for any reason.
     pub connections_closed: u64,
-    /// Connections served over HTTP/2 (ALPN picked `h2`; only with HTTP/2 on).
+    /// Connections served over HTTP/2 (ALPN picked `h2`, or h2c prior knowledge on plain HTTP).
     pub http2_connections: u64,
     /// Idle connections the server closed with FIN (`idle_close`).
     pub idle_closes: u64,
@@ -29,6 +29,20 @@ pub struct ServerStats {
     pub auth_failures: u64,
     /// Function executions (the ledger's total).
     pub executions: u64,
+    /// HTTP/2 streams accepted (refused ones included).
+    pub h2_streams: u64,
+    /// HTTP/2 streams reset with `REFUSED_STREAM` (`h2_refuse`); none of them ran.
+    pub h2_streams_refused: u64,
+    /// Graceful GOAWAYs started (`h2_goaway_after_streams`, `h2_goaway_on_idle`, drains).
+    pub h2_goaways_sent: u64,
+    /// Abrupt GOAWAYs with an error code sent (`h2_abrupt_goaway`).
+    pub h2_abrupt_goaways: u64,
+    /// HTTP/2 responses cut by `RST_STREAM(INTERNAL_ERROR)` (`h2_reset_mid_response`).
+    pub h2_resets_mid_response: u64,
+    /// HTTP/2 connections that went silent (`h2_black_hole`), counted once each.
+    pub h2_black_holes: u64,
+    /// Calls of [`LocalEndpoint::drain_connections`](super::LocalEndpoint::drain_connections).
+    pub drains: u64,
 }
 
 #[derive(Debug, Default)]
@@ -43,6 +57,13 @@ pub(crate) struct Counters {
     pub(crate) tls_failures: AtomicU64,
     pub(crate) requests: AtomicU64,
     pub(crate) auth_failures: AtomicU64,
+    pub(crate) h2_streams: AtomicU64,
+    pub(crate) h2_streams_refused: AtomicU64,
+    pub(crate) h2_goaways_sent: AtomicU64,
+    pub(crate) h2_abrupt_goaways: AtomicU64,
+    pub(crate) h2_resets_mid_response: AtomicU64,
+    pub(crate) h2_black_holes: AtomicU64,
+    pub(crate) drains: AtomicU64,
 }
 
 pub(crate) fn bump(counter: &AtomicU64) {
@@ -64,6 +85,13 @@ impl Counters {
             requests: get(&self.requests),
             auth_failures: get(&self.auth_failures),
             executions,
+            h2_streams: get(&self.h2_streams),
+            h2_streams_refused: get(&self.h2_streams_refused),
+            h2_goaways_sent: get(&self.h2_goaways_sent),
+            h2_abrupt_goaways: get(&self.h2_abrupt_goaways),
+            h2_resets_mid_response: get(&self.h2_resets_mid_response),
+            h2_black_holes: get(&self.h2_black_holes),
+            drains: get(&self.drains),
         }
     }
 }

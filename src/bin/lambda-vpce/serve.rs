@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use lambda_vpce::local::LocalEndpoint;
+use std::time::Duration;
+
+use lambda_vpce::local::{AbruptGoaway, LocalEndpoint, RefuseStreams, H2_INTERNAL_ERROR};
 
 use crate::bench::ServerKnobs;
 use crate::common::CmdResult;
@@ -37,11 +39,42 @@ pub(crate) struct ServeArgs {
     /// Serve plain HTTP instead of HTTPS (loopback only; no CA is written).
     #[arg(long)]
     plain_http: bool,
-    /// Also offer HTTP/2: ALPN `h2` before `http/1.1`; a client that picks `h2` is served over
-    /// HTTP/2, any other over HTTP/1.1. HTTPS only; --server-idle-close and
-    /// --server-max-requests are HTTP/1-only and refused with it.
-    #[arg(long, conflicts_with_all = ["plain_http", "server_idle_close", "server_max_requests"])]
+    /// Kept for compatibility: HTTP/2 is now offered by default. As before, refused with
+    /// --plain-http, --server-idle-close and --server-max-requests.
+    #[arg(long, conflicts_with_all = ["plain_http", "server_idle_close", "server_max_requests", "http1_only"])]
     http2: bool,
+    /// Serve HTTP/1.1 only: ALPN offers `http/1.1` alone (and plain HTTP does not serve h2c).
+    #[arg(long)]
+    http1_only: bool,
+    /// HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS (default 128, as Lambda).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    h2_max_concurrent_streams: Option<u32>,
+    /// HTTP/2: graceful GOAWAY once a connection accepted N streams.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    h2_goaway_after_streams: Option<u32>,
+    /// HTTP/2, like nginx's keepalive_requests: serve N streams per connection, refuse later
+    /// ones (REFUSED_STREAM), then one GOAWAY(last stream received, NO_ERROR) and close.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    h2_close_after_streams: Option<u32>,
+    /// HTTP/2: graceful GOAWAY once a connection had no open stream for MS milliseconds.
+    #[arg(long, value_name = "MS")]
+    h2_goaway_on_idle: Option<u64>,
+    /// HTTP/2: abrupt GOAWAY(INTERNAL_ERROR), then close, once a connection accepted N streams.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    h2_abrupt_goaway_after: Option<u32>,
+    /// HTTP/2: reset every K-th stream of each connection with REFUSED_STREAM.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "h2_refuse_first")]
+    h2_refuse_every: Option<u32>,
+    /// HTTP/2: reset the first N streams of each connection with REFUSED_STREAM.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    h2_refuse_first: Option<u32>,
+    /// HTTP/2: send each response's headers and part of its body, then RST_STREAM(INTERNAL_ERROR).
+    #[arg(long)]
+    h2_reset_mid_response: bool,
+    /// Restart gracefully every MS milliseconds: GOAWAY on every HTTP/2 connection,
+    /// `Connection: close` on every HTTP/1.1 one (`LocalEndpoint::drain_connections`).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    drain_every: Option<u64>,
     /// Write the CA certificate (PEM) here. Default: `lambda-vpce-serve-ca.pem` in the
     /// temp directory.
     #[arg(long, value_name = "PATH")]
@@ -54,12 +87,30 @@ pub(crate) async fn run(a: ServeArgs) -> CmdResult {
         max_requests: a.server_max_requests,
         latency_ms: a.server_latency,
     };
-    let endpoint = LocalEndpoint::builder()
+    let mut faults = knobs.fault_config();
+    faults.h2_goaway_after_streams = a.h2_goaway_after_streams;
+    faults.h2_close_after_streams = a.h2_close_after_streams;
+    faults.h2_goaway_on_idle = a.h2_goaway_on_idle.map(Duration::from_millis);
+    faults.h2_abrupt_goaway = a
+        .h2_abrupt_goaway_after
+        .map(|n| AbruptGoaway::new(n, H2_INTERNAL_ERROR));
+    faults.h2_refuse = match (a.h2_refuse_every, a.h2_refuse_first) {
+        (Some(k), _) => Some(RefuseStreams::EveryNth(k)),
+        (None, Some(n)) => Some(RefuseStreams::FirstPerConnection(n)),
+        (None, None) => None,
+    };
+    faults.h2_reset_mid_response = a.h2_reset_mid_response;
+    let http2 = !a.http1_only;
+    let mut builder = LocalEndpoint::builder()
         .port(a.port)
         .verify_signatures(!a.no_verify_signatures)
         .plain_http(a.plain_http)
-        .http2(a.http2)
-        .faults(knobs.fault_config())
+        .http2(http2)
+        .faults(faults);
+    if let Some(n) = a.h2_max_concurrent_streams {
+        builder = builder.h2_max_concurrent_streams(n);
+    }
+    let endpoint = builder
         .start()
         .await
         .map_err(|e| format!("cannot start the endpoint on port {}: {e}", a.port))?;
@@ -77,7 +128,11 @@ pub(crate) async fn run(a: ServeArgs) -> CmdResult {
     }
     println!(
         "protocols: {}",
-        if a.http2 { "h2, http/1.1" } else { "http/1.1" }
+        match (http2, a.plain_http) {
+            (true, false) => "h2, http/1.1",
+            (true, true) => "h2c (prior knowledge), http/1.1",
+            (false, _) => "http/1.1",
+        }
     );
     println!("region: {}", endpoint.region());
     println!(
@@ -105,9 +160,28 @@ pub(crate) async fn run(a: ServeArgs) -> CmdResult {
     // Let a reader that stops at the lines above see them now.
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
+    if let Some(ms) = a.drain_every {
+        let mut tick = tokio::time::interval(Duration::from_millis(ms));
+        tick.tick().await;
+        let drains = async {
+            loop {
+                tick.tick().await;
+                endpoint.drain_connections();
+            }
+        };
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?,
+            () = drains => {}
+        }
+        return finish(endpoint).await;
+    }
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+    finish(endpoint).await
+}
+
+async fn finish(endpoint: LocalEndpoint) -> CmdResult {
     let stats = endpoint.stats();
     eprintln!(
         "stopping: {} connections, {} requests, {} executions",
