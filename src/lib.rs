@@ -49,6 +49,8 @@
 //! ## Features
 //! - `local` (default): [`local::LocalEndpoint`] (hyper server, rcgen certificates).
 //! - `cli` (default): the `lambda-vpce` binary (bench, serve, soak, invoke, doctor, policy).
+//! - `metrics`: the pool's state and events and every call's verdict through the `metrics`
+//!   facade; names and labels in [`metrics`] (module docs).
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,
@@ -62,6 +64,8 @@ pub mod doctor;
 pub mod endpoint;
 mod error;
 pub mod lean;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod policy;
@@ -75,6 +79,6 @@ pub use error::{BuildError, Error};
 pub use lean::{InvokeRequest, InvokeResponse, LeanInvoker, LeanInvokerBuilder};
 pub use pool::{Pool, PoolBuilder};
 pub use sdk::{
-    load_sdk_config, LambdaVpce, LambdaVpceBuilder, PoolHttpClient, RetryPolicy,
+    load_sdk_config, CaBundle, CaBundleSource, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY, LambdaVpce, LambdaVpceBuilder, PoolHttpClient, RetryPolicy,
     DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
 };

@@ -65,9 +65,9 @@ impl Host {
         };
         Host {
             permits: Arc::new(Semaphore::new(shared.config.max_connections_per_host)),
+            counters: Arc::new(Counters::new(&origin)),
             origin,
             host_header,
-            counters: Arc::new(Counters::default()),
             state: Mutex::new(State {
                 idle: VecDeque::new(),
                 waiters: VecDeque::new(),

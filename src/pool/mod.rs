@@ -270,7 +270,8 @@ impl Pool {
         }
     }
 
-    /// A snapshot of every origin's counters and state.
+    /// A snapshot of every origin's counters and state. With the `metrics` feature it also
+    /// sets the pool's gauges (as every maintenance tick does).
     pub fn stats(&self) -> PoolStats {
         let hosts = self.inner.hosts.read().unwrap_or_else(|p| p.into_inner());
         let mut out: Vec<HostStats> = hosts
@@ -279,7 +280,10 @@ impl Pool {
             .map(|h| h.stats())
             .collect();
         out.sort_by(|a, b| a.origin().cmp(b.origin()));
-        PoolStats { hosts: out }
+        let stats = PoolStats { hosts: out };
+        #[cfg(feature = "metrics")]
+        crate::metrics::publish_gauges(&stats);
+        stats
     }
 
     fn host_for(&self, uri: &http::Uri) -> Result<Arc<Host>, Error> {

@@ -131,6 +131,7 @@ async fn send_inner(
                 }
             }
         };
+        host.counters.acquired(checked_at);
         if conn.requests > 0
             && conn
                 .probe
