@@ -35,7 +35,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         lean.invoke(InvokeRequest::new("echo", "{}")).await?;
     }
     // A service error, counted with verdict="service".
-    let _ = lambda.client().invoke().function_name("no-such-function").send().await;
+    let _ = lambda
+        .client()
+        .invoke()
+        .function_name("no-such-function")
+        .send()
+        .await;
     let stats = lambda.pool().stats();
 
     let addr = std::env::var("METRICS_ADDR").unwrap_or_else(|_| DEFAULT_METRICS_ADDR.to_owned());
@@ -43,12 +48,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !listener.local_addr()?.ip().is_loopback() {
         return Err("METRICS_ADDR must be a loopback address in this example".into());
     }
-    println!("pool stats: opened {} requests {} reused {}", stats.opened(), stats.requests(), stats.reused());
+    println!(
+        "pool stats: opened {} requests {} reused {}",
+        stats.opened(),
+        stats.requests(),
+        stats.reused()
+    );
     handle.run_upkeep();
-    for line in handle.render().lines().filter(|l| l.starts_with("lambda_vpce_")) {
+    for line in handle
+        .render()
+        .lines()
+        .filter(|l| l.starts_with("lambda_vpce_"))
+    {
         println!("{line}");
     }
-    println!("serving http://{}/metrics until Ctrl-C", listener.local_addr()?);
+    println!(
+        "serving http://{}/metrics until Ctrl-C",
+        listener.local_addr()?
+    );
     tokio::select! {
         _ = scrape::serve(listener, handle) => {}
         _ = tokio::signal::ctrl_c() => {}

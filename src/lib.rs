@@ -64,10 +64,10 @@ pub mod doctor;
 pub mod endpoint;
 mod error;
 pub mod lean;
-#[cfg(feature = "metrics")]
-pub mod metrics;
 #[cfg(feature = "local")]
 pub mod local;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod policy;
 pub mod pool;
 mod sdk;
@@ -79,6 +79,6 @@ pub use error::{BuildError, Error};
 pub use lean::{InvokeRequest, InvokeResponse, LeanInvoker, LeanInvokerBuilder};
 pub use pool::{Pool, PoolBuilder};
 pub use sdk::{
-    load_sdk_config, CaBundle, CaBundleSource, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY, LambdaVpce, LambdaVpceBuilder, PoolHttpClient, RetryPolicy,
-    DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
+    load_sdk_config, CaBundle, CaBundleSource, LambdaVpce, LambdaVpceBuilder, PoolHttpClient,
+    RetryPolicy, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY, DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
 };

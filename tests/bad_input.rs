@@ -326,7 +326,12 @@ fn bad_cli_flags_exit_non_zero_with_a_message_and_no_panic() {
         &["bench", "--requests", "0"],
         &["bench", "--baseline", "/nonexistent-baseline.json"],
         &["bench", "merge", "/nonexistent-only-one.json"],
-        &["bench", "merge", "/nonexistent-a.json", "/nonexistent-b.json"],
+        &[
+            "bench",
+            "merge",
+            "/nonexistent-a.json",
+            "/nonexistent-b.json",
+        ],
         &["bench", "merge", "a.json", "b.json", "--concurrency", "4"],
         &["bench", "--concurrency", "100000"],
         &["bench", "--min-idle", "600"],

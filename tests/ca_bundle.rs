@@ -3,14 +3,14 @@
 //! only them and each takes `ENV` for its whole run.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use aws_credential_types::Credentials;
 use lambda_vpce::local::LocalEndpoint;
 use lambda_vpce::{InvokeRequest, LambdaVpce};
 
-/// Serialises the tests of this binary: the environment is process-wide.
-static ENV: Mutex<()> = Mutex::new(());
+/// Serialises the tests of this binary: the environment is process-wide. (An async mutex:
+/// each test holds it across its awaits.)
+static ENV: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// An endpoint, a temp dir holding its CA as `ca.pem`, and an environment in which only the
 /// given CA variables are set (no user profile is read).
@@ -83,7 +83,7 @@ impl Drop for Setup {
 
 #[tokio::test]
 async fn aws_ca_bundle_is_trusted_by_the_sdk_client_and_the_lean_path() {
-    let _env = ENV.lock().unwrap_or_else(|p| p.into_inner());
+    let _env = ENV.lock().await;
     let s = Setup::start("env").await;
     std::env::set_var("AWS_CA_BUNDLE", s.dir.join("ca.pem"));
     s.both_paths_succeed().await;
@@ -91,12 +91,15 @@ async fn aws_ca_bundle_is_trusted_by_the_sdk_client_and_the_lean_path() {
 
 #[tokio::test]
 async fn the_profiles_ca_bundle_is_trusted() {
-    let _env = ENV.lock().unwrap_or_else(|p| p.into_inner());
+    let _env = ENV.lock().await;
     let s = Setup::start("profile").await;
     let ca = s.dir.join("ca.pem");
     std::fs::write(
         s.dir.join("config"),
-        format!("[default]\nregion = us-east-1\nca_bundle = {}\n", ca.display()),
+        format!(
+            "[default]\nregion = us-east-1\nca_bundle = {}\n",
+            ca.display()
+        ),
     )
     .unwrap();
     s.both_paths_succeed().await;
@@ -104,16 +107,20 @@ async fn the_profiles_ca_bundle_is_trusted() {
 
 #[tokio::test]
 async fn the_variable_wins_over_the_profile() {
-    let _env = ENV.lock().unwrap_or_else(|p| p.into_inner());
+    let _env = ENV.lock().await;
     let s = Setup::start("precedence").await;
-    std::fs::write(s.dir.join("config"), "[default]\nca_bundle = /no/such/profile.pem\n").unwrap();
+    std::fs::write(
+        s.dir.join("config"),
+        "[default]\nca_bundle = /no/such/profile.pem\n",
+    )
+    .unwrap();
     std::env::set_var("AWS_CA_BUNDLE", s.dir.join("ca.pem"));
     s.both_paths_succeed().await;
 }
 
 #[tokio::test]
 async fn with_neither_the_endpoints_ca_is_not_trusted_and_nothing_is_sent() {
-    let _env = ENV.lock().unwrap_or_else(|p| p.into_inner());
+    let _env = ENV.lock().await;
     let s = Setup::start("neither").await;
     let vpce = s.build().await.expect("builds without a bundle");
     let err = vpce
@@ -130,7 +137,7 @@ async fn with_neither_the_endpoints_ca_is_not_trusted_and_nothing_is_sent() {
 
 #[tokio::test]
 async fn a_missing_bundle_fails_build_naming_the_variable_and_the_file() {
-    let _env = ENV.lock().unwrap_or_else(|p| p.into_inner());
+    let _env = ENV.lock().await;
     let s = Setup::start("missing").await;
     let missing = s.dir.join("missing.pem");
     std::env::set_var("AWS_CA_BUNDLE", &missing);
@@ -141,7 +148,7 @@ async fn a_missing_bundle_fails_build_naming_the_variable_and_the_file() {
 
 #[tokio::test]
 async fn a_profile_bundle_with_no_certificate_fails_build_naming_the_key_and_the_file() {
-    let _env = ENV.lock().unwrap_or_else(|p| p.into_inner());
+    let _env = ENV.lock().await;
     let s = Setup::start("empty").await;
     let empty = s.dir.join("empty.pem");
     std::fs::write(&empty, "# no certificate here\n").unwrap();

@@ -265,12 +265,21 @@ async fn invoke_works_after_pasting_serves_export_lines() {
     })
     .await
     .expect("reader");
-    assert!(exports.iter().any(|(k, _)| k == "AWS_CA_BUNDLE"), "{exports:?}");
+    assert!(
+        exports.iter().any(|(k, _)| k == "AWS_CA_BUNDLE"),
+        "{exports:?}"
+    );
 
     let mut invoke = f.command(false);
     invoke
         .envs(exports.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .args(["invoke", "--function", "echo", "--payload", r#"{"pasted":true}"#]);
+        .args([
+            "invoke",
+            "--function",
+            "echo",
+            "--payload",
+            r#"{"pasted":true}"#,
+        ]);
     let out = run(invoke, None).await;
     let _ = child.kill();
     let _ = child.wait();
@@ -286,10 +295,18 @@ async fn a_missing_aws_ca_bundle_exits_2_naming_the_file() {
     let mut cmd = f.command(true);
     cmd.env("AWS_CA_BUNDLE", f.dir.join("no-such.pem"))
         .args(["invoke", "--function", "echo", "--payload", "{}"])
-        .args(["--endpoint-url", &f.endpoint.url(), "--region", f.endpoint.region()]);
+        .args([
+            "--endpoint-url",
+            &f.endpoint.url(),
+            "--region",
+            f.endpoint.region(),
+        ]);
     let out = run(cmd, None).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("AWS_CA_BUNDLE") && err.contains("no-such.pem"), "{err}");
+    assert!(
+        err.contains("AWS_CA_BUNDLE") && err.contains("no-such.pem"),
+        "{err}"
+    );
     assert_eq!(f.endpoint.stats().requests, 0);
 }

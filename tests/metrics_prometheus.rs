@@ -1,9 +1,9 @@
 //! The `metrics` feature through a Prometheus recorder: a scrape after a few calls shows the
 //! numbers `Pool::stats()` reports. Its own binary: the recorder is process-global.
 
-mod support;
 #[path = "../examples/common/scrape.rs"]
 mod scrape;
+mod support;
 
 use aws_sdk_lambda::primitives::Blob;
 use lambda_vpce::local::LocalEndpoint;
@@ -83,18 +83,36 @@ async fn a_scrape_after_a_few_calls_shows_the_numbers_pool_stats_reports() {
     let o = [("origin", host.origin())];
     let get = |name: &str| sample(&text, name, &o).unwrap_or_else(|| panic!("{name} in\n{text}"));
     assert_eq!(host.requests(), 8, "4 + 3 ok calls and the service error");
-    assert_eq!(get("lambda_vpce_pool_requests_total"), host.requests() as f64);
-    assert_eq!(get("lambda_vpce_pool_requests_reused_total"), host.reused() as f64);
-    assert_eq!(get("lambda_vpce_pool_connections_opened_total"), host.opened() as f64);
-    assert_eq!(get("lambda_vpce_pool_unsent_resends_total"), host.unsent_resends() as f64);
+    assert_eq!(
+        get("lambda_vpce_pool_requests_total"),
+        host.requests() as f64
+    );
+    assert_eq!(
+        get("lambda_vpce_pool_requests_reused_total"),
+        host.reused() as f64
+    );
+    assert_eq!(
+        get("lambda_vpce_pool_connections_opened_total"),
+        host.opened() as f64
+    );
+    assert_eq!(
+        get("lambda_vpce_pool_unsent_resends_total"),
+        host.unsent_resends() as f64
+    );
     assert_eq!(get("lambda_vpce_pool_connections_idle"), host.idle() as f64);
-    assert_eq!(get("lambda_vpce_pool_connections_in_use"), host.in_use() as f64);
+    assert_eq!(
+        get("lambda_vpce_pool_connections_in_use"),
+        host.in_use() as f64
+    );
     assert_eq!(
         get("lambda_vpce_pool_connections_open"),
         (host.opened() - host.closed_total()) as f64
     );
     assert_eq!(get("lambda_vpce_pool_waiters"), 0.0);
-    assert_eq!(get("lambda_vpce_pool_acquire_wait_seconds_count"), host.requests() as f64);
+    assert_eq!(
+        get("lambda_vpce_pool_acquire_wait_seconds_count"),
+        host.requests() as f64
+    );
     for reason in CloseReason::ALL {
         let got = sample(
             &text,
@@ -105,13 +123,21 @@ async fn a_scrape_after_a_few_calls_shows_the_numbers_pool_stats_reports() {
     }
 
     let calls = |path: &str, verdict: &str| {
-        sample(&text, "lambda_vpce_calls_total", &[("path", path), ("verdict", verdict)])
+        sample(
+            &text,
+            "lambda_vpce_calls_total",
+            &[("path", path), ("verdict", verdict)],
+        )
     };
     assert_eq!(calls("sdk", "ok"), Some(4.0));
     assert_eq!(calls("lean", "ok"), Some(3.0));
     assert_eq!(calls("sdk", "service"), Some(1.0));
     assert_eq!(calls("lean", "invalid_input"), Some(1.0));
-    assert_eq!(calls("sdk", "maybe_executed"), None, "nothing failed after sending");
+    assert_eq!(
+        calls("sdk", "maybe_executed"),
+        None,
+        "nothing failed after sending"
+    );
     assert!(
         !text.contains(ep.secret_access_key()) && !text.contains("echo"),
         "no credential or function name in a label"

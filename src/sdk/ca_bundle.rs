@@ -73,7 +73,10 @@ impl CaBundle {
     }
 
     /// Reads `path` as a bundle named by `source`.
-    pub fn from_file(path: impl AsRef<Path>, source: CaBundleSource) -> Result<CaBundle, BuildError> {
+    pub fn from_file(
+        path: impl AsRef<Path>,
+        source: CaBundleSource,
+    ) -> Result<CaBundle, BuildError> {
         let path = path.as_ref();
         let field = match source {
             CaBundleSource::Env => CA_BUNDLE_ENV,
@@ -146,7 +149,8 @@ fn expand_home(path: &str, env: &Env) -> PathBuf {
 mod tests {
     use super::*;
 
-    const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUTest\n-----END CERTIFICATE-----\n";
+    const CERT: &str =
+        "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUTest\n-----END CERTIFICATE-----\n";
 
     fn env(vars: &[(&str, &str)]) -> Env {
         Env::from_slice(vars)

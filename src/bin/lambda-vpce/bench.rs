@@ -13,11 +13,11 @@
 //! CPU per call and connections opened are attributed to the client whose slice ran.
 
 mod args;
+mod baseline;
 mod clients;
 mod cpu;
 mod histogram;
 mod merge;
-mod baseline;
 mod outcome;
 mod plot;
 mod raw;

@@ -114,7 +114,11 @@ pub(crate) fn differences(a: &RunReport, b: &RunReport) -> Vec<(&'static str, St
         format!("{:?}", a.max_attempts),
         format!("{:?}", b.max_attempts),
     );
-    check("server", format!("{:?}", a.server), format!("{:?}", b.server));
+    check(
+        "server",
+        format!("{:?}", a.server),
+        format!("{:?}", b.server),
+    );
     let names = |r: &RunReport| {
         let mut v: Vec<&str> = r.clients.iter().map(|c| c.client.as_str()).collect();
         v.sort_unstable();
@@ -191,15 +195,19 @@ pub(crate) fn merge(runs: &[(String, RunReport)]) -> Result<Merged, CmdError> {
     Ok(Merged { report, histograms })
 }
 
-fn merge_client(parts: &[(&str, &ClientReport)]) -> Result<(ClientReport, Histogram<u64>), CmdError> {
+fn merge_client(
+    parts: &[(&str, &ClientReport)],
+) -> Result<(ClientReport, Histogram<u64>), CmdError> {
     let mut hist = new_histogram();
     let (mut start, mut end) = (f64::INFINITY, f64::NEG_INFINITY);
     for (name, c) in parts {
         let field = |f: &str| format!("{name}: clients[{}].{f}", c.client);
-        let text = c
-            .histogram
-            .as_deref()
-            .ok_or_else(|| format!("{} is missing (a report from before it existed)", field("histogram")))?;
+        let text = c.histogram.as_deref().ok_or_else(|| {
+            format!(
+                "{} is missing (a report from before it existed)",
+                field("histogram")
+            )
+        })?;
         let h = histogram::decode(text, &field("histogram"))?;
         hist.add(&h)
             .map_err(|e| format!("{}: cannot be merged ({e:?})", field("histogram")))?;
@@ -220,7 +228,13 @@ fn merge_client(parts: &[(&str, &ClientReport)]) -> Result<(ClientReport, Histog
     };
     let requests = sum(&|c| c.requests);
     let ok = sum(&|c| c.ok);
-    let q = |p: f64| if ok == 0 { 0 } else { hist.value_at_quantile(p) };
+    let q = |p: f64| {
+        if ok == 0 {
+            0
+        } else {
+            hist.value_at_quantile(p)
+        }
+    };
     let wall = (end - start).max(0.0);
     let connections_opened = sum_opt(&|c| c.connections_opened);
     let cpu = parts
@@ -250,7 +264,11 @@ fn merge_client(parts: &[(&str, &ClientReport)]) -> Result<(ClientReport, Histog
         mean_us: if ok == 0 { 0.0 } else { hist.mean() },
         first_call_us: parts.iter().filter_map(|(_, c)| c.first_call_us).max(),
         first_call_ok: parts.iter().all(|(_, c)| c.first_call_ok),
-        throughput_rps: if wall > 0.0 { requests as f64 / wall } else { 0.0 },
+        throughput_rps: if wall > 0.0 {
+            requests as f64 / wall
+        } else {
+            0.0
+        },
         connections_opened,
         reuse_ratio: connections_opened
             .map(|o| (1.0 - o as f64 / requests.max(1) as f64).clamp(0.0, 1.0)),
@@ -313,7 +331,9 @@ mod tests {
 
     /// Latencies spread over three decades, different in each run.
     fn samples(seed: u64, n: u64) -> Vec<u64> {
-        (0..n).map(|i| 20 + (i * 7919 + seed * 104_729) % 50_000 / (1 + i % 7)).collect()
+        (0..n)
+            .map(|i| 20 + (i * 7919 + seed * 104_729) % 50_000 / (1 + i % 7))
+            .collect()
     }
 
     #[test]
@@ -330,7 +350,12 @@ mod tests {
         let c = &merged.report.clients[0];
         assert_eq!(merged.histograms[0], both);
         assert_eq!(c.requests, 4700);
-        for (got, q) in [(c.p50_us, 0.5), (c.p90_us, 0.9), (c.p99_us, 0.99), (c.p999_us, 0.999)] {
+        for (got, q) in [
+            (c.p50_us, 0.5),
+            (c.p90_us, 0.9),
+            (c.p99_us, 0.99),
+            (c.p999_us, 0.999),
+        ] {
             assert_eq!(got, both.value_at_quantile(q), "q {q}");
         }
         assert_eq!(c.max_us, both.max());
@@ -350,7 +375,10 @@ mod tests {
         let rb = run(&[("sdk-default", &t)], 2048, 1);
         let e = merge(&[("a.json".into(), ra), ("b.json".into(), rb)]).unwrap_err();
         let e = e.to_string();
-        assert!(e.contains("`payload_bytes`") && e.contains("2048") && e.contains("b.json"), "{e}");
+        assert!(
+            e.contains("`payload_bytes`") && e.contains("2048") && e.contains("b.json"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -373,6 +401,10 @@ mod tests {
         let mut rb = ra.clone();
         rb.clients[0].histogram = None;
         let e = merge(&[("a".into(), ra), ("old.json".into(), rb)]).unwrap_err();
-        assert!(e.to_string().contains("old.json: clients[raw-hyper].histogram"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("old.json: clients[raw-hyper].histogram"),
+            "{e}"
+        );
     }
 }
