@@ -196,6 +196,7 @@ mod tests {
         assert_eq!(got.source(), CaBundleSource::Profile);
         assert_eq!(got.path(), dir.join("ca.pem"));
         assert_eq!(got.certificates(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test]
@@ -227,5 +228,6 @@ mod tests {
         assert_eq!(err.field(), "ca_bundle");
         assert!(err.expected().contains("holds none"), "{err}");
         assert!(err.to_string().contains(path.to_str().unwrap()), "{err}");
+        let _ = std::fs::remove_file(&path);
     }
 }
