@@ -48,6 +48,8 @@
 //! ## Features
 //! - `local` (default): [`local::LocalEndpoint`] (hyper server, rcgen certificates).
 //! - `cli` (default): the `lambda-vpce` binary (bench, serve, soak, invoke, doctor, policy).
+//! - `metrics`: the pool's state and events and every call's verdict through the `metrics`
+//!   facade; names and labels in [`metrics`] (module docs).
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,
@@ -63,6 +65,8 @@ mod error;
 pub mod lean;
 #[cfg(feature = "local")]
 pub mod local;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod origin;
 pub mod policy;
 pub mod pool;
@@ -76,7 +80,7 @@ pub use error::{BuildError, Error};
 pub use lean::{InvokeRequest, InvokeResponse, LeanInvoker, LeanInvokerBuilder};
 pub use pool::{Pool, PoolBuilder};
 pub use sdk::{
-    load_sdk_config, LambdaVpce, LambdaVpceBuilder, PoolHttpClient, RetryPolicy,
-    DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
+    load_sdk_config, CaBundle, CaBundleSource, LambdaVpce, LambdaVpceBuilder, PoolHttpClient,
+    RetryPolicy, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY, DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
 };
 pub use verdict::Verdict;

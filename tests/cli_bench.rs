@@ -405,3 +405,96 @@ fn serve_refuses_http2_with_an_http1_only_server_knob() {
         );
     }
 }
+
+/// Two runs of a "fleet" (different concurrency, same workload) merged: the counts add up,
+/// the merged histogram holds every call, the window spans both runs; `--baseline` prints
+/// each figure's change; a run of another payload size is refused naming the field.
+#[test]
+fn bench_merge_adds_up_two_runs_and_refuses_one_that_measured_something_else() {
+    let run = |concurrency: &str, payload: &str| {
+        bench_report(&[
+            "--requests",
+            "120",
+            "--warmup",
+            "5",
+            "--rounds",
+            "2",
+            "--concurrency",
+            concurrency,
+            "--payload-bytes",
+            payload,
+            "--client",
+            "lambda-vpce-lean",
+        ])
+        .1
+    };
+    let (a, b, other) = (run("1", "1024"), run("3", "1024"), run("1", "2048"));
+    let paths: Vec<_> = ["a", "b", "other", "merged"]
+        .iter()
+        .map(|n| temp_path(&format!("merge-{n}.json")))
+        .collect();
+    for (p, r) in paths.iter().zip([&a, &b, &other]) {
+        std::fs::write(p, r.to_string()).expect("report written");
+        let c = &r["clients"][0];
+        assert!(
+            c["histogram"]
+                .as_str()
+                .is_some_and(|h| h.starts_with("HISTFAAA")),
+            "{c}"
+        );
+        assert!(
+            c["started_unix_s"].as_f64() < c["ended_unix_s"].as_f64(),
+            "{c}"
+        );
+    }
+    let out = Command::new(BIN)
+        .args(["bench", "merge"])
+        .args([&paths[0], &paths[1]])
+        .arg("--json")
+        .arg(&paths[3])
+        .arg("--baseline")
+        .arg(&paths[0])
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("against the baseline"), "{stdout}");
+    let merged: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&paths[3]).expect("merged JSON")).unwrap();
+    assert_eq!(merged["runs"], 2);
+    assert_eq!(merged["concurrency"], 4);
+    let c = &merged["clients"][0];
+    assert_eq!(c["requests"], 240);
+    let (a0, b0) = (&a["clients"][0], &b["clients"][0]);
+    let start = a0["started_unix_s"]
+        .as_f64()
+        .unwrap()
+        .min(b0["started_unix_s"].as_f64().unwrap());
+    let end = a0["ended_unix_s"]
+        .as_f64()
+        .unwrap()
+        .max(b0["ended_unix_s"].as_f64().unwrap());
+    assert_eq!(c["started_unix_s"].as_f64(), Some(start));
+    assert_eq!(c["ended_unix_s"].as_f64(), Some(end));
+    let max = a0["max_us"]
+        .as_u64()
+        .unwrap()
+        .max(b0["max_us"].as_u64().unwrap());
+    assert_eq!(c["max_us"].as_u64(), Some(max));
+
+    let refused = Command::new(BIN)
+        .args(["bench", "merge"])
+        .args([&paths[0], &paths[2]])
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`payload_bytes`"), "{stderr}");
+    for p in &paths {
+        let _ = std::fs::remove_file(p);
+    }
+}

@@ -234,3 +234,80 @@ async fn a_connection_dropped_after_the_request_exits_4_as_maybe_executed() {
     assert!(stderr(&out).contains("class: may have executed"));
     assert_eq!(f.endpoint.ledger().total(), 1, "ran once, never resent");
 }
+
+/// The new user's path: start `serve`, paste its `export` lines (endpoint URL, `AWS_CA_BUNDLE`,
+/// region, credentials) and run `invoke` with no endpoint or CA flag: it trusts the CA the
+/// variable names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_works_after_pasting_serves_export_lines() {
+    use std::io::BufRead as _;
+    let f = Fixture::start("serve-exports").await;
+    let mut serve = f.command(false);
+    serve
+        .args(["serve", "--port", "0", "--ca-out"])
+        .arg(f.dir.join("serve-ca.pem"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = serve.spawn().expect("serve runs");
+    let stdout = child.stdout.take().expect("piped");
+    let exports = tokio::task::spawn_blocking(move || {
+        let mut exports = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.expect("serve's stdout");
+            if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
+                exports.push((k.to_owned(), v.to_owned()));
+            }
+            if line.starts_with("serving until") {
+                break;
+            }
+        }
+        exports
+    })
+    .await
+    .expect("reader");
+    assert!(
+        exports.iter().any(|(k, _)| k == "AWS_CA_BUNDLE"),
+        "{exports:?}"
+    );
+
+    let mut invoke = f.command(false);
+    invoke
+        .envs(exports.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .args([
+            "invoke",
+            "--function",
+            "echo",
+            "--payload",
+            r#"{"pasted":true}"#,
+        ]);
+    let out = run(invoke, None).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, br#"{"pasted":true}"#, "piped: no newline added");
+}
+
+/// A bundle named by `AWS_CA_BUNDLE` that does not exist stops the command before anything
+/// is sent, naming the variable and the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_aws_ca_bundle_exits_2_naming_the_file() {
+    let f = Fixture::start("missing-bundle").await;
+    let mut cmd = f.command(true);
+    cmd.env("AWS_CA_BUNDLE", f.dir.join("no-such.pem"))
+        .args(["invoke", "--function", "echo", "--payload", "{}"])
+        .args([
+            "--endpoint-url",
+            &f.endpoint.url(),
+            "--region",
+            f.endpoint.region(),
+        ]);
+    let out = run(cmd, None).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("AWS_CA_BUNDLE") && err.contains("no-such.pem"),
+        "{err}"
+    );
+    assert_eq!(f.endpoint.stats().requests, 0);
+}

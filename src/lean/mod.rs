@@ -306,7 +306,13 @@ impl LeanInvoker {
             function = %request.function(),
             attempt = tracing::field::Empty,
         );
-        self.invoke_inner(request).instrument(span).await
+        let result = self.invoke_inner(request).instrument(span).await;
+        #[cfg(feature = "metrics")]
+        crate::metrics::count_call(
+            crate::metrics::CallPath::Lean,
+            crate::metrics::verdict(result.as_ref().err()),
+        );
+        result
     }
 
     /// The signed request [`invoke`](Self::invoke) would send first for `request` (absolute

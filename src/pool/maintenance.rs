@@ -23,6 +23,9 @@ pub(super) fn spawn(pool: Weak<PoolInner>, mut stop: tokio::sync::watch::Receive
             for host in pool.origins_snapshot() {
                 host.maintain(now);
             }
+            // The `metrics` gauges: set from a snapshot.
+            #[cfg(feature = "metrics")]
+            let _ = pool.stats();
         }
     });
 }

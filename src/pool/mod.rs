@@ -304,7 +304,8 @@ impl Pool {
         }
     }
 
-    /// A snapshot of every origin's counters and state.
+    /// A snapshot of every origin's counters and state. With the `metrics` feature it also
+    /// sets the pool's gauges (as every maintenance tick does).
     pub fn stats(&self) -> PoolStats {
         let hosts = self.inner.origins.read().unwrap_or_else(|p| p.into_inner());
         let mut out: Vec<OriginStats> = hosts
@@ -313,7 +314,10 @@ impl Pool {
             .map(|h| h.stats())
             .collect();
         out.sort_by(|a, b| a.origin().cmp(b.origin()));
-        PoolStats { origins: out }
+        let stats = PoolStats { origins: out };
+        #[cfg(feature = "metrics")]
+        crate::metrics::publish_gauges(&stats);
+        stats
     }
 
     fn origin_for(&self, uri: &http::Uri) -> Result<Arc<OriginPool>, Error> {

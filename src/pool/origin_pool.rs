@@ -71,9 +71,9 @@ impl OriginPool {
         };
         OriginPool {
             permits: Arc::new(Semaphore::new(shared.config.max_connections_per_host)),
+            counters: Arc::new(Counters::new(&origin)),
             origin,
             host_header,
-            counters: Arc::new(Counters::default()),
             state: Mutex::new(State {
                 idle: VecDeque::new(),
                 h2: Vec::new(),

@@ -135,6 +135,7 @@ async fn send_inner(
                 }
             }
         };
+        pool.counters.acquired(checked_at);
         let outcome = match checkout {
             Checkout::H1(conn) => {
                 let Some(conn) = ready_h1(pool, conn, &mut not_ready).await? else {

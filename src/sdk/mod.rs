@@ -1,10 +1,12 @@
 //! The SDK adapter: a real [`aws_sdk_lambda::Client`] whose HTTP goes through the crate's
 //! [`Pool`], with endpoint routing and the [`RetryPolicy::NeverTwice`] retry policy.
 
+mod ca_bundle;
 mod connector;
 mod retry;
 mod validate;
 
+pub use ca_bundle::{CaBundle, CaBundleSource, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY};
 pub use connector::{PoolHttpClient, DEFAULT_RESPONSE_TIMEOUT};
 pub use retry::{RetryPolicy, MAX_RETRY_AFTER};
 
@@ -34,6 +36,7 @@ pub struct LambdaVpceBuilder {
     region: Option<String>,
     credentials: Option<Credentials>,
     ca_pems: Vec<Vec<u8>>,
+    ca_bundle_from_environment: bool,
 }
 
 impl Default for LambdaVpceBuilder {
@@ -49,6 +52,7 @@ impl Default for LambdaVpceBuilder {
             region: None,
             credentials: None,
             ca_pems: Vec::new(),
+            ca_bundle_from_environment: true,
         }
     }
 }
@@ -172,6 +176,17 @@ impl LambdaVpceBuilder {
         self
     }
 
+    /// Whether [`build`](Self::build) also trusts the CA bundle the AWS tools share:
+    /// `AWS_CA_BUNDLE`, else the selected profile's `ca_bundle` (see [`CaBundle`]), added to
+    /// the usual roots and to [`add_ca_pem`](Self::add_ca_pem)'s. A named file that is
+    /// missing or holds no certificate fails `build` with a [`BuildError`] naming it.
+    /// [`build_sync`](Self::build_sync) reads neither (pass
+    /// `CaBundle::from_environment().await?` to `add_ca_pem` yourself). Default: `true`.
+    pub fn ca_bundle_from_environment(mut self, enabled: bool) -> Self {
+        self.ca_bundle_from_environment = enabled;
+        self
+    }
+
     /// How the SDK may retry. Default: [`RetryPolicy::NeverTwice`].
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry_policy = policy;
@@ -207,8 +222,16 @@ impl LambdaVpceBuilder {
 
     /// Builds the client, loading the standard AWS configuration chain (environment, profile,
     /// web identity, container and instance credentials) unless [`sdk_config`](Self::sdk_config)
-    /// gave one, or region and credentials were both given.
+    /// gave one, or region and credentials were both given; and the CA bundle of
+    /// `AWS_CA_BUNDLE` or the profile's `ca_bundle` (see
+    /// [`ca_bundle_from_environment`](Self::ca_bundle_from_environment)).
     pub async fn build(mut self) -> Result<LambdaVpce, BuildError> {
+        if self.ca_bundle_from_environment {
+            if let Some(bundle) = CaBundle::from_environment().await? {
+                tracing::debug!(path = %bundle.path().display(), source = ?bundle.source(), certificates = bundle.certificates(), "trusting the environment's CA bundle");
+                self.ca_pems.push(bundle.pem().to_vec());
+            }
+        }
         if self.sdk_config.is_none() && (self.region.is_none() || self.credentials.is_none()) {
             self.sdk_config = Some(load_sdk_config().await);
         }
@@ -293,6 +316,10 @@ impl LambdaVpceBuilder {
             conf = conf.credentials_provider(provider.clone());
         }
         conf = conf.interceptor(validate::ValidateInvoke);
+        #[cfg(feature = "metrics")]
+        {
+            conf = conf.interceptor(crate::metrics::SdkCallOutcomes);
+        }
         if self.retry_policy == RetryPolicy::NeverTwice {
             conf = conf.retry_classifier(retry::NeverTwice);
         }

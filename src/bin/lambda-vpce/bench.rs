@@ -13,8 +13,11 @@
 //! CPU per call and connections opened are attributed to the client whose slice ran.
 
 mod args;
+mod baseline;
 mod clients;
 mod cpu;
+mod histogram;
+mod merge;
 mod outcome;
 mod plot;
 mod raw;
@@ -52,7 +55,14 @@ struct Entry {
     attempts_before: (u64, u64),
 }
 
-pub(crate) async fn run(a: BenchArgs) -> CmdResult {
+pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
+    if let Some(args::BenchAction::Merge(m)) = a.action.take() {
+        return merge::run(m);
+    }
+    let baseline = match &a.baseline {
+        Some(path) => Some(RunReport::read_json(path)?),
+        None => None,
+    };
     let knobs = ServerKnobs {
         idle_close_ms: a.server_idle_close,
         max_requests: a.server_max_requests,
@@ -228,7 +238,7 @@ pub(crate) async fn run(a: BenchArgs) -> CmdResult {
         .collect();
     let report = RunReport {
         schema_version: 1,
-        mode: if a.rate.is_some() { "open" } else { "closed" },
+        mode: if a.rate.is_some() { "open" } else { "closed" }.to_owned(),
         endpoint: if external {
             target.url.clone()
         } else {
@@ -258,10 +268,14 @@ pub(crate) async fn run(a: BenchArgs) -> CmdResult {
             latency_ms: knobs.latency_ms,
         }),
         cpu_includes_server: !external,
-        allocator: crate::ALLOCATOR,
+        allocator: crate::ALLOCATOR.to_owned(),
         clients: reports,
+        runs: 1,
     };
     print!("{}", report.text());
+    if let Some(old) = &baseline {
+        print!("{}", baseline::text(old, &report));
+    }
     if let Some(path) = &a.json {
         report.write_json(path)?;
     }

@@ -94,16 +94,25 @@ impl EndpointArgs {
         Ok(None)
     }
 
-    /// The CA PEM to trust, read from --ca-cert.
-    pub(crate) fn ca_pem(&self) -> Result<Option<Vec<u8>>, CmdError> {
-        match &self.ca_cert {
-            Some(path) => {
-                Ok(Some(std::fs::read(path).map_err(|e| {
-                    format!("cannot read --ca-cert {}: {e}", path.display())
-                })?))
+    /// The CA PEM to trust in addition to the usual roots: --ca-cert's file and the bundle the
+    /// AWS tools share (`AWS_CA_BUNDLE`, else the profile's `ca_bundle`), both added when both
+    /// are given. A named file that is missing or holds no certificate is an error naming it.
+    pub(crate) async fn ca_pem(&self) -> Result<Option<Vec<u8>>, CmdError> {
+        let mut pem = match &self.ca_cert {
+            Some(path) => Some(
+                std::fs::read(path)
+                    .map_err(|e| format!("cannot read --ca-cert {}: {e}", path.display()))?,
+            ),
+            None => None,
+        };
+        if let Some(bundle) = lambda_vpce::CaBundle::from_environment().await? {
+            let all = pem.get_or_insert_with(Vec::new);
+            if !all.is_empty() && !all.ends_with(b"\n") {
+                all.push(b'\n');
             }
-            None => Ok(None),
+            all.extend_from_slice(bundle.pem());
         }
+        Ok(pem)
     }
 }
 
@@ -118,17 +127,21 @@ pub(crate) fn init_tracing() {
 }
 
 /// A builder of [`lambda_vpce::LambdaVpce`] for `args`: the endpoint they name (else the SDK's
-/// environment variables, else private DNS for the region), the `--ca-cert` CAs and the
+/// environment variables, else private DNS for the region), the CAs of `--ca-cert` and of
+/// `AWS_CA_BUNDLE` or the profile's `ca_bundle` ([`EndpointArgs::ca_pem`]), and the
 /// `--region`; credentials and anything not given come from the standard AWS chain at `build`.
-pub(crate) fn lambda_builder(
+pub(crate) async fn lambda_builder(
     args: &EndpointArgs,
     pool: lambda_vpce::PoolBuilder,
 ) -> Result<lambda_vpce::LambdaVpceBuilder, CmdError> {
     let mut pool = pool;
-    if let Some(pem) = args.ca_pem()? {
+    if let Some(pem) = args.ca_pem().await? {
         pool = pool.add_ca_pem(pem);
     }
-    let mut builder = lambda_vpce::LambdaVpce::builder().pool(pool);
+    // The environment's bundle is in `pool` already.
+    let mut builder = lambda_vpce::LambdaVpce::builder()
+        .pool(pool)
+        .ca_bundle_from_environment(false);
     if let Some(endpoint) = args.endpoint()? {
         builder = builder.endpoint(endpoint);
     }

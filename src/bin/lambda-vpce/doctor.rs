@@ -43,9 +43,10 @@ pub(crate) async fn run(args: DoctorArgs) -> CmdResult {
     if let Some(f) = &args.function {
         validate::function_name(f)?;
     }
-    let ca_pem = args.endpoint.ca_pem()?;
+    let ca_pem = args.endpoint.ca_pem().await?;
     // One SDK attempt per call, so that the pool statistics count exactly two requests.
-    let lambda = lambda_builder(&args.endpoint, lambda_vpce::PoolBuilder::new())?
+    let lambda = lambda_builder(&args.endpoint, lambda_vpce::PoolBuilder::new())
+        .await?
         .max_attempts(1)
         .build()
         .await?;

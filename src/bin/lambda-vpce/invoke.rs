@@ -1,7 +1,7 @@
 //! `lambda-vpce invoke`: one Invoke call; the response payload to stdout (raw bytes), the
 //! metadata to stderr, and an exit code that says what happened.
 
-use std::io::{Read as _, Write as _};
+use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::process::ExitCode;
 
 use aws_credential_types::provider::error::CredentialsError;
@@ -34,7 +34,8 @@ const EXIT_SERVICE_ERROR: u8 = 5;
 /// Flags of `lambda-vpce invoke`.
 #[derive(Debug, Args)]
 #[command(after_help = "\
-The response payload goes to stdout as raw bytes; status, executed version, request id, \
+The response payload goes to stdout as raw bytes (with a newline added when stdout is a \
+terminal and it does not end with one); status, executed version, request id, \
 function error and the decoded log tail go to stderr.
 
 Exit codes:
@@ -112,7 +113,8 @@ pub(crate) async fn run(args: InvokeArgs) -> CmdResult {
         None => None,
     };
 
-    let lambda = lambda_builder(&args.endpoint, lambda_vpce::PoolBuilder::new())?
+    let lambda = lambda_builder(&args.endpoint, lambda_vpce::PoolBuilder::new())
+        .await?
         .build()
         .await?;
     let mut call = lambda
@@ -134,6 +136,9 @@ pub(crate) async fn run(args: InvokeArgs) -> CmdResult {
             if let Some(payload) = out.payload() {
                 let mut stdout = std::io::stdout().lock();
                 stdout.write_all(payload.as_ref())?;
+                if ends_without_newline_on_a_terminal(payload.as_ref(), stdout.is_terminal()) {
+                    stdout.write_all(b"\n")?;
+                }
                 stdout.flush()?;
             }
             eprintln!("status: {}", out.status_code());
@@ -275,4 +280,24 @@ fn has_credentials_error(err: &(dyn std::error::Error + 'static)) -> bool {
         cur = e.source();
     }
     false
+}
+
+/// Whether to end the payload with a newline: only on a terminal (so the prompt does not run
+/// into it), never into a pipe or file (the bytes stay exactly the function's), and not when
+/// it ends with one already.
+fn ends_without_newline_on_a_terminal(payload: &[u8], is_terminal: bool) -> bool {
+    is_terminal && !payload.is_empty() && !payload.ends_with(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ends_without_newline_on_a_terminal as newline;
+
+    #[test]
+    fn a_newline_ends_the_payload_on_a_terminal_only() {
+        assert!(newline(b"{}", true));
+        assert!(!newline(b"{}", false));
+        assert!(!newline(b"{}\n", true));
+        assert!(!newline(b"", true));
+    }
 }

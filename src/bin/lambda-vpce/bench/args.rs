@@ -71,7 +71,12 @@ impl InvocationTypeArg {
 /// Exit status: 0 when every measured call of every client succeeded, 1 when any failed
 /// (the report is still printed and written), 2 when the run could not be set up.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub(crate) struct BenchArgs {
+    /// `merge`: several runs' JSON reports as one (see `bench merge --help`).
+    #[command(subcommand)]
+    pub(crate) action: Option<BenchAction>,
+
     /// Measure this endpoint instead of starting the embedded one (credentials and region then
     /// come from the standard AWS chain).
     #[command(flatten)]
@@ -85,7 +90,8 @@ pub(crate) struct BenchArgs {
 
     /// Measured calls per client. Default: 50000; 200 with --think-time; rate × 5 s with
     /// --rate.
-    #[arg(long, value_name = "N", conflicts_with = "duration")]
+    #[arg(long, value_name = "N", conflicts_with = "duration",
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) requests: Option<u64>,
 
     /// Measure each client for this long instead of a number of calls (`10s`, `500ms`, `2m`).
@@ -173,9 +179,22 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "FILE.svg")]
     pub(crate) plot: Option<PathBuf>,
 
+    /// Also print the summary with each figure's change against this earlier report (a
+    /// previous run's `--json`); read before the run starts.
+    #[arg(long, value_name = "OLD.json")]
+    pub(crate) baseline: Option<PathBuf>,
+
     /// Seed of the think-time generator (the same seed gives the same idle gaps).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_SEED)]
     pub(crate) seed: u64,
+}
+
+/// What `bench` does instead of a run.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum BenchAction {
+    /// Merge the JSON reports of runs of the same clients (a fleet of load generators) into
+    /// one report with exact percentiles; refuses runs that measured different things.
+    Merge(super::merge::MergeArgs),
 }
 
 /// Parses `10s`, `500ms`, `2m`, `1h` or a plain number of seconds (`1.5`).

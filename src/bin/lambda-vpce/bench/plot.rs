@@ -14,7 +14,7 @@ const SIZE: (u32, u32) = (960, 600);
 pub(crate) fn write_cdf(
     path: &Path,
     title: &str,
-    series: &[(&'static str, &Histogram<u64>)],
+    series: &[(&str, &Histogram<u64>)],
 ) -> Result<(), CmdError> {
     let present: Vec<_> = series.iter().filter(|(_, h)| !h.is_empty()).collect();
     let lo = present

@@ -36,8 +36,12 @@
 //!     "connections_opened": u64 | null, // during the measured slices; null: cannot count
 //!     "reuse_ratio": f64 | null,        // 1 - connections_opened / requests
 //!     "cpu_us_per_call": f64 | null,    // process CPU during the client's slices / calls
-//!     "wall_s": f64
-//!   }]
+//!     "wall_s": f64,
+//!     "histogram": str | null,          // ok calls' latencies (µs), HdrHistogram V2
+//!                                       // compressed, base64 ("HISTFAAA…")
+//!     "started_unix_s", "ended_unix_s": f64 | null  // first slice's start, last slice's end
+//!   }],
+//!   "runs": u64                         // runs merged into this report (1: a single run)
 //! }
 //! ```
 
@@ -45,27 +49,29 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::outcome::ErrorKind;
 use super::workload::Tally;
 use crate::common::CmdError;
 
 /// Failed calls by kind.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub(crate) struct ErrorsByKind {
     pub(crate) not_sent: u64,
     pub(crate) maybe_executed: u64,
     pub(crate) service: u64,
     pub(crate) other: u64,
-    /// Refused before sending (validation); added after the first four keys.
+    /// Refused before sending (validation); added after the first four keys (absent in
+    /// older reports: 0).
+    #[serde(default)]
     pub(crate) invalid_input: u64,
 }
 
 /// One client's line of the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ClientReport {
-    pub(crate) client: &'static str,
+    pub(crate) client: String,
     pub(crate) requests: u64,
     pub(crate) ok: u64,
     pub(crate) errors: u64,
@@ -85,6 +91,15 @@ pub(crate) struct ClientReport {
     pub(crate) reuse_ratio: Option<f64>,
     pub(crate) cpu_us_per_call: Option<f64>,
     pub(crate) wall_s: f64,
+    /// The ok calls' latencies (µs): [`super::histogram`]'s form. `None` in reports written
+    /// before the field existed.
+    #[serde(default)]
+    pub(crate) histogram: Option<String>,
+    /// When the client's first measured slice started and its last ended, UNIX seconds.
+    #[serde(default)]
+    pub(crate) started_unix_s: Option<f64>,
+    #[serde(default)]
+    pub(crate) ended_unix_s: Option<f64>,
 }
 
 /// What the run measured beyond the tally, per client.
@@ -99,7 +114,7 @@ pub(crate) struct Extras {
 
 impl ClientReport {
     /// Summarises one client's tally.
-    pub(crate) fn new(client: &'static str, t: &Tally, x: Extras) -> ClientReport {
+    pub(crate) fn new(client: &str, t: &Tally, x: Extras) -> ClientReport {
         let q = |p: f64| {
             if t.ok == 0 {
                 0
@@ -109,8 +124,12 @@ impl ClientReport {
         };
         let wall = t.wall.as_secs_f64();
         let calls = t.calls.max(1) as f64;
+        let unix = |at: std::time::SystemTime| {
+            at.duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64())
+        };
         ClientReport {
-            client,
+            client: client.to_owned(),
             requests: t.calls,
             ok: t.ok,
             errors: t.error_total(),
@@ -144,12 +163,15 @@ impl ClientReport {
                 .map(|o| (1.0 - o as f64 / calls).clamp(0.0, 1.0)),
             cpu_us_per_call: x.cpu.map(|c| c.as_secs_f64() * 1e6 / calls),
             wall_s: wall,
+            histogram: super::histogram::encode(&t.hist).ok(),
+            started_unix_s: t.window.map(|(a, _)| unix(a)),
+            ended_unix_s: t.window.map(|(_, b)| unix(b)),
         }
     }
 }
 
 /// The embedded endpoint's knobs, as reported.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ServerReport {
     pub(crate) idle_close_ms: Option<u64>,
     pub(crate) max_requests: Option<u32>,
@@ -157,10 +179,10 @@ pub(crate) struct ServerReport {
 }
 
 /// The whole report (see the module doc for the schema).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct RunReport {
     pub(crate) schema_version: u32,
-    pub(crate) mode: &'static str,
+    pub(crate) mode: String,
     pub(crate) endpoint: String,
     pub(crate) concurrency: usize,
     pub(crate) payload_bytes: usize,
@@ -176,11 +198,26 @@ pub(crate) struct RunReport {
     pub(crate) min_idle: usize,
     pub(crate) server: Option<ServerReport>,
     pub(crate) cpu_includes_server: bool,
-    pub(crate) allocator: &'static str,
+    pub(crate) allocator: String,
     pub(crate) clients: Vec<ClientReport>,
+    /// How many runs this report merges (`bench merge`); 1 for a single run.
+    #[serde(default = "one")]
+    pub(crate) runs: u64,
+}
+
+fn one() -> u64 {
+    1
 }
 
 impl RunReport {
+    /// Reads a JSON report written by `--json` (or by `bench merge --json`).
+    pub(crate) fn read_json(path: &Path) -> Result<RunReport, CmdError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a bench JSON report: {e}", path.display()).into())
+    }
+
     /// Writes the JSON report.
     pub(crate) fn write_json(&self, path: &Path) -> Result<(), CmdError> {
         let text = serde_json::to_string_pretty(self)?;

@@ -85,7 +85,7 @@ impl Target {
         let endpoint = args
             .endpoint()?
             .ok_or("no endpoint flag given (this is a bug: checked before)")?;
-        let ca_pem = args.ca_pem()?;
+        let ca_pem = args.ca_pem().await?;
         let sdk_config = lambda_vpce::load_sdk_config().await;
         let region = args
             .region

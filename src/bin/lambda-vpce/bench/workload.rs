@@ -19,7 +19,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 use indicatif::ProgressBar;
@@ -80,6 +80,8 @@ pub(crate) struct Tally {
     pub(crate) errors: [u64; KINDS],
     /// Wall time of the slices.
     pub(crate) wall: Duration,
+    /// When the first slice started and the last one ended (wall clock).
+    pub(crate) window: Option<(SystemTime, SystemTime)>,
 }
 
 impl Default for Tally {
@@ -90,6 +92,7 @@ impl Default for Tally {
             ok: 0,
             errors: [0; KINDS],
             wall: Duration::ZERO,
+            window: None,
         }
     }
 }
@@ -117,6 +120,10 @@ impl Tally {
             *a += b;
         }
         self.wall += other.wall;
+        self.window = match (self.window, other.window) {
+            (Some((a0, a1)), Some((b0, b1))) => Some((a0.min(b0), a1.max(b1))),
+            (a, b) => a.or(b),
+        };
     }
 
     /// Failed calls of every kind.
@@ -142,6 +149,7 @@ pub(crate) async fn run_slice(
     let workers = shape.concurrency.max(1);
     let next = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
+    let started_at = SystemTime::now();
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..workers {
         let client = client.clone();
@@ -202,6 +210,7 @@ pub(crate) async fn run_slice(
         total.merge(&t);
     }
     total.wall = start.elapsed();
+    total.window = Some((started_at, SystemTime::now()));
     Ok(total)
 }
 

@@ -1,0 +1,411 @@
+//! `lambda-vpce bench merge A.json B.json …`: the runs of a fleet of load generators as one
+//! report, with exact percentiles from the merged HDR histograms.
+//!
+//! Runs merge when they measured the same thing: the same clients, `mode`, `payload_bytes`,
+//! `invocation_type`, `function`, `think_time_ms`, `max_attempts` and embedded `server`
+//! knobs. Concurrency, rate, amount, rounds and endpoint URL may differ per runner. Anything
+//! else is refused, naming the field.
+//!
+//! Per client: counts are summed; percentiles, max and mean come from the merged histogram;
+//! `first_call_us` is the slowest runner's first call; `cpu_us_per_call` is the calls-weighted
+//! mean; `connections_opened` the sum. `started_unix_s` / `ended_unix_s` are the earliest
+//! start and the latest end over the runs, `wall_s` the window between them, and
+//! `throughput_rps` = all runs' calls ÷ `wall_s`: the fleet's calls per second over the common
+//! wall window, from the first runner's start to the last runner's end (a runner that started
+//! late lowers it; it is never the sum of rates measured over different windows).
+
+use std::path::PathBuf;
+
+use clap::Args;
+use hdrhistogram::Histogram;
+
+use super::histogram;
+use super::report::{ClientReport, ErrorsByKind, RunReport};
+use super::workload::new_histogram;
+use crate::common::{CmdError, CmdResult};
+
+/// Flags of `lambda-vpce bench merge`.
+#[derive(Debug, Args)]
+pub(crate) struct MergeArgs {
+    /// The JSON reports (`bench --json`) of runs of the same clients, two or more.
+    #[arg(value_name = "REPORT.json", num_args = 2.., required = true)]
+    pub(crate) reports: Vec<PathBuf>,
+
+    /// Write the merged report as JSON (the same schema, `runs` = how many were merged).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) json: Option<PathBuf>,
+
+    /// Write the merged latency CDF of every client as an SVG.
+    #[arg(long, value_name = "FILE.svg")]
+    pub(crate) plot: Option<PathBuf>,
+
+    /// Also print each figure's change against this earlier report.
+    #[arg(long, value_name = "OLD.json")]
+    pub(crate) baseline: Option<PathBuf>,
+}
+
+/// Runs `bench merge`.
+pub(crate) fn run(a: MergeArgs) -> CmdResult {
+    let mut runs = Vec::with_capacity(a.reports.len());
+    for path in &a.reports {
+        runs.push((path.display().to_string(), RunReport::read_json(path)?));
+    }
+    let merged = merge(&runs)?;
+    print!("{}", merged.report.text());
+    if let Some(path) = &a.baseline {
+        let old = RunReport::read_json(path)?;
+        print!("{}", super::baseline::text(&old, &merged.report));
+    }
+    if let Some(path) = &a.json {
+        merged.report.write_json(path)?;
+    }
+    if let Some(path) = &a.plot {
+        let series: Vec<_> = merged
+            .report
+            .clients
+            .iter()
+            .zip(&merged.histograms)
+            .map(|(c, h)| (c.client.as_str(), h))
+            .collect();
+        let title = format!(
+            "bench merge of {} runs: latency CDF of successful calls",
+            merged.report.runs
+        );
+        super::plot::write_cdf(path, &title, &series)?;
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// A merged report and its clients' merged histograms (in the report's client order).
+#[derive(Debug)]
+pub(crate) struct Merged {
+    pub(crate) report: RunReport,
+    pub(crate) histograms: Vec<Histogram<u64>>,
+}
+
+/// The fields two reports must agree on to be merged or compared, with both values where
+/// they differ.
+pub(crate) fn differences(a: &RunReport, b: &RunReport) -> Vec<(&'static str, String, String)> {
+    let mut out = Vec::new();
+    let mut check = |field: &'static str, x: String, y: String| {
+        if x != y {
+            out.push((field, x, y));
+        }
+    };
+    check("mode", a.mode.clone(), b.mode.clone());
+    check(
+        "payload_bytes",
+        a.payload_bytes.to_string(),
+        b.payload_bytes.to_string(),
+    );
+    check(
+        "invocation_type",
+        a.invocation_type.clone(),
+        b.invocation_type.clone(),
+    );
+    check("function", a.function.clone(), b.function.clone());
+    check(
+        "think_time_ms",
+        format!("{:?}", a.think_time_ms),
+        format!("{:?}", b.think_time_ms),
+    );
+    check(
+        "max_attempts",
+        format!("{:?}", a.max_attempts),
+        format!("{:?}", b.max_attempts),
+    );
+    check(
+        "server",
+        format!("{:?}", a.server),
+        format!("{:?}", b.server),
+    );
+    let names = |r: &RunReport| {
+        let mut v: Vec<&str> = r.clients.iter().map(|c| c.client.as_str()).collect();
+        v.sort_unstable();
+        v.join(",")
+    };
+    check("clients", names(a), names(b));
+    out
+}
+
+/// Merges `runs` (name, report); refuses runs that measured different things.
+pub(crate) fn merge(runs: &[(String, RunReport)]) -> Result<Merged, CmdError> {
+    let [(first_name, first), rest @ ..] = runs else {
+        return Err("bench merge needs at least one report".into());
+    };
+    for (name, r) in rest {
+        if let Some((field, x, y)) = differences(first, r).into_iter().next() {
+            return Err(format!(
+                "cannot merge {name} with {first_name}: they measured different things: \
+                 `{field}` is {y} there and {x} here"
+            )
+            .into());
+        }
+    }
+    let all = |f: &dyn Fn(&RunReport) -> Option<f64>| -> Option<Vec<f64>> {
+        runs.iter().map(|(_, r)| f(r)).collect()
+    };
+    let same_or = |f: &dyn Fn(&RunReport) -> String, other: &str| {
+        let v = f(first);
+        if runs.iter().all(|(_, r)| f(r) == v) {
+            v
+        } else {
+            other.to_owned()
+        }
+    };
+    let mut clients = Vec::with_capacity(first.clients.len());
+    let mut histograms = Vec::with_capacity(first.clients.len());
+    for c in &first.clients {
+        let parts: Vec<(&str, &ClientReport)> = runs
+            .iter()
+            .filter_map(|(n, r)| {
+                r.clients
+                    .iter()
+                    .find(|x| x.client == c.client)
+                    .map(|x| (n.as_str(), x))
+            })
+            .collect();
+        let (report, hist) = merge_client(&parts)?;
+        clients.push(report);
+        histograms.push(hist);
+    }
+    let report = RunReport {
+        schema_version: first.schema_version,
+        mode: first.mode.clone(),
+        endpoint: same_or(&|r| r.endpoint.clone(), "mixed"),
+        concurrency: runs.iter().map(|(_, r)| r.concurrency).sum(),
+        payload_bytes: first.payload_bytes,
+        invocation_type: first.invocation_type.clone(),
+        function: first.function.clone(),
+        rounds: first.rounds,
+        warmup: runs.iter().map(|(_, r)| r.warmup).sum(),
+        requests_per_client: all(&|r| r.requests_per_client.map(|n| n as f64))
+            .map(|v| v.iter().sum::<f64>() as u64),
+        duration_s: all(&|r| r.duration_s).map(|v| v.iter().cloned().fold(0.0, f64::max)),
+        rate_rps: all(&|r| r.rate_rps).map(|v| v.iter().sum()),
+        think_time_ms: first.think_time_ms,
+        max_attempts: first.max_attempts,
+        min_idle: runs.iter().map(|(_, r)| r.min_idle).sum(),
+        server: first.server,
+        cpu_includes_server: runs.iter().any(|(_, r)| r.cpu_includes_server),
+        allocator: same_or(&|r| r.allocator.clone(), "mixed"),
+        clients,
+        runs: runs.iter().map(|(_, r)| r.runs).sum(),
+    };
+    Ok(Merged { report, histograms })
+}
+
+fn merge_client(
+    parts: &[(&str, &ClientReport)],
+) -> Result<(ClientReport, Histogram<u64>), CmdError> {
+    let mut hist = new_histogram();
+    let (mut start, mut end) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (name, c) in parts {
+        let field = |f: &str| format!("{name}: clients[{}].{f}", c.client);
+        let text = c.histogram.as_deref().ok_or_else(|| {
+            format!(
+                "{} is missing (a report from before it existed)",
+                field("histogram")
+            )
+        })?;
+        let h = histogram::decode(text, &field("histogram"))?;
+        hist.add(&h)
+            .map_err(|e| format!("{}: cannot be merged ({e:?})", field("histogram")))?;
+        let (s, e) = match (c.started_unix_s, c.ended_unix_s) {
+            (Some(s), Some(e)) => (s, e),
+            _ => return Err(format!("{} is missing", field("started_unix_s")).into()),
+        };
+        start = start.min(s);
+        end = end.max(e);
+    }
+    let sum = |f: &dyn Fn(&ClientReport) -> u64| parts.iter().map(|(_, c)| f(c)).sum::<u64>();
+    let sum_opt = |f: &dyn Fn(&ClientReport) -> Option<u64>| {
+        parts
+            .iter()
+            .map(|(_, c)| f(c))
+            .collect::<Option<Vec<u64>>>()
+            .map(|v| v.iter().sum::<u64>())
+    };
+    let requests = sum(&|c| c.requests);
+    let ok = sum(&|c| c.ok);
+    let q = |p: f64| {
+        if ok == 0 {
+            0
+        } else {
+            hist.value_at_quantile(p)
+        }
+    };
+    let wall = (end - start).max(0.0);
+    let connections_opened = sum_opt(&|c| c.connections_opened);
+    let cpu = parts
+        .iter()
+        .map(|(_, c)| c.cpu_us_per_call.map(|v| v * c.requests as f64))
+        .collect::<Option<Vec<f64>>>()
+        .map(|v| v.iter().sum::<f64>() / requests.max(1) as f64);
+    let first = parts[0].1;
+    let report = ClientReport {
+        client: first.client.clone(),
+        requests,
+        ok,
+        errors: sum(&|c| c.errors),
+        errors_by_kind: ErrorsByKind {
+            not_sent: sum(&|c| c.errors_by_kind.not_sent),
+            maybe_executed: sum(&|c| c.errors_by_kind.maybe_executed),
+            service: sum(&|c| c.errors_by_kind.service),
+            other: sum(&|c| c.errors_by_kind.other),
+            invalid_input: sum(&|c| c.errors_by_kind.invalid_input),
+        },
+        retried: sum_opt(&|c| c.retried),
+        attempts: sum_opt(&|c| c.attempts),
+        p50_us: q(0.5),
+        p90_us: q(0.9),
+        p99_us: q(0.99),
+        p999_us: q(0.999),
+        max_us: if ok == 0 { 0 } else { hist.max() },
+        mean_us: if ok == 0 { 0.0 } else { hist.mean() },
+        first_call_us: parts.iter().filter_map(|(_, c)| c.first_call_us).max(),
+        first_call_ok: parts.iter().all(|(_, c)| c.first_call_ok),
+        throughput_rps: if wall > 0.0 {
+            requests as f64 / wall
+        } else {
+            0.0
+        },
+        connections_opened,
+        reuse_ratio: connections_opened
+            .map(|o| (1.0 - o as f64 / requests.max(1) as f64).clamp(0.0, 1.0)),
+        cpu_us_per_call: cpu,
+        wall_s: wall,
+        histogram: Some(histogram::encode(&hist)?),
+        started_unix_s: Some(start),
+        ended_unix_s: Some(end),
+    };
+    Ok((report, hist))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::report::Extras;
+    use crate::bench::workload::Tally;
+    use std::time::{Duration, SystemTime};
+
+    fn tally(samples: &[u64], start_s: u64, end_s: u64) -> Tally {
+        let mut t = Tally::default();
+        for &v in samples {
+            t.hist.record(v).unwrap();
+        }
+        t.calls = samples.len() as u64;
+        t.ok = t.calls;
+        t.wall = Duration::from_secs(end_s - start_s);
+        let at = |s| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
+        t.window = Some((at(start_s), at(end_s)));
+        t
+    }
+
+    fn run(clients: &[(&str, &Tally)], payload_bytes: usize, concurrency: usize) -> RunReport {
+        RunReport {
+            schema_version: 1,
+            mode: "closed".into(),
+            endpoint: "embedded".into(),
+            concurrency,
+            payload_bytes,
+            invocation_type: "RequestResponse".into(),
+            function: "echo".into(),
+            rounds: 10,
+            warmup: 0,
+            requests_per_client: Some(0),
+            duration_s: None,
+            rate_rps: None,
+            think_time_ms: None,
+            max_attempts: None,
+            min_idle: 1,
+            server: None,
+            cpu_includes_server: true,
+            allocator: "system".into(),
+            clients: clients
+                .iter()
+                .map(|(n, t)| ClientReport::new(n, t, Extras::default()))
+                .collect(),
+            runs: 1,
+        }
+    }
+
+    /// Latencies spread over three decades, different in each run.
+    fn samples(seed: u64, n: u64) -> Vec<u64> {
+        (0..n)
+            .map(|i| 20 + (i * 7919 + seed * 104_729) % 50_000 / (1 + i % 7))
+            .collect()
+    }
+
+    #[test]
+    fn two_runs_merged_equal_one_histogram_of_both_sample_sets() {
+        let (a, b) = (samples(1, 3000), samples(2, 1700));
+        let ra = run(&[("lambda-vpce-lean", &tally(&a, 100, 110))], 1024, 4);
+        let rb = run(&[("lambda-vpce-lean", &tally(&b, 104, 120))], 1024, 16);
+        let merged = merge(&[("a.json".into(), ra), ("b.json".into(), rb)]).unwrap();
+
+        let mut both = new_histogram();
+        for v in a.iter().chain(&b) {
+            both.record(*v).unwrap();
+        }
+        let c = &merged.report.clients[0];
+        assert_eq!(merged.histograms[0], both);
+        assert_eq!(c.requests, 4700);
+        for (got, q) in [
+            (c.p50_us, 0.5),
+            (c.p90_us, 0.9),
+            (c.p99_us, 0.99),
+            (c.p999_us, 0.999),
+        ] {
+            assert_eq!(got, both.value_at_quantile(q), "q {q}");
+        }
+        assert_eq!(c.max_us, both.max());
+        // The common window runs from the first start (100) to the last end (120).
+        assert_eq!(c.wall_s, 20.0);
+        assert!((c.throughput_rps - 4700.0 / 20.0).abs() < 1e-9);
+        assert_eq!(merged.report.concurrency, 20);
+        assert_eq!(merged.report.runs, 2);
+        let back = histogram::decode(c.histogram.as_deref().unwrap(), "merged").unwrap();
+        assert_eq!(back, both);
+    }
+
+    #[test]
+    fn runs_that_measured_different_payloads_are_refused_naming_the_field() {
+        let t = tally(&[50, 60], 0, 1);
+        let ra = run(&[("sdk-default", &t)], 1024, 1);
+        let rb = run(&[("sdk-default", &t)], 2048, 1);
+        let e = merge(&[("a.json".into(), ra), ("b.json".into(), rb)]).unwrap_err();
+        let e = e.to_string();
+        assert!(
+            e.contains("`payload_bytes`") && e.contains("2048") && e.contains("b.json"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn runs_of_different_clients_or_functions_are_refused() {
+        let t = tally(&[50], 0, 1);
+        let ra = run(&[("sdk-default", &t)], 1024, 1);
+        let rb = run(&[("lambda-vpce", &t)], 1024, 1);
+        let e = merge(&[("a".into(), ra.clone()), ("b".into(), rb)]).unwrap_err();
+        assert!(e.to_string().contains("`clients`"), "{e}");
+        let mut rc = ra.clone();
+        rc.function = "other".into();
+        let e = merge(&[("a".into(), ra), ("c".into(), rc)]).unwrap_err();
+        assert!(e.to_string().contains("`function`"), "{e}");
+    }
+
+    #[test]
+    fn a_report_without_histograms_is_refused_naming_the_field() {
+        let t = tally(&[50], 0, 1);
+        let ra = run(&[("raw-hyper", &t)], 1024, 1);
+        let mut rb = ra.clone();
+        rb.clients[0].histogram = None;
+        let e = merge(&[("a".into(), ra), ("old.json".into(), rb)]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("old.json: clients[raw-hyper].histogram"),
+            "{e}"
+        );
+    }
+}
