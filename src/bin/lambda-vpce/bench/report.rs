@@ -18,7 +18,10 @@
 //!   "think_time_ms": [min, max] | null,
 //!   "max_attempts": u64 | null,         // null: each client's own default
 //!   "min_idle": u64,                    // the lambda-vpce pool's min_idle (prewarmed)
-//!   "server": {"idle_close_ms", "max_requests", "latency_ms"} | null,  // embedded only
+//!   "server": {"idle_close_ms", "max_requests", "latency_ms",
+//!              "http2": bool} | null,   // embedded only; http2: ALPN offered h2
+//!   "protocol": "http1" | "http2" | "auto" | null,  // --protocol of the crate's clients
+//!                                       // (null: the pool's default)
 //!   "cpu_includes_server": bool,        // true when the embedded endpoint shared the process
 //!   "allocator": "mimalloc" | "system", // the binary's global allocator (cargo feature mimalloc)
 //!   "clients": [{
@@ -36,7 +39,13 @@
 //!     "connections_opened": u64 | null, // during the measured slices; null: cannot count
 //!     "reuse_ratio": f64 | null,        // 1 - connections_opened / requests
 //!     "cpu_us_per_call": f64 | null,    // process CPU during the client's slices / calls
-//!     "wall_s": f64
+//!     "wall_s": f64,
+//!     "protocol": "HTTP/1.1" | "HTTP/2" | "HTTP/1.1+HTTP/2" | null,  // negotiated (see below)
+//!     "protocol_seen_by": "client" | "server" | null
+//!       // client: the crate's ConnectionInfo of every response (lambda-vpce, lambda-vpce-lean);
+//!       // server: the embedded endpoint's ALPN count of the connections accepted while the
+//!       // client was built and made its first call (sdk-default, smithy-pool, raw-hyper);
+//!       // null: not known (another client's external endpoint)
 //!   }]
 //! }
 //! ```
@@ -83,6 +92,8 @@ pub(crate) struct ClientReport {
     pub(crate) reuse_ratio: Option<f64>,
     pub(crate) cpu_us_per_call: Option<f64>,
     pub(crate) wall_s: f64,
+    pub(crate) protocol: Option<&'static str>,
+    pub(crate) protocol_seen_by: Option<&'static str>,
 }
 
 /// What the run measured beyond the tally, per client.
@@ -141,6 +152,8 @@ impl ClientReport {
                 .map(|o| (1.0 - o as f64 / calls).clamp(0.0, 1.0)),
             cpu_us_per_call: x.cpu.map(|c| c.as_secs_f64() * 1e6 / calls),
             wall_s: wall,
+            protocol: None,
+            protocol_seen_by: None,
         }
     }
 }
@@ -151,6 +164,7 @@ pub(crate) struct ServerReport {
     pub(crate) idle_close_ms: Option<u64>,
     pub(crate) max_requests: Option<u32>,
     pub(crate) latency_ms: Option<u64>,
+    pub(crate) http2: bool,
 }
 
 /// The whole report (see the module doc for the schema).
@@ -172,6 +186,7 @@ pub(crate) struct RunReport {
     pub(crate) max_attempts: Option<u32>,
     pub(crate) min_idle: usize,
     pub(crate) server: Option<ServerReport>,
+    pub(crate) protocol: Option<&'static str>,
     pub(crate) cpu_includes_server: bool,
     pub(crate) allocator: &'static str,
     pub(crate) clients: Vec<ClientReport>,
@@ -233,6 +248,11 @@ impl RunReport {
             if let Some(ms) = s.latency_ms {
                 let _ = write!(line, ", server latency {ms} ms");
             }
+            let alpn = if s.http2 { "h2, http/1.1" } else { "http/1.1" };
+            let _ = write!(line, ", server ALPN {alpn}");
+        }
+        if let Some(p) = self.protocol {
+            let _ = write!(line, ", --protocol {p}");
         }
         line
     }
@@ -280,16 +300,27 @@ fn client_block(out: &mut String, c: &ClientReport, cpu_includes_server: bool) {
         .map_or_else(|| "-".to_owned(), |r| format!("{:.2}%", r * 100.0));
     let _ = writeln!(
         out,
-        "  connections  opened {}   reuse {reuse}",
-        opt(c.connections_opened)
+        "  connections  opened {}   reuse {reuse}   protocol {}{}",
+        opt(c.connections_opened),
+        c.protocol.unwrap_or("-"),
+        c.protocol_seen_by
+            .map_or_else(String::new, |by| format!(" (seen by the {by})"))
     );
 }
 
 fn summary(out: &mut String, clients: &[ClientReport]) {
     let _ = writeln!(
         out,
-        "{:<18} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>7}",
-        "client", "p50 µs", "p99 µs", "first µs", "calls/s", "CPU µs/call", "conns", "errors"
+        "{:<18} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>7}  {}",
+        "client",
+        "p50 µs",
+        "p99 µs",
+        "first µs",
+        "calls/s",
+        "CPU µs/call",
+        "conns",
+        "errors",
+        "protocol"
     );
     for c in clients {
         let cpu = c
@@ -297,7 +328,7 @@ fn summary(out: &mut String, clients: &[ClientReport]) {
             .map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
         let _ = writeln!(
             out,
-            "{:<18} {:>9} {:>9} {:>9} {:>10.0} {:>10} {:>8} {:>7}",
+            "{:<18} {:>9} {:>9} {:>9} {:>10.0} {:>10} {:>8} {:>7}  {}",
             c.client,
             c.p50_us,
             c.p99_us,
@@ -305,7 +336,8 @@ fn summary(out: &mut String, clients: &[ClientReport]) {
             c.throughput_rps,
             cpu,
             opt(c.connections_opened),
-            c.errors
+            c.errors,
+            c.protocol.unwrap_or("-")
         );
     }
 }
