@@ -410,7 +410,11 @@ fn serve_refuses_http2_with_an_http1_only_server_knob() {
 fn bench_names_the_protocol_each_client_negotiated() {
     // The embedded endpoint offers h2 and http/1.1, as Lambda does: the crate's clients speak
     // what --protocol says, sdk-default picks h2 on its own.
-    for (flag, crate_version) in [("http1", "HTTP/1.1"), ("auto", "HTTP/2"), ("http2", "HTTP/2")] {
+    for (flag, crate_version) in [
+        ("http1", "HTTP/1.1"),
+        ("auto", "HTTP/2"),
+        ("http2", "HTTP/2"),
+    ] {
         let (stdout, report) = bench_report(&[
             "--requests",
             "40",
@@ -434,7 +438,11 @@ fn bench_names_the_protocol_each_client_negotiated() {
             } else {
                 (crate_version, "client")
             };
-            assert_eq!((&c["protocol"], &c["protocol_seen_by"]), (&want.into(), &by.into()), "{flag}: {c}");
+            assert_eq!(
+                (&c["protocol"], &c["protocol_seen_by"]),
+                (&want.into(), &by.into()),
+                "{flag}: {c}"
+            );
         }
         assert!(stdout.contains("protocol"), "{stdout}");
     }

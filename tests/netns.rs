@@ -455,8 +455,8 @@ fn a_black_hole_during_an_invoke_ends_it_maybe_executed_within_the_keepalive_bou
 
 #[test]
 #[ignore = "needs root: cargo test --test netns -- --ignored (CI runs it)"]
-fn over_http2_a_black_hole_with_invokes_in_flight_is_noticed_by_ping_and_the_next_call_reconnects(
-) {
+fn over_http2_a_black_hole_with_invokes_in_flight_is_noticed_by_ping_and_the_next_call_reconnects()
+{
     let ns = Arc::new(netns_or_skip!("h2ping"));
     let server = Server::start_with(&ns, true);
     let ep = server.ep.clone();

@@ -19,10 +19,10 @@ mod peers;
 
 use std::time::{Duration, Instant};
 
+use aws_sdk_lambda::config::{Credentials, Region};
 use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::operation::RequestId;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::config::{Credentials, Region};
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_types::retry::RetryConfig;
 use lambda_vpce::pool::{CloseReason, HostStats, Protocol};
@@ -525,8 +525,15 @@ async fn over_http2_thousands_of_invokes_through_goaways_and_a_stream_limit_fail
     let run = invoke_for(lambda.client(), GOAWAY_TASKS, GOAWAY_CALLS_PER_TASK, None).await;
     let took = started.elapsed();
     let h = host(&lambda);
-    report(&format!("lambda-vpce http2, {label}"), &h, run.failures.len());
-    println!("lambda-vpce http2: {calls} calls in {took:?}; failures by class {}", run.failure_classes());
+    report(
+        &format!("lambda-vpce http2, {label}"),
+        &h,
+        run.failures.len(),
+    );
+    println!(
+        "lambda-vpce http2: {calls} calls in {took:?}; failures by class {}",
+        run.failure_classes()
+    );
     for e in run.failures.iter().take(5) {
         println!("lambda-vpce http2 call FAILED {e}");
     }
@@ -625,12 +632,18 @@ async fn graceful_reloads_under_load_fail_no_invoke_over_http2() {
     report_run(&format!("sdk-default, {label}, {reloads} reloads"), &run);
     let h1 = client_with(&url, &n.ca, PoolBuilder::new().protocol(Protocol::Http1));
     let (run, reloads) = run_through_reloads(h1.client()).await;
-    report_run(&format!("lambda-vpce http1, {label}, {reloads} reloads"), &run);
+    report_run(
+        &format!("lambda-vpce http1, {label}, {reloads} reloads"),
+        &run,
+    );
     report("lambda-vpce http1", &host(&h1), run.failures.len());
 
     let h2 = client_with(&url, &n.ca, PoolBuilder::new().protocol(Protocol::Http2));
     let (run, reloads) = run_through_reloads(h2.client()).await;
-    report_run(&format!("lambda-vpce http2, {label}, {reloads} reloads"), &run);
+    report_run(
+        &format!("lambda-vpce http2, {label}, {reloads} reloads"),
+        &run,
+    );
     report("lambda-vpce http2", &host(&h2), run.failures.len());
     for e in run.failures.iter().take(5) {
         println!("lambda-vpce http2 call FAILED {e}");

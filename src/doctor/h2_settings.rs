@@ -63,9 +63,12 @@ where
         io.read_exact(&mut header)
             .await
             .map_err(|e| format!("reading the server's HTTP/2 frames: {e}"))?;
-        let len = usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
+        let len =
+            usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
         if len > MAX_PAYLOAD {
-            return Err(format!("an HTTP/2 frame of {len} bytes, over the 16384 allowed"));
+            return Err(format!(
+                "an HTTP/2 frame of {len} bytes, over the 16384 allowed"
+            ));
         }
         let mut payload = vec![0u8; len];
         io.read_exact(&mut payload)

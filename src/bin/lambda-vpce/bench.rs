@@ -132,7 +132,9 @@ pub(crate) async fn run(a: BenchArgs) -> CmdResult {
         let client = Arc::new(BenchClient::build(kind, &target, &call, opts).await?);
         let first_call = Some(first_call(client.clone(), call.clone()).await?);
         let server_versions = match (versions_before, target.server_versions()) {
-            (Some((a0, h0)), Some((a1, h1))) => Some((a1.saturating_sub(a0), h1.saturating_sub(h0))),
+            (Some((a0, h0)), Some((a1, h1))) => {
+                Some((a1.saturating_sub(a0), h1.saturating_sub(h0)))
+            }
             _ => None,
         };
         entries.push(Entry {
@@ -268,7 +270,10 @@ pub(crate) async fn run(a: BenchArgs) -> CmdResult {
             idle_close_ms: knobs.idle_close_ms,
             max_requests: knobs.max_requests,
             latency_ms: knobs.latency_ms,
-            http2: target.local.as_ref().is_some_and(|_| !a.server_http1_only && knobs.allow_http2()),
+            http2: target
+                .local
+                .as_ref()
+                .is_some_and(|_| !a.server_http1_only && knobs.allow_http2()),
         }),
         protocol: a.protocol.map(|p| p.as_str()),
         cpu_includes_server: !external,

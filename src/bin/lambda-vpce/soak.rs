@@ -111,7 +111,8 @@ pub(crate) struct SoakArgs {
 
 /// Parses `http1`, `http2` or `auto`.
 fn parse_protocol(s: &str) -> Result<Protocol, String> {
-    s.parse().map_err(|e: lambda_vpce::BuildError| e.to_string())
+    s.parse()
+        .map_err(|e: lambda_vpce::BuildError| e.to_string())
 }
 
 impl SoakArgs {

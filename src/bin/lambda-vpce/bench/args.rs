@@ -192,7 +192,8 @@ pub(crate) struct BenchArgs {
 
 /// Parses `http1`, `http2` or `auto`.
 pub(crate) fn parse_protocol(s: &str) -> Result<lambda_vpce::pool::Protocol, String> {
-    s.parse().map_err(|e: lambda_vpce::BuildError| e.to_string())
+    s.parse()
+        .map_err(|e: lambda_vpce::BuildError| e.to_string())
 }
 
 /// Parses `10s`, `500ms`, `2m`, `1h` or a plain number of seconds (`1.5`).

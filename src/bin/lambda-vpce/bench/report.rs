@@ -311,16 +311,8 @@ fn client_block(out: &mut String, c: &ClientReport, cpu_includes_server: bool) {
 fn summary(out: &mut String, clients: &[ClientReport]) {
     let _ = writeln!(
         out,
-        "{:<18} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>7}  {}",
-        "client",
-        "p50 µs",
-        "p99 µs",
-        "first µs",
-        "calls/s",
-        "CPU µs/call",
-        "conns",
-        "errors",
-        "protocol"
+        "{:<18} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>7}  protocol",
+        "client", "p50 µs", "p99 µs", "first µs", "calls/s", "CPU µs/call", "conns", "errors"
     );
     for c in clients {
         let cpu = c

@@ -34,9 +34,7 @@ impl ServerKnobs {
 
     /// True when any knob is set.
     pub(crate) fn any(self) -> bool {
-        self.idle_close_ms.is_some()
-            || self.max_requests.is_some()
-            || self.latency_ms.is_some()
+        self.idle_close_ms.is_some() || self.max_requests.is_some() || self.latency_ms.is_some()
     }
 
     /// True when these knobs leave the endpoint free to offer `h2` in ALPN: no fault of

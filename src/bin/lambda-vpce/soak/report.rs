@@ -171,7 +171,10 @@ impl Report {
         self.protocol = r.protocol;
         for (mine, theirs) in [
             (&mut self.server_connections, r.server_connections),
-            (&mut self.server_http2_connections, r.server_http2_connections),
+            (
+                &mut self.server_http2_connections,
+                r.server_http2_connections,
+            ),
             (&mut self.calls, r.calls),
             (&mut self.sdk_calls, r.sdk_calls),
             (&mut self.lean_calls, r.lean_calls),
