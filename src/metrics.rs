@@ -5,8 +5,8 @@
 //! | name | kind | labels | what |
 //! |---|---|---|---|
 //! | `lambda_vpce_pool_connections_open` | gauge | `origin` | connections open (opened − closed) |
-//! | `lambda_vpce_pool_connections_idle` | gauge | `origin` | idle in the pool ([`HostStats::idle`](crate::pool::HostStats::idle)) |
-//! | `lambda_vpce_pool_connections_in_use` | gauge | `origin` | carrying a request ([`HostStats::in_use`](crate::pool::HostStats::in_use)) |
+//! | `lambda_vpce_pool_connections_idle` | gauge | `origin` | idle in the pool ([`OriginStats::idle`](crate::pool::OriginStats::idle)) |
+//! | `lambda_vpce_pool_connections_in_use` | gauge | `origin` | carrying a request ([`OriginStats::in_use`](crate::pool::OriginStats::in_use)) |
 //! | `lambda_vpce_pool_connections_connecting` | gauge | `origin` | connects under way |
 //! | `lambda_vpce_pool_waiters` | gauge | `origin` | callers waiting for a connection |
 //! | `lambda_vpce_pool_learned_idle_limit_seconds` | gauge | `origin` | the learned idle limit (set once learned) |
@@ -84,7 +84,7 @@ impl OriginMetrics {
 
 /// Sets every origin's gauges from `stats`.
 pub(crate) fn publish_gauges(stats: &PoolStats) {
-    for h in stats.hosts() {
+    for h in stats.origins() {
         let g = |name: &'static str| -> Gauge {
             metrics::gauge!(name, "origin" => h.origin().to_owned())
         };

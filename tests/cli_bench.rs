@@ -498,3 +498,61 @@ fn bench_merge_adds_up_two_runs_and_refuses_one_that_measured_something_else() {
         let _ = std::fs::remove_file(p);
     }
 }
+
+#[test]
+fn bench_names_the_protocol_each_client_negotiated() {
+    // The embedded endpoint offers h2 and http/1.1, as Lambda does: the crate's clients speak
+    // what --protocol says, sdk-default picks h2 on its own.
+    for (flag, crate_version) in [
+        ("http1", "HTTP/1.1"),
+        ("auto", "HTTP/2"),
+        ("http2", "HTTP/2"),
+    ] {
+        let (stdout, report) = bench_report(&[
+            "--requests",
+            "40",
+            "--warmup",
+            "4",
+            "--concurrency",
+            "2",
+            "--rounds",
+            "1",
+            "--protocol",
+            flag,
+            "--client",
+            "lambda-vpce,lambda-vpce-lean,sdk-default",
+        ]);
+        assert_eq!(report["protocol"], flag);
+        assert_eq!(report["server"]["http2"], true);
+        let clients = clients_all_ok(&report, 40);
+        for c in clients {
+            let (want, by) = if c["client"] == "sdk-default" {
+                ("HTTP/2", "server")
+            } else {
+                (crate_version, "client")
+            };
+            assert_eq!(
+                (&c["protocol"], &c["protocol_seen_by"]),
+                (&want.into(), &by.into()),
+                "{flag}: {c}"
+            );
+        }
+        assert!(stdout.contains("protocol"), "{stdout}");
+    }
+    // Offering only http/1.1, every client speaks it.
+    let (_, report) = bench_report(&[
+        "--requests",
+        "20",
+        "--warmup",
+        "2",
+        "--rounds",
+        "1",
+        "--server-http1-only",
+        "--client",
+        "lambda-vpce,sdk-default",
+    ]);
+    assert_eq!(report["server"]["http2"], false);
+    for c in clients_all_ok(&report, 20) {
+        assert_eq!(c["protocol"], "HTTP/1.1", "{c}");
+    }
+}

@@ -10,6 +10,7 @@ mod support;
 use support::cli;
 
 use cli::CliFixture as Fixture;
+use lambda_vpce::local::LocalEndpoint;
 
 impl Fixture {
     async fn doctor(&self, url: &str, trust_ca: bool, args: &[&str]) -> Output {
@@ -152,4 +153,33 @@ async fn an_unknown_function_fails_the_calls_check_with_its_service_error() {
     assert_eq!(calls["status"], "fail");
     assert_eq!(calls["data"]["error_code"], "ResourceNotFoundException");
     assert_eq!(check(&report, "reuse")["status"], "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_http2_doctor_reports_the_protocol_and_the_servers_stream_limit() {
+    let f = Fixture::start_with("cli-doctor-h2", LocalEndpoint::builder().http2(true)).await;
+    let out = f.doctor(&f.endpoint.url(), true, &["--json"]).await;
+    let report = json_of(&out);
+    let http = check(&report, "http");
+    assert_eq!(http["status"], "info", "{http}");
+    assert_eq!(http["data"]["alpn"], "h2");
+    assert_eq!(http["data"]["version"], "HTTP/2");
+    assert!(
+        http["data"]["max_concurrent_streams"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
+        "the embedded endpoint announces a stream limit: {http}"
+    );
+    assert!(http["data"]["error"].is_null(), "{http}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_http1_doctor_reports_the_protocol_and_no_stream_limit() {
+    let f = Fixture::start_with("cli-doctor-h1", LocalEndpoint::builder().http2(false)).await;
+    let out = f.doctor(&f.endpoint.url(), true, &["--json"]).await;
+    let report = json_of(&out);
+    let http = check(&report, "http");
+    assert_eq!(http["data"]["alpn"], "http/1.1", "{http}");
+    assert_eq!(http["data"]["version"], "HTTP/1.1");
+    assert!(http["data"]["max_concurrent_streams"].is_null(), "{http}");
 }

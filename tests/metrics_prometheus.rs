@@ -77,7 +77,7 @@ async fn a_scrape_after_a_few_calls_shows_the_numbers_pool_stats_reports() {
     let text = scrape(addr).await;
     server.abort();
 
-    let [host] = stats.hosts() else {
+    let [host] = stats.origins() else {
         panic!("one origin: {stats:?}")
     };
     let o = [("origin", host.origin())];

@@ -6,6 +6,10 @@
 //!   idle + interval × count, and the next call goes out on a new connection;
 //! - a black-hole during an in-flight invoke: the call ends "may have executed" within the
 //!   keepalive bound instead of waiting for its 15-minute deadline;
+//! - over HTTP/2, a black-hole with several invokes in flight on the one connection, TCP
+//!   keepalive off: the pool's PINGs notice within `DEFAULT_H2_KEEPALIVE_INTERVAL` +
+//!   `DEFAULT_H2_KEEPALIVE_TIMEOUT`, every stream ends "may have executed", and the next call goes out
+//!   on a new connection;
 //! - a middlebox that forgets idle flows (conntrack with a 3 s established timeout, strict
 //!   tracking, INVALID dropped): a long invoke survives because keepalive probes keep the flow
 //!   alive, while the same invoke without keepalive loses its response.
@@ -28,6 +32,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lambda_vpce::local::LocalEndpoint;
+use lambda_vpce::pool::{Protocol, DEFAULT_H2_KEEPALIVE_INTERVAL, DEFAULT_H2_KEEPALIVE_TIMEOUT};
 use lambda_vpce::{FnResolver, LambdaVpce, PoolBuilder};
 use support::{invoke, Class, ClientOpts};
 
@@ -40,8 +45,17 @@ const KA_COUNT: u32 = 3;
 /// Slack over the keepalive bound for timers and scheduling on a loaded 2-core machine.
 const SLACK: Duration = Duration::from_secs(4);
 
+/// Invokes in flight on the one HTTP/2 connection when it is black-holed.
+const H2_IN_FLIGHT: u64 = 4;
+
 fn keepalive_bound() -> Duration {
     KA_IDLE + KA_INTERVAL * KA_COUNT
+}
+
+/// The documented bound for a dead HTTP/2 connection with streams open: a PING goes out at
+/// the next interval and its answer is awaited for the timeout.
+fn h2_ping_bound() -> Duration {
+    DEFAULT_H2_KEEPALIVE_INTERVAL + DEFAULT_H2_KEEPALIVE_TIMEOUT
 }
 
 fn run(cmd: &str, args: &[&str]) -> Result<(), String> {
@@ -263,6 +277,11 @@ struct Server {
 
 impl Server {
     fn start(ns: &Netns) -> Server {
+        Self::start_with(ns, false)
+    }
+
+    /// [`start`](Self::start), offering `h2` in ALPN when `http2`.
+    fn start_with(ns: &Netns, http2: bool) -> Server {
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let name = ns.server.clone();
@@ -275,6 +294,7 @@ impl Server {
             rt.block_on(async move {
                 let ep = LocalEndpoint::builder()
                     .bind(SocketAddr::from((SERVER_IP, 0)))
+                    .http2(http2)
                     .start()
                     .await
                     .expect("endpoint binds in the namespace");
@@ -307,8 +327,20 @@ impl Drop for Server {
 /// The crate's client reaching the endpoint as `https://localhost:PORT` (the name in its
 /// certificate), resolved to `SERVER_IP`.
 fn client(ep: &LocalEndpoint, keepalive: bool, response_timeout: Duration) -> LambdaVpce {
+    client_speaking(ep, Protocol::Http1, keepalive, response_timeout)
+}
+
+/// [`client`] speaking `protocol`.
+fn client_speaking(
+    ep: &LocalEndpoint,
+    protocol: Protocol,
+    keepalive: bool,
+    response_timeout: Duration,
+) -> LambdaVpce {
     let addr = SocketAddr::from((SERVER_IP, ep.addr().port()));
-    let mut pool = PoolBuilder::new().resolver(FnResolver(move |_h: &str, _p: u16| Ok(vec![addr])));
+    let mut pool = PoolBuilder::new()
+        .protocol(protocol)
+        .resolver(FnResolver(move |_h: &str, _p: u16| Ok(vec![addr])));
     pool = if keepalive {
         pool.tcp_keepalive(KA_IDLE, KA_INTERVAL, KA_COUNT)
     } else {
@@ -416,6 +448,70 @@ fn a_black_hole_during_an_invoke_ends_it_maybe_executed_within_the_keepalive_bou
             o.message
         );
         ns2.blackhole(false).expect("lift the black-hole");
+    });
+    drop(server);
+}
+
+#[test]
+#[ignore = "needs root: cargo test --test netns -- --ignored (CI runs it)"]
+fn over_http2_a_black_hole_with_invokes_in_flight_is_noticed_by_ping_and_the_next_call_reconnects()
+{
+    let ns = Arc::new(netns_or_skip!("h2ping"));
+    let server = Server::start_with(&ns, true);
+    let ep = server.ep.clone();
+    let ns2 = ns.clone();
+    let client_ns = ns.client.clone();
+    in_namespace(&client_ns, move || async move {
+        // TCP keepalive off and the deadline far away: only HTTP/2 PINGs can end these calls.
+        let c = client_speaking(&ep, Protocol::Http2, false, Duration::from_secs(900));
+        let calls: Vec<_> = (0..H2_IN_FLIGHT)
+            .map(|_| {
+                let c = c.clone();
+                tokio::spawn(async move { invoke(&c, "sleep", r#"{"ms": 120000}"#).await })
+            })
+            .collect();
+        let wait = Instant::now();
+        while ep.ledger().total() < H2_IN_FLIGHT {
+            assert!(
+                wait.elapsed() < Duration::from_secs(10),
+                "the invokes started"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(ep.stats().connections_accepted, 1, "one HTTP/2 connection");
+        assert_eq!(ep.stats().http2_connections, 1, "ALPN picked h2");
+        ns2.blackhole(true).expect("black-hole");
+        let start = Instant::now();
+        let bound = h2_ping_bound() + SLACK;
+        for call in calls {
+            let left = bound.saturating_sub(start.elapsed());
+            let o = tokio::time::timeout(left, call)
+                .await
+                .unwrap_or_else(|_| panic!("a stream still hung {bound:?} after the black-hole"))
+                .expect("call task");
+            assert_eq!(o.class, Class::MaybeExecuted, "{}", o.message);
+            assert!(
+                !o.timeout,
+                "ended by the PING timeout, not by the deadline: {}",
+                o.message
+            );
+            assert_eq!(o.executions(&ep), 1);
+        }
+        let ended = start.elapsed();
+        ns2.blackhole(false).expect("lift the black-hole");
+        let next = invoke(&c, "echo", "{}").await;
+        assert_eq!(next.class, Class::Ok, "{}", next.message);
+        assert_eq!(next.executions(&ep), 1);
+        assert_eq!(
+            ep.stats().connections_accepted,
+            2,
+            "the next call went out on a new connection"
+        );
+        eprintln!(
+            "HTTP/2: {H2_IN_FLIGHT} in-flight invokes ended {ended:?} after the black-hole \
+             (bound {:?})",
+            h2_ping_bound()
+        );
     });
     drop(server);
 }

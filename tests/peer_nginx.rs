@@ -4,7 +4,13 @@
 //! cutoffs every client races. With the SDK's retries off, idle gaps swept across the cutoff
 //! must give zero failures.
 //!
-//! These tests sleep for real between calls: they measure a real server's timing.
+//! Over HTTP/2 (RFC 9113 §6.8) nginx sends GOAWAY once a connection has had `keepalive_requests`
+//! streams, and on a graceful reload: the crate's HTTP/2 client must resend what the GOAWAY's
+//! last-stream-id proves unprocessed and fail nothing; `sdk-default` (aws-sdk-lambda's own HTTP
+//! client) and the crate's HTTP/1.1 client run the same load and are reported beside it.
+//!
+//! These tests sleep for real between calls: they measure a real server's timing. The load tests
+//! take turns ([`LOAD`]) so that they do not starve one another (or the sweeps) of the 2 cores.
 //!
 //! Run: `scripts/peers/nginx-up.sh && . .peers/nginx/env && cargo test --test peer_nginx -- --ignored`
 
@@ -14,10 +20,13 @@ use support::peers;
 
 use std::time::{Duration, Instant};
 
+use aws_sdk_lambda::config::{Credentials, Region};
 use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::operation::RequestId;
 use aws_sdk_lambda::primitives::Blob;
-use lambda_vpce::pool::{CloseReason, OriginStats};
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_types::retry::RetryConfig;
+use lambda_vpce::pool::{CloseReason, OriginStats, Protocol};
 use lambda_vpce::{LambdaVpce, PoolBuilder};
 
 const HOW: &str = "scripts/peers/nginx-up.sh && . .peers/nginx/env";
@@ -33,6 +42,21 @@ const REQUEST_LIMIT_CALLS_PER_TASK: u64 = 40;
 /// Concurrent callers (and calls each) against the HTTP/2 server.
 const H2_TASKS: u64 = 32;
 const H2_CALLS_PER_TASK: u64 = 10;
+/// Concurrent callers (and calls each) against nginx's HTTP/2 stream limit and GOAWAY.
+const GOAWAY_TASKS: u64 = 256;
+const GOAWAY_CALLS_PER_TASK: u64 = 16;
+/// Concurrent callers during the graceful-reload run, and how long each client runs.
+const RELOAD_TASKS: u64 = 256;
+const RELOAD_RUN: Duration = Duration::from_secs(6);
+/// Most calls one caller makes in a reload run (the run is bounded in count and time).
+const RELOAD_MAX_CALLS_PER_TASK: u64 = 2_000;
+/// How often nginx is reloaded during a reload run.
+const RELOAD_EVERY: Duration = Duration::from_millis(500);
+/// Fewest reloads a run must have seen to say anything.
+const MIN_RELOADS: u64 = 4;
+
+/// Held by each load test for its whole run: one at a time on a small machine.
+static LOAD: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 struct Nginx {
     ca: Vec<u8>,
@@ -77,10 +101,39 @@ fn client_with(url: &str, ca: &[u8], pool: PoolBuilder) -> LambdaVpce {
         .unwrap_or_else(|e| panic!("building the client for {url}: {e}"))
 }
 
+/// aws-sdk-lambda with its default HTTP client (hyper-util legacy, rustls/ring, ALPN `h2` then
+/// `http/1.1`) trusting the test CA, retries off: `sdk-default` as the bench builds it.
+fn sdk_default(url: &str, ca: &[u8]) -> aws_sdk_lambda::Client {
+    let tls = TlsContext::builder()
+        .with_trust_store(TrustStore::default().with_pem_certificate(ca.to_vec()))
+        .build()
+        .expect("a TLS context with the test CA");
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .tls_context(tls)
+        .build_https();
+    let creds: Credentials = peers::fake_credentials();
+    let conf = aws_sdk_lambda::config::Builder::new()
+        .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+        .credentials_provider(creds)
+        .region(Region::new(peers::REGION))
+        .endpoint_url(url)
+        .http_client(http)
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
+        .build();
+    aws_sdk_lambda::Client::from_conf(conf)
+}
+
 /// One Invoke through nginx; a failure comes back as its description with its class.
 async fn invoke(lambda: &LambdaVpce) -> Result<(), String> {
-    let out = lambda
-        .client()
+    invoke_sdk(lambda.client()).await
+}
+
+/// [`invoke`] through any SDK client.
+async fn invoke_sdk(client: &aws_sdk_lambda::Client) -> Result<(), String> {
+    let out = client
         .invoke()
         .function_name("peer-fn")
         .payload(Blob::new(r#"{"peer":"nginx"}"#))
@@ -104,24 +157,63 @@ async fn invoke(lambda: &LambdaVpce) -> Result<(), String> {
 
 /// `tasks` callers at once, each invoking `calls_each` times in a row; every failure.
 async fn invoke_concurrently(lambda: &LambdaVpce, tasks: u64, calls_each: u64) -> Vec<String> {
+    let run = invoke_for(lambda.client(), tasks, calls_each, None).await;
+    run.failures
+}
+
+/// What a run of many callers did.
+struct Run {
+    calls: u64,
+    failures: Vec<String>,
+}
+
+impl Run {
+    /// Failures counted by class (the text before the first `]`), for a one-line report.
+    fn failure_classes(&self) -> String {
+        let mut classes = std::collections::BTreeMap::<&str, usize>::new();
+        for f in &self.failures {
+            let class = f.split_once(']').map_or(f.as_str(), |(c, _)| c);
+            *classes.entry(class.trim_start_matches('[')).or_default() += 1;
+        }
+        format!("{classes:?}")
+    }
+}
+
+/// `tasks` callers at once, each invoking up to `calls_each` times in a row, stopping early at
+/// `until` when given.
+async fn invoke_for(
+    client: &aws_sdk_lambda::Client,
+    tasks: u64,
+    calls_each: u64,
+    until: Option<Instant>,
+) -> Run {
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..tasks {
-        let lambda = lambda.clone();
+        let client = client.clone();
         set.spawn(async move {
-            let mut failed = Vec::new();
+            let (mut calls, mut failed) = (0u64, Vec::new());
             for _ in 0..calls_each {
-                if let Err(e) = invoke(&lambda).await {
+                if until.is_some_and(|t| Instant::now() >= t) {
+                    break;
+                }
+                calls += 1;
+                if let Err(e) = invoke_sdk(&client).await {
                     failed.push(e);
                 }
             }
-            failed
+            (calls, failed)
         });
     }
-    let mut failures = Vec::new();
+    let mut run = Run {
+        calls: 0,
+        failures: Vec::new(),
+    };
     while let Some(done) = set.join_next().await {
-        failures.extend(done.expect("a caller task panicked"));
+        let (calls, failed) = done.expect("a caller task panicked");
+        run.calls += calls;
+        run.failures.extend(failed);
     }
-    failures
+    run
 }
 
 fn host(lambda: &LambdaVpce) -> OriginStats {
@@ -162,6 +254,16 @@ fn sweep(t: Duration) -> Vec<Duration> {
     gaps.extend((0..=10).map(|i| t.saturating_sub(ms(5)) + ms(i)));
     gaps.extend([t + ms(50), t + ms(250)]);
     gaps
+}
+
+/// Prints a run of a client that has no pool statistics (`sdk-default`).
+fn report_run(label: &str, run: &Run) {
+    println!(
+        "{label}: calls {} failures {} by class {}",
+        run.calls,
+        run.failures.len(),
+        run.failure_classes()
+    );
 }
 
 /// One failed call of a sweep.
@@ -374,4 +476,194 @@ async fn over_http2_concurrent_invokes_share_one_connection_negotiated_with_ngin
             assert!(h.opened() > 1, "HTTP/1.1 opened {}", h.opened());
         }
     }
+}
+
+/// nginx's HTTP/2 server with a stream limit and GOAWAY after `keepalive_requests` streams.
+struct H2Limits {
+    url: String,
+    max_streams: u32,
+    streams_per_connection: u64,
+}
+
+fn h2_limits() -> H2Limits {
+    let number = |var: &str| -> u64 {
+        let v = peers::require_env(var, HOW);
+        v.parse()
+            .unwrap_or_else(|_| panic!("peer suite: {var}={v:?} is not a number"))
+    };
+    H2Limits {
+        url: url("LAMBDA_VPCE_NGINX_H2_LIMITS_URL"),
+        max_streams: number("LAMBDA_VPCE_NGINX_H2_MAX_STREAMS") as u32,
+        streams_per_connection: number("LAMBDA_VPCE_NGINX_H2_KEEPALIVE_REQUESTS"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "peer suite: needs nginx; run scripts/peers/nginx-up.sh then cargo test --test peer_nginx -- --ignored"]
+async fn over_http2_thousands_of_invokes_through_goaways_and_a_stream_limit_fail_none() {
+    let n = nginx();
+    let s = h2_limits();
+    let _turn = LOAD.lock().await;
+    let calls = GOAWAY_TASKS * GOAWAY_CALLS_PER_TASK;
+    let label = format!(
+        "nginx h2 max_concurrent_streams {} GOAWAY every {} streams, {GOAWAY_TASKS} callers x \
+         {GOAWAY_CALLS_PER_TASK}, retries off",
+        s.max_streams, s.streams_per_connection
+    );
+
+    // aws-sdk-lambda's own client first, reported, not asserted.
+    let run = invoke_for(
+        &sdk_default(&s.url, &n.ca),
+        GOAWAY_TASKS,
+        GOAWAY_CALLS_PER_TASK,
+        None,
+    )
+    .await;
+    report_run(&format!("sdk-default, {label}"), &run);
+
+    let lambda = client_with(&s.url, &n.ca, PoolBuilder::new().protocol(Protocol::Http2));
+    let started = Instant::now();
+    let run = invoke_for(lambda.client(), GOAWAY_TASKS, GOAWAY_CALLS_PER_TASK, None).await;
+    let took = started.elapsed();
+    let h = host(&lambda);
+    report(
+        &format!("lambda-vpce http2, {label}"),
+        &h,
+        run.failures.len(),
+    );
+    println!(
+        "lambda-vpce http2: {calls} calls in {took:?}; failures by class {}",
+        run.failure_classes()
+    );
+    for e in run.failures.iter().take(5) {
+        println!("lambda-vpce http2 call FAILED {e}");
+    }
+    assert_eq!(run.calls, calls);
+    assert!(
+        run.failures.is_empty(),
+        "{} of {calls} invokes failed over HTTP/2 through nginx's GOAWAYs (by class {}): a stream \
+         above the GOAWAY's last-stream-id did not run and must be resent",
+        run.failures.len(),
+        run.failure_classes()
+    );
+    // The GOAWAYs happened: nginx ends every connection after its quota of streams.
+    assert!(
+        h.opened() >= calls.div_ceil(s.streams_per_connection),
+        "{} connections for {calls} calls: nginx sends GOAWAY every {} streams",
+        h.opened(),
+        s.streams_per_connection
+    );
+}
+
+#[tokio::test]
+#[ignore = "peer suite: needs nginx; run scripts/peers/nginx-up.sh then cargo test --test peer_nginx -- --ignored"]
+async fn over_http2_the_pool_learns_nginx_stream_limit_from_its_settings() {
+    let n = nginx();
+    let s = h2_limits();
+    let lambda = client_with(&s.url, &n.ca, PoolBuilder::new().protocol(Protocol::Http2));
+    let lean = lambda_vpce::LeanInvoker::from_client(&lambda).expect("a lean invoker");
+    let out = lean
+        .invoke(lambda_vpce::InvokeRequest::new(
+            "peer-fn",
+            bytes::Bytes::from_static(br#"{"peer":"nginx"}"#),
+        ))
+        .await
+        .expect("one invoke through nginx over HTTP/2");
+    assert_eq!(out.connection.version, http::Version::HTTP_2);
+    assert_eq!(
+        out.connection.peer_max_streams,
+        Some(s.max_streams),
+        "nginx's SETTINGS_MAX_CONCURRENT_STREAMS (http2_max_concurrent_streams)"
+    );
+}
+
+/// Reloads the nginx of `LAMBDA_VPCE_NGINX_RELOAD_PREFIX` every [`RELOAD_EVERY`] until `stop`
+/// (or `until`); returns how many reloads nginx accepted.
+async fn reload_nginx_until(stop: tokio::sync::watch::Receiver<bool>, until: Instant) -> u64 {
+    let prefix = peers::require_env("LAMBDA_VPCE_NGINX_RELOAD_PREFIX", HOW);
+    let mut stop = stop;
+    let mut reloads = 0;
+    while !*stop.borrow() && Instant::now() < until {
+        tokio::select! {
+            _ = tokio::time::sleep(RELOAD_EVERY) => {}
+            _ = stop.changed() => break,
+        }
+        let prefix = prefix.clone();
+        let status = tokio::task::spawn_blocking(move || {
+            std::process::Command::new("nginx")
+                .args(["-p", &prefix, "-c", "nginx.conf", "-e"])
+                .arg(format!("{prefix}/logs/error.log"))
+                .args(["-s", "reload"])
+                .status()
+        })
+        .await
+        .expect("the reload task panicked")
+        .unwrap_or_else(|e| panic!("running nginx -s reload: {e}"));
+        assert!(status.success(), "nginx -s reload failed: {status}");
+        reloads += 1;
+    }
+    reloads
+}
+
+/// One client's run of [`RELOAD_TASKS`] callers for [`RELOAD_RUN`] with nginx reloading; the
+/// run and the number of reloads during it.
+async fn run_through_reloads(client: &aws_sdk_lambda::Client) -> (Run, u64) {
+    let until = Instant::now() + RELOAD_RUN;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let reloader = tokio::spawn(reload_nginx_until(stop_rx, until + RELOAD_RUN));
+    let run = invoke_for(client, RELOAD_TASKS, RELOAD_MAX_CALLS_PER_TASK, Some(until)).await;
+    let _ = stop_tx.send(true);
+    let reloads = reloader.await.expect("the reloader panicked");
+    (run, reloads)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "peer suite: needs nginx; run scripts/peers/nginx-up.sh then cargo test --test peer_nginx -- --ignored"]
+async fn graceful_reloads_under_load_fail_no_invoke_over_http2() {
+    let n = nginx();
+    let url = url("LAMBDA_VPCE_NGINX_RELOAD_URL");
+    let _turn = LOAD.lock().await;
+    let label = format!(
+        "nginx -s reload every {RELOAD_EVERY:?}, {RELOAD_TASKS} callers for {RELOAD_RUN:?}, \
+         retries off"
+    );
+
+    // Side by side: aws-sdk-lambda's client and the crate's HTTP/1.1 client, reported only.
+    let (run, reloads) = run_through_reloads(&sdk_default(&url, &n.ca)).await;
+    report_run(&format!("sdk-default, {label}, {reloads} reloads"), &run);
+    let h1 = client_with(&url, &n.ca, PoolBuilder::new().protocol(Protocol::Http1));
+    let (run, reloads) = run_through_reloads(h1.client()).await;
+    report_run(
+        &format!("lambda-vpce http1, {label}, {reloads} reloads"),
+        &run,
+    );
+    report("lambda-vpce http1", &host(&h1), run.failures.len());
+
+    let h2 = client_with(&url, &n.ca, PoolBuilder::new().protocol(Protocol::Http2));
+    let (run, reloads) = run_through_reloads(h2.client()).await;
+    report_run(
+        &format!("lambda-vpce http2, {label}, {reloads} reloads"),
+        &run,
+    );
+    report("lambda-vpce http2", &host(&h2), run.failures.len());
+    for e in run.failures.iter().take(5) {
+        println!("lambda-vpce http2 call FAILED {e}");
+    }
+    assert!(
+        reloads >= MIN_RELOADS,
+        "only {reloads} reloads during the run: it proves nothing"
+    );
+    assert!(run.calls > 0);
+    assert!(
+        run.failures.is_empty(),
+        "{} of {} invokes failed over HTTP/2 while nginx reloaded gracefully (by class {}): its \
+         GOAWAY proves which streams did not run",
+        run.failures.len(),
+        run.calls,
+        run.failure_classes()
+    );
+    assert!(
+        host(&h2).opened() > 1,
+        "every reload ends the connection: more than one must have been opened"
+    );
 }

@@ -13,6 +13,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 
+use super::h2_settings::{read_server_settings, Http2Settings};
 use super::CertificateNames;
 use crate::connect::TlsSettings;
 use crate::{BuildError, Endpoint, GaiResolver, Resolve};
@@ -60,15 +61,19 @@ pub struct TlsProbe {
     pub result: Result<(), String>,
     /// The negotiated version, such as `TLSv1_3`.
     pub protocol: Option<String>,
-    /// The negotiated ALPN protocol, such as `http/1.1`.
+    /// The negotiated ALPN protocol: `h2` or `http/1.1` (both are offered, `h2` first).
     pub alpn: Option<String>,
+    /// When ALPN picked `h2`: the server's first SETTINGS frame (its stream limit), or why it
+    /// could not be read. `None` otherwise.
+    pub http2: Option<Result<Http2Settings, String>>,
     /// The server certificate's names, read even when verification failed.
     pub names: Option<CertificateNames>,
 }
 
 /// Resolves the endpoint's connect host, connects TCP to every address, and runs one TLS
-/// handshake (SNI [`Endpoint::sni`], ALPN `http/1.1`) over the first that accepted, each step
-/// within `timeout`. `ca_pem` adds trusted CAs to the Mozilla roots. Fails only when `ca_pem`
+/// handshake (SNI [`Endpoint::sni`], ALPN `h2` then `http/1.1`) over the first that accepted,
+/// each step within `timeout`; when the server picks `h2`, reads its SETTINGS (within
+/// `timeout` too). `ca_pem` adds trusted CAs to the Mozilla roots. Fails only when `ca_pem`
 /// holds no certificate; network failures are reported in the [`Probe`].
 pub async fn probe(
     endpoint: &Endpoint,
@@ -152,6 +157,7 @@ async fn handshake(
         result: Ok(()),
         protocol: None,
         alpn: None,
+        http2: None,
         names: None,
     };
     let server_name = match ServerName::try_from(sni.to_owned()) {
@@ -165,12 +171,15 @@ async fn handshake(
     let result = tokio::time::timeout(timeout, connector.connect(server_name, tcp)).await;
     out.elapsed = started.elapsed();
     match result {
-        Ok(Ok(tls)) => {
+        Ok(Ok(mut tls)) => {
             let (_, conn) = tls.get_ref();
             out.protocol = conn.protocol_version().map(|v| format!("{v:?}"));
             out.alpn = conn
                 .alpn_protocol()
                 .map(|p| String::from_utf8_lossy(p).into_owned());
+            if out.alpn.as_deref() == Some("h2") {
+                out.http2 = Some(read_server_settings(&mut tls, timeout).await);
+            }
         }
         Ok(Err(e)) => out.result = Err(describe(&e)),
         Err(_) => out.result = Err(format!("no handshake within {timeout:?}")),
@@ -217,7 +226,7 @@ fn tls_connector(ca_pem: Option<&[u8]>) -> Result<(TlsConnector, Seen), BuildErr
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok((TlsConnector::from(Arc::new(config)), seen))
 }
 
@@ -278,7 +287,11 @@ mod tests {
 
     #[tokio::test]
     async fn the_local_endpoint_handshakes_and_shows_its_names() {
-        let local = LocalEndpoint::start().await.expect("endpoint");
+        let local = LocalEndpoint::builder()
+            .http2(false)
+            .start()
+            .await
+            .expect("endpoint");
         let endpoint = Endpoint::from_url(&local.url()).expect("url");
         let probe = probe(&endpoint, Some(local.ca_pem().as_bytes()), TIMEOUT)
             .await
@@ -287,8 +300,31 @@ mod tests {
         let tls = probe.tls.expect("a handshake");
         assert_eq!(tls.result, Ok(()));
         assert_eq!(tls.alpn.as_deref(), Some("http/1.1"));
+        assert_eq!(tls.http2, None, "no SETTINGS read over HTTP/1.1");
         let names = tls.names.expect("names");
         assert!(names.covers("localhost"));
+        local.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn an_http2_endpoint_is_reported_with_its_stream_limit() {
+        let local = LocalEndpoint::builder()
+            .http2(true)
+            .start()
+            .await
+            .expect("endpoint");
+        let endpoint = Endpoint::from_url(&local.url()).expect("url");
+        let probe = probe(&endpoint, Some(local.ca_pem().as_bytes()), TIMEOUT)
+            .await
+            .expect("probe");
+        let tls = probe.tls.expect("a handshake");
+        assert_eq!(tls.result, Ok(()));
+        assert_eq!(tls.alpn.as_deref(), Some("h2"));
+        let settings = tls.http2.expect("SETTINGS read").expect("SETTINGS parsed");
+        assert!(
+            settings.max_concurrent_streams.is_some_and(|n| n > 0),
+            "the embedded endpoint announces a stream limit: {settings:?}"
+        );
         local.shutdown().await;
     }
 

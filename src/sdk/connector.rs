@@ -112,9 +112,12 @@ impl HttpConnector for PoolConnector {
             request.extensions_mut().insert(opts);
             match pool.send(request).await {
                 Ok(response) => {
+                    let info = response.body().connection_info();
                     let mut response = HttpResponse::try_from(response.map(SdkBody::from_body_1_x))
                         .map_err(|e| ConnectorError::other(Box::new(e), None))?;
                     response.add_extension(facts);
+                    // Which connection carried it, for interceptors (bench reads the version).
+                    response.add_extension(info);
                     Ok(response)
                 }
                 Err(error) => Err(to_connector_error(CallError { facts, error })),

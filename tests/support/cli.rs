@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use lambda_vpce::local::LocalEndpoint;
+use lambda_vpce::local::{LocalEndpoint, LocalEndpointBuilder};
 
 pub struct CliFixture {
     pub endpoint: LocalEndpoint,
@@ -14,7 +14,12 @@ pub struct CliFixture {
 impl CliFixture {
     /// Starts an endpoint and writes its CA to `<tmp>/lambda-vpce-<name>-<pid>-<port>/ca.pem`.
     pub async fn start(name: &str) -> CliFixture {
-        let endpoint = LocalEndpoint::start().await.expect("endpoint starts");
+        Self::start_with(name, LocalEndpoint::builder()).await
+    }
+
+    /// [`start`](Self::start) with an endpoint built from `builder`.
+    pub async fn start_with(name: &str, builder: LocalEndpointBuilder) -> CliFixture {
+        let endpoint = builder.start().await.expect("endpoint starts");
         let dir = std::env::temp_dir().join(format!(
             "lambda-vpce-{name}-{}-{}",
             std::process::id(),

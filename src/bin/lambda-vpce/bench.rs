@@ -51,6 +51,9 @@ struct Entry {
     /// Connections the embedded endpoint accepted during this client's slices, less those
     /// that background-opening clients opened meanwhile.
     server_conns: Option<u64>,
+    /// The embedded endpoint's (accepted, HTTP/2) connections while the client was built and
+    /// made its first call: the protocol a client that cannot tell negotiated.
+    server_versions: Option<(u64, u64)>,
     opened_before: Option<u64>,
     attempts_before: (u64, u64),
 }
@@ -69,7 +72,7 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
         latency_ms: a.server_latency,
     };
     let external = a.endpoint.is_set();
-    if external && knobs.any() {
+    if external && (knobs.any() || a.server_http1_only) {
         return Err("--server-* flags only apply to the embedded endpoint".into());
     }
     if !external && a.endpoint.ca_cert.is_some() {
@@ -118,7 +121,7 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
     let target = if external {
         Target::external(&a.endpoint).await?
     } else {
-        Target::embedded(knobs).await?
+        Target::embedded(knobs, !a.server_http1_only && knobs.allow_http2()).await?
     };
     let call = Arc::new(Call {
         function: a.function.clone(),
@@ -129,19 +132,28 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
         max_attempts: a.max_attempts,
         min_idle,
         concurrency: a.concurrency,
+        protocol: a.protocol,
     };
 
     // Build each client and time its first call right away.
     let mut entries = Vec::with_capacity(kinds.len());
     for kind in kinds {
+        let versions_before = target.server_versions();
         let client = Arc::new(BenchClient::build(kind, &target, &call, opts).await?);
         let first_call = Some(first_call(client.clone(), call.clone()).await?);
+        let server_versions = match (versions_before, target.server_versions()) {
+            (Some((a0, h0)), Some((a1, h1))) => {
+                Some((a1.saturating_sub(a0), h1.saturating_sub(h0)))
+            }
+            _ => None,
+        };
         entries.push(Entry {
             client,
             tally: Tally::default(),
             first_call,
             cpu: Some(Duration::ZERO),
             server_conns: target.local.as_ref().map(|_| 0),
+            server_versions,
             opened_before: None,
             attempts_before: (0, 0),
         });
@@ -223,7 +235,7 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
                 (Some(b), Some(after)) => Some(after.saturating_sub(b)),
                 _ => e.server_conns,
             };
-            ClientReport::new(
+            let mut r = ClientReport::new(
                 e.client.kind.as_str(),
                 &e.tally,
                 Extras {
@@ -233,7 +245,10 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
                     connections_opened,
                     cpu: e.cpu,
                 },
-            )
+            );
+            let (protocol, seen_by) = negotiated(e);
+            (r.protocol, r.protocol_seen_by) = (protocol.map(Into::into), seen_by.map(Into::into));
+            r
         })
         .collect();
     let report = RunReport {
@@ -266,7 +281,12 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
             idle_close_ms: knobs.idle_close_ms,
             max_requests: knobs.max_requests,
             latency_ms: knobs.latency_ms,
+            http2: target
+                .local
+                .as_ref()
+                .is_some_and(|_| !a.server_http1_only && knobs.allow_http2()),
         }),
+        protocol: a.protocol.map(|p| p.as_str().to_owned()),
         cpu_includes_server: !external,
         allocator: crate::ALLOCATOR.to_owned(),
         clients: reports,
@@ -314,6 +334,22 @@ async fn first_call(
     })
     .await
     .map_err(|e| format!("the first call failed: {e}").into())
+}
+
+/// The protocol a client negotiated and who saw it: the crate's clients from their responses'
+/// `ConnectionInfo`; the others from the embedded endpoint's ALPN counts around their first
+/// call (their first connection; an external endpoint cannot tell).
+fn negotiated(e: &Entry) -> (Option<&'static str>, Option<&'static str>) {
+    if let Some(label) = e.client.versions.label() {
+        return (Some(label), Some("client"));
+    }
+    match e.server_versions {
+        Some((accepted, h2)) => match clients::server_label(accepted, h2) {
+            Some(label) => (Some(label), Some("server")),
+            None => (None, None),
+        },
+        None => (None, None),
+    }
 }
 
 /// The clients asked for, deduplicated in the order given; all available ones by default.

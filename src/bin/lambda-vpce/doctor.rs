@@ -62,6 +62,9 @@ pub(crate) async fn run(args: DoctorArgs) -> CmdResult {
     }
     if endpoint.scheme() == "https" {
         report.push(tls_check(&probe));
+        if let Some(check) = http_check(&probe) {
+            report.push(check);
+        }
         report.push(certificate_check(&probe));
     }
     for c in calls::reuse_checks(&lambda, args.function.as_deref()).await {
@@ -232,6 +235,51 @@ fn tls_check(probe: &checks::Probe) -> Check {
             )
         }
     }
+}
+
+/// The HTTP version ALPN picked (of `h2`, `http/1.1` offered) and, for HTTP/2, the server's
+/// stream limit from its first SETTINGS frame. None without a successful handshake.
+fn http_check(probe: &checks::Probe) -> Option<Check> {
+    let tls = probe.tls.as_ref().filter(|t| t.result.is_ok())?;
+    let version = match tls.alpn.as_deref() {
+        Some("h2") => "HTTP/2",
+        // No ALPN answer: the server speaks HTTP/1.1 (RFC 7301 §3.2).
+        _ => "HTTP/1.1",
+    };
+    let limit = tls
+        .http2
+        .as_ref()
+        .and_then(|s| s.as_ref().ok())
+        .and_then(|s| s.max_concurrent_streams);
+    let error = tls.http2.as_ref().and_then(|s| s.as_ref().err());
+    let data = json!({
+        "alpn": tls.alpn,
+        "version": version,
+        "max_concurrent_streams": limit,
+        "error": error,
+    });
+    let (status, message) = match (&tls.http2, limit) {
+        (None, _) => (
+            Status::Info,
+            format!(
+                "{version}: the server picked {} of h2, http/1.1 (one request per connection at a time)",
+                tls.alpn.as_deref().unwrap_or("no ALPN protocol")
+            ),
+        ),
+        (Some(Ok(_)), Some(n)) => (
+            Status::Info,
+            format!("HTTP/2: the server allows {n} concurrent streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS)"),
+        ),
+        (Some(Ok(_)), None) => (
+            Status::Info,
+            "HTTP/2: the server announced no stream limit (SETTINGS_MAX_CONCURRENT_STREAMS unset)".to_owned(),
+        ),
+        (Some(Err(e)), _) => (
+            Status::Warn,
+            format!("HTTP/2 picked in ALPN, but its SETTINGS could not be read: {e}"),
+        ),
+    };
+    Some(Check::new("http", status, message, data))
 }
 
 fn certificate_check(probe: &checks::Probe) -> Check {

@@ -19,6 +19,12 @@
 //! `amz-sdk-invocation-id`; lean calls, which do not expose theirs, run against an endpoint of
 //! their own and are reconciled in aggregate (see `Report::reconcile_lean`). The endpoints also
 //! close connections idle longer than `--idle-close`, so reuse races a server's idle cutoff.
+//!
+//! `--protocol http2` (or `auto`) starts the endpoints with `h2` offered in ALPN. Over HTTP/2
+//! the endpoint's HTTP/1-only faults are off: the idle close does not apply, and chaos's
+//! closes and deaths end the whole connection with every stream on it, while its stalls hold
+//! one stream; the endpoint's own HTTP/2 faults (GOAWAY, REFUSED_STREAM, ...) are not in the
+//! soak's mix.
 
 mod call;
 mod duration;
@@ -32,6 +38,7 @@ use std::time::Duration;
 
 use clap::Args;
 use lambda_vpce::local::{ChaosConfig, LocalEndpoint};
+use lambda_vpce::pool::Protocol;
 use lambda_vpce::{LambdaVpce, PoolBuilder};
 use tokio::time::Instant;
 
@@ -95,6 +102,22 @@ pub(crate) struct SoakArgs {
     /// The response deadline of the long-deadline half of the workers (must exceed --stall-for).
     #[arg(long, default_value = DEFAULT_DEADLINE, value_parser = duration::parse)]
     deadline: Duration,
+    /// HTTP version of the soaked clients: http1, http2 or auto (ALPN decides). With http2 or
+    /// auto the endpoints offer `h2` too. Default: the pool's default (http1).
+    #[arg(long, value_name = "P", value_parser = parse_protocol)]
+    protocol: Option<Protocol>,
+}
+
+/// Parses `http1`, `http2` or `auto`.
+fn parse_protocol(s: &str) -> Result<Protocol, String> {
+    s.parse()
+        .map_err(|e: lambda_vpce::BuildError| e.to_string())
+}
+
+impl SoakArgs {
+    fn protocol(&self) -> Protocol {
+        self.protocol.unwrap_or(lambda_vpce::pool::DEFAULT_PROTOCOL)
+    }
 }
 
 pub(crate) async fn run(args: SoakArgs) -> CmdResult {
@@ -181,7 +204,9 @@ async fn chaos_endpoint(
     args: &SoakArgs,
     seed: u64,
 ) -> Result<LocalEndpoint, crate::common::CmdError> {
-    let ep = LocalEndpoint::start()
+    let ep = LocalEndpoint::builder()
+        .http2(args.protocol() != Protocol::Http1)
+        .start()
         .await
         .map_err(|e| format!("cannot start the embedded endpoint: {e}"))?;
     ep.faults().idle_close(args.idle_close);
@@ -203,12 +228,12 @@ async fn soak(args: &SoakArgs, duration: Duration) -> Result<Report, crate::comm
     let mut lean_clients = Vec::new();
     for deadline in [args.deadline, short] {
         if args.paths != "lean" {
-            let c = client(&sdk_ep, deadline)?;
+            let c = client(&sdk_ep, deadline, args.protocol())?;
             sdk_clients.push(c.clone());
             drivers.push((Driver::Sdk(Box::new(c)), deadline));
         }
         if args.paths != "sdk" {
-            let c = client(&lean_ep, deadline)?;
+            let c = client(&lean_ep, deadline, args.protocol())?;
             let lean = lambda_vpce::LeanInvokerBuilder::from_client(&c)
                 .response_timeout(deadline)
                 .build()?;
@@ -272,6 +297,11 @@ async fn soak(args: &SoakArgs, duration: Duration) -> Result<Report, crate::comm
         concurrency: args.concurrency as usize,
         seed: args.seed,
         chaos_probability: args.chaos_probability,
+        protocol: args.protocol().as_str(),
+        server_connections: sdk_ep.stats().connections_accepted
+            + lean_ep.stats().connections_accepted,
+        server_http2_connections: sdk_ep.stats().http2_connections
+            + lean_ep.stats().http2_connections,
         server_fault_closes: sdk_ep.stats().fault_closes + lean_ep.stats().fault_closes,
         ..Report::default()
     };
@@ -293,9 +323,13 @@ async fn soak(args: &SoakArgs, duration: Duration) -> Result<Report, crate::comm
     Ok(report)
 }
 
-fn client(ep: &LocalEndpoint, deadline: Duration) -> Result<LambdaVpce, lambda_vpce::BuildError> {
+fn client(
+    ep: &LocalEndpoint,
+    deadline: Duration,
+    protocol: Protocol,
+) -> Result<LambdaVpce, lambda_vpce::BuildError> {
     LambdaVpce::builder()
-        .pool(PoolBuilder::new())
+        .pool(PoolBuilder::new().protocol(protocol))
         .endpoint_url(&ep.url())
         .add_ca_pem(ep.ca_pem())
         .region(ep.region())

@@ -164,6 +164,18 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "MS")]
     pub(crate) server_latency: Option<u64>,
 
+    /// Embedded endpoint: offer only `http/1.1` in ALPN. Without it the endpoint offers `h2`
+    /// then `http/1.1`, as Lambda does, unless --server-idle-close or --server-max-requests (faults
+    /// of HTTP/1 only) is given.
+    #[arg(long)]
+    pub(crate) server_http1_only: bool,
+
+    /// HTTP version of the crate's clients (lambda-vpce, lambda-vpce-lean): http1, http2, or
+    /// auto (ALPN offers both, the server decides). The other clients speak what they always
+    /// do. Default: the pool's default (http1).
+    #[arg(long, value_name = "P", value_parser = parse_protocol)]
+    pub(crate) protocol: Option<lambda_vpce::pool::Protocol>,
+
     /// `min_idle` of the lambda-vpce clients' pools, which are prewarmed to it before the
     /// first call and kept topped up; 0 to 512 (the pool's connection cap). Default: the
     /// concurrency, at most 512 (0 disables prewarm).
@@ -195,6 +207,12 @@ pub(crate) enum BenchAction {
     /// Merge the JSON reports of runs of the same clients (a fleet of load generators) into
     /// one report with exact percentiles; refuses runs that measured different things.
     Merge(super::merge::MergeArgs),
+}
+
+/// Parses `http1`, `http2` or `auto`.
+pub(crate) fn parse_protocol(s: &str) -> Result<lambda_vpce::pool::Protocol, String> {
+    s.parse()
+        .map_err(|e: lambda_vpce::BuildError| e.to_string())
 }
 
 /// Parses `10s`, `500ms`, `2m`, `1h` or a plain number of seconds (`1.5`).

@@ -6,7 +6,7 @@
 //! left on another connection *inside one attempt*; those are not SDK retries and show in the
 //! pool's `unsent_resends`, not here.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -16,12 +16,15 @@ use aws_sdk_lambda::types::InvocationType;
 use aws_smithy_http_client::pool::{ConnectionEvent, ConnectionPool};
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
 use clap::ValueEnum;
+use lambda_vpce::pool::{ConnectionInfo, Protocol};
 use lambda_vpce::{LambdaVpce, PoolBuilder};
 
 use super::outcome::{ErrorKind, Outcome};
@@ -92,6 +95,50 @@ pub(crate) struct ClientOptions {
     pub(crate) min_idle: usize,
     /// Workers (raw-hyper opens one connection per worker).
     pub(crate) concurrency: usize,
+    /// The crate's clients' protocol; `None` keeps the pool's default.
+    pub(crate) protocol: Option<Protocol>,
+}
+
+/// The HTTP versions a crate client's responses came over (from their `ConnectionInfo`): a
+/// bit set of [`Versions::HTTP1`] and [`Versions::HTTP2`].
+#[derive(Debug, Default)]
+pub(crate) struct Versions(AtomicU8);
+
+impl Versions {
+    const HTTP1: u8 = 1;
+    const HTTP2: u8 = 2;
+
+    fn record(&self, v: http::Version) {
+        let bit = if v == http::Version::HTTP_2 {
+            Self::HTTP2
+        } else {
+            Self::HTTP1
+        };
+        if self.0.load(Ordering::Relaxed) & bit == 0 {
+            self.0.fetch_or(bit, Ordering::Relaxed);
+        }
+    }
+
+    /// `"HTTP/1.1"`, `"HTTP/2"`, `"HTTP/1.1+HTTP/2"`, or `None` before any response.
+    pub(crate) fn label(&self) -> Option<&'static str> {
+        version_label(self.0.load(Ordering::Relaxed))
+    }
+}
+
+/// The label of a [`Versions`] bit set.
+pub(crate) fn version_label(bits: u8) -> Option<&'static str> {
+    match bits {
+        Versions::HTTP1 => Some("HTTP/1.1"),
+        Versions::HTTP2 => Some("HTTP/2"),
+        0 => None,
+        _ => Some("HTTP/1.1+HTTP/2"),
+    }
+}
+
+/// The label for connections an embedded endpoint accepted, `h2` of them HTTP/2.
+pub(crate) fn server_label(accepted: u64, h2: u64) -> Option<&'static str> {
+    let bits = u8::from(h2 > 0) * Versions::HTTP2 + u8::from(accepted > h2) * Versions::HTTP1;
+    version_label(bits)
 }
 
 /// Attempts of one client: seen by the interceptor of an SDK-based client; for the lean path,
@@ -105,7 +152,7 @@ pub(crate) struct Attempts {
 }
 
 #[derive(Debug)]
-struct CountAttempts(Arc<Attempts>);
+struct CountAttempts(Arc<Attempts>, Arc<Versions>);
 
 impl Intercept for CountAttempts {
     fn name(&self) -> &'static str {
@@ -124,6 +171,20 @@ impl Intercept for CountAttempts {
         }
         Ok(())
     }
+
+    /// The crate's connector puts the pool's `ConnectionInfo` in the response's extensions;
+    /// other clients' responses carry none.
+    fn read_after_transmit(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if let Some(info) = context.response().extension::<ConnectionInfo>() {
+            self.1.record(info.version);
+        }
+        Ok(())
+    }
 }
 
 /// One built client.
@@ -136,6 +197,8 @@ pub(crate) struct BenchClient {
     pub(crate) attempts: Option<Arc<Attempts>>,
     /// Connections this client opened, when it can count them itself.
     opened: Option<Arc<AtomicU64>>,
+    /// The HTTP versions its responses came over, as the crate's clients see them.
+    pub(crate) versions: Arc<Versions>,
 }
 
 #[derive(Debug)]
@@ -160,7 +223,8 @@ impl BenchClient {
         opts: ClientOptions,
     ) -> Result<BenchClient, CmdError> {
         let attempts = Arc::new(Attempts::default());
-        let interceptor = CountAttempts(attempts.clone());
+        let versions = Arc::new(Versions::default());
+        let interceptor = CountAttempts(attempts.clone(), versions.clone());
         match kind {
             ClientKind::LambdaVpce => {
                 let lv = crate_client(target, opts).await?;
@@ -180,6 +244,7 @@ impl BenchClient {
                     },
                     attempts: Some(attempts),
                     opened: None,
+                    versions,
                 })
             }
             ClientKind::SdkDefault => {
@@ -190,6 +255,7 @@ impl BenchClient {
                     inner: Inner::Sdk { client, pool: None },
                     attempts: Some(attempts),
                     opened: None,
+                    versions,
                 })
             }
             ClientKind::SmithyPool => {
@@ -201,6 +267,7 @@ impl BenchClient {
                     inner: Inner::Sdk { client, pool: None },
                     attempts: Some(attempts),
                     opened: Some(opened),
+                    versions,
                 })
             }
             ClientKind::RawHyper => {
@@ -211,6 +278,7 @@ impl BenchClient {
                     inner: Inner::Raw(Box::new(raw)),
                     attempts: None,
                     opened: Some(opened),
+                    versions,
                 })
             }
             ClientKind::LambdaVpceLean => {
@@ -238,6 +306,7 @@ impl BenchClient {
                     },
                     attempts: Some(attempts),
                     opened: None,
+                    versions,
                 })
             }
         }
@@ -260,6 +329,9 @@ impl BenchClient {
                 invocation_type,
             } => {
                 let result = invoker.invoke(lean_request(call, *invocation_type)).await;
+                if let Ok(out) = &result {
+                    self.versions.record(out.connection.version);
+                }
                 if let (Ok(out), Some(a)) = (&result, &self.attempts) {
                     a.attempts
                         .fetch_add(u64::from(out.attempts), Ordering::Relaxed);
@@ -324,7 +396,10 @@ async fn crate_client(target: &Target, opts: ClientOptions) -> Result<LambdaVpce
     let mut b = LambdaVpce::builder()
         .endpoint(target.endpoint.clone())
         .region(target.region.clone())
-        .pool(PoolBuilder::new().min_idle(opts.min_idle));
+        .pool(match opts.protocol {
+            Some(p) => PoolBuilder::new().min_idle(opts.min_idle).protocol(p),
+            None => PoolBuilder::new().min_idle(opts.min_idle),
+        });
     // An external endpoint: the standard chain's provider, refreshed as the SDK clients' is.
     b = match &target.sdk_config {
         Some(c) => b.sdk_config(c),

@@ -177,6 +177,10 @@ pub(crate) fn merge(runs: &[(String, RunReport)]) -> Result<Merged, CmdError> {
         payload_bytes: first.payload_bytes,
         invocation_type: first.invocation_type.clone(),
         function: first.function.clone(),
+        protocol: first
+            .protocol
+            .as_ref()
+            .map(|_| same_or(&|r| r.protocol.clone().unwrap_or_default(), "mixed")),
         rounds: first.rounds,
         warmup: runs.iter().map(|(_, r)| r.warmup).sum(),
         requests_per_client: all(&|r| r.requests_per_client.map(|n| n as f64))
@@ -243,7 +247,16 @@ fn merge_client(
         .collect::<Option<Vec<f64>>>()
         .map(|v| v.iter().sum::<f64>() / requests.max(1) as f64);
     let first = parts[0].1;
+    let same_protocol = parts
+        .iter()
+        .all(|(_, c)| c.protocol == first.protocol && c.protocol_seen_by == first.protocol_seen_by);
     let report = ClientReport {
+        protocol: if same_protocol {
+            first.protocol.clone()
+        } else {
+            Some("mixed".into())
+        },
+        protocol_seen_by: first.protocol_seen_by.clone().filter(|_| same_protocol),
         client: first.client.clone(),
         requests,
         ok,
@@ -304,6 +317,7 @@ mod tests {
 
     fn run(clients: &[(&str, &Tally)], payload_bytes: usize, concurrency: usize) -> RunReport {
         RunReport {
+            protocol: None,
             schema_version: 1,
             mode: "closed".into(),
             endpoint: "embedded".into(),

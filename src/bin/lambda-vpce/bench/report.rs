@@ -18,7 +18,10 @@
 //!   "think_time_ms": [min, max] | null,
 //!   "max_attempts": u64 | null,         // null: each client's own default
 //!   "min_idle": u64,                    // the lambda-vpce pool's min_idle (prewarmed)
-//!   "server": {"idle_close_ms", "max_requests", "latency_ms"} | null,  // embedded only
+//!   "server": {"idle_close_ms", "max_requests", "latency_ms",
+//!              "http2": bool} | null,   // embedded only; http2: ALPN offered h2
+//!   "protocol": "http1" | "http2" | "auto" | null,  // --protocol of the crate's clients
+//!                                       // (null: the pool's default)
 //!   "cpu_includes_server": bool,        // true when the embedded endpoint shared the process
 //!   "allocator": "mimalloc" | "system", // the binary's global allocator (cargo feature mimalloc)
 //!   "clients": [{
@@ -42,6 +45,13 @@
 //!     "started_unix_s", "ended_unix_s": f64 | null  // first slice's start, last slice's end
 //!   }],
 //!   "runs": u64                         // runs merged into this report (1: a single run)
+//!     "protocol": "HTTP/1.1" | "HTTP/2" | "HTTP/1.1+HTTP/2" | null,  // negotiated (see below)
+//!     "protocol_seen_by": "client" | "server" | null
+//!       // client: the crate's ConnectionInfo of every response (lambda-vpce, lambda-vpce-lean);
+//!       // server: the embedded endpoint's ALPN count of the connections accepted while the
+//!       // client was built and made its first call (sdk-default, smithy-pool, raw-hyper);
+//!       // null: not known (another client's external endpoint)
+//!   }]
 //! }
 //! ```
 
@@ -100,6 +110,11 @@ pub(crate) struct ClientReport {
     pub(crate) started_unix_s: Option<f64>,
     #[serde(default)]
     pub(crate) ended_unix_s: Option<f64>,
+    /// The negotiated protocol; absent in reports written before the field existed.
+    #[serde(default)]
+    pub(crate) protocol: Option<String>,
+    #[serde(default)]
+    pub(crate) protocol_seen_by: Option<String>,
 }
 
 /// What the run measured beyond the tally, per client.
@@ -166,6 +181,8 @@ impl ClientReport {
             histogram: super::histogram::encode(&t.hist).ok(),
             started_unix_s: t.window.map(|(a, _)| unix(a)),
             ended_unix_s: t.window.map(|(_, b)| unix(b)),
+            protocol: None,
+            protocol_seen_by: None,
         }
     }
 }
@@ -176,6 +193,7 @@ pub(crate) struct ServerReport {
     pub(crate) idle_close_ms: Option<u64>,
     pub(crate) max_requests: Option<u32>,
     pub(crate) latency_ms: Option<u64>,
+    pub(crate) http2: bool,
 }
 
 /// The whole report (see the module doc for the schema).
@@ -197,6 +215,8 @@ pub(crate) struct RunReport {
     pub(crate) max_attempts: Option<u32>,
     pub(crate) min_idle: usize,
     pub(crate) server: Option<ServerReport>,
+    #[serde(default)]
+    pub(crate) protocol: Option<String>,
     pub(crate) cpu_includes_server: bool,
     pub(crate) allocator: String,
     pub(crate) clients: Vec<ClientReport>,
@@ -273,6 +293,11 @@ impl RunReport {
             if let Some(ms) = s.latency_ms {
                 let _ = write!(line, ", server latency {ms} ms");
             }
+            let alpn = if s.http2 { "h2, http/1.1" } else { "http/1.1" };
+            let _ = write!(line, ", server ALPN {alpn}");
+        }
+        if let Some(p) = &self.protocol {
+            let _ = write!(line, ", --protocol {p}");
         }
         line
     }
@@ -323,15 +348,19 @@ fn client_block(out: &mut String, c: &ClientReport, cpu_includes_server: bool) {
         .map_or_else(|| "-".to_owned(), |r| format!("{:.2}%", r * 100.0));
     let _ = writeln!(
         out,
-        "  connections  opened {}   reuse {reuse}",
-        opt(c.connections_opened)
+        "  connections  opened {}   reuse {reuse}   protocol {}{}",
+        opt(c.connections_opened),
+        c.protocol.as_deref().unwrap_or("-"),
+        c.protocol_seen_by
+            .as_deref()
+            .map_or_else(String::new, |by| format!(" (seen by the {by})"))
     );
 }
 
 fn summary(out: &mut String, clients: &[ClientReport]) {
     let _ = writeln!(
         out,
-        "{:<18} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>7}",
+        "{:<18} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>7}  protocol",
         "client", "p50 µs", "p99 µs", "first µs", "calls/s", "CPU µs/call", "conns", "errors"
     );
     for c in clients {
@@ -340,7 +369,7 @@ fn summary(out: &mut String, clients: &[ClientReport]) {
             .map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
         let _ = writeln!(
             out,
-            "{:<18} {:>9} {:>9} {:>9} {:>10.0} {:>10} {:>8} {:>7}",
+            "{:<18} {:>9} {:>9} {:>9} {:>10.0} {:>10} {:>8} {:>7}  {}",
             c.client,
             c.p50_us,
             c.p99_us,
@@ -348,7 +377,8 @@ fn summary(out: &mut String, clients: &[ClientReport]) {
             c.throughput_rps,
             cpu,
             opt(c.connections_opened),
-            c.errors
+            c.errors,
+            c.protocol.as_deref().unwrap_or("-")
         );
     }
 }

@@ -36,6 +36,12 @@ impl ServerKnobs {
     pub(crate) fn any(self) -> bool {
         self.idle_close_ms.is_some() || self.max_requests.is_some() || self.latency_ms.is_some()
     }
+
+    /// True when these knobs leave the endpoint free to offer `h2` in ALPN: no fault of
+    /// HTTP/1 only is on.
+    pub(crate) fn allow_http2(self) -> bool {
+        self.idle_close_ms.is_none() && self.max_requests.is_none()
+    }
 }
 
 /// The resolved target of a run.
@@ -60,9 +66,10 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    /// Starts the embedded endpoint with `knobs`.
-    pub(crate) async fn embedded(knobs: ServerKnobs) -> Result<Target, CmdError> {
+    /// Starts the embedded endpoint with `knobs`, offering `h2` in ALPN when `http2`.
+    pub(crate) async fn embedded(knobs: ServerKnobs, http2: bool) -> Result<Target, CmdError> {
         let local = LocalEndpoint::builder()
+            .http2(http2)
             .faults(knobs.fault_config())
             .start()
             .await
@@ -123,5 +130,14 @@ impl Target {
     /// Connections the embedded endpoint has accepted so far (None for an external endpoint).
     pub(crate) fn server_connections(&self) -> Option<u64> {
         self.local.as_ref().map(|l| l.stats().connections_accepted)
+    }
+
+    /// Connections the embedded endpoint has accepted so far and how many of them ALPN made
+    /// HTTP/2 (None for an external endpoint).
+    pub(crate) fn server_versions(&self) -> Option<(u64, u64)> {
+        self.local.as_ref().map(|l| {
+            let s = l.stats();
+            (s.connections_accepted, s.http2_connections)
+        })
     }
 }

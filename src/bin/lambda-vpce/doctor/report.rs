@@ -27,7 +27,8 @@ or configuration error.
    \"checks\": [{\"check\": NAME, \"status\": STATUS, \"message\": TEXT, \"data\": {...}}],
    \"summary\": {\"status\": \"ok\"|\"warn\"|\"fail\", \"failed\": N, \"warnings\": N}}
 data by check: dns {host, addresses: [{ip, class}], reach, elapsed_ms}; tcp {attempts: \
-[{address, elapsed_ms, error}]}; tls {address, sni, elapsed_ms, protocol, alpn, error}; \
+[{address, elapsed_ms, error}]}; tls {address, sni, elapsed_ms, protocol, alpn, error}; http {alpn, version, \
+max_concurrent_streams, error}; \
 certificate {sni, dns_names, ip_addresses, covers_sni}; calls and reuse {operation, calls, succeeded, \
 opened, reused, error, error_class, error_code}; access {explicit_deny, action, resource}; \
 endpoint and zone {}. Times are milliseconds (floats); absent values are null.";

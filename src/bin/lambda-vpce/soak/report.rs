@@ -13,6 +13,11 @@ pub(crate) struct Report {
     pub(crate) concurrency: usize,
     pub(crate) seed: u64,
     pub(crate) chaos_probability: f64,
+    /// `--protocol` of the soaked clients: `http1`, `http2` or `auto`.
+    pub(crate) protocol: &'static str,
+    /// Connections the endpoints accepted, and how many of them ALPN made HTTP/2.
+    pub(crate) server_connections: u64,
+    pub(crate) server_http2_connections: u64,
     pub(crate) calls: u64,
     /// Of `calls`: through the SDK client (reconciled per invocation id) and through the lean
     /// path (reconciled in aggregate on an endpoint of its own, see [`Report::reconcile_lean`]).
@@ -163,7 +168,13 @@ impl Report {
         self.concurrency = r.concurrency;
         self.seed = r.seed;
         self.chaos_probability = r.chaos_probability;
+        self.protocol = r.protocol;
         for (mine, theirs) in [
+            (&mut self.server_connections, r.server_connections),
+            (
+                &mut self.server_http2_connections,
+                r.server_http2_connections,
+            ),
             (&mut self.calls, r.calls),
             (&mut self.sdk_calls, r.sdk_calls),
             (&mut self.lean_calls, r.lean_calls),
