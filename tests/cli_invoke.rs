@@ -233,3 +233,34 @@ async fn a_connection_dropped_after_the_request_exits_4_as_maybe_executed() {
     assert!(stderr(&out).contains("class: may have executed"));
     assert_eq!(f.endpoint.ledger().total(), 1, "ran once, never resent");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_and_durable_execution_name_flags_are_sent_and_bad_ones_exit_2_unsent() {
+    let f = Fixture::start("cli-invoke").await;
+    let out = f
+        .invoke(&[
+            "--function",
+            "echo",
+            "--payload",
+            "{}",
+            "--tenant-id",
+            "blue",
+            "--durable-execution-name",
+            "order-1",
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let ledger = f.endpoint.ledger().snapshot();
+    let id = ledger.keys().next().expect("one execution");
+    assert_eq!(f.endpoint.ledger().tenants(id), ["blue"]);
+    for bad in [
+        ["--tenant-id", "semi;colon"],
+        ["--durable-execution-name", "has space"],
+    ] {
+        let out = f
+            .invoke(&["--function", "echo", "--payload", "{}", bad[0], bad[1]])
+            .await;
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", stderr(&out));
+    }
+    assert_eq!(f.endpoint.ledger().total(), 1, "nothing more was sent");
+}
