@@ -14,7 +14,8 @@ use std::time::Duration;
 pub(crate) type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// Lambda's error code for a durable execution name already used with another payload.
-pub(crate) const DURABLE_EXECUTION_ALREADY_STARTED: &str = "DurableExecutionAlreadyStartedException";
+pub(crate) const DURABLE_EXECUTION_ALREADY_STARTED: &str =
+    "DurableExecutionAlreadyStartedException";
 
 /// `Retry-After` as seconds (the form Lambda sends), whole or fractional; `None` when absent,
 /// negative, or not a number of seconds that fits a `Duration`.

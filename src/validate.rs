@@ -269,7 +269,10 @@ pub fn tenant_id(s: &str) -> Result<(), BuildError> {
         && s.len() <= MAX_TENANT_ID_LEN
         && s.bytes().all(|b| {
             b.is_ascii_alphanumeric()
-                || matches!(b, b'.' | b'_' | b':' | b'/' | b'=' | b'+' | b'-' | b'@' | b' ')
+                || matches!(
+                    b,
+                    b'.' | b'_' | b':' | b'/' | b'=' | b'+' | b'-' | b'@' | b' '
+                )
         });
     if ok {
         Ok(())
@@ -443,7 +446,14 @@ mod tests {
         for ok in ["blue", "tenant a/b:c=d+e-f@g.h_i", &"t".repeat(256)] {
             assert!(tenant_id(ok).is_ok(), "{ok}");
         }
-        for bad in ["", &"t".repeat(257), "tab\there", "new\nline", "semi;colon", "é"] {
+        for bad in [
+            "",
+            &"t".repeat(257),
+            "tab\there",
+            "new\nline",
+            "semi;colon",
+            "é",
+        ] {
             let e = tenant_id(bad).expect_err(bad);
             assert_eq!(e.field(), "tenant_id");
         }

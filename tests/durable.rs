@@ -105,7 +105,11 @@ async fn a_named_durable_invoke_through_the_sdk_survives_each_fault_and_runs_onc
         let out = o.output.as_ref().expect("an answer");
         assert_eq!(out.payload().map(|p| p.as_ref()), Some(PAYLOAD.as_bytes()));
         assert!(out.durable_execution_arn().is_some(), "{fault:?}");
-        assert_eq!(o.attempts.count(), 2, "{fault:?}: the fault, then the retry");
+        assert_eq!(
+            o.attempts.count(),
+            2,
+            "{fault:?}: the fault, then the retry"
+        );
         assert_eq!(o.executions(&ep), 1, "{fault:?}");
         assert_eq!(ep.ledger().total(), 1, "{fault:?}");
         assert_eq!(ep.ledger().durable_executions(DURABLE, NAME), 1);
@@ -131,8 +135,8 @@ async fn a_named_durable_invoke_through_the_lean_path_survives_each_fault_and_ru
 }
 
 #[tokio::test]
-async fn without_a_name_the_same_faults_through_the_sdk_may_have_executed_once_and_are_not_retried(
-) {
+async fn without_a_name_the_same_faults_through_the_sdk_may_have_executed_once_and_are_not_retried()
+{
     for fault in Fault::ALL {
         let ep = endpoint().await;
         let c = client(&ep, &sdk_opts(fault.response_timeout()));
@@ -212,7 +216,10 @@ async fn a_running_execution_is_re_attached_to_and_runs_once() {
     wait_until("the execution to start", WAIT, || ep.ledger().total() == 1).await;
     let second = inv.invoke(request).await.expect("re-attached");
     let first = first.await.expect("joined").expect("the starter's answer");
-    assert_eq!((first.payload.as_ref(), second.payload.as_ref()), (slow.as_bytes(), slow.as_bytes()));
+    assert_eq!(
+        (first.payload.as_ref(), second.payload.as_ref()),
+        (slow.as_bytes(), slow.as_bytes())
+    );
     assert_eq!(first.durable_execution_arn, second.durable_execution_arn);
     assert_eq!(ep.ledger().total(), 1);
 }
@@ -269,7 +276,10 @@ async fn an_unqualified_invoke_of_a_durable_function_is_refused_as_lambda_refuse
         .invoke(InvokeRequest::new(DURABLE, PAYLOAD).qualifier("1"))
         .await
         .expect("qualified by ?Qualifier=");
-    assert!(qualified.durable_execution_arn.is_none(), "no name, no deduplication");
+    assert!(
+        qualified.durable_execution_arn.is_none(),
+        "no name, no deduplication"
+    );
     assert_eq!(ep.ledger().total(), 1);
 }
 
@@ -297,7 +307,10 @@ async fn a_tenant_isolated_function_requires_a_tenant_and_the_ledger_records_it(
     })
     .await;
     assert_eq!(o.class, Class::Ok, "{}", o.message);
-    assert_eq!(ep.ledger().tenants(&o.call_id()), vec!["green team".to_owned()]);
+    assert_eq!(
+        ep.ledger().tenants(&o.call_id()),
+        vec!["green team".to_owned()]
+    );
     let mut all: Vec<String> = ep
         .ledger()
         .snapshot()
@@ -321,8 +334,14 @@ async fn a_bad_name_or_tenant_is_refused_before_sending_on_both_paths() {
             InvokeRequest::new(QUALIFIED, PAYLOAD).durable_execution_name("x".repeat(65)),
             "durable_execution_name",
         ),
-        (InvokeRequest::new(TENANT_FN, PAYLOAD).tenant_id(""), "tenant_id"),
-        (InvokeRequest::new(TENANT_FN, PAYLOAD).tenant_id("semi;colon"), "tenant_id"),
+        (
+            InvokeRequest::new(TENANT_FN, PAYLOAD).tenant_id(""),
+            "tenant_id",
+        ),
+        (
+            InvokeRequest::new(TENANT_FN, PAYLOAD).tenant_id("semi;colon"),
+            "tenant_id",
+        ),
     ] {
         let e = inv.invoke(request).await.expect_err("refused");
         assert!(e.is_invalid_input(), "{e:?}");

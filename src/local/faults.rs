@@ -355,9 +355,16 @@ mod tests {
         assert_eq!(faults.for_request().die_after_request, Some(CloseKind::Fin));
         let after = faults.for_request();
         assert_eq!(after.die_after_request, None);
-        assert_eq!(after.idle_close, Some(Duration::from_secs(1)), "not a request fault");
+        assert_eq!(
+            after.idle_close,
+            Some(Duration::from_secs(1)),
+            "not a request fault"
+        );
         faults.stall(true);
-        assert!(faults.for_request().stall, "without only_next: every request");
+        assert!(
+            faults.for_request().stall,
+            "without only_next: every request"
+        );
         assert!(faults.for_request().stall);
     }
 

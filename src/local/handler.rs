@@ -400,31 +400,29 @@ fn durable_name<'a>(
     spec: &FunctionSpec,
     head: &'a http::request::Parts,
     qualifier: Option<&str>,
-) -> Result<Option<&'a str>, Reply> {
+) -> Result<Option<&'a str>, &'static str> {
     if !spec.durable {
         return Ok(None);
     }
     if qualifier.is_none() {
-        return Err(invalid_parameter(UNQUALIFIED_DURABLE));
+        return Err(UNQUALIFIED_DURABLE);
     }
     match header(head, headers::DURABLE_EXECUTION_NAME) {
         None => Ok(None),
         Some(name) if crate::validate::durable_execution_name(name).is_ok() => Ok(Some(name)),
-        Some(_) => Err(invalid_parameter(
-            "DurableExecutionName must be 1 to 64 characters of [a-zA-Z0-9-_]",
-        )),
+        Some(_) => Err("DurableExecutionName must be 1 to 64 characters of [a-zA-Z0-9-_]"),
     }
 }
 
 /// A tenant-isolated function requires a valid `X-Amz-Tenant-Id`.
-fn check_tenant(spec: &FunctionSpec, tenant: Option<&str>) -> Result<(), Reply> {
+fn check_tenant(spec: &FunctionSpec, tenant: Option<&str>) -> Result<(), &'static str> {
     match tenant {
-        Some(t) if crate::validate::tenant_id(t).is_err() => Err(invalid_parameter(
-            "TenantId must be 1 to 256 characters of [a-zA-Z0-9._:/=+-@ ]",
-        )),
-        None if spec.tenant_isolated => Err(invalid_parameter(
-            "A tenant ID is required to invoke a function with tenant isolation mode enabled.",
-        )),
+        Some(t) if crate::validate::tenant_id(t).is_err() => {
+            Err("TenantId must be 1 to 256 characters of [a-zA-Z0-9._:/=+-@ ]")
+        }
+        None if spec.tenant_isolated => {
+            Err("A tenant ID is required to invoke a function with tenant isolation mode enabled.")
+        }
         _ => Ok(()),
     }
 }
@@ -458,7 +456,7 @@ async fn invoke(
     };
     let durable_name = match durable_name(spec, head, qualifier.as_deref()) {
         Ok(name) => name,
-        Err(reply) => return reply,
+        Err(message) => return invalid_parameter(message),
     };
     if let Some(status) = faults.status {
         return status_fault(status, faults.retry_after);
@@ -491,8 +489,8 @@ async fn invoke(
         },
     };
     let tenant = header(head, headers::TENANT_ID);
-    if let Err(reply) = check_tenant(spec, tenant) {
-        return reply;
+    if let Err(message) = check_tenant(spec, tenant) {
+        return invalid_parameter(message);
     }
     let chaos = faults
         .chaos
@@ -510,7 +508,9 @@ async fn invoke(
             let q = qualifier.as_deref().unwrap_or("$LATEST");
             let arn = || {
                 let id = uuid::Uuid::new_v4().to_string();
-                state.registry.durable_execution_arn(&spec.name, q, name, &id)
+                state
+                    .registry
+                    .durable_execution_arn(&spec.name, q, name, &id)
             };
             match state
                 .ledger

@@ -128,7 +128,10 @@ impl Ledger {
 
     /// The tenants `call_id`'s executions ran for, in order (empty when it named none).
     pub fn tenants(&self, call_id: &str) -> Vec<String> {
-        lock(&self.tenants).get(call_id).cloned().unwrap_or_default()
+        lock(&self.tenants)
+            .get(call_id)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Executions counted for `call_id` (0 if never seen).
@@ -200,7 +203,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_durable_name_starts_once_attaches_with_the_same_payload_and_conflicts_with_another() {
+    async fn a_durable_name_starts_once_attaches_with_the_same_payload_and_conflicts_with_another()
+    {
         let ledger = Ledger::default();
         let payload = Bytes::from_static(b"{}");
         let arn = || "arn".to_owned();
@@ -208,8 +212,7 @@ mod tests {
         else {
             panic!("the first invoke starts the execution");
         };
-        let DurableStart::Attach(again) =
-            ledger.durable_start("f", "n", &payload, arn, "c2", None)
+        let DurableStart::Attach(again) = ledger.durable_start("f", "n", &payload, arn, "c2", None)
         else {
             panic!("the same payload attaches");
         };
@@ -230,7 +233,11 @@ mod tests {
         assert_eq!(first.outcome().await, Ok(Bytes::from_static(b"done")));
         assert_eq!(ledger.durable_executions("f", "n"), 1);
         assert_eq!(
-            (ledger.executions("c1"), ledger.executions("c2"), ledger.total()),
+            (
+                ledger.executions("c1"),
+                ledger.executions("c2"),
+                ledger.total()
+            ),
             (1, 0, 2)
         );
     }

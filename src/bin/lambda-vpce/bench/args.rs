@@ -262,6 +262,13 @@ pub(crate) fn payload(bytes: usize) -> bytes::Bytes {
     bytes::Bytes::from(out)
 }
 
+/// `--tenant-id`, checked as Lambda checks `TenantId`.
+fn parse_tenant_id(s: &str) -> Result<String, String> {
+    lambda_vpce::validate::tenant_id(s)
+        .map(|()| s.to_owned())
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,11 +332,4 @@ mod tests {
             assert!(bounded_usize::<2, 10>(bad).is_err(), "{bad}");
         }
     }
-}
-
-/// `--tenant-id`, checked as Lambda checks `TenantId`.
-fn parse_tenant_id(s: &str) -> Result<String, String> {
-    lambda_vpce::validate::tenant_id(s)
-        .map(|()| s.to_owned())
-        .map_err(|e| e.to_string())
 }
