@@ -15,6 +15,10 @@ use crate::Verdict;
 
 pub(crate) type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
+/// Lambda's error code for a durable execution name already used with another payload.
+pub(crate) const DURABLE_EXECUTION_ALREADY_STARTED: &str =
+    "DurableExecutionAlreadyStartedException";
+
 /// `Retry-After` as seconds (the form Lambda sends), whole or fractional; `None` when absent,
 /// negative, or not a number of seconds that fits a `Duration`.
 pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
@@ -224,6 +228,13 @@ impl Error {
     /// function did not run.
     pub fn is_throttled(&self) -> bool {
         self.status() == Some(429)
+    }
+
+    /// Lambda refused a named durable invoke because an execution of that name already started
+    /// with another payload (409 `DurableExecutionAlreadyStartedException`): a caller bug, never
+    /// retried. (The same name with the same payload returns the existing execution instead.)
+    pub fn is_durable_execution_already_started(&self) -> bool {
+        self.error_code() == Some(DURABLE_EXECUTION_ALREADY_STARTED)
     }
 
     /// The HTTP status of a service error.

@@ -1,10 +1,11 @@
 //! Lambda's own input patterns, checked before anything is sent.
 //!
 //! Each check follows the pattern and length limits of the Lambda API reference (`Invoke`'s
-//! `FunctionName`, `Qualifier`, `ClientContext` and payload limits), written as small hand
-//! parsers (no regular expressions). A refusal is a [`BuildError`] that names the field
-//! (`function_name`, `function_arn`, `qualifier`, `payload`, `client_context`, `region`,
-//! `invocation_type`) and the form expected. No input makes these functions panic.
+//! `FunctionName`, `Qualifier`, `ClientContext`, `DurableExecutionName`, `TenantId` and payload
+//! limits), written as small hand parsers (no regular expressions). A refusal is a
+//! [`BuildError`] that names the field (`function_name`, `function_arn`, `qualifier`, `payload`,
+//! `client_context`, `durable_execution_name`, `tenant_id`, `region`, `invocation_type`) and the
+//! form expected. No input makes these functions panic.
 
 use std::fmt;
 use std::str::FromStr;
@@ -27,6 +28,10 @@ pub const MAX_EVENT_PAYLOAD_BYTES: usize = 1024 * 1024;
 pub const MAX_CLIENT_CONTEXT_BYTES: usize = 3583;
 /// Longest region name accepted: 30 characters.
 pub const MAX_REGION_LEN: usize = 30;
+/// Longest `DurableExecutionName`: 64 characters.
+pub const MAX_DURABLE_EXECUTION_NAME_LEN: usize = 64;
+/// Longest `TenantId`: 256 characters.
+pub const MAX_TENANT_ID_LEN: usize = 256;
 
 const ACCOUNT_ID_LEN: usize = 12;
 
@@ -43,6 +48,10 @@ const EXPECT_FUNCTION_ARN: &str =
     ..., ACCOUNT is 12 digits and NAME is 1 to 64 letters, digits, `-` or `_`";
 const EXPECT_QUALIFIER: &str =
     "a version or alias: 1 to 128 letters, digits, `$`, `_` or `-` (such as 7, prod or $LATEST)";
+const EXPECT_DURABLE_EXECUTION_NAME: &str =
+    "a durable execution name: 1 to 64 letters, digits, `-` or `_`";
+const EXPECT_TENANT_ID: &str = "a tenant id: 1 to 256 letters, digits, spaces or any of \
+    `. _ : / = + - @`";
 const EXPECT_CLIENT_CONTEXT: &str = "standard base64 (with padding) of a JSON object, at most \
     3583 bytes once encoded";
 
@@ -238,6 +247,40 @@ pub fn client_context(s: &str) -> Result<(), BuildError> {
     }
 }
 
+/// Checks `Invoke`'s `DurableExecutionName` (header `X-Amz-Durable-Execution-Name`): 1 to
+/// [`MAX_DURABLE_EXECUTION_NAME_LEN`] characters of `[a-zA-Z0-9-_]`.
+pub fn durable_execution_name(s: &str) -> Result<(), BuildError> {
+    if !s.is_empty() && s.len() <= MAX_DURABLE_EXECUTION_NAME_LEN && is_name(s) {
+        Ok(())
+    } else {
+        Err(BuildError::new(
+            "durable_execution_name",
+            s,
+            EXPECT_DURABLE_EXECUTION_NAME,
+        ))
+    }
+}
+
+/// Checks `Invoke`'s `TenantId` (header `X-Amz-Tenant-Id`): 1 to [`MAX_TENANT_ID_LEN`]
+/// characters of `[a-zA-Z0-9._:/=+\-@ ]` (the Lambda API reference's pattern; a space is
+/// allowed).
+pub fn tenant_id(s: &str) -> Result<(), BuildError> {
+    let ok = !s.is_empty()
+        && s.len() <= MAX_TENANT_ID_LEN
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'.' | b'_' | b':' | b'/' | b'=' | b'+' | b'-' | b'@' | b' '
+                )
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(BuildError::new("tenant_id", s, EXPECT_TENANT_ID))
+    }
+}
+
 /// Encodes a JSON object given as text into the `ClientContext` form (standard base64) and
 /// checks it with [`client_context`]. Handy for a command-line flag that takes plain JSON.
 pub fn encode_client_context(json: &str) -> Result<String, BuildError> {
@@ -386,6 +429,35 @@ fn is_account(s: &str) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn durable_execution_names_are_1_to_64_of_letters_digits_dash_underscore() {
+        for ok in ["a", "order-12345_retry", &"x".repeat(64)] {
+            assert!(durable_execution_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", &"x".repeat(65), "has space", "dot.name", "colon:", "é"] {
+            let e = durable_execution_name(bad).expect_err(bad);
+            assert_eq!(e.field(), "durable_execution_name");
+        }
+    }
+
+    #[test]
+    fn tenant_ids_are_1_to_256_of_lambdas_pattern_spaces_included() {
+        for ok in ["blue", "tenant a/b:c=d+e-f@g.h_i", &"t".repeat(256)] {
+            assert!(tenant_id(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            &"t".repeat(257),
+            "tab\there",
+            "new\nline",
+            "semi;colon",
+            "é",
+        ] {
+            let e = tenant_id(bad).expect_err(bad);
+            assert_eq!(e.field(), "tenant_id");
+        }
+    }
 
     #[test]
     fn regions_of_every_partition_are_accepted() {

@@ -311,3 +311,34 @@ async fn a_missing_aws_ca_bundle_exits_2_naming_the_file() {
     );
     assert_eq!(f.endpoint.stats().requests, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_and_durable_execution_name_flags_are_sent_and_bad_ones_exit_2_unsent() {
+    let f = Fixture::start("cli-invoke").await;
+    let out = f
+        .invoke(&[
+            "--function",
+            "echo",
+            "--payload",
+            "{}",
+            "--tenant-id",
+            "blue",
+            "--durable-execution-name",
+            "order-1",
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let ledger = f.endpoint.ledger().snapshot();
+    let id = ledger.keys().next().expect("one execution");
+    assert_eq!(f.endpoint.ledger().tenants(id), ["blue"]);
+    for bad in [
+        ["--tenant-id", "semi;colon"],
+        ["--durable-execution-name", "has space"],
+    ] {
+        let out = f
+            .invoke(&["--function", "echo", "--payload", "{}", bad[0], bad[1]])
+            .await;
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", stderr(&out));
+    }
+    assert_eq!(f.endpoint.ledger().total(), 1, "nothing more was sent");
+}

@@ -5,14 +5,16 @@
 //!
 //! ```text
 //!  LeanInvoker::invoke(InvokeRequest)
-//!    │  validate (function, qualifier, payload limit, client context): refused → not sent
-//!    │  once per call: payload SHA-256, amz-sdk-invocation-id (kept across throttle retries)
+//!    │  validate (function, qualifier, payload limit, client context, durable execution
+//!    │  name, tenant id): refused → not sent
+//!    │  once per call: payload SHA-256, amz-sdk-invocation-id (kept across every retry)
 //!    ▼
 //!  credentials (cached; refreshed REFRESH_BEFORE_EXPIRY before expiry; signing key per day)
 //!    ▼
 //!  request: URI + headers in one buffer, SigV4 streamed into SHA-256/HMAC (sign.rs)
 //!    ▼
-//!  Pool::send ── error ──► returned as is: not sent, or may have executed (never resent)
+//!  Pool::send ── error ──► returned as is: not sent, or may have executed (never resent,
+//!    │                       unless the invoke names a durable execution: see below)
 //!    ▼
 //!  2xx ──► InvokeResponse (payload, X-Amz-Function-Error, decoded X-Amz-Log-Result, ...)
 //!  429 ──► wait Retry-After (≤ MAX_RETRY_AFTER), resend, at most max_throttle_retries times
@@ -30,9 +32,25 @@
 //! of retries the SDK path's default (3 attempts) allows. Set
 //! [`max_throttle_retries(0)`](LeanInvokerBuilder::max_throttle_retries) to see every 429.
 //!
+//! # Retries of a named durable invoke
+//! One exception, because Lambda itself makes it safe: an invoke with
+//! [`InvokeRequest::durable_execution_name`] (a durable function, by a qualified name or ARN).
+//! Lambda answers the same name with the same payload with the execution it already has — the
+//! running one re-attached to, or the finished one's result — never a second execution. So
+//! when such an invoke fails in a way that may have executed (a transport failure after the
+//! request was written, an attempt past its
+//! [`attempt_timeout`](LeanInvokerBuilder::attempt_timeout), a broken response body, a 5xx),
+//! it is sent again, byte for byte the same payload and the same `amz-sdk-invocation-id`, at
+//! most [`DEFAULT_MAX_DURABLE_RETRIES`] times by default, after [`DEFAULT_DURABLE_BACKOFF`]
+//! doubled per retry (with jitter, capped at [`MAX_RETRY_AFTER`]), and only while the call's
+//! deadline leaves time for the wait. Not retried, ever: a
+//! `DurableExecutionAlreadyStartedException` (409: the name ran with another payload, a caller
+//! bug; [`Error::is_durable_execution_already_started`]), any other 4xx, and anything
+//! without a name. [`InvokeResponse::attempts`] counts every request sent.
+//!
 //! # What is sent
 //! The headers the SDK sends for `Invoke` (`X-Amz-Invocation-Type`, `X-Amz-Log-Type`,
-//! `X-Amz-Client-Context`, `content-type: application/octet-stream`, `content-length`,
+//! `X-Amz-Client-Context`, `X-Amz-Durable-Execution-Name`, `X-Amz-Tenant-Id`, `content-type: application/octet-stream`, `content-length`,
 //! `x-amz-date`, `x-amz-security-token`, `authorization`, `amz-sdk-invocation-id`), with a
 //! `user-agent` of [`USER_AGENT_VALUE`]; not the SDK's `x-amz-user-agent` and
 //! `amz-sdk-request` (retry bookkeeping of the SDK's own). The invocation type is always sent.
@@ -45,10 +63,12 @@
 //! `cargo bench --bench lean_alloc` counts them.
 //!
 //! [`RetryPolicy::NeverTwice`]: crate::RetryPolicy::NeverTwice
+//! [`MAX_RETRY_AFTER`]: crate::MAX_RETRY_AFTER
 
 mod credentials;
 mod request;
 mod response;
+mod retry;
 mod sign;
 
 #[cfg(all(test, feature = "local"))]
@@ -59,6 +79,7 @@ mod tests;
 pub use credentials::{REFRESH_BEFORE_EXPIRY, REFRESH_RETRY_INTERVAL};
 pub use request::{InvokeRequest, USER_AGENT_VALUE};
 pub use response::{InvokeResponse, MAX_ERROR_BODY_BYTES};
+pub use retry::{DEFAULT_DURABLE_BACKOFF, DEFAULT_MAX_DURABLE_RETRIES};
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -72,16 +93,11 @@ use tracing::Instrument;
 
 use crate::error::{Error, Kind};
 use crate::pool::{deadline_after, Pool, RequestOptions};
-use crate::{BuildError, Endpoint, LambdaVpce, DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER};
+use crate::{BuildError, Endpoint, LambdaVpce, DEFAULT_RESPONSE_TIMEOUT};
 use credentials::CredentialsCache;
 use request::{Prepared, Target};
 
-/// How many times a 429 is retried by default (the SDK path's default of 3 attempts).
-pub const DEFAULT_MAX_THROTTLE_RETRIES: u32 = 2;
-
-/// The wait before retrying a 429 that came without `Retry-After`; doubled per retry, capped at
-/// [`MAX_RETRY_AFTER`].
-pub const DEFAULT_THROTTLE_BACKOFF: Duration = Duration::from_secs(1);
+pub use retry::{DEFAULT_MAX_THROTTLE_RETRIES, DEFAULT_THROTTLE_BACKOFF};
 
 /// Longest region name accepted for signing.
 const MAX_SIGNING_REGION_LEN: usize = 64;
@@ -112,7 +128,9 @@ struct Inner {
     credentials: CredentialsCache,
     time: SharedTimeSource,
     response_timeout: Duration,
+    attempt_timeout: Option<Duration>,
     max_throttle_retries: u32,
+    max_durable_retries: u32,
 }
 
 /// Builds a [`LeanInvoker`].
@@ -124,7 +142,9 @@ pub struct LeanInvokerBuilder {
     credentials: Option<SharedCredentialsProvider>,
     time_source: Option<SharedTimeSource>,
     response_timeout: Duration,
+    attempt_timeout: Option<Duration>,
     max_throttle_retries: u32,
+    max_durable_retries: u32,
 }
 
 impl LeanInvokerBuilder {
@@ -139,7 +159,9 @@ impl LeanInvokerBuilder {
             credentials: None,
             time_source: None,
             response_timeout: DEFAULT_RESPONSE_TIMEOUT,
+            attempt_timeout: None,
             max_throttle_retries: DEFAULT_MAX_THROTTLE_RETRIES,
+            max_durable_retries: DEFAULT_MAX_DURABLE_RETRIES,
         }
     }
 
@@ -189,6 +211,24 @@ impl LeanInvokerBuilder {
         self
     }
 
+    /// The deadline of one attempt (its checkout, request and response), inside the call's
+    /// deadline: an attempt past it fails as a response timeout ([`Error::is_maybe_executed`]).
+    /// Only a [named durable invoke](self#retries-of-a-named-durable-invoke) is then sent again,
+    /// so set it shorter than the call's timeout to leave a retry room. Zero is refused by
+    /// [`build`](Self::build). Default: `None` (an attempt may take the whole call's deadline).
+    pub fn attempt_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.attempt_timeout = timeout.into();
+        self
+    }
+
+    /// How many times a [named durable invoke](self#retries-of-a-named-durable-invoke) that may
+    /// have executed is sent again. Default: [`DEFAULT_MAX_DURABLE_RETRIES`]; `0` returns its
+    /// first failure, as for any other invoke.
+    pub fn max_durable_retries(mut self, retries: u32) -> Self {
+        self.max_durable_retries = retries;
+        self
+    }
+
     /// Checks the settings and builds the invoker.
     pub fn build(self) -> Result<LeanInvoker, BuildError> {
         let region = self
@@ -223,6 +263,13 @@ impl LeanInvokerBuilder {
                 "a positive duration",
             ));
         }
+        if self.attempt_timeout.is_some_and(|t| t.is_zero()) {
+            return Err(BuildError::new(
+                "attempt_timeout",
+                "0s",
+                "a positive duration, or None",
+            ));
+        }
         let host = self.endpoint.signing_host().to_owned();
         let host_header = HeaderValue::from_str(&host)
             .map_err(|_| BuildError::new("endpoint", host.clone(), "a valid host name"))?;
@@ -238,7 +285,9 @@ impl LeanInvokerBuilder {
                     .time_source
                     .unwrap_or_else(|| SharedTimeSource::new(SystemTimeSource::new())),
                 response_timeout: self.response_timeout,
+                attempt_timeout: self.attempt_timeout,
                 max_throttle_retries: self.max_throttle_retries,
+                max_durable_retries: self.max_durable_retries,
             }),
         })
     }
@@ -298,7 +347,8 @@ impl LeanInvoker {
         &self.inner.target.region
     }
 
-    /// Invokes a function once (see the [module docs](self) for what is retried: only 429s).
+    /// Invokes a function once (see the [module docs](self) for what is retried: 429s, and a
+    /// named durable invoke that may have executed).
     pub async fn invoke(&self, request: InvokeRequest) -> Result<InvokeResponse, Error> {
         let span = tracing::debug_span!(
             "lean.invoke",
@@ -362,30 +412,47 @@ impl LeanInvoker {
         let inner = &*self.inner;
         let deadline = self.deadline(&request);
         let prepared = Prepared::new(&request);
-        let mut retries = 0;
+        let named = request.get_durable_execution_name().is_some();
+        let (mut throttle_retries, mut durable_retries) = (0, 0);
         loop {
-            tracing::Span::current().record("attempt", retries + 1);
-            let http_request = self.sign(&request, &prepared, deadline).await?;
-            let response = inner.pool.send(http_request).await?;
-            match response::read(response).await {
-                Err(e) if e.is_throttled() && retries < inner.max_throttle_retries => {
-                    let delay = throttle_delay(retries, e.retry_after());
-                    if deadline
-                        .is_some_and(|d| d.saturating_duration_since(Instant::now()) <= delay)
-                    {
-                        return Err(e);
-                    }
-                    tracing::debug!(delay_ms = delay.as_millis() as u64, "throttled; retrying");
-                    tokio::time::sleep(delay).await;
-                    retries += 1;
+            let attempt = throttle_retries + durable_retries + 1;
+            tracing::Span::current().record("attempt", attempt);
+            let attempt_deadline = retry::attempt_deadline(deadline, inner.attempt_timeout);
+            let result = match self.sign(&request, &prepared, attempt_deadline).await {
+                Ok(http_request) => match inner.pool.send(http_request).await {
+                    Ok(response) => response::read(response).await,
+                    Err(e) => Err(e),
+                },
+                Err(e) => return Err(e),
+            };
+            let e = match result {
+                Ok(mut r) => {
+                    r.attempts = attempt;
+                    return Ok(r);
                 }
-                other => {
-                    return other.map(|mut r| {
-                        r.attempts = retries + 1;
-                        r
-                    })
-                }
+                Err(e) => e,
+            };
+            let delay = if e.is_throttled() && throttle_retries < inner.max_throttle_retries {
+                throttle_retries += 1;
+                retry::throttle_delay(throttle_retries - 1, e.retry_after())
+            } else if named
+                && retry::is_retryable_when_named(&e)
+                && durable_retries < inner.max_durable_retries
+            {
+                durable_retries += 1;
+                retry::durable_delay(durable_retries - 1)
+            } else {
+                return Err(e);
+            };
+            if deadline.is_some_and(|d| d.saturating_duration_since(Instant::now()) <= delay) {
+                return Err(e);
             }
+            tracing::debug!(
+                delay_ms = delay.as_millis() as u64,
+                error_class = e.verdict().as_str(),
+                "retrying"
+            );
+            tokio::time::sleep(delay).await;
         }
     }
 
@@ -408,32 +475,5 @@ impl LeanInvoker {
                 "loading credentials did not finish before the call's deadline",
             )),
         }
-    }
-}
-
-/// The wait before retry number `retries + 1` of a 429.
-fn throttle_delay(retries: u32, retry_after: Option<Duration>) -> Duration {
-    retry_after
-        .unwrap_or_else(|| DEFAULT_THROTTLE_BACKOFF.saturating_mul(1u32 << retries.min(16)))
-        .min(MAX_RETRY_AFTER)
-}
-
-#[cfg(test)]
-mod delay_tests {
-    use super::*;
-
-    #[test]
-    fn a_throttle_waits_its_retry_after_capped_else_a_doubling_backoff() {
-        assert_eq!(
-            throttle_delay(0, Some(Duration::from_secs(3))),
-            Duration::from_secs(3)
-        );
-        assert_eq!(
-            throttle_delay(0, Some(Duration::from_secs(3600))),
-            MAX_RETRY_AFTER
-        );
-        assert_eq!(throttle_delay(0, None), DEFAULT_THROTTLE_BACKOFF);
-        assert_eq!(throttle_delay(1, None), DEFAULT_THROTTLE_BACKOFF * 2);
-        assert_eq!(throttle_delay(40, None), MAX_RETRY_AFTER);
     }
 }

@@ -23,6 +23,9 @@ const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security
 const X_AMZ_INVOCATION_TYPE: HeaderName = HeaderName::from_static("x-amz-invocation-type");
 const X_AMZ_LOG_TYPE: HeaderName = HeaderName::from_static("x-amz-log-type");
 const X_AMZ_CLIENT_CONTEXT: HeaderName = HeaderName::from_static("x-amz-client-context");
+const X_AMZ_DURABLE_EXECUTION_NAME: HeaderName =
+    HeaderName::from_static("x-amz-durable-execution-name");
+const X_AMZ_TENANT_ID: HeaderName = HeaderName::from_static("x-amz-tenant-id");
 const AMZ_SDK_INVOCATION_ID: HeaderName = HeaderName::from_static("amz-sdk-invocation-id");
 // Header values checked at compile time, not per call.
 const CONTENT_TYPE_VALUE: HeaderValue = HeaderValue::from_static(sign::CONTENT_TYPE);
@@ -46,7 +49,8 @@ fn invocation_type_value(t: InvocationType) -> HeaderValue {
 /// Checked when invoked, before anything is sent: the function with
 /// [`validate::function_name`], the qualifier with [`validate::qualifier`], the payload's size
 /// with [`validate::payload`] (6 MB synchronous, 1 MB `Event`), the client context with
-/// [`validate::client_context`]. A refusal is [`Error::is_invalid_input`] with the
+/// [`validate::client_context`], the durable execution name with
+/// [`validate::durable_execution_name`], the tenant id with [`validate::tenant_id`]. A refusal is [`Error::is_invalid_input`] with the
 /// [`BuildError`](crate::BuildError) naming the field and the limit as its source.
 ///
 /// `Debug` shows the payload's length, never its content.
@@ -58,6 +62,8 @@ pub struct InvokeRequest {
     qualifier: Option<String>,
     log_tail: bool,
     client_context: Option<String>,
+    durable_execution_name: Option<String>,
+    tenant_id: Option<String>,
     timeout: Option<Duration>,
 }
 
@@ -70,6 +76,8 @@ impl fmt::Debug for InvokeRequest {
             .field("qualifier", &self.qualifier)
             .field("log_tail", &self.log_tail)
             .field("client_context", &self.client_context.is_some())
+            .field("durable_execution_name", &self.durable_execution_name)
+            .field("tenant_id", &self.tenant_id)
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -86,6 +94,8 @@ impl InvokeRequest {
             qualifier: None,
             log_tail: false,
             client_context: None,
+            durable_execution_name: None,
+            tenant_id: None,
             timeout: None,
         }
     }
@@ -119,6 +129,27 @@ impl InvokeRequest {
         self
     }
 
+    /// The name of the durable execution this invoke starts (`X-Amz-Durable-Execution-Name`; 1 to
+    /// 64 letters, digits, `-` or `_`), for a durable function invoked by a qualified name or
+    /// ARN. Lambda deduplicates on it: the same name with the same payload returns the existing
+    /// execution instead of starting another, so an invoke with a name whose failure may have
+    /// executed is **retried** (see the [module docs](super#retries-of-a-named-durable-invoke));
+    /// the same name with another payload fails with
+    /// [`Error::is_durable_execution_already_started`], never retried. Default: none (Lambda
+    /// names the execution; nothing that may have run is retried).
+    pub fn durable_execution_name(mut self, name: impl Into<String>) -> Self {
+        self.durable_execution_name = Some(name.into());
+        self
+    }
+
+    /// The tenant of a function in tenant-isolation mode (`X-Amz-Tenant-Id`; 1 to 256
+    /// letters, digits, spaces or `. _ : / = + - @`). Lambda requires it for such functions and
+    /// runs the call in an environment of that tenant. Default: none.
+    pub fn tenant_id(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant_id = Some(tenant.into());
+        self
+    }
+
     /// The deadline of this call (connection checkout, every attempt, the response body and any
     /// throttle wait); one too long for the clock (`Duration::MAX`) means no deadline, zero is
     /// refused before sending. Default: the invoker's
@@ -148,6 +179,16 @@ impl InvokeRequest {
         self.timeout
     }
 
+    /// The durable execution name, when set.
+    pub fn get_durable_execution_name(&self) -> Option<&str> {
+        self.durable_execution_name.as_deref()
+    }
+
+    /// The tenant id, when set.
+    pub fn get_tenant_id(&self) -> Option<&str> {
+        self.tenant_id.as_deref()
+    }
+
     /// Checks every field against Lambda's limits.
     pub(crate) fn validate(&self) -> Result<(), Error> {
         let invalid = |e: crate::BuildError| Error::with(Kind::InvalidInput, e);
@@ -158,6 +199,12 @@ impl InvokeRequest {
         validate::payload(self.payload.len(), self.invocation_type).map_err(invalid)?;
         if let Some(cc) = &self.client_context {
             validate::client_context(cc).map_err(invalid)?;
+        }
+        if let Some(name) = &self.durable_execution_name {
+            validate::durable_execution_name(name).map_err(invalid)?;
+        }
+        if let Some(tenant) = &self.tenant_id {
+            validate::tenant_id(tenant).map_err(invalid)?;
         }
         if self.timeout.is_some_and(|t| t.is_zero()) {
             return Err(invalid(crate::BuildError::new(
@@ -246,7 +293,7 @@ impl Prepared {
 /// Builds the signed request of one attempt.
 ///
 /// Allocations: one buffer for every dynamic byte (URI, date, invocation id, content length,
-/// client context, authorization), sliced into the URI and header values without copies; the
+/// authorization, client context, durable execution name, tenant id), sliced into the URI and header values without copies; the
 /// header map; the body's handle; the extensions holding [`RequestOptions`].
 pub(crate) fn build(
     target: &Target,
@@ -272,9 +319,11 @@ pub(crate) fn build(
         content_length: prepared.content_length(),
         client_context: req.client_context.as_deref(),
         date: &date,
+        durable_execution_name: req.durable_execution_name.as_deref(),
         invocation_type: req.invocation_type.as_str(),
         log_tail: req.log_tail,
         security_token: token.map(HeaderValue::as_bytes),
+        tenant_id: req.tenant_id.as_deref(),
         payload_sha256: &prepared.payload_sha256,
     };
     let signature = sign::signature(mac, &date, &target.region, &canonical.hash());
@@ -289,9 +338,17 @@ pub(crate) fn build(
         + sign::PATH_SUFFIX.len()
         + qualifier_len;
     let auth_len = sign::authorization_len(access_key_id, &target.region, signed_headers);
-    let cc_len = req.client_context.as_deref().map_or(0, str::len);
-    let mut buf =
-        Vec::with_capacity(uri_len + 16 + 36 + prepared.content_length().len() + auth_len + cc_len);
+    let optional_len = [
+        &req.client_context,
+        &req.durable_execution_name,
+        &req.tenant_id,
+    ]
+    .iter()
+    .map(|v| v.as_deref().map_or(0, str::len))
+    .sum::<usize>();
+    let mut buf = Vec::with_capacity(
+        uri_len + 16 + 36 + prepared.content_length().len() + auth_len + optional_len,
+    );
 
     buf.extend_from_slice(sign::PATH_PREFIX.as_bytes());
     sign::encode_label(&mut buf, &req.function);
@@ -321,6 +378,14 @@ pub(crate) fn build(
         buf.extend_from_slice(cc.as_bytes());
     }
     let cc_end = buf.len();
+    if let Some(name) = req.durable_execution_name.as_deref() {
+        buf.extend_from_slice(name.as_bytes());
+    }
+    let name_end = buf.len();
+    if let Some(tenant) = req.tenant_id.as_deref() {
+        buf.extend_from_slice(tenant.as_bytes());
+    }
+    let tenant_end = buf.len();
 
     let bytes = Bytes::from(buf);
     let value = |start: usize, end: usize| {
@@ -337,7 +402,7 @@ pub(crate) fn build(
     );
     let uri = Uri::from_parts(parts).map_err(|e| Error::with(Kind::InvalidInput, e))?;
 
-    let mut headers = HeaderMap::with_capacity(12);
+    let mut headers = HeaderMap::with_capacity(14);
     headers.insert(HOST, target.host_header.clone());
     headers.insert(CONTENT_TYPE, CONTENT_TYPE_VALUE);
     headers.insert(CONTENT_LENGTH, value(id_end, cl_end)?);
@@ -352,6 +417,12 @@ pub(crate) fn build(
     }
     if req.client_context.is_some() {
         headers.insert(X_AMZ_CLIENT_CONTEXT, value(auth_end, cc_end)?);
+    }
+    if req.durable_execution_name.is_some() {
+        headers.insert(X_AMZ_DURABLE_EXECUTION_NAME, value(cc_end, name_end)?);
+    }
+    if req.tenant_id.is_some() {
+        headers.insert(X_AMZ_TENANT_ID, value(name_end, tenant_end)?);
     }
     if let Some(token) = token {
         headers.insert(X_AMZ_SECURITY_TOKEN, token.clone());

@@ -37,9 +37,12 @@ pub struct InvokeResponse {
     pub executed_version: Option<String>,
     /// `x-amzn-RequestId`.
     pub request_id: Option<String>,
+    /// `X-Amz-Durable-Execution-Arn`: the durable execution that ran (a durable function).
+    pub durable_execution_arn: Option<String>,
     /// The connection that carried the call (whether it was reused, its id, its idle time).
     pub connection: ConnectionInfo,
-    /// Requests sent for this call: 1, plus one per 429 retried (the only retry).
+    /// Requests sent for this call: 1, plus one per 429 retried, plus one per resend of a named
+    /// durable invoke (see [`durable_execution_name`](super::InvokeRequest::durable_execution_name)).
     pub attempts: u32,
 }
 
@@ -52,6 +55,7 @@ impl fmt::Debug for InvokeResponse {
             .field("log_result", &self.log_result.is_some())
             .field("executed_version", &self.executed_version)
             .field("request_id", &self.request_id)
+            .field("durable_execution_arn", &self.durable_execution_arn)
             .field("connection", &self.connection)
             .field("attempts", &self.attempts)
             .finish()
@@ -63,6 +67,8 @@ const X_AMZ_FUNCTION_ERROR: HeaderName = HeaderName::from_static("x-amz-function
 const X_AMZ_LOG_RESULT: HeaderName = HeaderName::from_static("x-amz-log-result");
 const X_AMZ_EXECUTED_VERSION: HeaderName = HeaderName::from_static("x-amz-executed-version");
 const X_AMZN_REQUESTID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+const X_AMZ_DURABLE_EXECUTION_ARN: HeaderName =
+    HeaderName::from_static("x-amz-durable-execution-arn");
 const X_AMZN_ERRORTYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
 
 fn header(headers: &HeaderMap, name: HeaderName) -> Option<String> {
@@ -102,6 +108,7 @@ pub(crate) async fn read(response: http::Response<Body>) -> Result<InvokeRespons
             .map(|b| String::from_utf8_lossy(&b).into_owned()),
         executed_version: header(&parts.headers, X_AMZ_EXECUTED_VERSION),
         request_id: header(&parts.headers, X_AMZN_REQUESTID),
+        durable_execution_arn: header(&parts.headers, X_AMZ_DURABLE_EXECUTION_ARN),
         connection,
         attempts: 1,
     })

@@ -6,8 +6,9 @@
 //! - the signing key comes from [`aws_sigv4::sign::v4::generate_signing_key`], derived once per
 //!   (date, region, service, secret) by the credentials cache, not once per request;
 //! - the canonical request is never materialised: its pieces are streamed into SHA-256 in the
-//!   canonical order (the signed header set is fixed and already sorted), so no `String`, no
-//!   `HeaderMap` and no sort happen per request;
+//!   canonical order (the signed header set is known and listed sorted, its optional members —
+//!   client context, durable execution name, log type, session token, tenant id — switched on
+//!   or off), so no `String`, no `HeaderMap` and no sort happen per request;
 //! - the string to sign is streamed into HMAC-SHA-256 with the cached key (what
 //!   [`aws_sigv4::sign::v4::calculate_signature`] computes, minus its `String`), and every hex
 //!   digest lives on the stack.
@@ -201,18 +202,57 @@ fn hash_header(h: &mut Sha256, name: &str, value: &[u8]) {
     h.update(b"\n");
 }
 
-/// The `SignedHeaders` list: every header the lean path sends except `user-agent` (which SigV4
-/// leaves unsigned), sorted.
-pub(crate) fn signed_headers(client_context: bool, log_tail: bool, token: bool) -> &'static str {
-    match (client_context, log_tail, token) {
-        (false, false, false) => "amz-sdk-invocation-id;content-length;content-type;host;x-amz-date;x-amz-invocation-type",
-        (false, false, true) => "amz-sdk-invocation-id;content-length;content-type;host;x-amz-date;x-amz-invocation-type;x-amz-security-token",
-        (false, true, false) => "amz-sdk-invocation-id;content-length;content-type;host;x-amz-date;x-amz-invocation-type;x-amz-log-type",
-        (false, true, true) => "amz-sdk-invocation-id;content-length;content-type;host;x-amz-date;x-amz-invocation-type;x-amz-log-type;x-amz-security-token",
-        (true, false, false) => "amz-sdk-invocation-id;content-length;content-type;host;x-amz-client-context;x-amz-date;x-amz-invocation-type",
-        (true, false, true) => "amz-sdk-invocation-id;content-length;content-type;host;x-amz-client-context;x-amz-date;x-amz-invocation-type;x-amz-security-token",
-        (true, true, false) => "amz-sdk-invocation-id;content-length;content-type;host;x-amz-client-context;x-amz-date;x-amz-invocation-type;x-amz-log-type",
-        (true, true, true) => "amz-sdk-invocation-id;content-length;content-type;host;x-amz-client-context;x-amz-date;x-amz-invocation-type;x-amz-log-type;x-amz-security-token",
+/// Which optional headers a request carries: the `SignedHeaders` list is every header the
+/// lean path sends except `user-agent` (which SigV4 leaves unsigned), sorted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SignedHeaders {
+    pub(crate) client_context: bool,
+    pub(crate) durable_execution_name: bool,
+    pub(crate) log_tail: bool,
+    pub(crate) security_token: bool,
+    pub(crate) tenant_id: bool,
+}
+
+impl SignedHeaders {
+    /// The signed header names in SigV4's (byte) order.
+    fn names(self) -> impl Iterator<Item = &'static str> {
+        [
+            ("amz-sdk-invocation-id", true),
+            ("content-length", true),
+            ("content-type", true),
+            ("host", true),
+            ("x-amz-client-context", self.client_context),
+            ("x-amz-date", true),
+            ("x-amz-durable-execution-name", self.durable_execution_name),
+            ("x-amz-invocation-type", true),
+            ("x-amz-log-type", self.log_tail),
+            ("x-amz-security-token", self.security_token),
+            ("x-amz-tenant-id", self.tenant_id),
+        ]
+        .into_iter()
+        .filter_map(|(name, present)| present.then_some(name))
+    }
+
+    /// Feeds the `;`-separated list to `sink`, piece by piece (no `String`).
+    fn emit(self, mut sink: impl FnMut(&[u8])) {
+        for (i, name) in self.names().enumerate() {
+            if i > 0 {
+                sink(b";");
+            }
+            sink(name.as_bytes());
+        }
+    }
+
+    /// The length of the `;`-separated list.
+    pub(crate) fn len(self) -> usize {
+        let mut n = 0;
+        self.emit(|b| n += b.len());
+        n
+    }
+
+    /// Appends the `;`-separated list.
+    pub(crate) fn write(self, out: &mut Vec<u8>) {
+        self.emit(|b| out.extend_from_slice(b));
     }
 }
 
@@ -232,21 +272,25 @@ pub(crate) struct Canonical<'a> {
     pub(crate) content_length: &'a [u8],
     pub(crate) client_context: Option<&'a str>,
     pub(crate) date: &'a AmzDate,
+    pub(crate) durable_execution_name: Option<&'a str>,
     pub(crate) invocation_type: &'a str,
     pub(crate) log_tail: bool,
     pub(crate) security_token: Option<&'a [u8]>,
+    pub(crate) tenant_id: Option<&'a str>,
     /// Lowercase hex SHA-256 of the payload.
     pub(crate) payload_sha256: &'a [u8; 64],
 }
 
 impl Canonical<'_> {
     /// The signed header list of this request.
-    pub(crate) fn signed_headers(&self) -> &'static str {
-        signed_headers(
-            self.client_context.is_some(),
-            self.log_tail,
-            self.security_token.is_some(),
-        )
+    pub(crate) fn signed_headers(&self) -> SignedHeaders {
+        SignedHeaders {
+            client_context: self.client_context.is_some(),
+            durable_execution_name: self.durable_execution_name.is_some(),
+            log_tail: self.log_tail,
+            security_token: self.security_token.is_some(),
+            tenant_id: self.tenant_id.is_some(),
+        }
     }
 
     /// SHA-256 of the canonical request, streamed (never built as a string).
@@ -281,6 +325,9 @@ impl Canonical<'_> {
             hash_header(&mut h, "x-amz-client-context", cc.as_bytes());
         }
         hash_header(&mut h, "x-amz-date", self.date.date_time());
+        if let Some(name) = self.durable_execution_name {
+            hash_header(&mut h, "x-amz-durable-execution-name", name.as_bytes());
+        }
         hash_header(
             &mut h,
             "x-amz-invocation-type",
@@ -292,8 +339,11 @@ impl Canonical<'_> {
         if let Some(token) = self.security_token {
             hash_header(&mut h, "x-amz-security-token", token);
         }
+        if let Some(tenant) = self.tenant_id {
+            hash_header(&mut h, "x-amz-tenant-id", tenant.as_bytes());
+        }
         h.update(b"\n");
-        h.update(self.signed_headers().as_bytes());
+        self.signed_headers().emit(|b| h.update(b));
         h.update(b"\n");
         h.update(self.payload_sha256);
         h.finalize().into()
@@ -340,7 +390,11 @@ fn update_scope(mac: &mut Hmac<Sha256>, date: &AmzDate, region: &str) {
 }
 
 /// The length of [`write_authorization`]'s output.
-pub(crate) fn authorization_len(access_key_id: &str, region: &str, signed_headers: &str) -> usize {
+pub(crate) fn authorization_len(
+    access_key_id: &str,
+    region: &str,
+    signed_headers: SignedHeaders,
+) -> usize {
     ALGORITHM.len()
         + " Credential=".len()
         + access_key_id.len()
@@ -360,7 +414,7 @@ pub(crate) fn write_authorization(
     access_key_id: &str,
     date: &AmzDate,
     region: &str,
-    signed_headers: &str,
+    signed_headers: SignedHeaders,
     signature: &[u8; 64],
 ) {
     out.extend_from_slice(ALGORITHM.as_bytes());
@@ -373,7 +427,7 @@ pub(crate) fn write_authorization(
     out.push(b'/');
     out.extend_from_slice(SERVICE.as_bytes());
     out.extend_from_slice(b"/aws4_request, SignedHeaders=");
-    out.extend_from_slice(signed_headers.as_bytes());
+    signed_headers.write(out);
     out.extend_from_slice(b", Signature=");
     out.extend_from_slice(signature);
 }

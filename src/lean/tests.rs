@@ -105,7 +105,16 @@ fn lean_authorization_is_byte_identical_to_aws_sigv4_sign() {
             .client_context(cc.clone())
             .log_tail(true)
             .invocation_type(InvocationType::DryRun),
-        InvokeRequest::new("my-fn:$LATEST", vec![0u8; 70_000]).client_context(cc),
+        InvokeRequest::new("my-fn:$LATEST", vec![0u8; 70_000]).client_context(cc.clone()),
+        InvokeRequest::new("my-fn:3", "{}")
+            .durable_execution_name("order-12345_a")
+            .tenant_id("tenant  a/b:c=d+e-f@g.h_i"),
+        InvokeRequest::new(ARN, "x")
+            .qualifier("prod")
+            .client_context(cc)
+            .log_tail(true)
+            .durable_execution_name("n")
+            .tenant_id(" blue "),
     ];
     let times = [
         UNIX_EPOCH + Duration::from_secs(1_700_000_000),
@@ -180,11 +189,15 @@ async fn lean_sends_the_sdks_headers_path_and_body_for_the_same_invoke() {
             .function_name(ARN)
             .qualifier("$LATEST")
             .client_context(&cc)
+            .durable_execution_name("order-1")
+            .tenant_id("tenant a/b")
             .invocation_type(invocation_type.into())
             .payload(Blob::new(r#"{"n":1}"#));
         let mut req = InvokeRequest::new(ARN, r#"{"n":1}"#)
             .qualifier("$LATEST")
             .client_context(&cc)
+            .durable_execution_name("order-1")
+            .tenant_id("tenant a/b")
             .invocation_type(invocation_type);
         if log {
             sdk = sdk.log_type(LogType::Tail);
@@ -206,8 +219,10 @@ async fn lean_sends_the_sdks_headers_path_and_body_for_the_same_invoke() {
             "content-type",
             "host",
             "x-amz-client-context",
+            "x-amz-durable-execution-name",
             "x-amz-invocation-type",
             "x-amz-security-token",
+            "x-amz-tenant-id",
         ] {
             assert!(names.contains(&must), "{must} missing from {names:?}");
         }

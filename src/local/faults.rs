@@ -13,6 +13,7 @@
 //! | `idle_close`, `idle_reset` | on an idle keep-alive connection | (no request involved) |
 //! | `max_requests` | `Connection: close` on the Nth response | yes |
 //! | `chaos` | per request: close or reset *before* the function starts (no), stall for a bounded time (yes), die (yes) | see left |
+//! | `only_next` | limits the request faults (all but `idle_*`, `max_requests`, `announce_keep_alive`) to the next N requests | — |
 //!
 //! The HTTP/2 faults act on HTTP/2 connections only (HTTP/1.1 connections ignore them). "Stream
 //! N" counts the streams a connection accepted, from 1; the GOAWAY's last-stream-id is always
@@ -196,6 +197,11 @@ pub struct FaultConfig {
     /// HTTP/2: `SETTINGS_MAX_CONCURRENT_STREAMS` for connections accepted from now on, instead of
     /// the builder's [`h2_max_concurrent_streams`](super::LocalEndpointBuilder::h2_max_concurrent_streams).
     pub h2_max_concurrent_streams: Option<u32>,
+    /// The request faults (`latency`, `stall`, `die_after_request`, `truncate_body`,
+    /// `garbage_response`, `oversized_headers`, `trickle_headers`, `status`, `chaos`) act on
+    /// this many requests, counted as they arrive, then switch off; `None`: on every request.
+    /// (A fault, then a healthy retry: the retry finds the server well.)
+    pub only_next: Option<u32>,
 }
 
 impl FaultConfig {
@@ -206,6 +212,20 @@ impl FaultConfig {
             (None, Some(t)) => Some((t, CloseKind::Fin)),
             (None, None) => None,
         }
+    }
+
+    /// Switches the request faults off (see [`only_next`](Self::only_next)).
+    fn clear_request_faults(&mut self) {
+        self.latency = Duration::ZERO;
+        self.stall = false;
+        self.die_after_request = None;
+        self.truncate_body = false;
+        self.garbage_response = false;
+        self.oversized_headers = false;
+        self.trickle_headers = None;
+        self.status = None;
+        self.chaos = None;
+        self.only_next = None;
     }
 }
 
@@ -365,6 +385,30 @@ impl Faults {
         self.update(|c| c.h2_max_concurrent_streams = n);
     }
 
+    /// See [`FaultConfig::only_next`]. `None`: every request.
+    pub fn only_next(&self, requests: impl Into<Option<u32>>) {
+        let requests = requests.into();
+        self.update(|c| c.only_next = requests);
+    }
+
+    /// The configuration one arriving request acts on, spending one of
+    /// [`only_next`](FaultConfig::only_next)'s requests (the last one switches the request
+    /// faults off for those that follow).
+    pub(crate) fn for_request(&self) -> FaultConfig {
+        let mut config = self.lock();
+        let mut snapshot = config.clone();
+        match config.only_next {
+            None => {}
+            Some(0) => {
+                config.clear_request_faults();
+                snapshot.clear_request_faults();
+            }
+            Some(1) => config.clear_request_faults(),
+            Some(n) => config.only_next = Some(n - 1),
+        }
+        snapshot
+    }
+
     /// Draws chaos's choice for one request.
     pub(crate) fn chaos_pick(&self, chaos: &ChaosConfig) -> Option<ChaosAction> {
         let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
@@ -441,6 +485,29 @@ mod tests {
         let picked: Vec<u64> = (1..=5).filter(|n| first.refuses(*n)).collect();
         assert_eq!(picked, vec![1, 2]);
         assert!(!(1..=5).any(|n| RefuseStreams::EveryNth(0).refuses(n)));
+    }
+
+    #[test]
+    fn only_next_spends_the_request_faults_then_switches_them_off() {
+        let faults = Faults::default();
+        faults.die_after_request(CloseKind::Fin);
+        faults.idle_close(Duration::from_secs(1));
+        faults.only_next(2);
+        assert_eq!(faults.for_request().die_after_request, Some(CloseKind::Fin));
+        assert_eq!(faults.for_request().die_after_request, Some(CloseKind::Fin));
+        let after = faults.for_request();
+        assert_eq!(after.die_after_request, None);
+        assert_eq!(
+            after.idle_close,
+            Some(Duration::from_secs(1)),
+            "not a request fault"
+        );
+        faults.stall(true);
+        assert!(
+            faults.for_request().stall,
+            "without only_next: every request"
+        );
+        assert!(faults.for_request().stall);
     }
 
     #[test]

@@ -28,12 +28,29 @@ pub enum Behaviour {
     SleepEcho,
 }
 
-/// One function: its name, behaviour and published version.
+/// One function: its name, behaviour, published version, and whether it is a durable function
+/// or runs in tenant-isolation mode.
+///
+/// A **durable** function ([`durable`](Self::durable)) is invoked as Lambda wants one: by a
+/// qualified name or ARN (an unqualified invoke is refused with 400
+/// `InvalidParameterValueException`, "You cannot invoke a durable function using an unqualified
+/// ARN."), and with `X-Amz-Durable-Execution-Name` deduplicated: the same name and payload
+/// return the same execution — re-attached to while it runs, its result once it has finished —
+/// and run it once; the same name with another payload is refused with 409
+/// `DurableExecutionAlreadyStartedException`. Every answer carries
+/// `X-Amz-Durable-Execution-Arn`. An execution, once started, runs to its end even when the
+/// connection that started it dies.
+///
+/// A **tenant-isolated** function ([`tenant_isolated`](Self::tenant_isolated)) requires
+/// `X-Amz-Tenant-Id` (400 `InvalidParameterValueException` without it) and the
+/// [`Ledger`](super::Ledger) records the tenant of each execution.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FunctionSpec {
     pub(crate) name: String,
     pub(crate) behaviour: Behaviour,
     pub(crate) version: String,
+    pub(crate) durable: bool,
+    pub(crate) tenant_isolated: bool,
 }
 
 impl FunctionSpec {
@@ -43,7 +60,31 @@ impl FunctionSpec {
             name: name.into(),
             behaviour,
             version: DEFAULT_VERSION.to_owned(),
+            durable: false,
+            tenant_isolated: false,
         }
+    }
+
+    /// Makes it a durable function (see [above](Self)). Default: off.
+    pub fn durable(mut self) -> Self {
+        self.durable = true;
+        self
+    }
+
+    /// Puts it in tenant-isolation mode (see [above](Self)). Default: off.
+    pub fn tenant_isolated(mut self) -> Self {
+        self.tenant_isolated = true;
+        self
+    }
+
+    /// Whether it is a durable function.
+    pub fn is_durable(&self) -> bool {
+        self.durable
+    }
+
+    /// Whether it runs in tenant-isolation mode.
+    pub fn is_tenant_isolated(&self) -> bool {
+        self.tenant_isolated
     }
 
     /// Sets the published version (what `X-Amz-Executed-Version` shows for an alias).
@@ -125,7 +166,7 @@ impl Registry {
 
     /// `FunctionConfiguration` JSON, as GetFunction and ListFunctions return it.
     pub(crate) fn configuration(&self, spec: &FunctionSpec) -> Value {
-        json!({
+        let mut config = json!({
             "FunctionName": spec.name,
             "FunctionArn": self.arn(&spec.name),
             "Runtime": RUNTIME,
@@ -143,7 +184,37 @@ impl Registry {
             "PackageType": "Zip",
             "Architectures": ["x86_64"],
             "EphemeralStorage": {"Size": 512},
-        })
+        });
+        if let Some(obj) = config.as_object_mut() {
+            if spec.durable {
+                obj.insert(
+                    "DurableConfig".to_owned(),
+                    json!({"ExecutionTimeout": 900, "RetentionPeriodInDays": 1}),
+                );
+            }
+            if spec.tenant_isolated {
+                obj.insert(
+                    "TenancyConfig".to_owned(),
+                    json!({"TenantIsolationMode": "PER_TENANT"}),
+                );
+            }
+        }
+        config
+    }
+
+    /// The ARN of a durable execution: the qualified function ARN, then
+    /// `/durable-execution/NAME/ID`.
+    pub(crate) fn durable_execution_arn(
+        &self,
+        name: &str,
+        qualifier: &str,
+        execution: &str,
+        id: &str,
+    ) -> String {
+        format!(
+            "{}:{qualifier}/durable-execution/{execution}/{id}",
+            self.arn(name)
+        )
     }
 
     /// `GetFunction` JSON.

@@ -2,9 +2,12 @@
 //!
 //! Order for an invoke: (HTTP/2: `:scheme`/`:authority`, 400) → route → signature precheck
 //! (no body read) → bounded body read → signature check → function lookup (404) → invocation
-//! type → injected `status` (not an execution) → DryRun (204) → payload limits (413) → chaos
-//! "close before run" → **execution counted** → die / stall / latency → function → response
-//! faults (HTTP/1 only).
+//! type → durable function: qualified, valid name (400) → injected `status` (not an execution)
+//! → DryRun (204) → payload limits (413) → tenant-isolated function: `X-Amz-Tenant-Id` (400) →
+//! chaos "close before run" → **execution counted** (a named durable invoke: started, or
+//! re-attached to without counting, or 409 for another payload) → die / stall / latency →
+//! function (a durable execution runs in its own task, to its end) → response faults (HTTP/1
+//! only).
 
 use std::convert::Infallible;
 use std::sync::atomic::Ordering;
@@ -25,6 +28,7 @@ use super::eventstream;
 use super::faults::{ChaosAction, FaultConfig};
 use super::functions::{parse_ref, Behaviour, FunctionSpec};
 use super::headers;
+use super::ledger::{DurableStart, Outcome};
 use super::reply::{Reply, GARBAGE};
 use super::stats::bump;
 
@@ -138,7 +142,7 @@ where
     let nth = ctx.shared.requests.fetch_add(1, Ordering::AcqRel) + 1;
     bump(&ctx.state.stats.requests);
     let request_id = uuid::Uuid::new_v4().to_string();
-    let mut faults = ctx.state.faults.snapshot();
+    let mut faults = ctx.state.faults.for_request();
     if ctx.http2 {
         http1_only_off(&mut faults);
     }
@@ -365,7 +369,7 @@ fn log_tail(request_id: &str, version: &str, client_context: Option<&str>) -> St
 }
 
 /// Runs the function: `Ok(output)` or `Err((errorType, errorMessage))`.
-async fn run(spec: &FunctionSpec, payload: &Bytes) -> Result<Bytes, (String, String)> {
+async fn run(spec: &FunctionSpec, payload: &Bytes) -> Outcome {
     match &spec.behaviour {
         Behaviour::Echo => Ok(payload.clone()),
         Behaviour::Fail {
@@ -387,6 +391,53 @@ async fn run(spec: &FunctionSpec, payload: &Bytes) -> Result<Bytes, (String, Str
                 )),
             }
         }
+    }
+}
+
+/// Lambda's error code for a durable execution name already used with another payload.
+const DURABLE_EXECUTION_ALREADY_STARTED: &str = "DurableExecutionAlreadyStartedException";
+/// Lambda's message for an unqualified invoke of a durable function.
+const UNQUALIFIED_DURABLE: &str = "You cannot invoke a durable function using an unqualified ARN.";
+
+fn invalid_parameter(message: &str) -> Reply {
+    Reply::error(
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterValueException",
+        message,
+    )
+}
+
+/// The durable execution name an invoke of `spec` deduplicates on: `None` for a function that
+/// is not durable (the header is ignored) or an invoke without a name (a fresh execution, as
+/// when Lambda generates the name). A durable function must be invoked qualified.
+fn durable_name<'a>(
+    spec: &FunctionSpec,
+    head: &'a http::request::Parts,
+    qualifier: Option<&str>,
+) -> Result<Option<&'a str>, &'static str> {
+    if !spec.durable {
+        return Ok(None);
+    }
+    if qualifier.is_none() {
+        return Err(UNQUALIFIED_DURABLE);
+    }
+    match header(head, headers::DURABLE_EXECUTION_NAME) {
+        None => Ok(None),
+        Some(name) if crate::validate::durable_execution_name(name).is_ok() => Ok(Some(name)),
+        Some(_) => Err("DurableExecutionName must be 1 to 64 characters of [a-zA-Z0-9-_]"),
+    }
+}
+
+/// A tenant-isolated function requires a valid `X-Amz-Tenant-Id`.
+fn check_tenant(spec: &FunctionSpec, tenant: Option<&str>) -> Result<(), &'static str> {
+    match tenant {
+        Some(t) if crate::validate::tenant_id(t).is_err() => {
+            Err("TenantId must be 1 to 256 characters of [a-zA-Z0-9._:/=+-@ ]")
+        }
+        None if spec.tenant_isolated => {
+            Err("A tenant ID is required to invoke a function with tenant isolation mode enabled.")
+        }
+        _ => Ok(()),
     }
 }
 
@@ -416,6 +467,10 @@ async fn invoke(
                 &format!("Unsupported invocation type: {other}"),
             )
         }
+    };
+    let durable_name = match durable_name(spec, head, qualifier.as_deref()) {
+        Ok(name) => name,
+        Err(message) => return invalid_parameter(message),
     };
     if let Some(status) = faults.status {
         return status_fault(status, faults.retry_after);
@@ -447,6 +502,10 @@ async fn invoke(
             }
         },
     };
+    let tenant = header(head, headers::TENANT_ID);
+    if let Err(message) = check_tenant(spec, tenant) {
+        return invalid_parameter(message);
+    }
     let chaos = faults
         .chaos
         .as_ref()
@@ -455,9 +514,45 @@ async fn invoke(
         return take_over(ctx, Takeover::close(close)).await;
     }
 
-    // The function starts: this is an execution.
+    // The function starts (or a durable execution is re-attached to): an execution is counted
+    // for a start only.
     let call_id = header(head, headers::SDK_INVOCATION_ID).unwrap_or(request_id);
-    state.ledger.record(call_id);
+    let durable = match durable_name {
+        Some(name) => {
+            let q = qualifier.as_deref().unwrap_or("$LATEST");
+            let arn = || {
+                let id = uuid::Uuid::new_v4().to_string();
+                state
+                    .registry
+                    .durable_execution_arn(&spec.name, q, name, &id)
+            };
+            match state
+                .ledger
+                .durable_start(&spec.name, name, &payload, arn, call_id, tenant)
+            {
+                DurableStart::New(execution) => {
+                    // The execution runs to its end whatever happens to this connection.
+                    let (spec, payload, run_on) = (spec.clone(), payload.clone(), execution.clone());
+                    tokio::spawn(async move { run_on.finish(run(&spec, &payload).await) });
+                    Some(execution)
+                }
+                DurableStart::Attach(execution) => Some(execution),
+                DurableStart::Conflict => {
+                    return Reply::error(
+                        StatusCode::CONFLICT,
+                        DURABLE_EXECUTION_ALREADY_STARTED,
+                        &format!(
+                            "Durable execution with name {name} already exists with a different input payload"
+                        ),
+                    )
+                }
+            }
+        }
+        None => {
+            state.ledger.record(call_id, tenant);
+            None
+        }
+    };
     let die = match chaos {
         Some((ChaosAction::Die(close), _)) => Some(close),
         _ => faults.die_after_request,
@@ -474,12 +569,21 @@ async fn invoke(
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
     }
-    let outcome = run(spec, &payload).await;
-    let version = executed_version(spec, qualifier.as_deref());
-
+    if let (InvocationType::Event, Some(execution)) = (invocation_type, &durable) {
+        // Started (or found): an asynchronous caller does not wait for its end.
+        let mut reply = Reply::new(StatusCode::ACCEPTED);
+        reply.header(headers::DURABLE_EXECUTION_ARN, &execution.arn);
+        return reply;
+    }
+    let outcome = match &durable {
+        Some(execution) => execution.outcome().await,
+        None => run(spec, &payload).await,
+    };
     if invocation_type == InvocationType::Event {
         return Reply::new(StatusCode::ACCEPTED);
     }
+    let version = executed_version(spec, qualifier.as_deref());
+
     let tail = header(head, headers::LOG_TYPE) == Some("Tail");
     let log = tail.then(|| log_tail(request_id, &version, client_context.as_deref()));
     let mut reply = if streaming {
@@ -522,6 +626,9 @@ async fn invoke(
     };
     reply.header(headers::EXECUTED_VERSION, &version);
     reply.header(headers::REQUEST_ID, request_id);
+    if let Some(execution) = &durable {
+        reply.header(headers::DURABLE_EXECUTION_ARN, &execution.arn);
+    }
     response_faults(ctx, reply, faults).await
 }
 

@@ -33,3 +33,10 @@ pub const RETRY_AFTER: &str = "retry-after";
 pub const KEEP_ALIVE: &str = "keep-alive";
 /// Content type of a response-streaming invocation's body.
 pub const EVENT_STREAM_CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
+/// `X-Amz-Durable-Execution-Name`: the name of the durable execution an invoke starts or
+/// re-attaches to (1 to 64 of `[a-zA-Z0-9-_]`).
+pub const DURABLE_EXECUTION_NAME: &str = "x-amz-durable-execution-name";
+/// `X-Amz-Durable-Execution-Arn`: the ARN of the durable execution that answered.
+pub const DURABLE_EXECUTION_ARN: &str = "x-amz-durable-execution-arn";
+/// `X-Amz-Tenant-Id`: the tenant of a function in tenant-isolation mode.
+pub const TENANT_ID: &str = "x-amz-tenant-id";

@@ -1,8 +1,59 @@
-//! The execution ledger: how many times each client call ran a function.
+//! The execution ledger: how many times each client call ran a function, the tenant of each
+//! execution, and the durable executions by name.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use tokio::sync::watch;
+
+/// What a function's run produced: its output, or `(errorType, errorMessage)`.
+pub(crate) type Outcome = Result<Bytes, (String, String)>;
+
+/// One durable execution: the payload it started with, its ARN, and its outcome once known.
+#[derive(Debug)]
+pub(crate) struct DurableExecution {
+    payload: Bytes,
+    pub(crate) arn: String,
+    outcome: watch::Sender<Option<Outcome>>,
+}
+
+impl DurableExecution {
+    /// Records the outcome; every request attached to the execution gets it.
+    pub(crate) fn finish(&self, outcome: Outcome) {
+        self.outcome.send_replace(Some(outcome));
+    }
+
+    /// The outcome, waiting for it while the execution runs.
+    pub(crate) async fn outcome(&self) -> Outcome {
+        let mut rx = self.outcome.subscribe();
+        let outcome = match rx.wait_for(Option::is_some).await {
+            Ok(outcome) => outcome.clone(),
+            // The sender lives in `self`: it cannot be gone while we hold `self`.
+            Err(_) => None,
+        };
+        outcome.unwrap_or_else(|| Err(lost()))
+    }
+}
+
+fn lost() -> (String, String) {
+    (
+        "ServiceException".to_owned(),
+        "the durable execution's outcome was lost".to_owned(),
+    )
+}
+
+/// What a named durable invoke finds in the ledger.
+#[derive(Debug)]
+pub(crate) enum DurableStart {
+    /// No execution of that name: this one was recorded, and the caller runs it.
+    New(Arc<DurableExecution>),
+    /// An execution of that name with the same payload: attach to it (no new execution).
+    Attach(Arc<DurableExecution>),
+    /// An execution of that name with another payload: 409.
+    Conflict,
+}
 
 /// Most HTTP/2 stream records kept; older ones are dropped first.
 pub const MAX_STREAM_RECORDS: usize = 100_000;
@@ -45,9 +96,15 @@ pub struct StreamRecord {
 /// calls, refused requests (403, 404, 413) and injected 429/5xx answers are not executions.
 ///
 /// Over HTTP/2 it also keeps a [`StreamRecord`] per stream (the last [`MAX_STREAM_RECORDS`]).
+///
+/// A named invoke of a durable function that finds an execution of that name (same payload)
+/// re-attaches to it: no execution is counted, and [`durable_executions`](Self::durable_executions)
+/// stays at one per name.
 #[derive(Default)]
 pub struct Ledger {
     by_call: Mutex<HashMap<String, u32>>,
+    tenants: Mutex<HashMap<String, Vec<String>>>,
+    durable: Mutex<HashMap<(String, String), Arc<DurableExecution>>>,
     total: AtomicU64,
     streams: Mutex<VecDeque<StreamRecord>>,
 }
@@ -61,11 +118,63 @@ impl std::fmt::Debug for Ledger {
 }
 
 impl Ledger {
-    /// Records one execution for `call_id`.
-    pub(crate) fn record(&self, call_id: &str) {
-        let mut map = self.lock();
-        *map.entry(call_id.to_owned()).or_insert(0) += 1;
+    /// Records one execution for `call_id`, and its tenant when the call named one.
+    pub(crate) fn record(&self, call_id: &str, tenant: Option<&str>) {
+        {
+            let mut map = self.lock();
+            *map.entry(call_id.to_owned()).or_insert(0) += 1;
+        }
+        if let Some(tenant) = tenant {
+            lock(&self.tenants)
+                .entry(call_id.to_owned())
+                .or_default()
+                .push(tenant.to_owned());
+        }
         self.total.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Finds or starts the durable execution `name` of `function`: [`DurableStart::New`]
+    /// records one execution for `call_id` (with its tenant) in the same step.
+    pub(crate) fn durable_start(
+        &self,
+        function: &str,
+        name: &str,
+        payload: &Bytes,
+        arn: impl FnOnce() -> String,
+        call_id: &str,
+        tenant: Option<&str>,
+    ) -> DurableStart {
+        let mut map = lock(&self.durable);
+        let key = (function.to_owned(), name.to_owned());
+        if let Some(existing) = map.get(&key) {
+            return if existing.payload == *payload {
+                DurableStart::Attach(existing.clone())
+            } else {
+                DurableStart::Conflict
+            };
+        }
+        let execution = Arc::new(DurableExecution {
+            payload: payload.clone(),
+            arn: arn(),
+            outcome: watch::Sender::new(None),
+        });
+        map.insert(key, execution.clone());
+        drop(map);
+        self.record(call_id, tenant);
+        DurableStart::New(execution)
+    }
+
+    /// Durable executions of `function` started under `name`: 0 or 1.
+    pub fn durable_executions(&self, function: &str, name: &str) -> u32 {
+        u32::from(lock(&self.durable).contains_key(&(function.to_owned(), name.to_owned())))
+    }
+
+    /// The tenants `call_id`'s executions ran for, in order (empty when it named none).
+    pub fn tenants(&self, call_id: &str) -> Vec<String> {
+        lock(&self.tenants)
+            .get(call_id)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Executions counted for `call_id` (0 if never seen).
@@ -95,10 +204,12 @@ impl Ledger {
         dups
     }
 
-    /// Forgets every execution and stream record.
+    /// Forgets every execution, stream record, tenant and durable execution name.
     pub fn clear(&self) {
         let mut map = self.lock();
         map.clear();
+        lock(&self.tenants).clear();
+        lock(&self.durable).clear();
         self.total.store(0, Ordering::Relaxed);
         self.lock_streams().clear();
     }
@@ -142,10 +253,14 @@ impl Ledger {
         self.streams.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, u32>> {
-        // A panic while holding this lock cannot leave the map inconsistent.
-        self.by_call.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, u32>> {
+        lock(&self.by_call)
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks cannot leave its map inconsistent.
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]
@@ -155,16 +270,58 @@ mod tests {
     #[test]
     fn ledger_counts_each_call_id_and_lists_duplicates() {
         let ledger = Ledger::default();
-        ledger.record("a");
-        ledger.record("b");
-        ledger.record("a");
+        ledger.record("a", None);
+        ledger.record("b", Some("blue"));
+        ledger.record("a", None);
         assert_eq!(ledger.executions("a"), 2);
         assert_eq!(ledger.executions("b"), 1);
         assert_eq!(ledger.executions("c"), 0);
         assert_eq!(ledger.total(), 3);
         assert_eq!(ledger.duplicates(), vec![("a".to_owned(), 2)]);
+        assert_eq!(ledger.tenants("b"), vec!["blue".to_owned()]);
+        assert!(ledger.tenants("a").is_empty());
         ledger.clear();
         assert_eq!(ledger.total(), 0);
         assert!(ledger.snapshot().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_durable_name_starts_once_attaches_with_the_same_payload_and_conflicts_with_another()
+    {
+        let ledger = Ledger::default();
+        let payload = Bytes::from_static(b"{}");
+        let arn = || "arn".to_owned();
+        let DurableStart::New(first) = ledger.durable_start("f", "n", &payload, arn, "c1", None)
+        else {
+            panic!("the first invoke starts the execution");
+        };
+        let DurableStart::Attach(again) = ledger.durable_start("f", "n", &payload, arn, "c2", None)
+        else {
+            panic!("the same payload attaches");
+        };
+        assert!(matches!(
+            ledger.durable_start("f", "n", &Bytes::from_static(b"[]"), arn, "c3", None),
+            DurableStart::Conflict
+        ));
+        assert!(matches!(
+            ledger.durable_start("g", "n", &payload, arn, "c4", None),
+            DurableStart::New(_)
+        ));
+        let waiting = tokio::spawn(async move { again.outcome().await });
+        first.finish(Ok(Bytes::from_static(b"done")));
+        assert_eq!(
+            waiting.await.expect("joined"),
+            Ok(Bytes::from_static(b"done"))
+        );
+        assert_eq!(first.outcome().await, Ok(Bytes::from_static(b"done")));
+        assert_eq!(ledger.durable_executions("f", "n"), 1);
+        assert_eq!(
+            (
+                ledger.executions("c1"),
+                ledger.executions("c2"),
+                ledger.total()
+            ),
+            (1, 0, 2)
+        );
     }
 }

@@ -59,11 +59,18 @@ struct PoolConnector {
 }
 
 /// Attached to every response (and every sent-request error) so the retry classifier knows
-/// whether the request may safely be repeated.
+/// whether the request may safely be repeated: the classifier runs after the orchestrator has
+/// handed the request to the connector, so what it needs of the request's headers is read here.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RequestFacts {
     pub(crate) idempotent: bool,
+    /// The request carries `X-Amz-Durable-Execution-Name`: Lambda deduplicates it by name and
+    /// payload, so a resend cannot start a second execution.
+    pub(crate) durable_named: bool,
 }
+
+/// The header naming a durable execution (the SDK's `DurableExecutionName`).
+pub(crate) const DURABLE_EXECUTION_NAME: &str = "x-amz-durable-execution-name";
 
 /// A failure of a request, with whether its method is idempotent (RFC 9110 §9.2.2).
 #[derive(Debug)]
@@ -108,6 +115,7 @@ impl HttpConnector for PoolConnector {
                         | http::Method::DELETE
                         | http::Method::OPTIONS
                 ),
+                durable_named: request.headers().contains_key(DURABLE_EXECUTION_NAME),
             };
             request.extensions_mut().insert(opts);
             match pool.send(request).await {

@@ -25,6 +25,14 @@ pub enum RetryPolicy {
     /// left (connect/TLS failures, a connection handing the request back) are resent inside the
     /// pool, and the SDK may retry them too. A 429 (the function did not run) is retried after
     /// its `Retry-After`, capped at [`MAX_RETRY_AFTER`].
+    ///
+    /// One exception: an `Invoke` with a `DurableExecutionName` (header
+    /// `X-Amz-Durable-Execution-Name`), which Lambda deduplicates — the same name and payload
+    /// return the execution it already has. Such a call that failed in a way that may have
+    /// executed (a transport failure after sending, an attempt timeout, a broken response body,
+    /// a 5xx) is retried as a transient error, within the SDK's `max_attempts`, backoff and
+    /// operation timeout. A `DurableExecutionAlreadyStartedException` (the name already ran
+    /// with another payload) is never retried.
     #[default]
     NeverTwice,
     /// The SDK's own classification, unchanged: transient errors and 5xx are retried whatever
@@ -60,6 +68,17 @@ pub(crate) fn retry_after(value: Option<&str>) -> Option<Duration> {
     crate::error::parse_retry_after(value?).map(|d| d.min(MAX_RETRY_AFTER))
 }
 
+/// The modeled `DurableExecutionAlreadyStartedException` of `Invoke`.
+fn is_durable_execution_already_started(
+    err: &aws_smithy_runtime_api::client::orchestrator::OrchestratorError<
+        aws_smithy_runtime_api::client::interceptors::context::Error,
+    >,
+) -> bool {
+    err.as_operation_error()
+        .and_then(|e| e.downcast_ref::<aws_sdk_lambda::operation::invoke::InvokeError>())
+        .is_some_and(|e| e.is_durable_execution_already_started_exception())
+}
+
 impl ClassifyRetry for NeverTwice {
     fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
         let Some(Err(err)) = ctx.output_or_error() else {
@@ -76,9 +95,23 @@ impl ClassifyRetry for NeverTwice {
                 };
             }
         }
+        if is_durable_execution_already_started(err) {
+            return RetryAction::RetryForbidden;
+        }
         let facts = Self::facts(ctx);
         if facts.is_some_and(|f| f.idempotent) {
             return RetryAction::NoActionIndicated;
+        }
+        let may_have_executed = match Error::find_in(err) {
+            Some(ours) => ours.is_maybe_executed(),
+            None => {
+                ctx.response().is_some_and(|r| r.status().is_server_error())
+                    || err.is_timeout_error()
+                    || err.is_response_error()
+            }
+        };
+        if may_have_executed && facts.is_some_and(|f| f.durable_named) {
+            return RetryAction::transient_error();
         }
         if let Some(ours) = Error::find_in(err) {
             return if ours.is_not_sent() {

@@ -10,8 +10,8 @@ use crate::error::{Error, Kind};
 use crate::validate::{self, InvocationType};
 
 /// An interceptor that validates `Invoke` and `InvokeWithResponseStream` inputs against
-/// Lambda's own rules (function name/ARN pattern and length, qualifier, client context, payload
-/// limits: 6 MB synchronous, 1 MB `Event`). A refusal is an [`Error::is_invalid_input`]
+/// Lambda's own rules (function name/ARN pattern and length, qualifier, client context, durable
+/// execution name, tenant id, payload limits: 6 MB synchronous, 1 MB `Event`). A refusal is an [`Error::is_invalid_input`]
 /// (not sent) whose source names the field and the limit.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct ValidateInvoke;
@@ -20,6 +20,8 @@ struct Fields<'a> {
     function: Option<&'a str>,
     qualifier: Option<&'a str>,
     client_context: Option<&'a str>,
+    durable_execution_name: Option<&'a str>,
+    tenant_id: Option<&'a str>,
     payload_len: usize,
     invocation_type: InvocationType,
 }
@@ -31,6 +33,12 @@ fn check(f: Fields<'_>) -> Result<(), crate::BuildError> {
     }
     if let Some(c) = f.client_context {
         validate::client_context(c)?;
+    }
+    if let Some(n) = f.durable_execution_name {
+        validate::durable_execution_name(n)?;
+    }
+    if let Some(t) = f.tenant_id {
+        validate::tenant_id(t)?;
     }
     validate::payload(f.payload_len, f.invocation_type)
 }
@@ -51,6 +59,8 @@ impl Intercept for ValidateInvoke {
                 function: i.function_name(),
                 qualifier: i.qualifier(),
                 client_context: i.client_context(),
+                durable_execution_name: i.durable_execution_name(),
+                tenant_id: i.tenant_id(),
                 payload_len: i.payload().map_or(0, |p| p.as_ref().len()),
                 invocation_type: match i.invocation_type() {
                     Some(aws_sdk_lambda::types::InvocationType::Event) => InvocationType::Event,
@@ -63,6 +73,8 @@ impl Intercept for ValidateInvoke {
                 function: i.function_name(),
                 qualifier: i.qualifier(),
                 client_context: i.client_context(),
+                durable_execution_name: None,
+                tenant_id: i.tenant_id(),
                 payload_len: i.payload().map_or(0, |p| p.as_ref().len()),
                 invocation_type: InvocationType::RequestResponse,
             }

@@ -347,3 +347,20 @@ pub fn block_until(what: &str, within: Duration, mut cond: impl FnMut() -> bool)
         std::thread::yield_now();
     }
 }
+
+/// Invokes through `c` with the call `shape` builds (function, qualifier, durable execution
+/// name, tenant, payload ...), recording attempts, and classifies.
+pub async fn invoke_shaped(
+    c: &LambdaVpce,
+    shape: impl FnOnce(
+        aws_sdk_lambda::operation::invoke::builders::InvokeFluentBuilder,
+    ) -> aws_sdk_lambda::operation::invoke::builders::InvokeFluentBuilder,
+) -> Outcome {
+    let attempts = Attempts::default();
+    let result = shape(c.client().invoke())
+        .customize()
+        .interceptor(attempts.clone())
+        .send()
+        .await;
+    classify(result, attempts)
+}

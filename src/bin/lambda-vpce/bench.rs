@@ -127,6 +127,7 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
         function: a.function.clone(),
         invocation_type: a.invocation_type.sdk(),
         payload: args::payload(a.payload_bytes),
+        tenant_id: a.tenant_id.clone(),
     });
     let opts = ClientOptions {
         max_attempts: a.max_attempts,

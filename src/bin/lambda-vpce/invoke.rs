@@ -41,7 +41,8 @@ function error and the decoded log tail go to stderr.
 Exit codes:
   0  the function returned normally (or the Event/DryRun call was accepted)
   1  the function ran and failed (X-Amz-Function-Error); its error payload is on stdout
-  2  usage or configuration error: bad flags, invalid name/qualifier/payload/client context,
+  2  usage or configuration error: bad flags, invalid name/qualifier/payload/client context/
+     tenant id/durable execution name,
      unreadable file, bad endpoint flags, no region or no credentials (nothing was sent)
   3  the call failed and was not sent: the function did not run (safe to retry)
   4  the call failed after it was sent: the function may have run
@@ -68,6 +69,15 @@ pub(crate) struct InvokeArgs {
     /// Client context as a JSON object; base64-encoded for you (at most 3,583 bytes encoded).
     #[arg(long, value_name = "JSON")]
     client_context: Option<String>,
+    /// The tenant of a function in tenant-isolation mode (`X-Amz-Tenant-Id`; 1 to 256 letters,
+    /// digits, spaces or `. _ : / = + - @`).
+    #[arg(long, value_name = "TENANT")]
+    tenant_id: Option<String>,
+    /// The durable execution's name (`X-Amz-Durable-Execution-Name`; 1 to 64 letters, digits,
+    /// `-` or `_`) for a durable function invoked qualified. Lambda deduplicates on it, so a
+    /// failure after sending is retried (exit 4 only once the retries are spent).
+    #[arg(long, value_name = "NAME")]
+    durable_execution_name: Option<String>,
     #[command(flatten)]
     endpoint: EndpointArgs,
 }
@@ -103,6 +113,12 @@ pub(crate) async fn run(args: InvokeArgs) -> CmdResult {
     if let Some(q) = &args.qualifier {
         validate::qualifier(q)?;
     }
+    if let Some(t) = &args.tenant_id {
+        validate::tenant_id(t)?;
+    }
+    if let Some(n) = &args.durable_execution_name {
+        validate::durable_execution_name(n)?;
+    }
     let invocation_type = InvocationType::from(args.invocation_type);
     let payload = match &args.payload {
         Some(spec) => Some(read_payload(spec, invocation_type)?),
@@ -123,7 +139,9 @@ pub(crate) async fn run(args: InvokeArgs) -> CmdResult {
         .function_name(&args.function)
         .invocation_type(invocation_type.into())
         .set_qualifier(args.qualifier.clone())
-        .set_client_context(client_context);
+        .set_client_context(client_context)
+        .set_tenant_id(args.tenant_id.clone())
+        .set_durable_execution_name(args.durable_execution_name.clone());
     if let Some(payload) = payload {
         call = call.payload(Blob::new(payload));
     }
@@ -147,6 +165,9 @@ pub(crate) async fn run(args: InvokeArgs) -> CmdResult {
             }
             if let Some(id) = out.request_id() {
                 eprintln!("request id: {id}");
+            }
+            if let Some(arn) = out.durable_execution_arn() {
+                eprintln!("durable execution: {arn}");
             }
             if let Some(log) = out.log_result() {
                 print_log_tail(log);

@@ -1,6 +1,7 @@
 //! Every shape of `Invoke` answer through both paths: the lean path must give what the SDK
 //! path gives (success or failure, status, function error, executed version, request id,
-//! payload; error code and message).
+//! payload, durable execution ARN; error code and message, and whether it is a
+//! `DurableExecutionAlreadyStartedException`).
 
 use super::*;
 
@@ -118,6 +119,29 @@ const SHAPES: &[Shape] = &[
         body: r#"{"Type":"User","message":"Could not parse request body into json: Unexpected character ('x' (code 120))"}"#,
         code: Some("InvalidRequestContentException"),
     },
+    Shape {
+        name: "durable",
+        invocation_type: InvocationType::RequestResponse,
+        status: 200,
+        headers: &[
+            ("x-amz-executed-version", "3"),
+            (
+                "x-amz-durable-execution-arn",
+                "arn:aws:lambda:us-east-1:123456789012:function:durable:3/durable-execution/order-1/6f1c",
+            ),
+            ("x-amzn-requestid", "r-durable"),
+        ],
+        body: r#"{"done":true}"#,
+        code: None,
+    },
+    Shape {
+        name: "durable-already-started",
+        invocation_type: InvocationType::RequestResponse,
+        status: 409,
+        headers: &[("x-amzn-errortype", "DurableExecutionAlreadyStartedException")],
+        body: r#"{"Type":"User","message":"Durable execution with name order-1 already exists with a different input payload"}"#,
+        code: Some("DurableExecutionAlreadyStartedException"),
+    },
 ];
 
 /// What a caller learns from one invoke, whichever path made it.
@@ -128,12 +152,14 @@ enum Outcome {
         function_error: Option<String>,
         executed_version: Option<String>,
         request_id: Option<String>,
+        durable_execution_arn: Option<String>,
         payload: Bytes,
     },
     Failed {
         status: Option<u16>,
         code: Option<String>,
         message: Option<String>,
+        already_started: bool,
     },
 }
 
@@ -153,6 +179,7 @@ impl Outcome {
                 function_error: out.function_error().map(str::to_owned),
                 executed_version: out.executed_version().map(str::to_owned),
                 request_id: out.request_id().map(str::to_owned),
+                durable_execution_arn: out.durable_execution_arn().map(str::to_owned),
                 // The SDK models an empty body as no payload; the lean path, as empty bytes.
                 payload: out
                     .payload()
@@ -163,6 +190,9 @@ impl Outcome {
                 status: e.raw_response().map(|r| r.status().as_u16()),
                 code: e.code().map(str::to_owned),
                 message: e.message().map(str::to_owned),
+                already_started: e
+                    .as_service_error()
+                    .is_some_and(|e| e.is_durable_execution_already_started_exception()),
             },
         }
     }
@@ -174,12 +204,14 @@ impl Outcome {
                 function_error: out.function_error,
                 executed_version: out.executed_version,
                 request_id: out.request_id,
+                durable_execution_arn: out.durable_execution_arn,
                 payload: out.payload,
             },
             Err(e) => Outcome::Failed {
                 status: e.status(),
                 code: e.error_code().map(str::to_owned),
                 message: e.message().map(str::to_owned),
+                already_started: e.is_durable_execution_already_started(),
             },
         }
     }
@@ -222,7 +254,18 @@ async fn both_paths_give_the_same_result_for_every_response_shape() {
                 assert_eq!(payload, shape.body, "{}", shape.name);
                 assert_eq!(shape.code, None, "{}", shape.name);
             }
-            Outcome::Failed { status, code, .. } => {
+            Outcome::Failed {
+                status,
+                code,
+                already_started,
+                ..
+            } => {
+                assert_eq!(
+                    already_started,
+                    shape.name == "durable-already-started",
+                    "{}",
+                    shape.name
+                );
                 assert_eq!(status, Some(shape.status), "{}", shape.name);
                 assert_eq!(code.as_deref(), shape.code, "{}", shape.name);
             }

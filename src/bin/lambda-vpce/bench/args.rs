@@ -128,6 +128,12 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "NAME", default_value = DEFAULT_FUNCTION)]
     pub(crate) function: String,
 
+    /// The tenant every call is made for (`X-Amz-Tenant-Id`), to measure a function in
+    /// tenant-isolation mode; 1 to 256 letters, digits, spaces or `. _ : / = + - @`. Every
+    /// client sends it (the raw clients sign it too). Default: none.
+    #[arg(long, value_name = "TENANT", value_parser = parse_tenant_id)]
+    pub(crate) tenant_id: Option<String>,
+
     /// Idle time between one worker's calls, uniform in MIN..MAX milliseconds (or a single
     /// value).
     #[arg(long, value_name = "MIN..MAX", value_parser = parse_range)]
@@ -291,6 +297,13 @@ pub(crate) fn payload(bytes: usize) -> bytes::Bytes {
         out.resize(bytes, b' ');
     }
     bytes::Bytes::from(out)
+}
+
+/// `--tenant-id`, checked as Lambda checks `TenantId`.
+fn parse_tenant_id(s: &str) -> Result<String, String> {
+    lambda_vpce::validate::tenant_id(s)
+        .map(|()| s.to_owned())
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

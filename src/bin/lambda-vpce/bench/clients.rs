@@ -84,6 +84,8 @@ pub(crate) struct Call {
     pub(crate) invocation_type: InvocationType,
     /// The payload bytes.
     pub(crate) payload: bytes::Bytes,
+    /// The tenant (`X-Amz-Tenant-Id`), when given.
+    pub(crate) tenant_id: Option<String>,
 }
 
 /// How every client is set up.
@@ -375,8 +377,12 @@ fn lean_request(
     call: &Call,
     invocation_type: lambda_vpce::validate::InvocationType,
 ) -> lambda_vpce::InvokeRequest {
-    lambda_vpce::InvokeRequest::new(call.function.clone(), call.payload.clone())
-        .invocation_type(invocation_type)
+    let request = lambda_vpce::InvokeRequest::new(call.function.clone(), call.payload.clone())
+        .invocation_type(invocation_type);
+    match &call.tenant_id {
+        Some(tenant) => request.tenant_id(tenant.clone()),
+        None => request,
+    }
 }
 
 /// The SDK's `Invoke` for `call`.
@@ -388,6 +394,7 @@ fn sdk_invoke(
         .invoke()
         .function_name(&call.function)
         .invocation_type(call.invocation_type.clone())
+        .set_tenant_id(call.tenant_id.clone())
         .payload(Blob::new(call.payload.to_vec()))
 }
 

@@ -81,6 +81,7 @@ struct Signer {
     origin_form: Uri,
     host: HeaderValue,
     invocation_type: HeaderValue,
+    tenant_id: Option<HeaderValue>,
     body: Bytes,
     identity: Identity,
     region: String,
@@ -95,6 +96,9 @@ impl Signer {
             .header("x-amz-invocation-type", self.invocation_type.clone())
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(())?;
+        if let Some(tenant) = &self.tenant_id {
+            req.headers_mut().insert("x-amz-tenant-id", tenant.clone());
+        }
         let params = v4::SigningParams::builder()
             .identity(&self.identity)
             .region(&self.region)
@@ -153,6 +157,11 @@ impl RawHyper {
             origin_form: path.parse()?,
             host: HeaderValue::from_str(&host)?,
             invocation_type: HeaderValue::from_str(call.invocation_type.as_str())?,
+            tenant_id: call
+                .tenant_id
+                .as_deref()
+                .map(HeaderValue::from_str)
+                .transpose()?,
             body: call.payload.clone(),
             identity: target.credentials.clone().into(),
             region: target.region.clone(),
