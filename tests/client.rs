@@ -156,9 +156,11 @@ async fn a_server_closing_an_idle_connection_is_followed_by_an_invoke_that_runs_
     let lambda = ids.attach(vpce.client());
     lambda.invoke().function_name("echo").send().await.unwrap();
     // Wait (real time: this is a real socket) until the server has closed the idle connection.
-    wait_until("the server closing the idle connection", Duration::from_secs(5), || {
-        ep.stats().idle_closes == 1
-    })
+    wait_until(
+        "the server closing the idle connection",
+        Duration::from_secs(5),
+        || ep.stats().idle_closes == 1,
+    )
     .await;
     let out = lambda
         .invoke()

@@ -18,7 +18,7 @@ use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::operation::RequestId;
 use aws_sdk_lambda::primitives::Blob;
 use lambda_vpce::pool::{CloseReason, HostStats};
-use lambda_vpce::{LambdaVpce, PoolBuilder};
+use lambda_vpce::{pool::PoolBuilder, LambdaVpce};
 
 const HOW: &str = "scripts/peers/nginx-up.sh && . .peers/nginx/env";
 /// Rounds of the idle-gap sweep against the unannounced cutoff.

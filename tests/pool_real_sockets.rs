@@ -102,7 +102,11 @@ async fn a_reset_on_an_idle_pooled_connection_costs_nothing_but_a_new_connection
         ep.stats().connections_closed == 1
     });
     assert_eq!(ep.stats().idle_resets, 1);
-    assert_eq!(vpce.pool().stats().idle(), 1, "the pool has not seen the reset");
+    assert_eq!(
+        vpce.pool().stats().idle(),
+        1,
+        "the pool has not seen the reset"
+    );
     vpce.client()
         .invoke()
         .function_name("echo")
@@ -117,7 +121,11 @@ async fn a_reset_on_an_idle_pooled_connection_costs_nothing_but_a_new_connection
     );
     // The peek closed it (as closed by the server), not a failed send (an error).
     assert_eq!(stats.closed(CloseReason::ClosedByServer), 1);
-    assert_eq!(stats.unsent_resends(), 0, "nothing was sent on the reset connection");
+    assert_eq!(
+        stats.unsent_resends(),
+        0,
+        "nothing was sent on the reset connection"
+    );
     assert_eq!(ep.ledger().total(), 2);
 }
 

@@ -72,7 +72,9 @@ use tracing::Instrument;
 
 use crate::error::{Error, Kind};
 use crate::pool::{deadline_after, Pool, RequestOptions};
-use crate::{BuildError, Endpoint, LambdaVpce, DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER};
+use crate::{
+    endpoint::Endpoint, BuildError, LambdaVpce, DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
+};
 use credentials::CredentialsCache;
 use request::{Prepared, Target};
 
@@ -129,7 +131,7 @@ pub struct LeanInvokerBuilder {
 
 impl LeanInvokerBuilder {
     /// Calls go to `endpoint` through `pool`. Build the pool with
-    /// [`PoolBuilder::endpoint`](crate::PoolBuilder::endpoint) for this endpoint so that a
+    /// [`PoolBuilder::endpoint`](crate::pool::PoolBuilder::endpoint) for this endpoint so that a
     /// VPCE connect-only or zonal endpoint is routed as it should be.
     pub fn new(pool: Pool, endpoint: &Endpoint) -> Self {
         LeanInvokerBuilder {

@@ -36,7 +36,7 @@
 //!  Body dropped early ───► connection closed (Abandoned)
 //! ```
 //!
-//! HTTP/2 (opt-in, [`PoolBuilder::http2`]): when ALPN picks `h2`, that one connection is shared —
+//! HTTP/2 (opt-in, [`PoolBuilder::protocol`]): when ALPN picks `h2`, that one connection is shared —
 //! every checkout leases a clone of its sender, waiters are all served at once, PINGs every
 //! [`H2_KEEPALIVE_INTERVAL`] keep it alive and prove the peer; idle limits do not apply to it,
 //! its lifetime and closed state do. With HTTP/2 offered, a caller that finds a connect under
@@ -97,8 +97,6 @@ mod stats;
 mod tests;
 
 pub use body::Body;
-#[cfg(test)]
-pub(crate) use config::{ZONAL_FAILURES_BEFORE_FALLBACK, ZONAL_FALLBACK_COOLDOWN};
 pub use config::{
     PoolBuilder, PoolConfig, Protocol, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS_PER_HOST, DEFAULT_MAX_LIFETIME,
@@ -106,6 +104,8 @@ pub use config::{
     DEFAULT_TCP_KEEPALIVE_IDLE, DEFAULT_TCP_KEEPALIVE_INTERVAL, H2_KEEPALIVE_INTERVAL,
     H2_KEEPALIVE_TIMEOUT,
 };
+#[cfg(test)]
+pub(crate) use config::{ZONAL_FAILURES_BEFORE_FALLBACK, ZONAL_FALLBACK_COOLDOWN};
 pub(crate) use origin::Origin;
 pub(crate) use send::deadline_after;
 pub use send::{ConnectionInfo, RequestOptions};

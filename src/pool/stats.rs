@@ -35,17 +35,17 @@ pub enum CloseReason {
 
 /// Every reason, in the order of [`CloseReason::all`] (the counters' layout).
 const REASONS: [CloseReason; 11] = [
-        CloseReason::IdleTimeout,
-        CloseReason::LearnedIdleLimit,
-        CloseReason::AnnouncedIdleLimit,
-        CloseReason::MaxLifetime,
-        CloseReason::ClosedByServer,
-        CloseReason::RequestLimit,
-        CloseReason::Error,
-        CloseReason::Abandoned,
-        CloseReason::NotReady,
-        CloseReason::PoolDropped,
-        CloseReason::Surplus,
+    CloseReason::IdleTimeout,
+    CloseReason::LearnedIdleLimit,
+    CloseReason::AnnouncedIdleLimit,
+    CloseReason::MaxLifetime,
+    CloseReason::ClosedByServer,
+    CloseReason::RequestLimit,
+    CloseReason::Error,
+    CloseReason::Abandoned,
+    CloseReason::NotReady,
+    CloseReason::PoolDropped,
+    CloseReason::Surplus,
 ];
 
 impl CloseReason {
@@ -73,10 +73,7 @@ impl CloseReason {
     }
 
     fn index(self) -> usize {
-        REASONS
-            .iter()
-            .position(|r| *r == self)
-            .unwrap_or(0)
+        REASONS.iter().position(|r| *r == self).unwrap_or(0)
     }
 }
 

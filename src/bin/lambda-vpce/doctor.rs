@@ -45,7 +45,7 @@ pub(crate) async fn run(args: DoctorArgs) -> CmdResult {
     }
     let ca_pem = args.endpoint.ca_pem()?;
     // One SDK attempt per call, so that the pool statistics count exactly two requests.
-    let lambda = lambda_builder(&args.endpoint, lambda_vpce::PoolBuilder::new())?
+    let lambda = lambda_builder(&args.endpoint, lambda_vpce::pool::PoolBuilder::new())?
         .max_attempts(1)
         .build()
         .await?;
@@ -86,7 +86,7 @@ pub(crate) async fn run(args: DoctorArgs) -> CmdResult {
     })
 }
 
-fn endpoint_check(e: &lambda_vpce::Endpoint) -> Check {
+fn endpoint_check(e: &lambda_vpce::endpoint::Endpoint) -> Check {
     let mut message = format!(
         "{:?}: connect {}:{}, TLS name {}, signs {}",
         e.kind(),

@@ -70,8 +70,14 @@ mod tests {
     #[test]
     fn each_verdict_is_counted_under_its_own_kind() {
         assert_eq!(ErrorKind::of(&Verdict::NotSent), ErrorKind::NotSent);
-        assert_eq!(ErrorKind::of(&Verdict::InvalidInput), ErrorKind::InvalidInput);
-        assert_eq!(ErrorKind::of(&Verdict::MaybeExecuted), ErrorKind::MaybeExecuted);
+        assert_eq!(
+            ErrorKind::of(&Verdict::InvalidInput),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            ErrorKind::of(&Verdict::MaybeExecuted),
+            ErrorKind::MaybeExecuted
+        );
         let throttled = Verdict::Service {
             status: 429,
             code: None,
