@@ -14,7 +14,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use lambda_vpce::local::LocalEndpoint;
-use lambda_vpce::{InvokeRequest, LambdaVpce, LeanInvoker};
+use lambda_vpce::{lean::InvokeRequest, lean::LeanInvoker, LambdaVpce};
 
 const PAYLOAD_BYTES: usize = 1024;
 

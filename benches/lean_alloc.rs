@@ -22,7 +22,7 @@ use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use lambda_vpce::lean::{InvokeRequest, LeanInvoker};
 use lambda_vpce::validate::InvocationType;
-use lambda_vpce::{Endpoint, Pool};
+use lambda_vpce::{endpoint::Endpoint, pool::Pool};
 
 struct Counting;
 

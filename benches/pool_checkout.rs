@@ -25,7 +25,7 @@ use aws_smithy_types::body::SdkBody;
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use http_body_util::{BodyExt, Full};
-use lambda_vpce::{Pool, PoolBuilder};
+use lambda_vpce::{pool::Pool, pool::PoolBuilder};
 
 const IDLE_SIZES: [usize; 3] = [1, 100, 10_000];
 const CONCURRENCY: [usize; 2] = [1, 16];

@@ -12,7 +12,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::primitives::Blob;
-use lambda_vpce::{Endpoint, LambdaVpce, PoolBuilder};
+use lambda_vpce::{endpoint::Endpoint, pool::PoolBuilder, LambdaVpce};
 
 /// Lambda's longest function timeout, plus a margin for the response to arrive.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(15 * 60 + 10);

@@ -9,7 +9,7 @@
 mod common;
 
 use aws_sdk_lambda::primitives::Blob;
-use lambda_vpce::{Endpoint, LambdaVpce};
+use lambda_vpce::{endpoint::Endpoint, LambdaVpce};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -11,7 +11,7 @@ mod common;
 mod scrape;
 
 use aws_sdk_lambda::primitives::Blob;
-use lambda_vpce::InvokeRequest;
+use lambda_vpce::lean::InvokeRequest;
 use metrics_exporter_prometheus::PrometheusBuilder;
 
 /// Where the scrape endpoint listens by default.

@@ -8,7 +8,7 @@ mod common;
 
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvokeWithResponseStreamResponseEvent as Event;
-use lambda_vpce::{Endpoint, LambdaVpce};
+use lambda_vpce::{endpoint::Endpoint, LambdaVpce};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

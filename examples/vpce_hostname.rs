@@ -9,7 +9,7 @@
 mod common;
 
 use aws_sdk_lambda::primitives::Blob;
-use lambda_vpce::{Endpoint, LambdaVpce};
+use lambda_vpce::{endpoint::Endpoint, LambdaVpce};
 
 const EXAMPLE_NAME: &str = "vpce-0123456789abcdef0-1a2b3c4d.lambda.us-east-1.vpce.amazonaws.com";
 

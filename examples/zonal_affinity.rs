@@ -13,7 +13,7 @@
 mod common;
 
 use lambda_vpce::doctor::zone_notes;
-use lambda_vpce::{Endpoint, LambdaVpce};
+use lambda_vpce::{endpoint::Endpoint, LambdaVpce};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

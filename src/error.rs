@@ -319,13 +319,15 @@ impl fmt::Display for Error {
                 "connection failed after the request was sent (the function may have executed)",
             ),
             Kind::Credentials => f.write_str("credentials or signing failed (not sent)"),
-            Kind::SdkNotSent => f.write_str("the SDK stopped the call before sending it (not sent)"),
+            Kind::SdkNotSent => {
+                f.write_str("the SDK stopped the call before sending it (not sent)")
+            }
             Kind::SdkTimeout => f.write_str(
                 "the SDK's operation or attempt timeout passed (the function may have executed)",
             ),
-            Kind::BadResponse => f.write_str(
-                "the response could not be read (the function may have executed)",
-            ),
+            Kind::BadResponse => {
+                f.write_str("the response could not be read (the function may have executed)")
+            }
             Kind::Service(s) => {
                 write!(f, "service error: HTTP {}", s.status)?;
                 if let Some(code) = &s.code {

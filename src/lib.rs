@@ -74,13 +74,16 @@ mod sdk;
 pub mod validate;
 mod verdict;
 
+// One public path per type: a type of a public module (`endpoint`, `lean`, `pool`, `local`, ...)
+// is named through that module only; the root re-exports the private modules' types.
 pub use connect::{FnResolver, GaiResolver, Resolve, Resolving};
-pub use endpoint::{Endpoint, EndpointKind, VpceName};
 pub use error::{BuildError, Error};
-pub use lean::{InvokeRequest, InvokeResponse, LeanInvoker, LeanInvokerBuilder};
-pub use pool::{Pool, PoolBuilder};
 pub use sdk::{
     load_sdk_config, CaBundle, CaBundleSource, LambdaVpce, LambdaVpceBuilder, PoolHttpClient,
     RetryPolicy, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY, DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
 };
 pub use verdict::Verdict;
+
+// Crate-internal shorthands (not public paths).
+pub(crate) use endpoint::Endpoint;
+pub(crate) use pool::Pool;

@@ -9,7 +9,9 @@ mod support;
 use std::time::Duration;
 
 use lambda_vpce::validate::{self, InvocationType};
-use lambda_vpce::{BuildError, Endpoint, LambdaVpce, PoolBuilder, VpceName};
+use lambda_vpce::{
+    endpoint::Endpoint, endpoint::VpceName, pool::PoolBuilder, BuildError, LambdaVpce,
+};
 use proptest::prelude::*;
 
 fn pool_err(b: PoolBuilder) -> BuildError {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use aws_credential_types::Credentials;
 use lambda_vpce::local::LocalEndpoint;
-use lambda_vpce::{InvokeRequest, LambdaVpce};
+use lambda_vpce::{lean::InvokeRequest, LambdaVpce};
 
 /// Serialises the tests of this binary: the environment is process-wide. (An async mutex:
 /// each test holds it across its awaits.)

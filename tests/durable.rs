@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use aws_sdk_lambda::primitives::Blob;
 use lambda_vpce::local::{Behaviour, CloseKind, FunctionSpec, LocalEndpoint};
-use lambda_vpce::{InvokeRequest, LeanInvoker, LeanInvokerBuilder};
+use lambda_vpce::{lean::InvokeRequest, lean::LeanInvoker, lean::LeanInvokerBuilder};
 use support::{client, invoke_shaped, wait_until, Class, ClientOpts};
 
 const DURABLE: &str = "orders";

@@ -33,7 +33,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use lambda_vpce::local::{CloseKind, LocalEndpoint};
-use lambda_vpce::{FnResolver, PoolBuilder, RetryPolicy};
+use lambda_vpce::{pool::PoolBuilder, FnResolver, RetryPolicy};
 use support::{client, client_with, invoke, wait_until, Class, ClientOpts};
 
 const PAYLOAD: &str = r#"{"fault":"matrix"}"#;

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use lambda_vpce::local::{CloseKind, LocalEndpoint};
 use lambda_vpce::validate::{self, InvocationType};
-use lambda_vpce::{FnResolver, InvokeRequest, LeanInvoker, PoolBuilder};
+use lambda_vpce::{lean::InvokeRequest, lean::LeanInvoker, pool::PoolBuilder, FnResolver};
 use support::{client_with, wait_until, Class, ClientOpts};
 
 const PAYLOAD: &str = r#"{"fault":"lean"}"#;
@@ -48,7 +48,7 @@ async fn endpoint() -> Arc<LocalEndpoint> {
 
 fn lean(ep: &LocalEndpoint, pool: PoolBuilder, opts: &ClientOpts) -> LeanInvoker {
     let c = client_with(ep, pool, opts);
-    lambda_vpce::LeanInvokerBuilder::from_client(&c)
+    lambda_vpce::lean::LeanInvokerBuilder::from_client(&c)
         .response_timeout(opts.response_timeout)
         .build()
         .expect("lean invoker builds")

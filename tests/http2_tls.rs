@@ -18,7 +18,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_smithy_types::body::SdkBody;
 use http_body_util::BodyExt;
 use lambda_vpce::local::{CloseKind, LocalEndpoint};
-use lambda_vpce::{InvokeRequest, Pool};
+use lambda_vpce::{lean::InvokeRequest, pool::Pool};
 use support::{client_for, Attempts};
 
 /// Calls started at once in each concurrency test.

@@ -6,9 +6,9 @@ mod scrape;
 mod support;
 
 use aws_sdk_lambda::primitives::Blob;
+use lambda_vpce::lean::InvokeRequest;
 use lambda_vpce::local::LocalEndpoint;
 use lambda_vpce::pool::CloseReason;
-use lambda_vpce::InvokeRequest;
 use metrics_exporter_prometheus::PrometheusBuilder;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use lambda_vpce::local::LocalEndpoint;
 use lambda_vpce::pool::{Protocol, DEFAULT_H2_KEEPALIVE_INTERVAL, DEFAULT_H2_KEEPALIVE_TIMEOUT};
-use lambda_vpce::{FnResolver, LambdaVpce, PoolBuilder};
+use lambda_vpce::{pool::PoolBuilder, FnResolver, LambdaVpce};
 use support::{invoke, Class, ClientOpts};
 
 const SERVER_IP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);

@@ -27,7 +27,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_types::retry::RetryConfig;
 use lambda_vpce::pool::{CloseReason, OriginStats, Protocol};
-use lambda_vpce::{LambdaVpce, PoolBuilder};
+use lambda_vpce::{pool::PoolBuilder, LambdaVpce};
 
 const HOW: &str = "scripts/peers/nginx-up.sh && . .peers/nginx/env";
 /// Rounds of the idle-gap sweep against the unannounced cutoff.
@@ -561,9 +561,9 @@ async fn over_http2_the_pool_learns_nginx_stream_limit_from_its_settings() {
     let n = nginx();
     let s = h2_limits();
     let lambda = client_with(&s.url, &n.ca, PoolBuilder::new().protocol(Protocol::Http2));
-    let lean = lambda_vpce::LeanInvoker::from_client(&lambda).expect("a lean invoker");
+    let lean = lambda_vpce::lean::LeanInvoker::from_client(&lambda).expect("a lean invoker");
     let out = lean
-        .invoke(lambda_vpce::InvokeRequest::new(
+        .invoke(lambda_vpce::lean::InvokeRequest::new(
             "peer-fn",
             bytes::Bytes::from_static(br#"{"peer":"nginx"}"#),
         ))

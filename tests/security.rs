@@ -15,7 +15,7 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use lambda_vpce::local::LocalEndpoint;
-use lambda_vpce::{Endpoint, PoolBuilder};
+use lambda_vpce::{endpoint::Endpoint, pool::PoolBuilder};
 use support::{client, client_with, invoke, Class, ClientOpts};
 
 const ACCESS_KEY_ID: &str = "AKIDSECURITYTEST0001";

@@ -16,7 +16,7 @@ use tokio_rustls::TlsConnector;
 use super::h2_settings::{read_server_settings, Http2Settings};
 use super::CertificateNames;
 use crate::connect::TlsSettings;
-use crate::{BuildError, Endpoint, GaiResolver, Resolve};
+use crate::{endpoint::Endpoint, BuildError, GaiResolver, Resolve};
 
 /// The DNS, TCP and TLS handshakes with an endpoint's connect host, timed.
 #[derive(Clone, Debug)]

@@ -1,6 +1,6 @@
 //! Availability zones in endpoint names: zonal VPCE names, zone ids, and use1-az3.
 
-use crate::Endpoint;
+use crate::endpoint::Endpoint;
 
 /// Zone ids the Lambda guide calls capacity-constrained for Lambda VPC functions: subnets
 /// there should not be used. Only `use1-az3` (in us-east-1) today.

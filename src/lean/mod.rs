@@ -149,7 +149,7 @@ pub struct LeanInvokerBuilder {
 
 impl LeanInvokerBuilder {
     /// Calls go to `endpoint` through `pool`. Build the pool with
-    /// [`PoolBuilder::endpoint`](crate::PoolBuilder::endpoint) for this endpoint so that a
+    /// [`PoolBuilder::endpoint`](crate::pool::PoolBuilder::endpoint) for this endpoint so that a
     /// VPCE connect-only or zonal endpoint is routed as it should be.
     pub fn new(pool: Pool, endpoint: &Endpoint) -> Self {
         LeanInvokerBuilder {

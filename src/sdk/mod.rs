@@ -21,7 +21,7 @@ use aws_smithy_types::retry::RetryConfig;
 
 use crate::pool::{Pool, PoolBuilder};
 use crate::Error;
-use crate::{BuildError, Endpoint};
+use crate::{endpoint::Endpoint, BuildError};
 
 /// Builds a [`LambdaVpce`]: an `aws_sdk_lambda::Client` on the crate's pool.
 #[derive(Debug)]

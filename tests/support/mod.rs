@@ -22,7 +22,7 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use lambda_vpce::local::LocalEndpoint;
-use lambda_vpce::{LambdaVpce, PoolBuilder, RetryPolicy, Verdict, DEFAULT_RESPONSE_TIMEOUT};
+use lambda_vpce::{pool::PoolBuilder, LambdaVpce, RetryPolicy, Verdict, DEFAULT_RESPONSE_TIMEOUT};
 
 /// The header the SDK keeps across its retries and the endpoint's ledger counts by.
 pub const INVOCATION_ID: &str = "amz-sdk-invocation-id";

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use lambda_vpce::{BuildError, Endpoint};
+use lambda_vpce::{endpoint::Endpoint, BuildError};
 
 /// A command's failure: printed with its causes, exit code 2.
 pub(crate) type CmdError = Box<dyn std::error::Error + Send + Sync>;
@@ -78,8 +78,8 @@ impl EndpointArgs {
             let region =
                 region.ok_or_else(|| BuildError::new("region", "", "--region with --vpce-id"))?;
             let name = match &self.az {
-                Some(az) => lambda_vpce::VpceName::new(id, suffix, region)?.zonal(az)?,
-                None => lambda_vpce::VpceName::new(id, suffix, region)?,
+                Some(az) => lambda_vpce::endpoint::VpceName::new(id, suffix, region)?.zonal(az)?,
+                None => lambda_vpce::endpoint::VpceName::new(id, suffix, region)?,
             };
             let e = if self.connect_only {
                 Endpoint::vpce_connect_only(&name.hostname(), region)?
@@ -132,7 +132,7 @@ pub(crate) fn init_tracing() {
 /// `--region`; credentials and anything not given come from the standard AWS chain at `build`.
 pub(crate) async fn lambda_builder(
     args: &EndpointArgs,
-    pool: lambda_vpce::PoolBuilder,
+    pool: lambda_vpce::pool::PoolBuilder,
 ) -> Result<lambda_vpce::LambdaVpceBuilder, CmdError> {
     let mut pool = pool;
     if let Some(pem) = args.ca_pem().await? {

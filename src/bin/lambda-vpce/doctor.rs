@@ -45,7 +45,7 @@ pub(crate) async fn run(args: DoctorArgs) -> CmdResult {
     }
     let ca_pem = args.endpoint.ca_pem().await?;
     // One SDK attempt per call, so that the pool statistics count exactly two requests.
-    let lambda = lambda_builder(&args.endpoint, lambda_vpce::PoolBuilder::new())
+    let lambda = lambda_builder(&args.endpoint, lambda_vpce::pool::PoolBuilder::new())
         .await?
         .max_attempts(1)
         .build()
@@ -90,7 +90,7 @@ pub(crate) async fn run(args: DoctorArgs) -> CmdResult {
     })
 }
 
-fn endpoint_check(e: &lambda_vpce::Endpoint) -> Check {
+fn endpoint_check(e: &lambda_vpce::endpoint::Endpoint) -> Check {
     let mut message = format!(
         "{:?}: connect {}:{}, TLS name {}, signs {}",
         e.kind(),

@@ -129,7 +129,7 @@ pub(crate) async fn run(args: InvokeArgs) -> CmdResult {
         None => None,
     };
 
-    let lambda = lambda_builder(&args.endpoint, lambda_vpce::PoolBuilder::new())
+    let lambda = lambda_builder(&args.endpoint, lambda_vpce::pool::PoolBuilder::new())
         .await?
         .build()
         .await?;

@@ -39,7 +39,7 @@ use std::time::Duration;
 use clap::Args;
 use lambda_vpce::local::{ChaosConfig, LocalEndpoint};
 use lambda_vpce::pool::Protocol;
-use lambda_vpce::{LambdaVpce, PoolBuilder};
+use lambda_vpce::{pool::PoolBuilder, LambdaVpce};
 use tokio::time::Instant;
 
 use crate::common::CmdResult;
@@ -187,7 +187,7 @@ pub(crate) async fn run(args: SoakArgs) -> CmdResult {
 #[derive(Clone)]
 enum Driver {
     Sdk(Box<LambdaVpce>),
-    Lean(lambda_vpce::LeanInvoker),
+    Lean(lambda_vpce::lean::LeanInvoker),
 }
 
 /// What one worker brings back.
@@ -234,7 +234,7 @@ async fn soak(args: &SoakArgs, duration: Duration) -> Result<Report, crate::comm
         }
         if args.paths != "sdk" {
             let c = client(&lean_ep, deadline, args.protocol())?;
-            let lean = lambda_vpce::LeanInvokerBuilder::from_client(&c)
+            let lean = lambda_vpce::lean::LeanInvokerBuilder::from_client(&c)
                 .response_timeout(deadline)
                 .build()?;
             lean_clients.push(c);

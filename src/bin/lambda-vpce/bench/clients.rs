@@ -25,7 +25,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
 use clap::ValueEnum;
 use lambda_vpce::pool::{ConnectionInfo, Protocol};
-use lambda_vpce::{LambdaVpce, PoolBuilder};
+use lambda_vpce::{pool::PoolBuilder, LambdaVpce};
 
 use super::outcome::{ErrorKind, Outcome};
 use super::raw::RawHyper;
@@ -207,11 +207,11 @@ pub(crate) struct BenchClient {
 enum Inner {
     Sdk {
         client: aws_sdk_lambda::Client,
-        pool: Option<lambda_vpce::Pool>,
+        pool: Option<lambda_vpce::pool::Pool>,
     },
     Raw(Box<RawHyper>),
     Lean {
-        invoker: lambda_vpce::LeanInvoker,
+        invoker: lambda_vpce::lean::LeanInvoker,
         invocation_type: lambda_vpce::validate::InvocationType,
     },
 }
@@ -285,7 +285,7 @@ impl BenchClient {
             }
             ClientKind::LambdaVpceLean => {
                 let lv = crate_client(target, opts).await?;
-                let invoker = lambda_vpce::LeanInvoker::from_client(&lv)?;
+                let invoker = lambda_vpce::lean::LeanInvoker::from_client(&lv)?;
                 use lambda_vpce::validate::InvocationType as T;
                 let invocation_type = match call.invocation_type {
                     InvocationType::Event => T::Event,
@@ -376,9 +376,10 @@ impl BenchClient {
 fn lean_request(
     call: &Call,
     invocation_type: lambda_vpce::validate::InvocationType,
-) -> lambda_vpce::InvokeRequest {
-    let request = lambda_vpce::InvokeRequest::new(call.function.clone(), call.payload.clone())
-        .invocation_type(invocation_type);
+) -> lambda_vpce::lean::InvokeRequest {
+    let request =
+        lambda_vpce::lean::InvokeRequest::new(call.function.clone(), call.payload.clone())
+            .invocation_type(invocation_type);
     match &call.tenant_id {
         Some(tenant) => request.tenant_id(tenant.clone()),
         None => request,

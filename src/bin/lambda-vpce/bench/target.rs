@@ -7,7 +7,7 @@ use aws_config::SdkConfig;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::Credentials;
 use lambda_vpce::local::{FaultConfig, LocalEndpoint};
-use lambda_vpce::{Endpoint, EndpointKind};
+use lambda_vpce::{endpoint::Endpoint, endpoint::EndpointKind};
 
 use crate::common::{CmdError, EndpointArgs};
 

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use lambda_vpce::Endpoint;
+use lambda_vpce::endpoint::Endpoint;
 use serde_json::{json, Value};
 
 /// `--help` text: statuses, exit codes and the JSON schema.

@@ -78,10 +78,13 @@ impl Intercept for Ids {
 
 /// Invokes `echo` through the lean path with a payload unique to `seq` and classifies the
 /// result. The lean path does not expose its invocation id: `call_id` stays `None`.
-pub(crate) async fn lean(invoker: &lambda_vpce::LeanInvoker, seq: u64) -> Record {
+pub(crate) async fn lean(invoker: &lambda_vpce::lean::LeanInvoker, seq: u64) -> Record {
     let payload = format!("{{\"soak\":{seq}}}");
     let result = invoker
-        .invoke(lambda_vpce::InvokeRequest::new("echo", payload.clone()))
+        .invoke(lambda_vpce::lean::InvokeRequest::new(
+            "echo",
+            payload.clone(),
+        ))
         .await;
     let (class, timeout, error) = match result {
         Ok(r) if r.payload.as_ref() == payload.as_bytes() => (Class::Ok, false, None),
