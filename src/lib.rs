@@ -75,6 +75,6 @@ pub use error::{BuildError, Error};
 pub use lean::{InvokeRequest, InvokeResponse, LeanInvoker, LeanInvokerBuilder};
 pub use pool::{Pool, PoolBuilder};
 pub use sdk::{
-    load_sdk_config, LambdaVpce, LambdaVpceBuilder, PoolHttpClient, RetryPolicy,
+    load_sdk_config, LambdaVpce, LambdaVpceBuilder, PoolHttpClient, RetryPolicy, Signer,
     DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
 };

@@ -49,7 +49,7 @@
 mod credentials;
 mod request;
 mod response;
-mod sign;
+pub(crate) mod sign;
 
 #[cfg(all(test, feature = "local"))]
 mod test_server;

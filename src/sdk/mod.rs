@@ -1,10 +1,12 @@
 //! The SDK adapter: a real [`aws_sdk_lambda::Client`] whose HTTP goes through the crate's
 //! [`Pool`], with endpoint routing and the [`RetryPolicy::NeverTwice`] retry policy.
 
+mod auth;
 mod connector;
 mod retry;
 mod validate;
 
+pub use auth::Signer;
 pub use connector::{PoolHttpClient, DEFAULT_RESPONSE_TIMEOUT};
 pub use retry::{RetryPolicy, MAX_RETRY_AFTER};
 
@@ -34,6 +36,7 @@ pub struct LambdaVpceBuilder {
     region: Option<String>,
     credentials: Option<Credentials>,
     ca_pems: Vec<Vec<u8>>,
+    signer: Signer,
 }
 
 impl Default for LambdaVpceBuilder {
@@ -49,6 +52,7 @@ impl Default for LambdaVpceBuilder {
             region: None,
             credentials: None,
             ca_pems: Vec::new(),
+            signer: Signer::default(),
         }
     }
 }
@@ -205,6 +209,14 @@ impl LambdaVpceBuilder {
         self
     }
 
+    /// Which SigV4 signer the SDK client signs with: the lean path's (cached signing key,
+    /// streamed canonical request; byte-identical, falling back to the SDK's signer for what it
+    /// does not reproduce) or the SDK's own. Default: [`Signer::Lean`].
+    pub fn signer(mut self, signer: Signer) -> Self {
+        self.signer = signer;
+        self
+    }
+
     /// Builds the client, loading the standard AWS configuration chain (environment, profile,
     /// web identity, container and instance credentials) unless [`sdk_config`](Self::sdk_config)
     /// gave one, or region and credentials were both given.
@@ -293,6 +305,9 @@ impl LambdaVpceBuilder {
             conf = conf.credentials_provider(provider.clone());
         }
         conf = conf.interceptor(validate::ValidateInvoke);
+        if self.signer == Signer::Lean {
+            conf = auth::install(conf, auth::LeanSigV4::default());
+        }
         if self.retry_policy == RetryPolicy::NeverTwice {
             conf = conf.retry_classifier(retry::NeverTwice);
         }
