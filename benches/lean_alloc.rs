@@ -239,19 +239,23 @@ fn whole_calls(rt: &tokio::runtime::Runtime, payload: &Bytes) {
             .expect("invoke");
         std::hint::black_box(out);
     });
-    counted_n("SDK client invoke, the SDK's own signer (Signer::Sdk)", CALLS, || {
-        let out = rt
-            .block_on(
-                sdk_signer
-                    .client()
-                    .invoke()
-                    .function_name("echo")
-                    .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_vec()))
-                    .send(),
-            )
-            .expect("invoke");
-        std::hint::black_box(out);
-    });
+    counted_n(
+        "SDK client invoke, the SDK's own signer (Signer::Sdk)",
+        CALLS,
+        || {
+            let out = rt
+                .block_on(
+                    sdk_signer
+                        .client()
+                        .invoke()
+                        .function_name("echo")
+                        .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_vec()))
+                        .send(),
+                )
+                .expect("invoke");
+            std::hint::black_box(out);
+        },
+    );
     let _ = server.kill();
     let _ = server.wait();
 }

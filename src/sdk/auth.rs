@@ -245,11 +245,7 @@ impl LeanSigner {
 
         let access_key = creds.access_key_id();
         let mut auth = String::with_capacity(
-            sign::SIGV4_ALGORITHM.len()
-                + access_key.len()
-                + region.len()
-                + service.len()
-                + 320,
+            sign::SIGV4_ALGORITHM.len() + access_key.len() + region.len() + service.len() + 320,
         );
         auth.push_str(sign::SIGV4_ALGORITHM);
         auth.push_str(" Credential=");

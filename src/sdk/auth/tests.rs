@@ -288,30 +288,49 @@ async fn every_operation_of_the_peer_suite_is_signed_byte_identically() {
     same!("GetFunction", |c: aws_sdk_lambda::Client| async move {
         c.get_function().function_name(name).send().await
     });
-    same!("GetFunction qualifier", |c: aws_sdk_lambda::Client| async move {
-        c.get_function().function_name(name).qualifier("1").send().await
-    });
-    same!("ListFunctions page", |c: aws_sdk_lambda::Client| async move {
-        c.list_functions()
-            .marker("next/page+token==")
-            .max_items(50)
-            .function_version(aws_sdk_lambda::types::FunctionVersion::All)
-            .send()
-            .await
-    });
-    same!("UpdateFunctionConfiguration", |c: aws_sdk_lambda::Client| async move {
-        c.update_function_configuration()
-            .function_name(name)
-            .description("peer suite v2")
-            .memory_size(256)
-            .timeout(30)
-            .environment(Environment::builder().variables("MODE", "peer").build())
-            .send()
-            .await
-    });
-    same!("GetFunctionConfiguration", |c: aws_sdk_lambda::Client| async move {
-        c.get_function_configuration().function_name(name).send().await
-    });
+    same!(
+        "GetFunction qualifier",
+        |c: aws_sdk_lambda::Client| async move {
+            c.get_function()
+                .function_name(name)
+                .qualifier("1")
+                .send()
+                .await
+        }
+    );
+    same!(
+        "ListFunctions page",
+        |c: aws_sdk_lambda::Client| async move {
+            c.list_functions()
+                .marker("next/page+token==")
+                .max_items(50)
+                .function_version(aws_sdk_lambda::types::FunctionVersion::All)
+                .send()
+                .await
+        }
+    );
+    same!(
+        "UpdateFunctionConfiguration",
+        |c: aws_sdk_lambda::Client| async move {
+            c.update_function_configuration()
+                .function_name(name)
+                .description("peer suite v2")
+                .memory_size(256)
+                .timeout(30)
+                .environment(Environment::builder().variables("MODE", "peer").build())
+                .send()
+                .await
+        }
+    );
+    same!(
+        "GetFunctionConfiguration",
+        |c: aws_sdk_lambda::Client| async move {
+            c.get_function_configuration()
+                .function_name(name)
+                .send()
+                .await
+        }
+    );
     same!("PublishVersion", |c: aws_sdk_lambda::Client| async move {
         c.publish_version()
             .function_name(name)
@@ -461,7 +480,8 @@ async fn new_credentials_from_the_sdks_resolver_are_signed_with_a_new_key() {
             .time_source(StaticTimeSource::new(time))
             .retry_config(RetryConfig::disabled())
     };
-    let one = aws_sdk_lambda::Client::from_conf(install(base(creds(false)), scheme.clone()).build());
+    let one =
+        aws_sdk_lambda::Client::from_conf(install(base(creds(false)), scheme.clone()).build());
     let two = aws_sdk_lambda::Client::from_conf(install(base(rotated.clone()), scheme).build());
     let sdk_two = aws_sdk_lambda::Client::from_conf(base(rotated).build());
     call(one).await;
@@ -469,6 +489,12 @@ async fn new_credentials_from_the_sdks_resolver_are_signed_with_a_new_key() {
     call(sdk_two).await;
     let seen = recorder.take();
     assert_eq!(seen[0], a);
-    assert_eq!(seen[1], seen[2], "the rotated secret signs, not the cached key");
-    assert_ne!(seen[0].header("authorization"), seen[1].header("authorization"));
+    assert_eq!(
+        seen[1], seen[2],
+        "the rotated secret signs, not the cached key"
+    );
+    assert_ne!(
+        seen[0].header("authorization"),
+        seen[1].header("authorization")
+    );
 }
