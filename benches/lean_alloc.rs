@@ -6,7 +6,8 @@
 //! invocation id, SigV4 with the cached signing key, URI and headers) and, for comparison, for
 //! the same request built as an `http::Request` and signed with `aws_sigv4::http_request::sign()`
 //! (what the SDK's signer runs per attempt). Then whole calls: a warm `Invoke` through the lean
-//! path and through the crate's SDK client, both on the crate's pool, against `lambda-vpce
+//! path and through the crate's SDK client (with its default lean signer, then with
+//! `Signer::Sdk`), all on the crate's pool, against `lambda-vpce
 //! serve --plain-http` in its own process (so only the client's allocations are counted): the
 //! request, the pool's send, hyper's connection task and reading the response. Times are
 //! printed for information only.
@@ -207,6 +208,16 @@ fn whole_calls(rt: &tokio::runtime::Runtime, payload: &Bytes) {
                 .build(),
         )
         .expect("client");
+    let sdk_signer = rt
+        .block_on(
+            lambda_vpce::LambdaVpce::builder()
+                .endpoint_url(&url)
+                .region(REGION)
+                .credentials(Credentials::new("AKID", "secret", None, None, "bench"))
+                .signer(lambda_vpce::Signer::Sdk)
+                .build(),
+        )
+        .expect("client");
     let lean = client.lean().expect("lean");
     println!("{CALLS} warm invokes of `echo`, {PAYLOAD_BYTES} B, client side (server in its own process)");
     counted_n("lean invoke (request, send, response)", CALLS, || {
@@ -228,6 +239,23 @@ fn whole_calls(rt: &tokio::runtime::Runtime, payload: &Bytes) {
             .expect("invoke");
         std::hint::black_box(out);
     });
+    counted_n(
+        "SDK client invoke, the SDK's own signer (Signer::Sdk)",
+        CALLS,
+        || {
+            let out = rt
+                .block_on(
+                    sdk_signer
+                        .client()
+                        .invoke()
+                        .function_name("echo")
+                        .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_vec()))
+                        .send(),
+                )
+                .expect("invoke");
+            std::hint::black_box(out);
+        },
+    );
     let _ = server.kill();
     let _ = server.wait();
 }

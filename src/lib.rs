@@ -80,7 +80,8 @@ pub use connect::{FnResolver, GaiResolver, Resolve, Resolving};
 pub use error::{BuildError, Error};
 pub use sdk::{
     load_sdk_config, CaBundle, CaBundleSource, LambdaVpce, LambdaVpceBuilder, PoolHttpClient,
-    RetryPolicy, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY, DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
+    RetryPolicy, Signer, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY, DEFAULT_RESPONSE_TIMEOUT,
+    MAX_RETRY_AFTER,
 };
 pub use verdict::Verdict;
 

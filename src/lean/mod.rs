@@ -69,7 +69,7 @@ mod credentials;
 mod request;
 mod response;
 mod retry;
-mod sign;
+pub(crate) mod sign;
 
 #[cfg(all(test, feature = "local"))]
 mod test_server;

@@ -39,7 +39,7 @@ pub(crate) const QUALIFIER_PARAM: &str = "Qualifier=";
 pub(crate) const CONTENT_TYPE: &str = "application/octet-stream";
 
 const SECONDS_PER_DAY: u64 = 86_400;
-const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+pub(crate) const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
 /// A SigV4 timestamp, `YYYYMMDD'T'HHMMSS'Z'` (UTC), on the stack. Its first 8 bytes are the
 /// scope's date.
@@ -101,12 +101,16 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (year, month, day)
 }
 
+/// The algorithm name of SigV4, the first word of `Authorization`.
+pub(crate) const SIGV4_ALGORITHM: &str = ALGORITHM;
+
 /// Lowercase hex SHA-256 of `data`, on the stack.
 pub(crate) fn sha256_hex(data: &[u8]) -> [u8; 64] {
     hex64(&Sha256::digest(data).into())
 }
 
-fn hex64(bytes: &[u8; 32]) -> [u8; 64] {
+/// Lowercase hex of a SHA-256 digest, on the stack.
+pub(crate) fn hex64(bytes: &[u8; 32]) -> [u8; 64] {
     let mut out = [0u8; 64];
     const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
     for (i, b) in bytes.iter().enumerate() {
@@ -118,7 +122,7 @@ fn hex64(bytes: &[u8; 32]) -> [u8; 64] {
 
 /// Whether `b` stays as is in a URI label (RFC 3986 unreserved): the bytes the SDK's label
 /// encoding (`aws_smithy_http::label::fmt_string`, default strategy) leaves alone.
-fn is_unreserved(b: u8) -> bool {
+pub(crate) fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
@@ -174,7 +178,7 @@ fn hash_double_encoded(h: &mut Sha256, s: &str) {
 
 /// Hashes a header value as SigV4 canonicalises it: leading and trailing spaces dropped, each
 /// inner run of spaces collapsed to one.
-fn hash_trimmed(h: &mut Sha256, value: &[u8]) {
+pub(crate) fn hash_trimmed(h: &mut Sha256, value: &[u8]) {
     let start = value.iter().position(|&b| b != b' ').unwrap_or(value.len());
     let end = value
         .iter()
@@ -365,27 +369,38 @@ pub(crate) fn keyed_mac(signing_key: &[u8; 32]) -> SigningMac {
 /// The lowercase hex signature of a canonical request's hash: HMAC-SHA-256 over the string to
 /// sign, streamed. `mac` is [`keyed_mac`] of the signing key.
 pub(crate) fn signature(
+    mac: SigningMac,
+    date: &AmzDate,
+    region: &str,
+    canonical_hash: &[u8; 32],
+) -> [u8; 64] {
+    signature_for(mac, date, region, SERVICE, canonical_hash)
+}
+
+/// [`signature`] for any signing name (`service`), as the SDK's auth scheme signs.
+pub(crate) fn signature_for(
     mut mac: SigningMac,
     date: &AmzDate,
     region: &str,
+    service: &str,
     canonical_hash: &[u8; 32],
 ) -> [u8; 64] {
     mac.update(ALGORITHM.as_bytes());
     mac.update(b"\n");
     mac.update(date.date_time());
     mac.update(b"\n");
-    update_scope(&mut mac, date, region);
+    update_scope(&mut mac, date, region, service);
     mac.update(b"\n");
     mac.update(&hex64(canonical_hash));
     hex64(&mac.finalize().into_bytes().into())
 }
 
-fn update_scope(mac: &mut Hmac<Sha256>, date: &AmzDate, region: &str) {
+fn update_scope(mac: &mut Hmac<Sha256>, date: &AmzDate, region: &str, service: &str) {
     mac.update(&date.date());
     mac.update(b"/");
     mac.update(region.as_bytes());
     mac.update(b"/");
-    mac.update(SERVICE.as_bytes());
+    mac.update(service.as_bytes());
     mac.update(b"/aws4_request");
 }
 
@@ -434,7 +449,17 @@ pub(crate) fn write_authorization(
 
 /// The SigV4 signing key of `secret` for `time`'s date, `region` and Lambda, by aws-sigv4.
 pub(crate) fn signing_key(secret: &str, time: SystemTime, region: &str) -> [u8; 32] {
-    let key = aws_sigv4::sign::v4::generate_signing_key(secret, time, region, SERVICE);
+    signing_key_for(secret, time, region, SERVICE)
+}
+
+/// [`signing_key`] for any signing name (`service`).
+pub(crate) fn signing_key_for(
+    secret: &str,
+    time: SystemTime,
+    region: &str,
+    service: &str,
+) -> [u8; 32] {
+    let key = aws_sigv4::sign::v4::generate_signing_key(secret, time, region, service);
     let mut out = [0u8; 32];
     let key = key.as_ref();
     if key.len() == out.len() {

@@ -1,11 +1,13 @@
 //! The SDK adapter: a real [`aws_sdk_lambda::Client`] whose HTTP goes through the crate's
 //! [`Pool`], with endpoint routing and the [`RetryPolicy::NeverTwice`] retry policy.
 
+mod auth;
 mod ca_bundle;
 mod connector;
 mod retry;
 mod validate;
 
+pub use auth::Signer;
 pub use ca_bundle::{CaBundle, CaBundleSource, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY};
 pub use connector::{PoolHttpClient, DEFAULT_RESPONSE_TIMEOUT};
 pub use retry::{RetryPolicy, MAX_RETRY_AFTER};
@@ -37,6 +39,7 @@ pub struct LambdaVpceBuilder {
     credentials: Option<Credentials>,
     ca_pems: Vec<Vec<u8>>,
     ca_bundle_from_environment: bool,
+    signer: Signer,
 }
 
 impl Default for LambdaVpceBuilder {
@@ -53,6 +56,7 @@ impl Default for LambdaVpceBuilder {
             credentials: None,
             ca_pems: Vec::new(),
             ca_bundle_from_environment: true,
+            signer: Signer::default(),
         }
     }
 }
@@ -220,6 +224,14 @@ impl LambdaVpceBuilder {
         self
     }
 
+    /// Which SigV4 signer the SDK client signs with: the lean path's (cached signing key,
+    /// streamed canonical request; byte-identical, falling back to the SDK's signer for what it
+    /// does not reproduce) or the SDK's own. Default: [`Signer::Lean`].
+    pub fn signer(mut self, signer: Signer) -> Self {
+        self.signer = signer;
+        self
+    }
+
     /// Builds the client, loading the standard AWS configuration chain (environment, profile,
     /// web identity, container and instance credentials) unless [`sdk_config`](Self::sdk_config)
     /// gave one, or region and credentials were both given; and the CA bundle of
@@ -319,6 +331,9 @@ impl LambdaVpceBuilder {
         #[cfg(feature = "metrics")]
         {
             conf = conf.interceptor(crate::metrics::SdkCallOutcomes);
+        }
+        if self.signer == Signer::Lean {
+            conf = auth::install(conf, auth::LeanSigV4::default());
         }
         if self.retry_policy == RetryPolicy::NeverTwice {
             conf = conf.retry_classifier(retry::NeverTwice);
