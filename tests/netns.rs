@@ -7,8 +7,8 @@
 //! - a black-hole during an in-flight invoke: the call ends "may have executed" within the
 //!   keepalive bound instead of waiting for its 15-minute deadline;
 //! - over HTTP/2, a black-hole with several invokes in flight on the one connection, TCP
-//!   keepalive off: the pool's PINGs notice within `DEFAULT_H2_KEEPALIVE_INTERVAL` +
-//!   `DEFAULT_H2_KEEPALIVE_TIMEOUT`, every stream ends "may have executed", and the next call goes out
+//!   keepalive off: the pool's PINGs (`h2_keepalive(2 s, 1 s)`) notice within
+//!   interval + timeout, every stream ends "may have executed", and the next call goes out
 //!   on a new connection;
 //! - a middlebox that forgets idle flows (conntrack with a 3 s established timeout, strict
 //!   tracking, INVALID dropped): a long invoke survives because keepalive probes keep the flow
@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lambda_vpce::local::LocalEndpoint;
-use lambda_vpce::pool::{Protocol, DEFAULT_H2_KEEPALIVE_INTERVAL, DEFAULT_H2_KEEPALIVE_TIMEOUT};
+use lambda_vpce::pool::Protocol;
 use lambda_vpce::{pool::PoolBuilder, FnResolver, LambdaVpce};
 use support::{invoke, Class, ClientOpts};
 
@@ -52,10 +52,14 @@ fn keepalive_bound() -> Duration {
     KA_IDLE + KA_INTERVAL * KA_COUNT
 }
 
+/// HTTP/2 PINGs in these tests: short, so a dead connection is noticed in seconds.
+const H2_PING_INTERVAL: Duration = Duration::from_secs(2);
+const H2_PING_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// The documented bound for a dead HTTP/2 connection with streams open: a PING goes out at
 /// the next interval and its answer is awaited for the timeout.
 fn h2_ping_bound() -> Duration {
-    DEFAULT_H2_KEEPALIVE_INTERVAL + DEFAULT_H2_KEEPALIVE_TIMEOUT
+    H2_PING_INTERVAL + H2_PING_TIMEOUT
 }
 
 fn run(cmd: &str, args: &[&str]) -> Result<(), String> {
@@ -340,6 +344,7 @@ fn client_speaking(
     let addr = SocketAddr::from((SERVER_IP, ep.addr().port()));
     let mut pool = PoolBuilder::new()
         .protocol(protocol)
+        .h2_keepalive(H2_PING_INTERVAL, H2_PING_TIMEOUT)
         .resolver(FnResolver(move |_h: &str, _p: u16| Ok(vec![addr])));
     pool = if keepalive {
         pool.tcp_keepalive(KA_IDLE, KA_INTERVAL, KA_COUNT)
