@@ -80,6 +80,13 @@ const MIN_H2_WINDOW: u32 = 65_535;
 /// before the call fails "not sent": 4.
 pub(crate) const MAX_UNSENT_RESENDS: u32 = 4;
 
+/// How many times one HTTP/2 request may be refused by the server (GOAWAY above its stream,
+/// `REFUSED_STREAM`) and resent before the call fails "not sent": 16. Larger than
+/// [`MAX_UNSENT_RESENDS`] because each refusal is the server's proof, and drains the refusing
+/// connection, so the resend goes to another (a server that closes after a few streams, like
+/// nginx at `keepalive_requests`, refuses a burst of callers connection after connection).
+pub(crate) const MAX_REFUSED_RESENDS: u32 = 16;
+
 /// The smallest margin kept below a learned or announced server idle limit: covers timer slop
 /// and the request's trip to the server: 100 ms.
 pub(crate) const LEARNED_IDLE_MARGIN_MIN: Duration = Duration::from_millis(100);

@@ -14,7 +14,7 @@ use tracing::Instrument;
 
 use super::body::Body;
 use super::checkout::{Checkout, InUse};
-use super::config::{MAX_UNSENT_RESENDS, SETTLE_TIMEOUT};
+use super::config::{MAX_REFUSED_RESENDS, MAX_UNSENT_RESENDS, SETTLE_TIMEOUT};
 use super::h1::H1Conn;
 use super::h2::{refused_by_peer, H2Lease};
 use super::keep_alive::KeepAliveHeader;
@@ -108,6 +108,7 @@ async fn send_inner(
     let connect_timeout = opts.connect_timeout.unwrap_or(config.connect_timeout);
     let acquire_timeout = config.acquire_timeout;
     let mut resends = 0u32;
+    let mut refusals = 0u32;
     let mut not_ready = 0u32;
     loop {
         // Fast path: a warm idle connection or a free HTTP/2 slot, taken under one short lock
@@ -143,7 +144,7 @@ async fn send_inner(
                 };
                 send_h1(pool, conn, request, opts, checked_at, resends).await
             }
-            Checkout::H2(lease) => send_h2(pool, lease, request, opts, resends).await,
+            Checkout::H2(lease) => send_h2(pool, lease, request, opts, resends + refusals).await,
         };
         match outcome {
             Sent::Response(response) => return Ok(response),
@@ -152,6 +153,14 @@ async fn send_inner(
                 Counters::bump(&pool.counters.unsent_resends);
                 resends += 1;
                 if resends > MAX_UNSENT_RESENDS {
+                    return Err(Error::with(Kind::UnsentRetriesExhausted, why));
+                }
+                request = unsent;
+            }
+            Sent::Refused(unsent, why) => {
+                Counters::bump(&pool.counters.unsent_resends);
+                refusals += 1;
+                if refusals > MAX_REFUSED_RESENDS {
                     return Err(Error::with(Kind::UnsentRetriesExhausted, why));
                 }
                 request = unsent;
@@ -165,6 +174,8 @@ enum Sent {
     Response(http::Response<Body>),
     /// Proven unsent: resend this request on another connection (the error says why).
     Unsent(http::Request<SdkBody>, hyper::Error),
+    /// HTTP/2: the server refused the stream (GOAWAY above it, `REFUSED_STREAM`); resend it.
+    Refused(http::Request<SdkBody>, hyper::Error),
     Failed(Error),
 }
 
@@ -317,9 +328,16 @@ async fn send_h2(
         Err(mut err) => {
             let unsent = err.take_message();
             let err = err.into_error();
-            let proven = unsent.is_some() || refused_by_peer(&err);
+            let refused = refused_by_peer(&err);
+            if refused {
+                // The server refuses streams here (a GOAWAY, or a REFUSED_STREAM: at its limit
+                // or about to close): no new stream on this connection; open ones finish.
+                if let Checkout::H2(lease) = in_use.checkout() {
+                    lease.conn.drain(CloseReason::GoAway);
+                }
+            }
             in_use.discard(CloseReason::Error);
-            if !proven {
+            if unsent.is_none() && !refused {
                 return Sent::Failed(Error::with(Kind::Transport, err));
             }
             tracing::debug!(
@@ -327,9 +345,10 @@ async fn send_h2(
                 error = %err,
                 "the server did not process the stream; resending"
             );
-            match unsent.or(replay) {
-                Some(request) => Sent::Unsent(request, err),
-                None => Sent::Failed(Error::with(Kind::RefusedUnreplayable, err)),
+            match (unsent, replay) {
+                (Some(request), _) => Sent::Unsent(request, err),
+                (None, Some(request)) => Sent::Refused(request, err),
+                (None, None) => Sent::Failed(Error::with(Kind::RefusedUnreplayable, err)),
             }
         }
     }
