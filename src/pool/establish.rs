@@ -20,6 +20,14 @@ use super::Protocol;
 use crate::connect::Opened;
 use crate::error::{Error, Kind};
 
+/// The largest HTTP/2 frame the client accepts: 1 MiB (the protocol's default is 16 KiB), so
+/// a 6 MB response comes in a few frames from a server that sends large ones.
+const H2_MAX_FRAME_SIZE: u32 = 1 << 20;
+
+/// How much of one request body hyper buffers ahead of the flow-control window: 8 MiB, more
+/// than Lambda's 6 MB payload (hyper's default, 1 MiB, sends a large body in 1 MiB steps).
+const H2_MAX_SEND_BUFFER: usize = 8 << 20;
+
 /// A new connection, before it is put in service.
 pub(super) enum Established {
     H1(H1Conn),
@@ -64,6 +72,8 @@ impl OriginPool {
                 .initial_stream_window_size(h2.stream_window)
                 .initial_connection_window_size(h2.connection_window)
                 .adaptive_window(false)
+                .max_frame_size(H2_MAX_FRAME_SIZE)
+                .max_send_buf_size(H2_MAX_SEND_BUFFER)
                 .handshake(io)
                 .await
                 .map_err(|e| Error::with(Kind::Connect, e))?;

@@ -92,6 +92,8 @@ pub(crate) async fn serve(
         .max_concurrent_streams(limit)
         .initial_window_size(config.stream_window)
         .initial_connection_window_size(config.connection_window)
+        // Frames up to 1 MiB (the protocol's default is 16 KiB): a 6 MB body in 6 frames.
+        .max_frame_size(1 << 20)
         .handshake::<_, Bytes>(SharedIo(slot));
     let mut conn = tokio::select! {
         r = handshake => match r {
