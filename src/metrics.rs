@@ -31,7 +31,7 @@
 
 use metrics::{Counter, Gauge, Histogram};
 
-use crate::pool::{CloseReason, PoolStats};
+use crate::pool::PoolStats;
 
 /// The pool's metric names (see the module table).
 pub(crate) mod names {
@@ -61,7 +61,7 @@ pub(crate) struct OriginMetrics {
     pub(crate) reused: Counter,
     pub(crate) unsent_resends: Counter,
     pub(crate) connect_failures: Counter,
-    pub(crate) closed: [Counter; CloseReason::ALL.len()],
+    pub(crate) closed: [Counter; crate::pool::CLOSE_REASONS.len()],
     pub(crate) acquire_wait: Histogram,
 }
 
@@ -74,7 +74,7 @@ impl OriginMetrics {
             reused: c(names::REUSED),
             unsent_resends: c(names::UNSENT_RESENDS),
             connect_failures: c(names::CONNECT_FAILURES),
-            closed: CloseReason::ALL.map(|r| {
+            closed: crate::pool::CLOSE_REASONS.map(|r| {
                 metrics::counter!(names::CLOSED, "origin" => origin.to_owned(), "reason" => r.as_str())
             }),
             acquire_wait: metrics::histogram!(names::ACQUIRE_WAIT, "origin" => origin.to_owned()),

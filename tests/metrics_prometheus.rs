@@ -113,7 +113,7 @@ async fn a_scrape_after_a_few_calls_shows_the_numbers_pool_stats_reports() {
         get("lambda_vpce_pool_acquire_wait_seconds_count"),
         host.requests() as f64
     );
-    for reason in CloseReason::ALL {
+    for reason in CloseReason::all() {
         let got = sample(
             &text,
             "lambda_vpce_pool_connections_closed_total",

@@ -134,6 +134,8 @@ pub use config::{
 pub(crate) use config::{ZONAL_FAILURES_BEFORE_FALLBACK, ZONAL_FALLBACK_COOLDOWN};
 pub(crate) use send::deadline_after;
 pub use send::{ConnectionInfo, RequestOptions};
+#[cfg(feature = "metrics")]
+pub(crate) use stats::REASONS as CLOSE_REASONS;
 pub use stats::{CloseReason, OriginStats, PoolStats};
 
 use std::collections::HashMap;

@@ -37,7 +37,7 @@ pub enum CloseReason {
 }
 
 /// Every reason, in the order of [`CloseReason::all`] (the counters' layout).
-const REASONS: [CloseReason; 12] = [
+pub(crate) const REASONS: [CloseReason; 12] = [
     CloseReason::IdleTimeout,
     CloseReason::LearnedIdleLimit,
     CloseReason::AnnouncedIdleLimit,
