@@ -114,10 +114,13 @@ fn is_function_ref(s: &str) -> bool {
         return false;
     }
     if s.starts_with("arn:") {
-        return parse_arn(s, true).is_some();
+        return arn_parts(s, true).is_some();
     }
-    let parts: Vec<&str> = s.split(':').collect();
-    match parts.as_slice() {
+    let mut parts = [""; 4];
+    let Some(n) = split_colons(s, &mut parts) else {
+        return false;
+    };
+    match &parts[..n] {
         [name] => is_name(name),
         [name, q] => is_name(name) && is_name_qualifier(q),
         [account, "function", name] => is_account(account) && is_name(name),
@@ -377,8 +380,46 @@ pub fn function_arn(s: &str) -> Result<FunctionArn, BuildError> {
 /// Parses `arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`. Lambda's own pattern
 /// lets the partition be empty; `allow_empty_partition` says whether to follow it.
 fn parse_arn(s: &str, allow_empty_partition: bool) -> Option<FunctionArn> {
-    let parts: Vec<&str> = s.split(':').collect();
-    let (head, qualifier) = match parts.as_slice() {
+    let ArnParts {
+        partition,
+        region,
+        account,
+        name,
+        qualifier,
+    } = arn_parts(s, allow_empty_partition)?;
+    Some(FunctionArn {
+        partition: partition.to_owned(),
+        region: region.to_owned(),
+        account: account.to_owned(),
+        name: name.to_owned(),
+        qualifier: qualifier.map(str::to_owned),
+    })
+}
+
+/// The fields of a valid function ARN, borrowed from it (validation allocates nothing: it runs
+/// on every call).
+struct ArnParts<'a> {
+    partition: &'a str,
+    region: &'a str,
+    account: &'a str,
+    name: &'a str,
+    qualifier: Option<&'a str>,
+}
+
+/// Splits `s` at `:` into `out`; `None` when it has more parts than `out` holds.
+fn split_colons<'a>(s: &'a str, out: &mut [&'a str]) -> Option<usize> {
+    let mut n = 0;
+    for part in s.split(':') {
+        *out.get_mut(n)? = part;
+        n += 1;
+    }
+    Some(n)
+}
+
+fn arn_parts(s: &str, allow_empty_partition: bool) -> Option<ArnParts<'_>> {
+    let mut parts = [""; 8];
+    let n = split_colons(s, &mut parts)?;
+    let (head, qualifier) = match &parts[..n] {
         [a, b, c, d, e, f, g] => ([*a, *b, *c, *d, *e, *f, *g], None),
         [a, b, c, d, e, f, g, q] => ([*a, *b, *c, *d, *e, *f, *g], Some(*q)),
         _ => return None,
@@ -396,12 +437,12 @@ fn parse_arn(s: &str, allow_empty_partition: bool) -> Option<FunctionArn> {
         && is_account(account)
         && is_name(name)
         && qualifier.is_none_or(is_name_qualifier);
-    ok.then(|| FunctionArn {
-        partition: partition.to_owned(),
-        region: region.to_owned(),
-        account: account.to_owned(),
-        name: name.to_owned(),
-        qualifier: qualifier.map(str::to_owned),
+    ok.then_some(ArnParts {
+        partition,
+        region,
+        account,
+        name,
+        qualifier,
     })
 }
 
