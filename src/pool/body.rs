@@ -11,6 +11,7 @@ use hyper::body::Incoming;
 use tokio::time::{Instant, Sleep};
 
 use super::checkout::InUse as Pooled;
+use super::h2_stream::H2Body;
 use super::send::ConnectionInfo;
 use super::stats::CloseReason;
 use crate::error::{Error, Kind};
@@ -24,7 +25,7 @@ pin_project_lite::pin_project! {
     /// [`Body::connection_info`] tells which connection carried the exchange.
     pub struct Body {
         #[pin]
-        inner: Incoming,
+        inner: Inner,
         info: ConnectionInfo,
         pooled: Option<Pooled>,
         keep_open: bool,
@@ -55,7 +56,7 @@ impl std::fmt::Debug for Body {
 
 impl Body {
     pub(crate) fn new(
-        inner: Incoming,
+        inner: Inner,
         info: ConnectionInfo,
         pooled: Pooled,
         keep_open: bool,
@@ -140,5 +141,55 @@ impl HttpBody for Body {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// What a response body reads from: hyper's HTTP/1.1 body or an `h2` stream.
+    #[project = InnerProj]
+    pub(crate) enum Inner {
+        H1 { #[pin] body: Incoming },
+        H2 { #[pin] body: H2Body },
+    }
+}
+
+impl From<Incoming> for Inner {
+    fn from(body: Incoming) -> Self {
+        Inner::H1 { body }
+    }
+}
+
+impl From<H2Body> for Inner {
+    fn from(body: H2Body) -> Self {
+        Inner::H2 { body }
+    }
+}
+
+impl HttpBody for Inner {
+    type Data = Bytes;
+    type Error = crate::error::BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match self.project() {
+            InnerProj::H1 { body } => body.poll_frame(cx).map_err(Into::into),
+            InnerProj::H2 { body } => body.poll_frame(cx).map_err(Into::into),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Inner::H1 { body } => body.is_end_stream(),
+            Inner::H2 { body } => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Inner::H1 { body } => body.size_hint(),
+            Inner::H2 { body } => body.size_hint(),
+        }
     }
 }

@@ -200,7 +200,7 @@ impl Drop for Waiter {
 
 /// A checkout in use by one request. Dropping it without [`InUse::release`] closes an
 /// HTTP/1.1 connection (an exchange cut short leaves it in an unknown state) and frees an
-/// HTTP/2 stream slot (hyper resets the stream).
+/// HTTP/2 stream slot (`h2` resets the stream).
 pub(crate) struct InUse {
     checkout: Option<Checkout>,
     pool: Arc<OriginPool>,
@@ -240,7 +240,7 @@ impl InUse {
     }
 
     /// Ends the exchange for `reason`: closes an HTTP/1.1 connection; frees an HTTP/2 stream
-    /// slot (the shared connection stays unless hyper closed it).
+    /// slot (the shared connection stays unless its task ended).
     pub(crate) fn discard(mut self, reason: CloseReason) {
         if let Some(Checkout::H1(conn)) = self.take() {
             conn.close(reason);

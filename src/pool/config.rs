@@ -394,7 +394,7 @@ impl PoolBuilder {
     /// HTTP/2: at most this many streams (requests) at once on one connection; the server's
     /// `SETTINGS_MAX_CONCURRENT_STREAMS` applies when lower. When every connection of an origin
     /// is full, the pool opens another (within `max_connections_per_host`) or the caller waits
-    /// as a pool waiter — never inside hyper. Default: [`DEFAULT_MAX_STREAMS_PER_CONNECTION`].
+    /// as a pool waiter — never inside `h2`. Default: [`DEFAULT_MAX_STREAMS_PER_CONNECTION`].
     pub fn max_streams_per_connection(mut self, max: u32) -> Self {
         self.config.h2.max_streams_per_connection = max;
         self

@@ -6,7 +6,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use bytes::Bytes;
+use hyper_util::rt::TokioIo;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
@@ -24,8 +25,9 @@ use crate::error::{Error, Kind};
 /// a 6 MB response comes in a few frames from a server that sends large ones.
 const H2_MAX_FRAME_SIZE: u32 = 1 << 20;
 
-/// How much of one request body hyper buffers ahead of the flow-control window: 8 MiB, more
-/// than Lambda's 6 MB payload (hyper's default, 1 MiB, sends a large body in 1 MiB steps).
+/// How much of one streaming request body `h2` buffers ahead of the flow-control window:
+/// 8 MiB, more than Lambda's 6 MB payload. (An in-memory body, every Lambda API call's, is
+/// queued whole and sent as the window allows.)
 const H2_MAX_SEND_BUFFER: usize = 8 << 20;
 
 /// A new connection, before it is put in service.
@@ -63,21 +65,21 @@ impl OriginPool {
         let conn = if h2 {
             let h2 = &self.shared.config.h2;
             let peer = Arc::new(PeerSettings::default());
-            let io = TokioIo::new(Watched::new(opened.stream, peer.clone()));
-            let (tx, connection) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
-                .timer(TokioTimer::new())
-                .keep_alive_interval(h2.keepalive_interval)
-                .keep_alive_timeout(h2.keepalive_timeout)
-                .keep_alive_while_idle(true)
-                .initial_stream_window_size(h2.stream_window)
+            let io = Watched::new(opened.stream, peer.clone());
+            let (tx, mut connection) = h2::client::Builder::new()
+                .enable_push(false)
+                .initial_window_size(h2.stream_window)
                 .initial_connection_window_size(h2.connection_window)
-                .adaptive_window(false)
                 .max_frame_size(H2_MAX_FRAME_SIZE)
-                .max_send_buf_size(H2_MAX_SEND_BUFFER)
-                .handshake(io)
+                .max_send_buffer_size(H2_MAX_SEND_BUFFER)
+                .handshake::<_, Bytes>(io)
                 .await
                 .map_err(|e| Error::with(Kind::Connect, e))?;
-            drive(connection, weak, id);
+            let keepalive = h2
+                .keepalive_interval
+                .zip(connection.ping_pong())
+                .map(|(interval, ping)| (ping, interval, h2.keepalive_timeout));
+            drive(run_h2(connection, keepalive), weak, id);
             tokio::time::timeout(timeout, peer.wait_for_settings())
                 .await
                 .map_err(|_| {
@@ -98,7 +100,7 @@ impl OriginPool {
                 .handshake(TokioIo::new(opened.stream))
                 .await
                 .map_err(|e| Error::with(Kind::Connect, e))?;
-            drive(connection, weak, id);
+            drive(run_h1(connection, id), weak, id);
             let now = Instant::now();
             Established::H1(H1Conn {
                 id,
@@ -184,25 +186,68 @@ impl OriginPool {
     }
 }
 
-/// Runs hyper's connection future `id` in its own task; when it ends, tells the origin (if the
-/// pool is still there) so that a connection the server closed or sent away leaves service,
-/// and an idle one's idle time is learned from.
+/// Runs connection `id`'s future in its own task; when it ends, tells the origin (if the pool
+/// is still there) so that a connection the server closed or sent away leaves service, and an
+/// idle one's idle time is learned from.
 fn drive(
-    connection: impl Future<Output = hyper::Result<()>> + Send + 'static,
+    connection: impl Future<Output = Ended> + Send + 'static,
     pool: Weak<OriginPool>,
     id: u64,
 ) {
     tokio::spawn(async move {
-        let ended = match connection.await {
-            Ok(()) => Ended::Closed,
-            Err(e) if e.is_timeout() => Ended::PingTimeout,
-            Err(e) => {
-                tracing::debug!(connection_id = id, error = %e, "connection ended with an error");
-                Ended::Error
-            }
-        };
+        let ended = connection.await;
         if let Some(pool) = pool.upgrade() {
             pool.on_connection_ended(id, ended);
         }
     });
+}
+
+async fn run_h1(connection: impl Future<Output = hyper::Result<()>>, id: u64) -> Ended {
+    match connection.await {
+        Ok(()) => Ended::Closed,
+        Err(e) => {
+            tracing::debug!(connection_id = id, error = %e, "connection ended with an error");
+            Ended::Error
+        }
+    }
+}
+
+/// Drives an HTTP/2 connection and, with `keepalive` = (pinger, interval, timeout), PINGs it
+/// every interval, also while idle. A PING unanswered within the timeout ends it: dropping the
+/// connection fails its open streams (an I/O error: "may have executed") and closes the socket.
+async fn run_h2<T>(
+    connection: h2::client::Connection<T, Bytes>,
+    keepalive: Option<(h2::PingPong, Duration, Duration)>,
+) -> Ended
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let ended = |result: Result<(), h2::Error>| match result {
+        Ok(()) => Ended::Closed,
+        Err(e) => {
+            tracing::debug!(error = %e, "HTTP/2 connection ended with an error");
+            Ended::Error
+        }
+    };
+    let Some((mut ping, interval, timeout)) = keepalive else {
+        return ended(connection.await);
+    };
+    let pings = async move {
+        loop {
+            tokio::time::sleep(interval).await;
+            match tokio::time::timeout(timeout, ping.ping(h2::Ping::opaque())).await {
+                Ok(Ok(_pong)) => {}
+                // The connection is ending: its own result says how.
+                Ok(Err(_)) => std::future::pending::<()>().await,
+                Err(_) => return,
+            }
+        }
+    };
+    tokio::select! {
+        result = connection => ended(result),
+        () = pings => {
+            tracing::debug!("HTTP/2 PING unanswered; closing the connection");
+            Ended::PingTimeout
+        }
+    }
 }

@@ -5,10 +5,10 @@
 //! request — a stream slot — and never more than the connection's limit: the smaller of
 //! [`PoolBuilder::max_streams_per_connection`](super::PoolBuilder::max_streams_per_connection)
 //! and the server's `SETTINGS_MAX_CONCURRENT_STREAMS` (read by [`super::h2_watch`]), so no
-//! request ever queues inside hyper, out of sight of the pool's waiters, `acquire_timeout` and
+//! request ever queues inside `h2`, out of sight of the pool's waiters, `acquire_timeout` and
 //! statistics. A connection **drains** — takes no new stream, lets its open streams finish,
 //! closes when the last one ends — when the server sends GOAWAY, when it passes
-//! `max_lifetime`, when hyper's connection task ends, or when the pool is dropped.
+//! `max_lifetime`, when its connection task ends, or when the pool is dropped.
 //!
 //! Lock rule: slot counts change only under the origin's state lock, so that a freed slot and
 //! a waiting caller always meet. An [`H2Lease`] is therefore never dropped under that lock: code
@@ -18,8 +18,8 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
-use aws_smithy_types::body::SdkBody;
-use hyper::client::conn::http2;
+use bytes::Bytes;
+use h2::client::SendRequest;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
@@ -33,11 +33,11 @@ use super::stats::{CloseReason, Counters};
 pub(crate) const H2_ASSUMED_PEER_STREAMS: u32 = 100;
 
 /// One shared HTTP/2 connection. Held by the origin's state while it takes new streams and by
-/// each of its leases; dropping the last holder closes it (hyper ends the connection once no
+/// each of its leases; dropping the last holder closes it (`h2` ends the connection once no
 /// sender and no stream is left) and counts the close once.
 pub(crate) struct H2Conn {
     pub(crate) id: u64,
-    tx: http2::SendRequest<SdkBody>,
+    tx: SendRequest<Bytes>,
     pub(crate) remote: SocketAddr,
     pub(crate) created: Instant,
     pub(crate) peer: Arc<PeerSettings>,
@@ -59,7 +59,7 @@ impl H2Conn {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         id: u64,
-        tx: http2::SendRequest<SdkBody>,
+        tx: SendRequest<Bytes>,
         remote: SocketAddr,
         peer: Arc<PeerSettings>,
         cap: u32,
@@ -97,9 +97,10 @@ impl H2Conn {
         self.open.load(Relaxed)
     }
 
-    /// Whether it takes no new stream: told to drain, GOAWAY received, or hyper's side closed.
+    /// Whether it takes no new stream: told to drain (also when its task ended) or GOAWAY
+    /// received.
     pub(crate) fn is_draining(&self) -> bool {
-        self.draining.load(Relaxed) || self.peer.goaway() || self.tx.is_closed()
+        self.draining.load(Relaxed) || self.peer.goaway()
     }
 
     /// Stops new streams on it for `reason` (the first reason given is the one counted).
@@ -141,8 +142,6 @@ impl H2Conn {
         let given = *self.reason.lock().unwrap_or_else(|p| p.into_inner());
         given.unwrap_or(if self.peer.goaway() {
             CloseReason::GoAway
-        } else if self.tx.is_closed() {
-            CloseReason::ClosedByServer
         } else {
             CloseReason::Abandoned
         })
@@ -168,7 +167,7 @@ impl Drop for H2Conn {
 /// connection with no stream left closes.
 pub(crate) struct H2Lease {
     pub(crate) conn: Arc<H2Conn>,
-    pub(crate) tx: http2::SendRequest<SdkBody>,
+    pub(crate) tx: SendRequest<Bytes>,
     pool: Arc<OriginPool>,
     /// The connection had carried a stream before this one.
     pub(crate) reused: bool,
@@ -197,23 +196,4 @@ impl H2Conn {
     pub(crate) fn release_slot_locked(&self) {
         self.open.fetch_sub(1, Relaxed);
     }
-}
-
-/// Whether the server proved it did not process the stream that failed with `err`, so that
-/// sending the request again cannot run it twice: a GOAWAY whose last-stream-id is below the
-/// stream (RFC 9113 §6.8: h2 fails exactly those streams with the GOAWAY's error, and any
-/// stream started after it), or a `RST_STREAM` with `REFUSED_STREAM` (§8.7). A stream at or
-/// below the last-stream-id that the connection's close cuts short fails with an I/O error
-/// instead, and is not "refused": the server may have processed it.
-pub(crate) fn refused_by_peer(err: &hyper::Error) -> bool {
-    let mut source = std::error::Error::source(err);
-    while let Some(s) = source {
-        if let Some(h2) = s.downcast_ref::<h2::Error>() {
-            return h2.is_remote()
-                && (h2.is_go_away()
-                    || (h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM)));
-        }
-        source = s.source();
-    }
-    false
 }

@@ -1,11 +1,11 @@
 //! Watching what an HTTP/2 server says about its connection, as the bytes arrive.
 //!
-//! hyper drives HTTP/2 through the `h2` crate and exposes neither the peer's
-//! `SETTINGS_MAX_CONCURRENT_STREAMS` nor the moment a GOAWAY arrives. Both decide what the pool
+//! The `h2` crate's `SendRequest` exposes neither the peer's `SETTINGS_MAX_CONCURRENT_STREAMS`
+//! nor the moment a GOAWAY arrives. Both decide what the pool
 //! may do with a shared connection: how many streams it may lease, and whether it may lease any
-//! more at all. [`Watched`] sits between the TLS stream and hyper and reads the frame headers of
+//! more at all. [`Watched`] sits between the TLS stream and `h2` and reads the frame headers of
 //! everything the server sends (9 bytes a frame; payloads are skipped, not copied, except the
-//! few bytes of a SETTINGS or GOAWAY frame), so the pool learns both the instant hyper does.
+//! few bytes of a SETTINGS or GOAWAY frame), so the pool learns both the instant `h2` does.
 //!
 //! The server's side of an HTTP/2 connection is a plain sequence of frames (RFC 9113 §3.4: its
 //! preface is a SETTINGS frame, with no magic string), so the parser needs no other state.
@@ -195,7 +195,7 @@ impl Parser {
     }
 }
 
-/// A stream whose inbound bytes are read for SETTINGS and GOAWAY frames on their way to hyper.
+/// A stream whose inbound bytes are read for SETTINGS and GOAWAY frames on their way to `h2`.
 #[derive(Debug)]
 pub(crate) struct Watched<T> {
     inner: T,

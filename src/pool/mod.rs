@@ -1,5 +1,5 @@
-//! The connection pool: HTTP/1.1 and HTTP/2 over TLS on hyper 1.x `client::conn`, keyed by
-//! origin, built so that **no request is ever sent on a connection the server has already
+//! The connection pool: HTTP/1.1 on hyper 1.x `client::conn` and HTTP/2 on the `h2` crate
+//! (driven directly: see [`h2_stream`]), over TLS, keyed by origin, built so that **no request is ever sent on a connection the server has already
 //! dropped**, and no request that may have reached the server is ever sent twice.
 //!
 //! # The life of one request
@@ -26,9 +26,10 @@
 //!    ▼
 //!  wire form: HTTP/1.1 origin-form URI + Host; HTTP/2 `:scheme`/`:authority`, no Host
 //!    ▼
-//!  try_send_request ── provably unsent ──► resend on another connection (at most
-//!    │                 MAX_UNSENT_RESENDS = 4; counted in unsent_resends, not an SDK attempt):
-//!    │                 · hyper handed the request back before writing it (both protocols)
+//!  send ── provably unsent ──► resend on another connection (at most MAX_UNSENT_RESENDS = 4,
+//!    │                 refusals 16; counted in unsent_resends, not an SDK attempt):
+//!    │                 · HTTP/1.1: hyper handed the request back before writing it
+//!    │                 · HTTP/2: no stream was made (the connection already going away)
 //!    │                 · HTTP/2: GOAWAY with a last-stream-id below the stream, or
 //!    │                   REFUSED_STREAM (RFC 9113 §6.8, §8.7) — from a copy kept of the request
 //!    │── anything else after writing ──► Error::is_maybe_executed; never resent (a stream at
@@ -48,7 +49,7 @@
 //! or a stream slot on a shared HTTP/2 connection (`checkout::Checkout::{H1, H2}`). The
 //! server's SETTINGS and GOAWAY frames are read as they arrive (`h2_watch`), so a connection
 //! stops taking streams the moment a GOAWAY is read, and never carries more streams than the
-//! server allows: no request queues inside hyper, out of sight of waiters, `acquire_timeout`
+//! server allows: no request queues inside `h2`, out of sight of waiters, `acquire_timeout`
 //! and statistics. An HTTP/2 connection **drains** — no new stream, open ones finish, it
 //! closes when the last ends — on GOAWAY ([`CloseReason::GoAway`]), past `max_lifetime`, when
 //! its task ends, or when the pool is dropped. PINGs every `h2_keepalive` interval (default
@@ -89,7 +90,8 @@
 //! # Background work
 //! One maintenance task per pool (started with the first call) reaps expired idle connections,
 //! drains HTTP/2 connections past their lifetime and refills `min_idle` every 500 ms; it ends
-//! when the pool is dropped. Each connection has one task driving hyper's connection future. A
+//! when the pool is dropped. Each connection has one task driving its connection future (hyper's HTTP/1.1, `h2`'s HTTP/2,
+//! with its PINGs). A
 //! connect runs in its own task so that a cancelled caller never leaves a half-open
 //! connection: the connect finishes and its connection goes to the pool (or fails and frees
 //! its permit).
@@ -111,6 +113,7 @@ mod config;
 mod establish;
 mod h1;
 mod h2;
+mod h2_stream;
 mod h2_watch;
 mod keep_alive;
 mod maintenance;

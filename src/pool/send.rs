@@ -7,21 +7,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_smithy_types::body::SdkBody;
-use http::header::{HeaderName, HeaderValue, CONNECTION, HOST};
+use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, HOST};
 use http::uri::Authority;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::body::Body;
+use super::body::{Body, Inner as BodyInner};
 use super::checkout::{Checkout, InUse};
 use super::config::{MAX_REFUSED_RESENDS, MAX_UNSENT_RESENDS, SETTLE_TIMEOUT};
 use super::h1::H1Conn;
-use super::h2::{refused_by_peer, H2Lease};
+use super::h2::H2Lease;
+use super::h2_stream::{self, H2Body};
 use super::keep_alive::KeepAliveHeader;
 use super::origin_pool::OriginPool;
 use super::stats::{CloseReason, Counters};
 use crate::connect::PeerState;
-use crate::error::{Error, Kind};
+use crate::error::{BoxError, Error, Kind};
 
 /// Per-request options, carried in the request's extensions.
 #[derive(Debug, Clone, Copy, Default)]
@@ -173,9 +174,9 @@ async fn send_inner(
 enum Sent {
     Response(http::Response<Body>),
     /// Proven unsent: resend this request on another connection (the error says why).
-    Unsent(http::Request<SdkBody>, hyper::Error),
+    Unsent(http::Request<SdkBody>, BoxError),
     /// HTTP/2: the server refused the stream (GOAWAY above it, `REFUSED_STREAM`); resend it.
-    Refused(http::Request<SdkBody>, hyper::Error),
+    Refused(http::Request<SdkBody>, BoxError),
     Failed(Error),
 }
 
@@ -276,7 +277,7 @@ async fn send_h1(
                     "connection handed the request back unsent; resending"
                 );
                 in_use.discard(CloseReason::ClosedByServer);
-                Sent::Unsent(unsent, err.into_error())
+                Sent::Unsent(unsent, err.into_error().into())
             }
             None => {
                 let err = err.into_error();
@@ -290,9 +291,10 @@ async fn send_h1(
     }
 }
 
-/// Sends on an HTTP/2 stream slot. A request the server proves it did not process (a GOAWAY
-/// below its stream, `REFUSED_STREAM`) or that hyper hands back is resent from a copy kept for
-/// that purpose; a body that cannot be copied (a stream) fails "not sent" instead.
+/// Sends on an HTTP/2 stream slot. A request that never became a stream (the connection was
+/// already going away) is resent as it is; one the server proves it did not process (a GOAWAY
+/// below its stream, `REFUSED_STREAM`) is resent from a copy of its body kept for that
+/// purpose; a body that cannot be copied (a stream) fails "not sent" instead.
 async fn send_h2(
     pool: &Arc<OriginPool>,
     lease: H2Lease,
@@ -319,37 +321,51 @@ async fn send_h2(
     let Checkout::H2(lease) = in_use.checkout() else {
         unreachable!("an HTTP/2 checkout")
     };
-    let Some(result) = until(opts.deadline, lease.tx.try_send_request(request)).await else {
+    let response = match h2_stream::open(&mut lease.tx, request) {
+        Ok(response) => response,
+        Err((unsent, err)) => {
+            tracing::debug!(
+                connection_id = info.connection_id,
+                error = %err,
+                "the connection takes no new stream; resending"
+            );
+            lease.conn.drain(CloseReason::GoAway);
+            return Sent::Unsent(unsent, err.into());
+        }
+    };
+    let Some(result) = until(opts.deadline, response).await else {
         in_use.discard(CloseReason::Abandoned);
         return Sent::Failed(no_response_in_time());
     };
     match result {
-        Ok(response) => Sent::Response(finish(pool, in_use, response, info, opts.deadline)),
-        Err(mut err) => {
-            let unsent = err.take_message();
-            let err = err.into_error();
-            let refused = refused_by_peer(&err);
-            if refused {
-                // The server refuses streams here (a GOAWAY, or a REFUSED_STREAM: at its limit
-                // or about to close): no new stream on this connection; open ones finish.
-                if let Checkout::H2(lease) = in_use.checkout() {
-                    lease.conn.drain(CloseReason::GoAway);
-                }
+        Ok(response) => {
+            let content_length = response
+                .headers()
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse().ok());
+            let response = response.map(|stream| H2Body::new(stream, content_length));
+            Sent::Response(finish(pool, in_use, response, info, opts.deadline))
+        }
+        Err(err) if h2_stream::refused_by_peer(&err) => {
+            // The server refuses streams here (a GOAWAY, or a REFUSED_STREAM: at its limit
+            // or about to close): no new stream on this connection; open ones finish.
+            if let Checkout::H2(lease) = in_use.checkout() {
+                lease.conn.drain(CloseReason::GoAway);
             }
             in_use.discard(CloseReason::Error);
-            if unsent.is_none() && !refused {
-                return Sent::Failed(Error::with(Kind::Transport, err));
-            }
             tracing::debug!(
                 connection_id = info.connection_id,
                 error = %err,
                 "the server did not process the stream; resending"
             );
-            match (unsent, replay) {
-                (Some(request), _) => Sent::Unsent(request, err),
-                (None, Some(request)) => Sent::Refused(request, err),
-                (None, None) => Sent::Failed(Error::with(Kind::RefusedUnreplayable, err)),
+            match replay {
+                Some(request) => Sent::Refused(request, err.into()),
+                None => Sent::Failed(Error::with(Kind::RefusedUnreplayable, err)),
             }
+        }
+        Err(err) => {
+            in_use.discard(CloseReason::Error);
+            Sent::Failed(Error::with(Kind::Transport, err))
         }
     }
 }
@@ -435,7 +451,7 @@ async fn until<F: std::future::Future>(deadline: Option<Instant>, fut: F) -> Opt
 fn finish(
     pool: &OriginPool,
     mut in_use: InUse,
-    response: http::Response<hyper::body::Incoming>,
+    response: http::Response<impl Into<BodyInner>>,
     info: ConnectionInfo,
     deadline: Option<Instant>,
 ) -> http::Response<Body> {
@@ -453,7 +469,7 @@ fn finish(
             conn.remaining = Some(max);
         }
     }
-    response.map(|incoming| Body::new(incoming, info, in_use, keep_open, deadline))
+    response.map(|inner| Body::new(inner.into(), info, in_use, keep_open, deadline))
 }
 
 /// The failure looks like the server had closed the connection before the request reached it.

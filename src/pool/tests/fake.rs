@@ -236,6 +236,21 @@ pub(super) fn named_request(id: &str) -> http::Request<aws_smithy_types::body::S
     r
 }
 
+/// Sends the request named `id` with a `len`-byte body and reads the response to its end.
+pub(super) async fn call_named_with_body(
+    pool: &Pool,
+    id: &str,
+    len: usize,
+) -> Result<crate::pool::ConnectionInfo, Error> {
+    use http_body_util::BodyExt;
+    let mut request = named_request(id);
+    *request.body_mut() = aws_smithy_types::body::SdkBody::from(vec![b'x'; len]);
+    let resp = pool.send(request).await?;
+    let info = resp.body().connection_info();
+    resp.into_body().collect().await?;
+    Ok(info)
+}
+
 /// Sends the request named `id` and reads the body to its end.
 pub(super) async fn call_named(
     pool: &Pool,

@@ -32,6 +32,10 @@ pub(super) struct H2Behavior {
     pub(super) delay: Duration,
     /// Refuse (`REFUSED_STREAM`, not run) this many of the next streams.
     pub(super) refuse_next: usize,
+    /// Answer at once without reading the request body, and keep the body unread (no
+    /// `RST_STREAM`, no window update): the client's stream stays open on its sending side
+    /// after its response ended.
+    pub(super) answer_before_body: bool,
 }
 
 /// What the HTTP/2 server saw, and a handle on every connection's middlebox.
@@ -51,6 +55,8 @@ pub(super) struct H2Server {
     hold_next: AtomicU32,
     /// The target of every request, in order: `(scheme, authority, Host header)`.
     pub(super) targets: Mutex<Vec<super::fake::H2Target>>,
+    /// Request bodies left unread ([`H2Behavior::answer_before_body`]).
+    unread: Mutex<Vec<h2::RecvStream>>,
 }
 
 impl H2Server {
@@ -147,6 +153,13 @@ impl H2Server {
                 server.started.fetch_add(1, SeqCst);
                 server.started_changed.notify_waiters();
                 let mut body = req.into_body();
+                if server.behavior.lock().unwrap().answer_before_body {
+                    server.unread.lock().unwrap().push(body);
+                    if let Ok(mut send) = respond.send_response(http::Response::new(()), false) {
+                        let _ = send.send_data(Bytes::from_static(b"ok"), true);
+                    }
+                    return;
+                }
                 while let Some(Ok(chunk)) = body.data().await {
                     let _ = body.flow_control().release_capacity(chunk.len());
                 }

@@ -1,0 +1,245 @@
+//! One HTTP/2 stream on the `h2` engine, driven directly: opening it with the request's
+//! headers, sending the body, and the response body with its flow control.
+//!
+//! The pool owns each stream's response future from the moment the stream exists, so the
+//! stream's own outcome — not the connection's — decides the verdict. A stream that waits
+//! inside `h2` to open (the engine still counts a stream whose response ended but whose
+//! request body is not all sent) and is then cut off by a GOAWAY fails with that GOAWAY: it
+//! is above the last-stream-id and provably never reached the server. hyper's HTTP/2 client
+//! dropped such a stream's callback instead ("dispatch task is gone"), which left a request
+//! that never left the client looking "may have executed".
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use aws_smithy_types::body::SdkBody;
+use bytes::Bytes;
+use h2::client::{ResponseFuture, SendRequest};
+use h2::{RecvStream, SendStream};
+use http::header::{CONNECTION, CONTENT_LENGTH, TE, TRANSFER_ENCODING, UPGRADE};
+use http::{HeaderName, HeaderValue, Method};
+use http_body::{Body as _, Frame, SizeHint};
+
+/// Headers that name a hop, which HTTP/2 forbids (RFC 9113 §8.2.2); `h2` rejects a request
+/// carrying one, so they are dropped (`TE` only when it says something other than `trailers`).
+const HOP_BY_HOP: [HeaderName; 4] = [
+    CONNECTION,
+    TRANSFER_ENCODING,
+    UPGRADE,
+    HeaderName::from_static("keep-alive"),
+];
+
+/// Opens a stream for `request` on `tx` and starts its body. `Err` hands the request back
+/// whole: no stream was made, so nothing reached the server (the connection is going away or
+/// gone). The body is sent at once when it is in memory (every Lambda API call's); a streaming
+/// body is sent by its own task, within the flow-control window.
+#[allow(clippy::result_large_err)]
+pub(super) fn open(
+    tx: &mut SendRequest<Bytes>,
+    request: http::Request<SdkBody>,
+) -> Result<ResponseFuture, (http::Request<SdkBody>, h2::Error)> {
+    let (mut parts, body) = request.into_parts();
+    for name in &HOP_BY_HOP {
+        parts.headers.remove(name);
+    }
+    if parts.headers.get(TE).is_some_and(|v| v != "trailers") {
+        parts.headers.remove(TE);
+    }
+    if let Some(len) = body.content_length() {
+        if (len != 0 || has_payload(&parts.method)) && !parts.headers.contains_key(CONTENT_LENGTH) {
+            parts.headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+        }
+    }
+    let eos = body.is_end_stream();
+    // `h2` takes the head by value and clears its extensions; keep what a resend needs.
+    let keep = http::Request::from_parts(parts, ());
+    let head = head_of(&keep);
+    match tx.send_request(head, eos) {
+        Ok((response, stream)) => {
+            if !eos {
+                send_body(body, stream);
+            }
+            Ok(response)
+        }
+        Err(e) => {
+            let (parts, ()) = keep.into_parts();
+            Err((http::Request::from_parts(parts, body), e))
+        }
+    }
+}
+
+fn has_payload(method: &Method) -> bool {
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS | Method::CONNECT
+    )
+}
+
+fn head_of(request: &http::Request<()>) -> http::Request<()> {
+    let mut head = http::Request::new(());
+    *head.method_mut() = request.method().clone();
+    *head.uri_mut() = request.uri().clone();
+    *head.version_mut() = http::Version::HTTP_2;
+    *head.headers_mut() = request.headers().clone();
+    head
+}
+
+/// Sends `body` on `stream`: an in-memory body in one call (`h2` queues it and sends it as the
+/// window allows), anything else from a task.
+fn send_body(mut body: SdkBody, mut stream: SendStream<Bytes>) {
+    let mut cx = Context::from_waker(Waker::noop());
+    if let Poll::Ready(first) = Pin::new(&mut body).poll_frame(&mut cx) {
+        match first {
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) if body.is_end_stream() => {
+                    let _ = stream.send_data(data, true);
+                    return;
+                }
+                Ok(data) => {
+                    tokio::spawn(pipe(body, stream, Some(data)));
+                    return;
+                }
+                Err(frame) => {
+                    if let Ok(trailers) = frame.into_trailers() {
+                        let _ = stream.send_trailers(trailers);
+                    }
+                    return;
+                }
+            },
+            None => {
+                let _ = stream.send_data(Bytes::new(), true);
+                return;
+            }
+            Some(Err(_)) => {
+                stream.send_reset(h2::Reason::CANCEL);
+                return;
+            }
+        }
+    }
+    tokio::spawn(pipe(body, stream, None));
+}
+
+/// Sends a streaming body frame by frame, each within the capacity `h2` grants, so that no
+/// more than the window is buffered. A body that fails resets the stream (`CANCEL`).
+async fn pipe(mut body: SdkBody, mut stream: SendStream<Bytes>, first: Option<Bytes>) {
+    use http_body_util::BodyExt;
+    let mut next = first;
+    loop {
+        let data = match next.take() {
+            Some(data) => data,
+            None => match body.frame().await {
+                None => {
+                    let _ = stream.send_data(Bytes::new(), true);
+                    return;
+                }
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => data,
+                    Err(frame) => {
+                        if let Ok(trailers) = frame.into_trailers() {
+                            let _ = stream.send_trailers(trailers);
+                        }
+                        return;
+                    }
+                },
+                Some(Err(_)) => {
+                    stream.send_reset(h2::Reason::CANCEL);
+                    return;
+                }
+            },
+        };
+        if send_within_window(&mut stream, data).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn send_within_window(stream: &mut SendStream<Bytes>, mut data: Bytes) -> Result<(), ()> {
+    while !data.is_empty() {
+        stream.reserve_capacity(data.len());
+        let granted = match poll_fn(|cx| stream.poll_capacity(cx)).await {
+            Some(Ok(n)) => n,
+            _ => return Err(()),
+        };
+        if granted == 0 {
+            continue;
+        }
+        let chunk = data.split_to(granted.min(data.len()));
+        stream.send_data(chunk, false).map_err(|_| ())?;
+    }
+    Ok(())
+}
+
+/// A response body read from an `h2` stream. Received data is given back to the flow-control
+/// window as it is handed on; trailers follow the data. Dropping it before its end resets the
+/// stream (`h2` sends `CANCEL`).
+pub(crate) struct H2Body {
+    stream: RecvStream,
+    data_done: bool,
+    /// From `Content-Length`, less what was read; `None` when not announced.
+    remaining: Option<u64>,
+}
+
+impl H2Body {
+    pub(super) fn new(stream: RecvStream, content_length: Option<u64>) -> Self {
+        H2Body {
+            stream,
+            data_done: false,
+            remaining: content_length,
+        }
+    }
+}
+
+impl http_body::Body for H2Body {
+    type Data = Bytes;
+    type Error = h2::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, h2::Error>>> {
+        if !self.data_done {
+            match self.stream.poll_data(cx) {
+                Poll::Ready(Some(Ok(data))) => {
+                    let _ = self.stream.flow_control().release_capacity(data.len());
+                    if let Some(r) = self.remaining.as_mut() {
+                        *r = r.saturating_sub(data.len() as u64);
+                    }
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => self.data_done = true,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        match self.stream.poll_trailers(cx) {
+            Poll::Ready(Ok(Some(trailers))) => Poll::Ready(Some(Ok(Frame::trailers(trailers)))),
+            Poll::Ready(Ok(None)) => Poll::Ready(None),
+            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.stream.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.remaining {
+            Some(n) => SizeHint::with_exact(n),
+            None => SizeHint::default(),
+        }
+    }
+}
+
+/// Whether the server proved it did not process the stream that failed with `err`, so that
+/// sending the request again cannot run it twice: a GOAWAY whose last-stream-id is below the
+/// stream (RFC 9113 §6.8: `h2` fails exactly those streams with the GOAWAY's error, and any
+/// stream opened after it), or a `RST_STREAM` with `REFUSED_STREAM` (§8.7). A stream at or
+/// below the last-stream-id that the connection's close cuts short fails with an I/O error
+/// instead, and is not "refused": the server may have processed it.
+pub(crate) fn refused_by_peer(err: &h2::Error) -> bool {
+    err.is_remote()
+        && (err.is_go_away()
+            || (err.is_reset() && err.reason() == Some(h2::Reason::REFUSED_STREAM)))
+}
