@@ -348,7 +348,9 @@ impl PoolBuilder {
     /// Connections kept open per origin by the maintenance task, so a call after a quiet spell
     /// finds a warm one: when idle + connecting + in-use connections fall below this, new ones
     /// are opened (in-use ones count, as they are idle again when their call ends).
-    /// [`crate::Pool::prewarm`] opens them before the first call. Default: [`DEFAULT_MIN_IDLE`].
+    /// [`crate::Pool::prewarm`] opens them before the first call. Over HTTP/2 one shared
+    /// connection satisfies it: with `h2` offered, one is opened first and more only if the
+    /// server answers HTTP/1.1. Default: [`DEFAULT_MIN_IDLE`].
     pub fn min_idle(mut self, min: usize) -> Self {
         self.config.min_idle = min;
         self

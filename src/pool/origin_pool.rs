@@ -336,10 +336,19 @@ impl OriginPool {
             }
             // Connections in use count too: they are idle again as soon as their call ends, and
             // opening more while every connection is busy would only overshoot.
-            self.shared
+            let need = self
+                .shared
                 .config
                 .min_idle
-                .saturating_sub(self.open_connections(&st))
+                .saturating_sub(self.open_connections(&st));
+            if self.offers_h2() && st.last_h2 != Some(false) {
+                // HTTP/2 likely: one connection would serve them all. Open one (unless a
+                // connect is under way) and learn what the server speaks before opening more,
+                // as `prewarm` does.
+                need.min(usize::from(st.connecting == 0))
+            } else {
+                need
+            }
         };
         for _ in 0..need {
             let Ok(permit) = self.permits.clone().try_acquire_owned() else {

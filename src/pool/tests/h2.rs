@@ -308,3 +308,20 @@ async fn a_pool_that_speaks_only_http2_refuses_an_http1_server_before_sending() 
     assert!(err.is_not_sent(), "{err:?}");
     assert_eq!(server.requests.load(SeqCst), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn min_idle_over_http2_keeps_one_shared_connection_not_one_per_caller() {
+    let (pool, server) = h2_pool(|b| b.min_idle(4));
+    let uri: http::Uri = "https://lambda.test/".parse().unwrap();
+    assert_eq!(pool.prewarm_uri(&uri, 4).await.unwrap(), 1);
+    // Maintenance ticks while and after the first connect: none opens another beside it.
+    tokio::time::advance(secs(2)).await;
+    run_spawned_tasks().await;
+    assert_eq!(
+        server.dials.load(SeqCst),
+        1,
+        "one connection serves all four"
+    );
+    call(&pool).await.unwrap();
+    assert_eq!(server.dials.load(SeqCst), 1, "the call used it");
+}
