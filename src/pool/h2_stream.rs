@@ -22,12 +22,15 @@ use http::{HeaderName, HeaderValue, Method};
 use http_body::{Body as _, Frame, SizeHint};
 
 /// Headers that name a hop, which HTTP/2 forbids (RFC 9113 §8.2.2); `h2` rejects a request
-/// carrying one, so they are dropped (`TE` only when it says something other than `trailers`).
-const HOP_BY_HOP: [HeaderName; 4] = [
+/// carrying one (the list `h2`'s `check_headers` refuses), so they are dropped (`TE` only when
+/// it says something other than `trailers`). Left in, such a request would fail to open on
+/// every connection, each of which would be drained as if it were going away.
+const HOP_BY_HOP: [HeaderName; 5] = [
     CONNECTION,
     TRANSFER_ENCODING,
     UPGRADE,
     HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
 ];
 
 /// Opens a stream for `request` on `tx` and starts its body. `Err` hands the request back

@@ -329,7 +329,15 @@ async fn send_h2(
                 error = %err,
                 "the connection takes no new stream; resending"
             );
-            lease.conn.drain(CloseReason::GoAway);
+            // Gone away, or closed (its error is the connection's): either way it takes no
+            // new stream. The stats say which.
+            lease
+                .conn
+                .drain(if err.is_go_away() || lease.conn.peer.goaway() {
+                    CloseReason::GoAway
+                } else {
+                    CloseReason::Error
+                });
             return Sent::Unsent(unsent, err.into());
         }
     };

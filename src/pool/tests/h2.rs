@@ -325,3 +325,30 @@ async fn min_idle_over_http2_keeps_one_shared_connection_not_one_per_caller() {
     call(&pool).await.unwrap();
     assert_eq!(server.dials.load(SeqCst), 1, "the call used it");
 }
+
+#[tokio::test(start_paused = true)]
+async fn connection_specific_headers_are_dropped_not_sent_and_not_a_reason_to_drain() {
+    let (pool, server) = h2_pool(|b| b);
+    let mut request = super::fake::named_request("hop");
+    for (name, value) in [
+        ("connection", "keep-alive"),
+        ("keep-alive", "timeout=5"),
+        ("proxy-connection", "keep-alive"),
+        ("transfer-encoding", "chunked"),
+        ("upgrade", "h2c"),
+        ("te", "gzip"),
+    ] {
+        request.headers_mut().insert(
+            http::HeaderName::from_static(name),
+            http::HeaderValue::from_static(value),
+        );
+    }
+    let response = pool.send(request).await.expect("sent without them");
+    http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap();
+    assert_eq!(server.h2s.ran("hop"), 1);
+    let stats = pool.stats();
+    assert_eq!(stats.unsent_resends(), 0, "nothing handed back");
+    assert_eq!(server.dials.load(SeqCst), 1, "no connection drained");
+}
