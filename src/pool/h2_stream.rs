@@ -33,6 +33,11 @@ const HOP_BY_HOP: [HeaderName; 5] = [
     HeaderName::from_static("proxy-connection"),
 ];
 
+/// The SDK's per-call id (the lean path sends it too): different on every request, so it is
+/// kept out of the HPACK dynamic table (sent never-indexed, RFC 7541 §6.2.3), where each one
+/// (~90 bytes of a 4 KiB table) would evict headers that repeat on every call.
+const INVOCATION_ID: HeaderName = HeaderName::from_static("amz-sdk-invocation-id");
+
 /// Opens a stream for `request` on `tx` and starts its body. `Err` hands the request back
 /// whole: no stream was made, so nothing reached the server (the connection is going away or
 /// gone). The body is sent at once when it is in memory (every Lambda API call's); a streaming
@@ -43,17 +48,7 @@ pub(super) fn open(
     request: http::Request<SdkBody>,
 ) -> Result<ResponseFuture, (http::Request<SdkBody>, h2::Error)> {
     let (mut parts, body) = request.into_parts();
-    for name in &HOP_BY_HOP {
-        parts.headers.remove(name);
-    }
-    if parts.headers.get(TE).is_some_and(|v| v != "trailers") {
-        parts.headers.remove(TE);
-    }
-    if let Some(len) = body.content_length() {
-        if (len != 0 || has_payload(&parts.method)) && !parts.headers.contains_key(CONTENT_LENGTH) {
-            parts.headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
-        }
-    }
+    prepare_head(&mut parts.headers, &parts.method, body.content_length());
     let eos = body.is_end_stream();
     // `h2` takes the head by value and clears its extensions; keep what a resend needs.
     let keep = http::Request::from_parts(parts, ());
@@ -69,6 +64,25 @@ pub(super) fn open(
             let (parts, ()) = keep.into_parts();
             Err((http::Request::from_parts(parts, body), e))
         }
+    }
+}
+
+/// Puts a request's headers in HTTP/2's form: no connection-specific header, a
+/// `content-length` for a body of known length, the per-call id never indexed.
+fn prepare_head(headers: &mut http::HeaderMap, method: &Method, content_length: Option<u64>) {
+    for name in &HOP_BY_HOP {
+        headers.remove(name);
+    }
+    if headers.get(TE).is_some_and(|v| v != "trailers") {
+        headers.remove(TE);
+    }
+    if let Some(len) = content_length {
+        if (len != 0 || has_payload(method)) && !headers.contains_key(CONTENT_LENGTH) {
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+        }
+    }
+    if let Some(id) = headers.get_mut(INVOCATION_ID) {
+        id.set_sensitive(true);
     }
 }
 
@@ -245,4 +259,39 @@ pub(crate) fn refused_by_peer(err: &h2::Error) -> bool {
     err.is_remote()
         && (err.is_go_away()
             || (err.is_reset() && err.reason() == Some(h2::Reason::REFUSED_STREAM)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_head_loses_its_hop_headers_gains_a_length_and_sends_the_call_id_never_indexed() {
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in [
+            ("connection", "keep-alive"),
+            ("proxy-connection", "keep-alive"),
+            ("te", "gzip"),
+            (
+                "amz-sdk-invocation-id",
+                "0f3c5b9e-2a71-4c55-9d1e-8f6a2b7c4d10",
+            ),
+            ("user-agent", "lambda-vpce"),
+        ] {
+            headers.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        prepare_head(&mut headers, &Method::POST, Some(2));
+        assert!(!headers.contains_key(CONNECTION));
+        assert!(!headers.contains_key("proxy-connection"));
+        assert!(!headers.contains_key(TE));
+        assert_eq!(headers[CONTENT_LENGTH], "2");
+        assert!(headers[INVOCATION_ID].is_sensitive());
+        assert!(
+            !headers[http::header::USER_AGENT].is_sensitive(),
+            "repeats: indexed"
+        );
+    }
 }
