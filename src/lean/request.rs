@@ -12,7 +12,7 @@ use http::{HeaderMap, HeaderValue, Method, Uri};
 use super::credentials::Identity;
 use super::sign::{self, AmzDate, Canonical};
 use crate::error::{Error, Kind};
-use crate::pool::RequestOptions;
+use crate::pool::{RequestOptions, AMZ_SDK_INVOCATION_ID};
 use crate::validate::{self, InvocationType};
 
 /// The `user-agent` the lean path sends (SigV4 leaves it unsigned).
@@ -26,7 +26,6 @@ const X_AMZ_CLIENT_CONTEXT: HeaderName = HeaderName::from_static("x-amz-client-c
 const X_AMZ_DURABLE_EXECUTION_NAME: HeaderName =
     HeaderName::from_static("x-amz-durable-execution-name");
 const X_AMZ_TENANT_ID: HeaderName = HeaderName::from_static("x-amz-tenant-id");
-const AMZ_SDK_INVOCATION_ID: HeaderName = HeaderName::from_static("amz-sdk-invocation-id");
 // Header values checked at compile time, not per call.
 const CONTENT_TYPE_VALUE: HeaderValue = HeaderValue::from_static(sign::CONTENT_TYPE);
 const LOG_TYPE_TAIL_VALUE: HeaderValue = HeaderValue::from_static(sign::LOG_TYPE_TAIL);

@@ -114,9 +114,8 @@ impl OriginPool {
     /// every waiter and the origin did not last answer with HTTP/1.1: a cold burst opens one
     /// connection per stream limit, not one per caller.
     fn shares_connect(&self, st: &State) -> bool {
-        self.offers_h2()
+        self.expects_h2(st)
             && st.connecting > 0
-            && st.last_h2 != Some(false)
             && st.waiters.len() <= st.connecting * st.h2_slots_expected as usize
     }
 

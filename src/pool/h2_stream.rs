@@ -21,6 +21,8 @@ use http::header::{CONNECTION, CONTENT_LENGTH, TE, TRANSFER_ENCODING, UPGRADE};
 use http::{HeaderName, HeaderValue, Method};
 use http_body::{Body as _, Frame, SizeHint};
 
+use super::send::KEEP_ALIVE;
+
 /// Headers that name a hop, which HTTP/2 forbids (RFC 9113 §8.2.2); `h2` rejects a request
 /// carrying one (the list `h2`'s `check_headers` refuses), so they are dropped (`TE` only when
 /// it says something other than `trailers`). Left in, such a request would fail to open on
@@ -29,14 +31,15 @@ const HOP_BY_HOP: [HeaderName; 5] = [
     CONNECTION,
     TRANSFER_ENCODING,
     UPGRADE,
-    HeaderName::from_static("keep-alive"),
+    KEEP_ALIVE,
     HeaderName::from_static("proxy-connection"),
 ];
 
-/// The SDK's per-call id (the lean path sends it too): different on every request, so it is
-/// kept out of the HPACK dynamic table (sent never-indexed, RFC 7541 §6.2.3), where each one
-/// (~90 bytes of a 4 KiB table) would evict headers that repeat on every call.
-const INVOCATION_ID: HeaderName = HeaderName::from_static("amz-sdk-invocation-id");
+/// The SDK's per-call id (the lean path sends it too). Different on every request, so over
+/// HTTP/2 it is kept out of the HPACK dynamic table (sent never-indexed, RFC 7541 §6.2.3),
+/// where each one (~90 bytes of a 4 KiB table) would evict headers that repeat on every call.
+pub(crate) const AMZ_SDK_INVOCATION_ID: HeaderName =
+    HeaderName::from_static("amz-sdk-invocation-id");
 
 /// Opens a stream for `request` on `tx` and starts its body. `Err` hands the request back
 /// whole: no stream was made, so nothing reached the server (the connection is going away or
@@ -81,7 +84,7 @@ fn prepare_head(headers: &mut http::HeaderMap, method: &Method, content_length: 
             headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
         }
     }
-    if let Some(id) = headers.get_mut(INVOCATION_ID) {
+    if let Some(id) = headers.get_mut(AMZ_SDK_INVOCATION_ID) {
         id.set_sensitive(true);
     }
 }
@@ -288,7 +291,7 @@ mod tests {
         assert!(!headers.contains_key("proxy-connection"));
         assert!(!headers.contains_key(TE));
         assert_eq!(headers[CONTENT_LENGTH], "2");
-        assert!(headers[INVOCATION_ID].is_sensitive());
+        assert!(headers[AMZ_SDK_INVOCATION_ID].is_sensitive());
         assert!(
             !headers[http::header::USER_AGENT].is_sensitive(),
             "repeats: indexed"

@@ -116,6 +116,13 @@ impl OriginPool {
         }
     }
 
+    /// Whether this origin's next connection is expected to speak HTTP/2: `h2` is offered and
+    /// the origin did not last answer with HTTP/1.1. One such connection serves every caller,
+    /// so connects are shared and `min_idle` is met by one.
+    pub(super) fn expects_h2(&self, st: &State) -> bool {
+        self.offers_h2() && st.last_h2 != Some(false)
+    }
+
     /// A stream slot on a shared HTTP/2 connection, else the most recently used idle HTTP/1.1
     /// connection that is still usable at `now`, without waiting: the fast path of every
     /// request on a warm pool (one lock, no future, no timer).
@@ -341,7 +348,7 @@ impl OriginPool {
                 .config
                 .min_idle
                 .saturating_sub(self.open_connections(&st));
-            if self.offers_h2() && st.last_h2 != Some(false) {
+            if self.expects_h2(&st) {
                 // HTTP/2 likely: one connection would serve them all. Open one (unless a
                 // connect is under way) and learn what the server speaks before opening more,
                 // as `prewarm` does.
@@ -365,10 +372,10 @@ impl OriginPool {
         let mut opened = 0;
         let (open, h2_likely) = {
             let st = self.lock();
-            (self.open_connections(&st), st.last_h2 != Some(false))
+            (self.open_connections(&st), self.expects_h2(&st))
         };
         let mut need = n.saturating_sub(open);
-        if need > 1 && self.offers_h2() && h2_likely {
+        if need > 1 && h2_likely {
             // One shared HTTP/2 connection carries every caller: open one and see what the
             // server speaks before opening the rest.
             let Ok(permit) = self.permits.clone().try_acquire_owned() else {

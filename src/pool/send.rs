@@ -76,7 +76,7 @@ pub struct ConnectionInfo {
 }
 
 /// `Keep-Alive`, not among `http`'s constants; a constant so that no lookup parses it.
-const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+pub(super) const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 
 pub(crate) async fn send(
     pool: &Arc<OriginPool>,
