@@ -7,7 +7,7 @@
 //! `recv(MSG_PEEK)` at checkout sees what the kernel already has, without registering any
 //! waker, so it never disturbs the connection task's own readiness.
 
-use std::io;
+use std::io::{self, Read as _};
 use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::pin::Pin;
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use socket2::SockRef;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
 
 /// What a peek at an idle connection's socket shows.
@@ -27,6 +27,19 @@ pub(crate) enum PeerState {
     /// error response) — on an idle HTTP/1.1 connection each means it is going away.
     Gone,
 }
+
+/// Whether a read that fills less than its buffer proves the socket drained: true under epoll
+/// and kqueue (edge-triggered), the selectors tokio uses on these systems.
+const DRAINED_ON_SHORT_READ: bool = cfg!(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+));
 
 /// A cheaply cloneable handle to one TCP stream.
 #[derive(Debug, Clone)]
@@ -50,6 +63,12 @@ impl SharedTcp {
 
 /// Reads initialise the caller's buffer first (safe code cannot read into uninitialised memory);
 /// under TLS that buffer is rustls's own, already initialised, so this costs nothing there.
+///
+/// A read that fills less than the buffer drained the socket (epoll reports new data as a new
+/// edge), so the readiness it was made under is cleared then and there, as tokio's own
+/// `TcpStream` does: without that, the next read after every response would be one more
+/// `recv` system call, answered `EAGAIN`. Readiness that arrived after this read began is
+/// kept (tokio compares the readiness event's tick), so no wake-up is lost.
 impl AsyncRead for SharedTcp {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -58,13 +77,26 @@ impl AsyncRead for SharedTcp {
     ) -> Poll<io::Result<()>> {
         loop {
             ready!(self.0.poll_read_ready(cx))?;
-            match self.0.try_read(buf.initialize_unfilled()) {
-                Ok(n) => {
+            let unfilled = buf.initialize_unfilled();
+            let len = unfilled.len();
+            let mut read = None;
+            let result = self.0.try_io(Interest::READABLE, || {
+                let n = (&*SockRef::from(&*self.0)).read(unfilled)?;
+                read = Some(n);
+                if DRAINED_ON_SHORT_READ && n > 0 && n < len {
+                    // Drained: `try_io` clears the readiness this read was made under.
+                    return Err(io::ErrorKind::WouldBlock.into());
+                }
+                Ok(())
+            });
+            match (read, result) {
+                (Some(n), _) => {
                     buf.advance(n);
                     return Poll::Ready(Ok(()));
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Poll::Ready(Err(e)),
+                (None, Err(e)) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                (None, Err(e)) => return Poll::Ready(Err(e)),
+                (None, Ok(())) => unreachable!("a read that succeeded says how much it read"),
             }
         }
     }
@@ -140,6 +172,37 @@ mod tests {
             state = shared.peer_state();
         }
         assert_eq!(state, PeerState::Gone);
+    }
+
+    #[tokio::test]
+    async fn data_that_arrives_after_a_short_read_still_wakes_the_reader() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let mut shared = SharedTcp::new(client);
+        let mut buf = [0u8; 64];
+        server.write_all(b"0123456789").await.unwrap();
+        let n = shared.read(&mut buf).await.unwrap();
+        assert_eq!(
+            &buf[..n],
+            b"0123456789",
+            "a short read: the socket is drained"
+        );
+        // The readiness of that read was cleared; the next bytes must still wake the reader.
+        let reader = tokio::spawn(async move {
+            let mut buf = [0u8; 64];
+            let n = shared.read(&mut buf).await.unwrap();
+            buf[..n].to_vec()
+        });
+        tokio::task::yield_now().await;
+        server.write_all(b"later").await.unwrap();
+        let got = tokio::time::timeout(std::time::Duration::from_secs(10), reader)
+            .await
+            .expect("the reader was woken")
+            .unwrap();
+        assert_eq!(got, b"later");
     }
 
     #[tokio::test]
