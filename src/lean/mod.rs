@@ -356,7 +356,12 @@ impl LeanInvoker {
             function = %request.function(),
             attempt = tracing::field::Empty,
         );
-        let result = self.invoke_inner(request).instrument(span).await;
+        // No wrapper for a span nobody listens to: it would copy the call's future once more.
+        let result = if span.is_disabled() {
+            self.invoke_inner(request).await
+        } else {
+            self.invoke_inner(request).instrument(span).await
+        };
         #[cfg(feature = "metrics")]
         crate::metrics::count_call(
             crate::metrics::CallPath::Lean,
@@ -416,7 +421,9 @@ impl LeanInvoker {
         let (mut throttle_retries, mut durable_retries) = (0, 0);
         loop {
             let attempt = throttle_retries + durable_retries + 1;
-            tracing::Span::current().record("attempt", attempt);
+            if tracing::level_enabled!(tracing::Level::DEBUG) {
+                tracing::Span::current().record("attempt", attempt);
+            }
             let attempt_deadline = retry::attempt_deadline(deadline, inner.attempt_timeout);
             let result = match self.sign(&request, &prepared, attempt_deadline).await {
                 Ok(http_request) => match inner.pool.send(http_request).await {

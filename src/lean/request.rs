@@ -247,6 +247,10 @@ impl Target {
     }
 }
 
+/// Headers every lean request carries: host, content-type, content-length, x-amz-date,
+/// amz-sdk-invocation-id, x-amz-invocation-type, authorization, user-agent.
+const REQUIRED_HEADERS: usize = 8;
+
 /// What stays the same across the attempts of one invoke.
 #[derive(Debug)]
 pub(crate) struct Prepared {
@@ -401,7 +405,16 @@ pub(crate) fn build(
     );
     let uri = Uri::from_parts(parts).map_err(|e| Error::with(Kind::InvalidInput, e))?;
 
-    let mut headers = HeaderMap::with_capacity(14);
+    // Exactly the headers below: a map sized for more allocates twice the room (it rounds up).
+    let optional = [
+        req.log_tail,
+        req.client_context.is_some(),
+        req.durable_execution_name.is_some(),
+        req.tenant_id.is_some(),
+        token.is_some(),
+    ];
+    let mut headers =
+        HeaderMap::with_capacity(REQUIRED_HEADERS + optional.iter().filter(|&&o| o).count());
     headers.insert(HOST, target.host_header.clone());
     headers.insert(CONTENT_TYPE, CONTENT_TYPE_VALUE);
     headers.insert(CONTENT_LENGTH, value(id_end, cl_end)?);

@@ -92,7 +92,7 @@ pub(crate) async fn read(response: http::Response<Body>) -> Result<InvokeRespons
         };
         return Err(service_error(status, &parts.headers, &body));
     }
-    let payload = body.collect().await?.to_bytes();
+    let payload = read_to_end(body).await?;
     Ok(InvokeResponse {
         status_code: status,
         payload,
@@ -111,6 +111,41 @@ pub(crate) async fn read(response: http::Response<Body>) -> Result<InvokeRespons
         durable_execution_arn: header(&parts.headers, X_AMZ_DURABLE_EXECUTION_ARN),
         connection,
         attempts: 1,
+    })
+}
+
+/// The whole body, read until the body says it ended (never on `is_end_stream` alone: over
+/// HTTP/2 that is also true of a stream cut short by a reset, whose next read is the error).
+/// One data frame — a Lambda response that arrives with its headers — is handed on as it
+/// is; more are joined once at the end. (`collect()` would queue even a single frame in a list
+/// it allocates.)
+async fn read_to_end(mut body: Body) -> Result<Bytes, Error> {
+    let mut first = None;
+    let mut more: Vec<Bytes> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue; // trailers: Invoke has none worth keeping
+        };
+        if data.is_empty() {
+            continue;
+        }
+        match first {
+            None => first = Some(data),
+            Some(_) => more.push(data),
+        }
+    }
+    Ok(match first {
+        None => Bytes::new(),
+        Some(first) if more.is_empty() => first,
+        Some(first) => {
+            let len = first.len() + more.iter().map(Bytes::len).sum::<usize>();
+            let mut joined = bytes::BytesMut::with_capacity(len);
+            joined.extend_from_slice(&first);
+            for chunk in &more {
+                joined.extend_from_slice(chunk);
+            }
+            joined.freeze()
+        }
     })
 }
 

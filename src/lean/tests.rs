@@ -88,6 +88,40 @@ fn lean_and_sdk_authorization(
 }
 
 #[test]
+fn the_header_map_is_sized_for_exactly_the_headers_sent_and_never_grows() {
+    let t = target("http://127.0.0.1:9001", "127.0.0.1:9001");
+    let time = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let cc = validate::encode_client_context(r#"{"k":1}"#).expect("cc");
+    let fullest = InvokeRequest::new("my-fn:3", "{}")
+        .client_context(cc)
+        .log_tail(true)
+        .durable_execution_name("n")
+        .tenant_id("t");
+    for (req, token, sent) in [
+        (InvokeRequest::new("my-fn", "{}"), false, 8),
+        (fullest, true, 13),
+    ] {
+        let identity = Identity::new(creds(token), time).expect("identity");
+        let built = request::build(
+            &t,
+            &req,
+            &Prepared::new(&req),
+            &identity,
+            time,
+            RequestOptions::default(),
+        )
+        .expect("built");
+        let headers = built.headers();
+        assert_eq!(headers.len(), sent, "{req:?}");
+        assert_eq!(
+            headers.capacity(),
+            http::HeaderMap::<HeaderValue>::with_capacity(sent).capacity(),
+            "sized once for what is sent, not regrown: {req:?}"
+        );
+    }
+}
+
+#[test]
 fn lean_authorization_is_byte_identical_to_aws_sigv4_sign() {
     let plain = target(
         "https://lambda.us-east-1.amazonaws.com",

@@ -45,17 +45,27 @@ pub(crate) const AMZ_SDK_INVOCATION_ID: HeaderName =
 /// whole: no stream was made, so nothing reached the server (the connection is going away or
 /// gone). The body is sent at once when it is in memory (every Lambda API call's); a streaming
 /// body is sent by its own task, within the flow-control window.
+///
+/// `copy` is a copy of `request` the caller keeps to resend (see `send_h2`): with one, the
+/// request's head goes to `h2` as it is and `Err` hands back nothing (resend the copy);
+/// without, the head is copied first so that `Err` can hand the request back.
 #[allow(clippy::result_large_err)]
 pub(super) fn open(
     tx: &mut SendRequest<Bytes>,
     request: http::Request<SdkBody>,
-) -> Result<ResponseFuture, (http::Request<SdkBody>, h2::Error)> {
+    copy: bool,
+) -> Result<ResponseFuture, (Option<http::Request<SdkBody>>, h2::Error)> {
     let (mut parts, body) = request.into_parts();
     prepare_head(&mut parts.headers, &parts.method, body.content_length());
     let eos = body.is_end_stream();
-    // `h2` takes the head by value and clears its extensions; keep what a resend needs.
-    let keep = http::Request::from_parts(parts, ());
-    let head = head_of(&keep);
+    // `h2` takes the head by value and clears its extensions.
+    let (head, keep) = if copy {
+        parts.version = http::Version::HTTP_2;
+        (http::Request::from_parts(parts, ()), None)
+    } else {
+        let keep = http::Request::from_parts(parts, ());
+        (head_of(&keep), Some(keep))
+    };
     match tx.send_request(head, eos) {
         Ok((response, stream)) => {
             if !eos {
@@ -64,8 +74,11 @@ pub(super) fn open(
             Ok(response)
         }
         Err(e) => {
-            let (parts, ()) = keep.into_parts();
-            Err((http::Request::from_parts(parts, body), e))
+            let unsent = keep.map(|keep| {
+                let (parts, ()) = keep.into_parts();
+                http::Request::from_parts(parts, body)
+            });
+            Err((unsent, e))
         }
     }
 }

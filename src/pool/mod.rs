@@ -256,13 +256,18 @@ impl Pool {
     /// form with a `Host` header. Options (deadline, connect timeout) ride in the request's
     /// extensions as [`RequestOptions`]; the response body tells which connection carried it
     /// ([`Body::connection_info`]).
-    pub async fn send(
+    ///
+    /// The request is routed when `send` is called; the returned future owns everything it
+    /// needs (`'static`) and is one state machine, not a chain of them: each nested `async fn`
+    /// would copy the whole request's future once more on every call.
+    pub fn send(
         &self,
         request: http::Request<SdkBody>,
-    ) -> Result<http::Response<Body>, Error> {
+    ) -> impl std::future::Future<Output = Result<http::Response<Body>, Error>> + Send + 'static
+    {
         self.start_maintenance();
-        let host = self.origin_for(request.uri())?;
-        send::send(&host, request).await
+        let host = self.origin_for(request.uri());
+        send::send(host, request)
     }
 
     /// Opens connections before the first call until `min_idle` (at least one) are open per
@@ -405,7 +410,6 @@ impl tower_service::Service<http::Request<SdkBody>> for Pool {
     }
 
     fn call(&mut self, request: http::Request<SdkBody>) -> Self::Future {
-        let pool = self.clone();
-        Box::pin(async move { pool.send(request).await })
+        Box::pin(self.send(request))
     }
 }

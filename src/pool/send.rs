@@ -78,10 +78,12 @@ pub struct ConnectionInfo {
 /// `Keep-Alive`, not among `http`'s constants; a constant so that no lookup parses it.
 pub(super) const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 
+/// Sends `request` to the origin `pool` routed it to (or fails with the routing error).
 pub(crate) async fn send(
-    pool: &Arc<OriginPool>,
+    pool: Result<Arc<OriginPool>, Error>,
     mut request: http::Request<SdkBody>,
 ) -> Result<http::Response<Body>, Error> {
+    let pool = &pool?;
     let opts = request
         .extensions()
         .get::<RequestOptions>()
@@ -97,7 +99,13 @@ pub(crate) async fn send(
         idle_ms = tracing::field::Empty,
         attempt = tracing::field::Empty,
     );
-    send_inner(pool, request, opts).instrument(span).await
+    // Without a subscriber that wants the span, no wrapper: it would copy the request's
+    // whole future (kilobytes) once more on every call.
+    if span.is_disabled() {
+        send_inner(pool, request, opts).await
+    } else {
+        send_inner(pool, request, opts).instrument(span).await
+    }
 }
 
 async fn send_inner(
@@ -145,7 +153,11 @@ async fn send_inner(
                 };
                 send_h1(pool, conn, request, opts, checked_at, resends).await
             }
-            Checkout::H2(lease) => send_h2(pool, lease, request, opts, resends + refusals).await,
+            // Boxed: the HTTP/2 exchange's state (a copy of the request kept for a resend, the
+            // stream) would otherwise double the size of every request's future, HTTP/1.1's too.
+            Checkout::H2(lease) => {
+                Box::pin(send_h2(pool, lease, request, opts, resends + refusals)).await
+            }
         };
         match outcome {
             Sent::Response(response) => return Ok(response),
@@ -321,9 +333,12 @@ async fn send_h2(
     let Checkout::H2(lease) = in_use.checkout() else {
         unreachable!("an HTTP/2 checkout")
     };
-    let response = match h2_stream::open(&mut lease.tx, request) {
+    let response = match h2_stream::open(&mut lease.tx, request, replay.is_some()) {
         Ok(response) => response,
         Err((unsent, err)) => {
+            let Some(unsent) = unsent.or(replay) else {
+                unreachable!("open hands the request back unless a copy was kept")
+            };
             tracing::debug!(
                 connection_id = info.connection_id,
                 error = %err,
@@ -398,6 +413,9 @@ fn record(pool: &OriginPool, info: &ConnectionInfo) {
     if info.reused {
         Counters::bump(&pool.counters.reused);
     }
+    if !tracing::level_enabled!(tracing::Level::DEBUG) {
+        return;
+    }
     let span = tracing::Span::current();
     span.record("connection_id", info.connection_id);
     span.record("reused", info.reused);
@@ -449,10 +467,48 @@ fn wire_form(request: &mut http::Request<SdkBody>, h2: bool) -> Result<(), Error
 
 /// `fut`'s output, or `None` if `deadline` passes first. Generic rather than boxed so that
 /// the HTTP/1 and HTTP/2 send futures live inline in the caller's future (no allocation).
-async fn until<F: std::future::Future>(deadline: Option<Instant>, fut: F) -> Option<F::Output> {
-    match deadline {
-        Some(at) => tokio::time::timeout_at(at, fut).await.ok(),
-        None => Some(fut.await),
+/// `fut`'s output, or `None` once `deadline` passes. A plain future, not an `async fn`: that
+/// would keep `fut` twice (the argument and the timeout around it), and each call's future is
+/// copied whole several times. The timer is made only if `fut` has to wait.
+fn until<F: std::future::Future>(deadline: Option<Instant>, fut: F) -> Until<F> {
+    Until {
+        fut,
+        deadline,
+        timer: None,
+    }
+}
+
+pin_project_lite::pin_project! {
+    struct Until<F> {
+        #[pin]
+        fut: F,
+        deadline: Option<Instant>,
+        #[pin]
+        timer: Option<tokio::time::Sleep>,
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for Until<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let mut this = self.project();
+        if let std::task::Poll::Ready(out) = this.fut.poll(cx) {
+            return std::task::Poll::Ready(Some(out));
+        }
+        let Some(at) = *this.deadline else {
+            return std::task::Poll::Pending;
+        };
+        if this.timer.is_none() {
+            this.timer.set(Some(tokio::time::sleep_until(at)));
+        }
+        match this.timer.as_pin_mut().map(|t| t.poll(cx)) {
+            Some(std::task::Poll::Ready(())) => std::task::Poll::Ready(None),
+            _ => std::task::Poll::Pending,
+        }
     }
 }
 
