@@ -32,12 +32,16 @@ async fn h2_endpoint() -> LocalEndpoint {
         .expect("endpoint starts")
 }
 
-// Two worker threads: callers race on both, and still only one connects.
+// Two worker threads: callers race on both, and still only one connects. (One connection to
+// spread over: with the default, two workers, a second may open in the background.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_invokes_share_one_http2_connection() {
     let ep = h2_endpoint().await;
     let ids = Attempts::default();
-    let vpce = client_for(&ep, 1, |p| p.protocol(lambda_vpce::pool::Protocol::Auto));
+    let vpce = client_for(&ep, 1, |p| {
+        p.protocol(lambda_vpce::pool::Protocol::Auto)
+            .h2_connections(1)
+    });
     let lambda = ids.attach(vpce.client());
     let calls: Vec<_> = (0..CONCURRENT)
         .map(|i| {
@@ -341,4 +345,96 @@ async fn the_endpoint_refuses_an_http2_request_without_scheme_https_and_authorit
         .expect("answered");
     assert_eq!(full.status(), 200);
     assert_eq!(ep.stats().http2_connections, 1);
+}
+
+/// `n` lean invokes of `sleep` (50 ms) at once: the connection id each went over.
+async fn overlapping_lean_sleeps(lean: &lambda_vpce::lean::LeanInvoker, n: usize) -> Vec<u64> {
+    let calls: Vec<_> = (0..n)
+        .map(|_| {
+            let lean = lean.clone();
+            tokio::spawn(async move {
+                lean.invoke(InvokeRequest::new("sleep", r#"{"ms":50}"#))
+                    .await
+                    .expect("lean invoke over HTTP/2")
+                    .connection
+                    .connection_id
+            })
+        })
+        .collect();
+    let mut ids = Vec::with_capacity(n);
+    for call in calls {
+        ids.push(call.await.expect("the call's task ends"));
+    }
+    ids
+}
+
+#[tokio::test]
+async fn concurrent_streams_spread_over_h2_connections_and_one_caller_at_a_time_keeps_one() {
+    let ep = h2_endpoint().await;
+    let vpce = client_for(&ep, 1, |p| {
+        p.protocol(lambda_vpce::pool::Protocol::Auto)
+            .h2_connections(2)
+    });
+    let lean = vpce.lean().expect("lean invoker");
+    for _ in 0..5 {
+        lean.invoke(InvokeRequest::new("echo", "{}"))
+            .await
+            .expect("one at a time");
+    }
+    assert_eq!(
+        vpce.pool().stats().opened(),
+        1,
+        "one caller at a time: one connection"
+    );
+
+    // Two at once: the second finds the only connection busy and starts a second one in the
+    // background (it does not wait for it: both calls run on the first).
+    overlapping_lean_sleeps(&lean, 2).await;
+    support::wait_until(
+        "the background connect",
+        std::time::Duration::from_secs(10),
+        || vpce.pool().stats().opened() == 2,
+    )
+    .await;
+    let ids: HashSet<u64> = overlapping_lean_sleeps(&lean, 8)
+        .await
+        .into_iter()
+        .collect();
+    assert_eq!(
+        ids.len(),
+        2,
+        "new streams go to the least loaded connection: {ids:?}"
+    );
+    assert_eq!(
+        vpce.pool().stats().opened(),
+        2,
+        "never more than h2_connections"
+    );
+    assert_eq!(ep.stats().http2_connections, 2);
+    assert_eq!(ep.ledger().duplicates(), Vec::<(String, u32)>::new());
+}
+
+#[tokio::test]
+async fn with_one_h2_connection_every_concurrent_stream_shares_it() {
+    let ep = h2_endpoint().await;
+    let vpce = client_for(&ep, 1, |p| {
+        p.protocol(lambda_vpce::pool::Protocol::Auto)
+            .h2_connections(1)
+    });
+    let lean = vpce.lean().expect("lean invoker");
+    let ids: HashSet<u64> = overlapping_lean_sleeps(&lean, 8)
+        .await
+        .into_iter()
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(vpce.pool().stats().opened(), 1);
+}
+
+#[test]
+fn zero_h2_connections_is_refused_at_build() {
+    let err = Pool::builder()
+        .h2_connections(0)
+        .build()
+        .expect_err("at least one connection");
+    assert!(err.to_string().contains("h2_connections"), "{err}");
 }

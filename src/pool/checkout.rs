@@ -15,6 +15,7 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::config::SPREAD_RETRY_AFTER;
 use super::establish::Established;
 use super::h1::H1Conn;
 use super::h2::H2Lease;
@@ -144,6 +145,35 @@ impl OriginPool {
             st.connecting += 1;
         }
         Some(self.spawn_counted(permit, timeout))
+    }
+
+    /// Opens one more shared HTTP/2 connection in the background, for a caller that took a
+    /// stream slot when every connection in service already carried one, while fewer than
+    /// `h2_spread` are in service (see [`super::PoolBuilder::h2_connections`]). Never beyond
+    /// `max_connections_per_host` (no permit free: nothing is opened), one connect at a time,
+    /// and none for [`SPREAD_RETRY_AFTER`] after such a connect failed.
+    pub(super) fn spread_locked(self: &Arc<Self>, st: &mut State, now: Instant) {
+        if st.closed
+            || st.connecting > 0
+            || st.spread_retry_at.is_some_and(|at| now < at)
+            || st.h2.iter().filter(|c| !c.is_draining()).count() >= self.h2_spread
+            || tokio::runtime::Handle::try_current().is_err()
+        {
+            return;
+        }
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            return;
+        };
+        st.connecting += 1;
+        let connect = self.spawn_counted(permit, self.shared.config.connect_timeout);
+        let pool = Arc::downgrade(self);
+        tokio::spawn(async move {
+            if !matches!(connect.await, Ok(Ok(()))) {
+                if let Some(pool) = pool.upgrade() {
+                    pool.lock().spread_retry_at = Some(Instant::now() + SPREAD_RETRY_AFTER);
+                }
+            }
+        });
     }
 
     /// Runs a connect already counted in `connecting`.

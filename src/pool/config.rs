@@ -114,6 +114,11 @@ pub(crate) const ZONAL_FALLBACK_COOLDOWN: Duration = Duration::from_secs(60);
 /// [`CloseReason::NotReady`]: super::CloseReason::NotReady
 pub(crate) const SETTLE_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// How long after a failed background connect (one opened to spread HTTP/2 streams over
+/// [`PoolBuilder::h2_connections`] connections) the origin opens no other for that purpose: 5 s,
+/// so that an origin refusing connects is not asked again on every call.
+pub(crate) const SPREAD_RETRY_AFTER: Duration = Duration::from_secs(5);
+
 const MAX_KEEPALIVE_COUNT: u32 = 127;
 const MAX_KEEPALIVE_SECS: u64 = 32_767;
 
@@ -186,6 +191,8 @@ pub(crate) struct H2Config {
     pub(crate) keepalive_interval: Option<Duration>,
     pub(crate) keepalive_timeout: Duration,
     pub(crate) max_streams_per_connection: u32,
+    /// `None`: the worker threads of the runtime the origin is first used on.
+    pub(crate) connections: Option<usize>,
     pub(crate) stream_window: u32,
     pub(crate) connection_window: u32,
 }
@@ -196,6 +203,7 @@ impl Default for H2Config {
             keepalive_interval: Some(DEFAULT_H2_KEEPALIVE_INTERVAL),
             keepalive_timeout: DEFAULT_H2_KEEPALIVE_TIMEOUT,
             max_streams_per_connection: DEFAULT_MAX_STREAMS_PER_CONNECTION,
+            connections: None,
             stream_window: DEFAULT_H2_STREAM_WINDOW,
             connection_window: DEFAULT_H2_CONNECTION_WINDOW,
         }
@@ -402,6 +410,23 @@ impl PoolBuilder {
         self
     }
 
+    /// HTTP/2: how many shared connections per origin the pool spreads concurrent streams
+    /// over before it stacks them on one. Each connection's framing, HPACK and TLS run in its
+    /// own task, one core at a time: with a single connection every stream of the process
+    /// queues behind that one task, and each call pays for waking it from another thread (on
+    /// 2 cores at 16 callers, measured: a single connection costs the lean path ~1.3× the
+    /// client CPU per call of two; README, "HTTP/2 vs HTTP/1.1"). A further connection is
+    /// opened in the background (the caller takes a slot on an existing one meanwhile) only
+    /// while every connection in service carries a stream, so one caller at a time keeps one
+    /// connection; new streams go to the least loaded connection. Default: the number of
+    /// worker threads of the tokio runtime the origin is first used on (1 on a current-thread
+    /// runtime), as an event-loop proxy keeps one connection per worker. At least 1; never
+    /// above `max_connections_per_host`.
+    pub fn h2_connections(mut self, n: usize) -> Self {
+        self.config.h2.connections = Some(n);
+        self
+    }
+
     /// HTTP/2 flow-control windows this client grants the server: per stream and per
     /// connection, in bytes (65,535 to 2³¹−1). Defaults: [`DEFAULT_H2_STREAM_WINDOW`],
     /// [`DEFAULT_H2_CONNECTION_WINDOW`].
@@ -505,6 +530,9 @@ impl PoolBuilder {
                 "0",
                 "at least 1",
             ));
+        }
+        if c.h2.connections == Some(0) {
+            return Err(BuildError::new("h2_connections", "0", "at least 1"));
         }
         positive("h2_keepalive.interval", c.h2.keepalive_interval)?;
         positive("h2_keepalive.timeout", Some(c.h2.keepalive_timeout))?;

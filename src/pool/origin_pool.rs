@@ -29,6 +29,16 @@ use crate::origin::Origin;
 /// a restart), not as its idle policy, and do not lower the learned limit.
 pub(crate) const MIN_LEARNABLE_IDLE: Duration = Duration::from_millis(500);
 
+/// How many shared HTTP/2 connections an origin spreads streams over: the setting, else the
+/// worker threads of the runtime this runs on (1 outside a runtime or on a current-thread
+/// one), within `max_connections_per_host`.
+fn h2_spread(config: &super::PoolConfig) -> usize {
+    let n = config.h2.connections.unwrap_or_else(|| {
+        tokio::runtime::Handle::try_current().map_or(1, |h| h.metrics().num_workers())
+    });
+    n.clamp(1, config.max_connections_per_host.max(1))
+}
+
 /// The connections of one origin (scheme, connect host, port, TLS name).
 pub(crate) struct OriginPool {
     pub(crate) origin: Origin,
@@ -41,6 +51,8 @@ pub(crate) struct OriginPool {
     pub(super) rotation: AtomicUsize,
     /// Woken when a connect ends, for callers that waited on it instead of starting their own.
     pub(super) connect_ended: Notify,
+    /// Shared HTTP/2 connections to spread streams over ([`super::PoolBuilder::h2_connections`]).
+    pub(super) h2_spread: usize,
 }
 
 pub(super) struct State {
@@ -60,6 +72,8 @@ pub(super) struct State {
     pub(super) h2_slots_expected: u32,
     pub(super) zonal_failures: u32,
     pub(super) fallback_until: Option<Instant>,
+    /// No background connect to spread HTTP/2 streams before then (one failed).
+    pub(super) spread_retry_at: Option<Instant>,
     pub(super) closed: bool,
 }
 
@@ -88,10 +102,12 @@ impl OriginPool {
                     .min(H2_ASSUMED_PEER_STREAMS),
                 zonal_failures: 0,
                 fallback_until: None,
+                spread_retry_at: None,
                 closed: false,
             }),
             rotation: AtomicUsize::new(0),
             connect_ended: Notify::new(),
+            h2_spread: h2_spread(&shared.config),
             shared,
         }
     }
@@ -155,11 +171,33 @@ impl OriginPool {
         None
     }
 
-    /// A slot on the oldest HTTP/2 connection that has one; drains connections past their
-    /// lifetime and drops spent ones on the way.
+    /// A slot on the least loaded HTTP/2 connection that has one (the oldest of equals);
+    /// drains connections past their lifetime and drops spent ones on the way. Taking it may
+    /// start one more connection in the background to spread streams over
+    /// ([`Self::spread_locked`]).
     fn lease_locked(self: &Arc<Self>, st: &mut State, now: Instant) -> Option<H2Lease> {
         self.drain_expired_h2(st, now);
-        st.h2.iter().find_map(|c| c.try_lease(self))
+        // Every connection in service already carries a stream: this caller is one more at
+        // once than there are connections.
+        let all_busy = self.h2_spread > 1
+            && st
+                .h2
+                .iter()
+                .filter(|c| !c.is_draining())
+                .all(|c| c.open_streams() > 0);
+        let lease = match st.h2.as_slice() {
+            [only] => only.try_lease(self),
+            many => many
+                .iter()
+                .filter(|c| !c.is_draining())
+                .min_by_key(|c| c.open_streams())
+                .and_then(|c| c.try_lease(self))
+                .or_else(|| many.iter().find_map(|c| c.try_lease(self))),
+        };
+        if lease.is_some() && all_busy {
+            self.spread_locked(st, now);
+        }
+        lease
     }
 
     /// Drains HTTP/2 connections past `max_lifetime` (their open streams finish) and drops
