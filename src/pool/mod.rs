@@ -9,9 +9,11 @@
 //!    │  route: URI authority → OriginPool (origin = scheme, connect host [+ zonal fallback],
 //!    │  port, TLS name); `Host` header added (the SDK sends none)
 //!    ▼
-//!  checkout ──► HTTP/2: a free stream slot on the oldest shared connection that takes new
-//!    │          streams (slots = min(max_streams_per_connection, the server's
-//!    │          SETTINGS_MAX_CONCURRENT_STREAMS)); draining ones take none
+//!  checkout ──► HTTP/2: a free stream slot on the least loaded shared connection that takes
+//!    │          new streams (slots = min(max_streams_per_connection, the server's
+//!    │          SETTINGS_MAX_CONCURRENT_STREAMS)); draining ones take none. A caller that
+//!    │          finds every connection busy also starts one more in the background, up to
+//!    │          h2_connections (default: the runtime's worker threads)
 //!    │          HTTP/1.1: idle stack (most recently used first); each candidate is closed,
 //!    │          never used, if closed (FIN seen) · idle ≥ effective idle limit · ≥ max_lifetime
 //!    │  none usable → join the FIFO of waiters (bounded: max_waiters_per_host) and, unless
