@@ -92,22 +92,30 @@ async fn overlapping_sleep_invokes(
         aws_sdk_lambda::error::SdkError<aws_sdk_lambda::operation::invoke::InvokeError>,
     >,
 > {
-    let calls: Vec<_> = (0..CONCURRENT)
-        .map(|_| {
-            let lambda = lambda.clone();
-            tokio::spawn(async move {
-                lambda
-                    .invoke()
-                    .function_name("sleep")
-                    .payload(Blob::new(r#"{"ms":50}"#))
-                    .send()
-                    .await
-            })
-        })
-        .collect();
-    let mut out = Vec::with_capacity(CONCURRENT);
-    for call in calls {
-        out.push(call.await.expect("the call's task ends"));
+    at_once(CONCURRENT, |_| {
+        let lambda = lambda.clone();
+        async move {
+            lambda
+                .invoke()
+                .function_name("sleep")
+                .payload(Blob::new(r#"{"ms":50}"#))
+                .send()
+                .await
+        }
+    })
+    .await
+}
+
+/// `n` calls made by `call` started at once, each in its own task; their results in order.
+async fn at_once<T, F>(n: usize, call: impl Fn(usize) -> F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = T> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..n).map(|i| tokio::spawn(call(i))).collect();
+    let mut out = Vec::with_capacity(n);
+    for task in tasks {
+        out.push(task.await.expect("the call's task ends"));
     }
     out
 }
@@ -347,35 +355,39 @@ async fn the_endpoint_refuses_an_http2_request_without_scheme_https_and_authorit
     assert_eq!(ep.stats().http2_connections, 1);
 }
 
+/// The crate's client on `ep` offering `h2`, spreading streams over `n` connections, and its
+/// lean invoker.
+fn lean_over_h2_connections(
+    ep: &LocalEndpoint,
+    n: usize,
+) -> (lambda_vpce::LambdaVpce, lambda_vpce::lean::LeanInvoker) {
+    let vpce = client_for(ep, 1, |p| {
+        p.protocol(lambda_vpce::pool::Protocol::Auto)
+            .h2_connections(n)
+    });
+    let lean = vpce.lean().expect("lean invoker");
+    (vpce, lean)
+}
+
 /// `n` lean invokes of `sleep` (50 ms) at once: the connection id each went over.
 async fn overlapping_lean_sleeps(lean: &lambda_vpce::lean::LeanInvoker, n: usize) -> Vec<u64> {
-    let calls: Vec<_> = (0..n)
-        .map(|_| {
-            let lean = lean.clone();
-            tokio::spawn(async move {
-                lean.invoke(InvokeRequest::new("sleep", r#"{"ms":50}"#))
-                    .await
-                    .expect("lean invoke over HTTP/2")
-                    .connection
-                    .connection_id
-            })
-        })
-        .collect();
-    let mut ids = Vec::with_capacity(n);
-    for call in calls {
-        ids.push(call.await.expect("the call's task ends"));
-    }
-    ids
+    at_once(n, |_| {
+        let lean = lean.clone();
+        async move {
+            lean.invoke(InvokeRequest::new("sleep", r#"{"ms":50}"#))
+                .await
+                .expect("lean invoke over HTTP/2")
+                .connection
+                .connection_id
+        }
+    })
+    .await
 }
 
 #[tokio::test]
 async fn concurrent_streams_spread_over_h2_connections_and_one_caller_at_a_time_keeps_one() {
     let ep = h2_endpoint().await;
-    let vpce = client_for(&ep, 1, |p| {
-        p.protocol(lambda_vpce::pool::Protocol::Auto)
-            .h2_connections(2)
-    });
-    let lean = vpce.lean().expect("lean invoker");
+    let (vpce, lean) = lean_over_h2_connections(&ep, 2);
     for _ in 0..5 {
         lean.invoke(InvokeRequest::new("echo", "{}"))
             .await
@@ -417,11 +429,7 @@ async fn concurrent_streams_spread_over_h2_connections_and_one_caller_at_a_time_
 #[tokio::test]
 async fn with_one_h2_connection_every_concurrent_stream_shares_it() {
     let ep = h2_endpoint().await;
-    let vpce = client_for(&ep, 1, |p| {
-        p.protocol(lambda_vpce::pool::Protocol::Auto)
-            .h2_connections(1)
-    });
-    let lean = vpce.lean().expect("lean invoker");
+    let (vpce, lean) = lean_over_h2_connections(&ep, 1);
     let ids: HashSet<u64> = overlapping_lean_sleeps(&lean, 8)
         .await
         .into_iter()

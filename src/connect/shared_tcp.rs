@@ -152,14 +152,19 @@ mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    #[tokio::test]
-    async fn a_peek_sees_a_fin_that_nobody_has_read_yet() {
+    /// A `SharedTcp` client connected over loopback, and the server's end.
+    async fn connected() -> (SharedTcp, TcpStream) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();
         let (server, _) = listener.accept().await.unwrap();
-        let shared = SharedTcp::new(client);
+        (SharedTcp::new(client), server)
+    }
+
+    #[tokio::test]
+    async fn a_peek_sees_a_fin_that_nobody_has_read_yet() {
+        let (shared, server) = connected().await;
         assert_eq!(shared.peer_state(), PeerState::Open);
         drop(server);
         // The FIN travels through loopback; poll the kernel's view, not any task's.
@@ -176,12 +181,7 @@ mod tests {
 
     #[tokio::test]
     async fn data_that_arrives_after_a_short_read_still_wakes_the_reader() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (mut server, _) = listener.accept().await.unwrap();
-        let mut shared = SharedTcp::new(client);
+        let (mut shared, mut server) = connected().await;
         let mut buf = [0u8; 64];
         server.write_all(b"0123456789").await.unwrap();
         let n = shared.read(&mut buf).await.unwrap();
@@ -207,12 +207,7 @@ mod tests {
 
     #[tokio::test]
     async fn reads_and_writes_go_through_while_the_pool_holds_a_clone() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (mut server, _) = listener.accept().await.unwrap();
-        let mut shared = SharedTcp::new(client);
+        let (mut shared, mut server) = connected().await;
         let probe = shared.clone();
         shared.write_all(b"ping").await.unwrap();
         let mut got = [0u8; 4];
