@@ -335,6 +335,7 @@ fn bad_cli_flags_exit_non_zero_with_a_message_and_no_panic() {
         &["bench", "merge", "a.json", "b.json", "--concurrency", "4"],
         &["bench", "--concurrency", "100000"],
         &["bench", "--min-idle", "600"],
+        &["bench", "--h2-connections", "0"],
         &["bench", "--rate", "1e-20"],
         &["bench", "--rate", "10", "--think-time", "5"],
         &["bench", "--rate", "0.001", "--requests", "1000000"],

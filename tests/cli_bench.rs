@@ -539,6 +539,33 @@ fn bench_names_the_protocol_each_client_negotiated() {
         }
         assert!(stdout.contains("protocol"), "{stdout}");
     }
+    // The crate's HTTP/2 pools spread over as many connections as asked; the report says so.
+    for n in ["1", "2"] {
+        let (stdout, report) = bench_report(&[
+            "--requests",
+            "40",
+            "--warmup",
+            "4",
+            "--concurrency",
+            "4",
+            "--rounds",
+            "1",
+            "--protocol",
+            "http2",
+            "--h2-connections",
+            n,
+            "--client",
+            "lambda-vpce,lambda-vpce-lean",
+        ]);
+        assert_eq!(report["h2_connections"].to_string(), n, "{report}");
+        assert!(
+            stdout.contains(&format!("--h2-connections {n}")),
+            "{stdout}"
+        );
+        for c in clients_all_ok(&report, 40) {
+            assert_eq!(c["protocol"], "HTTP/2", "{c}");
+        }
+    }
     // Offering only http/1.1, every client speaks it.
     let (_, report) = bench_report(&[
         "--requests",

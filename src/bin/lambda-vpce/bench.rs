@@ -134,6 +134,7 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
         min_idle,
         concurrency: a.concurrency,
         protocol: a.protocol,
+        h2_connections: a.h2_connections,
     };
 
     // Build each client and time its first call right away.
@@ -288,6 +289,7 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
                 .is_some_and(|_| !a.server_http1_only && knobs.allow_http2()),
         }),
         protocol: a.protocol.map(|p| p.as_str().to_owned()),
+        h2_connections: a.h2_connections,
         cpu_includes_server: !external,
         allocator: crate::ALLOCATOR.to_owned(),
         clients: reports,

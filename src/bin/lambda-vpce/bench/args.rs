@@ -182,6 +182,12 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "P", value_parser = parse_protocol)]
     pub(crate) protocol: Option<lambda_vpce::pool::Protocol>,
 
+    /// HTTP/2 connections per origin the crate's clients spread concurrent streams over
+    /// (`PoolBuilder::h2_connections`); 1 to 512. Default: the pool's (the runtime's worker
+    /// threads).
+    #[arg(long, value_name = "N", value_parser = bounded_usize::<1, MAX_MIN_IDLE>)]
+    pub(crate) h2_connections: Option<usize>,
+
     /// `min_idle` of the lambda-vpce clients' pools, which are prewarmed to it before the
     /// first call and kept topped up; 0 to 512 (the pool's connection cap). Default: the
     /// concurrency, at most 512 (0 disables prewarm).

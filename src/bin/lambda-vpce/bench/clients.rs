@@ -99,6 +99,8 @@ pub(crate) struct ClientOptions {
     pub(crate) concurrency: usize,
     /// The crate's clients' protocol; `None` keeps the pool's default.
     pub(crate) protocol: Option<Protocol>,
+    /// HTTP/2 connections the crate's pools spread streams over; `None`: the pool's default.
+    pub(crate) h2_connections: Option<usize>,
 }
 
 /// The HTTP versions a crate client's responses came over (from their `ConnectionInfo`): a
@@ -404,9 +406,15 @@ async fn crate_client(target: &Target, opts: ClientOptions) -> Result<LambdaVpce
     let mut b = LambdaVpce::builder()
         .endpoint(target.endpoint.clone())
         .region(target.region.clone())
-        .pool(match opts.protocol {
-            Some(p) => PoolBuilder::new().min_idle(opts.min_idle).protocol(p),
-            None => PoolBuilder::new().min_idle(opts.min_idle),
+        .pool({
+            let mut pool = PoolBuilder::new().min_idle(opts.min_idle);
+            if let Some(p) = opts.protocol {
+                pool = pool.protocol(p);
+            }
+            if let Some(n) = opts.h2_connections {
+                pool = pool.h2_connections(n);
+            }
+            pool
         });
     // An external endpoint: the standard chain's provider, refreshed as the SDK clients' is.
     b = match &target.sdk_config {

@@ -181,6 +181,9 @@ pub(crate) fn merge(runs: &[(String, RunReport)]) -> Result<Merged, CmdError> {
             .protocol
             .as_ref()
             .map(|_| same_or(&|r| r.protocol.clone().unwrap_or_default(), "mixed")),
+        h2_connections: first
+            .h2_connections
+            .filter(|n| runs.iter().all(|(_, r)| r.h2_connections == Some(*n))),
         rounds: first.rounds,
         warmup: runs.iter().map(|(_, r)| r.warmup).sum(),
         requests_per_client: all(&|r| r.requests_per_client.map(|n| n as f64))
@@ -318,6 +321,7 @@ mod tests {
     fn run(clients: &[(&str, &Tally)], payload_bytes: usize, concurrency: usize) -> RunReport {
         RunReport {
             protocol: None,
+            h2_connections: None,
             schema_version: 1,
             mode: "closed".into(),
             endpoint: "embedded".into(),

@@ -22,6 +22,7 @@
 //!              "http2": bool} | null,   // embedded only; http2: ALPN offered h2
 //!   "protocol": "http1" | "http2" | "auto" | null,  // --protocol of the crate's clients
 //!                                       // (null: the pool's default)
+//!   "h2_connections": u64 | null,       // --h2-connections (null: the pool's default)
 //!   "cpu_includes_server": bool,        // true when the embedded endpoint shared the process
 //!   "allocator": "mimalloc" | "system", // the binary's global allocator (cargo feature mimalloc)
 //!   "clients": [{
@@ -217,6 +218,9 @@ pub(crate) struct RunReport {
     pub(crate) server: Option<ServerReport>,
     #[serde(default)]
     pub(crate) protocol: Option<String>,
+    /// `--h2-connections`; absent in reports written before the flag existed.
+    #[serde(default)]
+    pub(crate) h2_connections: Option<usize>,
     pub(crate) cpu_includes_server: bool,
     pub(crate) allocator: String,
     pub(crate) clients: Vec<ClientReport>,
@@ -298,6 +302,9 @@ impl RunReport {
         }
         if let Some(p) = &self.protocol {
             let _ = write!(line, ", --protocol {p}");
+        }
+        if let Some(n) = self.h2_connections {
+            let _ = write!(line, ", --h2-connections {n}");
         }
         line
     }
