@@ -414,11 +414,11 @@ impl PoolBuilder {
     /// over before it stacks them on one. Each connection's framing, HPACK and TLS run in its
     /// own task, one core at a time: with a single connection every stream of the process
     /// queues behind that one task, and each call pays for waking it from another thread (on
-    /// 2 cores at 16 callers, measured: a single connection costs the lean path ~1.3× the
-    /// client CPU per call of two; README, "HTTP/2 vs HTTP/1.1"). A further connection is
-    /// opened in the background (the caller takes a slot on an existing one meanwhile) only
-    /// while every connection in service carries a stream, so one caller at a time keeps one
-    /// connection; new streams go to the least loaded connection. Default: the number of
+    /// 2 cores at 16 callers, measured: a single connection costs the lean path ~1.2× the
+    /// client CPU per call of two; README, "Spreading streams over connections"). A further
+    /// connection is opened in the background (the caller takes a slot on an existing one
+    /// meanwhile) only while every connection in service carries a stream, so one caller at a
+    /// time keeps one connection; new streams go to the least loaded connection. Default: the number of
     /// worker threads of the tokio runtime the origin is first used on (1 on a current-thread
     /// runtime), as an event-loop proxy keeps one connection per worker. At least 1; never
     /// above `max_connections_per_host`.
