@@ -49,7 +49,7 @@
 //! - `local` (default): [`local::LocalEndpoint`] (hyper server, rcgen certificates).
 //! - `cli` (default): the `lambda-vpce` binary (bench, serve, soak, invoke, doctor, policy).
 //! - `metrics`: the pool's state and events and every call's verdict through the `metrics`
-//!   facade; names and labels in [`metrics`] (module docs).
+//!   facade; names and labels in the `metrics` module's docs.
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,

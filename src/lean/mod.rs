@@ -58,8 +58,10 @@
 //! # Allocations
 //! Per attempt: one buffer holding every dynamic byte of the request (URI, date, ids, length,
 //! client context, authorization), sliced into the URI and header values without copies; the
-//! header map; the body handle; the extensions carrying [`RequestOptions`]. The canonical
-//! request and string to sign are never built: they are streamed into SHA-256 and HMAC.
+//! header map; the body handle. The call's [`RequestOptions`] go to the pool beside the
+//! request, not in its extensions (a map per call; [`LeanInvoker::signed_request`], whose
+//! caller sends it, still carries them there). The canonical request and string to sign are
+//! never built: they are streamed into SHA-256 and HMAC.
 //! `cargo bench --bench lean_alloc` counts them.
 //!
 //! [`RetryPolicy::NeverTwice`]: crate::RetryPolicy::NeverTwice
@@ -379,8 +381,15 @@ impl LeanInvoker {
         request: &InvokeRequest,
     ) -> Result<http::Request<SdkBody>, Error> {
         request.validate()?;
-        self.sign(request, &Prepared::new(request), self.deadline(request))
-            .await
+        let deadline = self.deadline(request);
+        let mut signed = self
+            .sign(request, &Prepared::new(request), deadline)
+            .await?;
+        signed.extensions_mut().insert(RequestOptions {
+            deadline,
+            connect_timeout: None,
+        });
+        Ok(signed)
     }
 
     /// The call's deadline: its own timeout, else the invoker's, from now; `None` (no deadline)
@@ -389,7 +398,7 @@ impl LeanInvoker {
         deadline_after(request.get_timeout().unwrap_or(self.inner.response_timeout))
     }
 
-    /// One attempt's signed request, with credentials valid now and the call's `deadline`.
+    /// One attempt's signed request, with credentials valid now (loaded within `deadline`).
     async fn sign(
         &self,
         request: &InvokeRequest,
@@ -399,17 +408,7 @@ impl LeanInvoker {
         let inner = &*self.inner;
         let now = inner.time.now();
         let identity = self.identity(now, deadline).await?;
-        request::build(
-            &inner.target,
-            request,
-            prepared,
-            &identity,
-            now,
-            RequestOptions {
-                deadline,
-                connect_timeout: None,
-            },
-        )
+        request::build(&inner.target, request, prepared, &identity, now)
     }
 
     async fn invoke_inner(&self, request: InvokeRequest) -> Result<InvokeResponse, Error> {
@@ -426,7 +425,17 @@ impl LeanInvoker {
             }
             let attempt_deadline = retry::attempt_deadline(deadline, inner.attempt_timeout);
             let result = match self.sign(&request, &prepared, attempt_deadline).await {
-                Ok(http_request) => match inner.pool.send(http_request).await {
+                Ok(http_request) => match inner
+                    .pool
+                    .send_with(
+                        http_request,
+                        RequestOptions {
+                            deadline: attempt_deadline,
+                            connect_timeout: None,
+                        },
+                    )
+                    .await
+                {
                     Ok(response) => response::read(response).await,
                     Err(e) => Err(e),
                 },

@@ -12,7 +12,7 @@ use http::{HeaderMap, HeaderValue, Method, Uri};
 use super::credentials::Identity;
 use super::sign::{self, AmzDate, Canonical};
 use crate::error::{Error, Kind};
-use crate::pool::{RequestOptions, AMZ_SDK_INVOCATION_ID};
+use crate::pool::AMZ_SDK_INVOCATION_ID;
 use crate::validate::{self, InvocationType};
 
 /// The `user-agent` the lean path sends (SigV4 leaves it unsigned).
@@ -296,15 +296,15 @@ impl Prepared {
 /// Builds the signed request of one attempt.
 ///
 /// Allocations: one buffer for every dynamic byte (URI, date, invocation id, content length,
-/// authorization, client context, durable execution name, tenant id), sliced into the URI and header values without copies; the
-/// header map; the body's handle; the extensions holding [`RequestOptions`].
+/// authorization, client context, durable execution name, tenant id), sliced into the URI and
+/// header values without copies; the header map; the body's handle. No extensions: the call's
+/// options go to the pool beside the request (`Pool::send_with`), not in a map made per call.
 pub(crate) fn build(
     target: &Target,
     req: &InvokeRequest,
     prepared: &Prepared,
     identity: &Identity,
     now: SystemTime,
-    options: RequestOptions,
 ) -> Result<http::Request<SdkBody>, Error> {
     let date = AmzDate::new(now).ok_or_else(|| {
         Error::with(
@@ -448,6 +448,5 @@ pub(crate) fn build(
     *request.method_mut() = Method::POST;
     *request.uri_mut() = uri;
     *request.headers_mut() = headers;
-    request.extensions_mut().insert(options);
     Ok(request)
 }

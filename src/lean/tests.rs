@@ -52,15 +52,7 @@ fn lean_and_sdk_authorization(
 ) -> (String, String) {
     let credentials = creds(token);
     let identity = Identity::new(credentials.clone(), time).expect("identity");
-    let built = request::build(
-        target,
-        req,
-        &Prepared::new(req),
-        &identity,
-        time,
-        RequestOptions::default(),
-    )
-    .expect("built");
+    let built = request::build(target, req, &Prepared::new(req), &identity, time).expect("built");
     let lean = built.headers()["authorization"]
         .to_str()
         .expect("ascii")
@@ -102,15 +94,7 @@ fn the_header_map_is_sized_for_exactly_the_headers_sent_and_never_grows() {
         (fullest, true, 13),
     ] {
         let identity = Identity::new(creds(token), time).expect("identity");
-        let built = request::build(
-            &t,
-            &req,
-            &Prepared::new(&req),
-            &identity,
-            time,
-            RequestOptions::default(),
-        )
-        .expect("built");
+        let built = request::build(&t, &req, &Prepared::new(&req), &identity, time).expect("built");
         let headers = built.headers();
         assert_eq!(headers.len(), sent, "{req:?}");
         assert_eq!(

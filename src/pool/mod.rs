@@ -1,5 +1,5 @@
 //! The connection pool: HTTP/1.1 on hyper 1.x `client::conn` and HTTP/2 on the `h2` crate
-//! (driven directly: see [`h2_stream`]), over TLS, keyed by origin, built so that **no request is ever sent on a connection the server has already
+//! (driven directly: see `h2_stream`), over TLS, keyed by origin, built so that **no request is ever sent on a connection the server has already
 //! dropped**, and no request that may have reached the server is ever sent twice.
 //!
 //! # The life of one request
@@ -269,7 +269,20 @@ impl Pool {
     {
         self.start_maintenance();
         let host = self.origin_for(request.uri());
-        send::send(host, request)
+        send::send(host, request, None)
+    }
+
+    /// [`send`](Self::send) with the request's options given beside it rather than in its
+    /// extensions (which would be a map made for every request).
+    pub(crate) fn send_with(
+        &self,
+        request: http::Request<SdkBody>,
+        opts: RequestOptions,
+    ) -> impl std::future::Future<Output = Result<http::Response<Body>, Error>> + Send + 'static
+    {
+        self.start_maintenance();
+        let host = self.origin_for(request.uri());
+        send::send(host, request, Some(opts))
     }
 
     /// Opens connections before the first call until `min_idle` (at least one) are open per

@@ -78,17 +78,21 @@ pub struct ConnectionInfo {
 /// `Keep-Alive`, not among `http`'s constants; a constant so that no lookup parses it.
 pub(super) const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 
-/// Sends `request` to the origin `pool` routed it to (or fails with the routing error).
+/// Sends `request` to the origin `pool` routed it to (or fails with the routing error), with
+/// `opts`, else the options in its extensions.
 pub(crate) async fn send(
     pool: Result<Arc<OriginPool>, Error>,
     mut request: http::Request<SdkBody>,
+    opts: Option<RequestOptions>,
 ) -> Result<http::Response<Body>, Error> {
     let pool = &pool?;
-    let opts = request
-        .extensions()
-        .get::<RequestOptions>()
-        .copied()
-        .unwrap_or_default();
+    let opts = opts.unwrap_or_else(|| {
+        request
+            .extensions()
+            .get::<RequestOptions>()
+            .copied()
+            .unwrap_or_default()
+    });
     if !request.headers().contains_key(HOST) {
         request.headers_mut().insert(HOST, pool.host_header.clone());
     }

@@ -127,7 +127,7 @@ impl CaBundle {
     }
 
     /// The file's bytes, for [`LambdaVpceBuilder::add_ca_pem`](crate::LambdaVpceBuilder::add_ca_pem)
-    /// or [`PoolBuilder::add_ca_pem`](crate::PoolBuilder::add_ca_pem).
+    /// or [`PoolBuilder::add_ca_pem`](crate::pool::PoolBuilder::add_ca_pem).
     pub fn pem(&self) -> &[u8] {
         &self.pem
     }

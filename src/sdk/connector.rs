@@ -103,7 +103,7 @@ impl HttpConnector for PoolConnector {
             connect_timeout: self.connect_timeout,
         };
         HttpConnectorFuture::new(async move {
-            let mut request = request
+            let request = request
                 .try_into_http1x()
                 .map_err(|e| ConnectorError::user(Box::new(e)))?;
             let facts = RequestFacts {
@@ -117,8 +117,7 @@ impl HttpConnector for PoolConnector {
                 ),
                 durable_named: request.headers().contains_key(DURABLE_EXECUTION_NAME),
             };
-            request.extensions_mut().insert(opts);
-            match pool.send(request).await {
+            match pool.send_with(request, opts).await {
                 Ok(response) => {
                     let info = response.body().connection_info();
                     let mut response = HttpResponse::try_from(response.map(SdkBody::from_body_1_x))
