@@ -499,6 +499,22 @@ fn bench_merge_adds_up_two_runs_and_refuses_one_that_measured_something_else() {
     }
 }
 
+/// A bench run of 40 calls per client (4 warm-up, one round) at `concurrency`, with `flags`.
+fn forty_calls(concurrency: &str, flags: &[&str]) -> (String, serde_json::Value) {
+    let mut args = vec![
+        "--requests",
+        "40",
+        "--warmup",
+        "4",
+        "--concurrency",
+        concurrency,
+        "--rounds",
+        "1",
+    ];
+    args.extend_from_slice(flags);
+    bench_report(&args)
+}
+
 #[test]
 fn bench_names_the_protocol_each_client_negotiated() {
     // The embedded endpoint offers h2 and http/1.1, as Lambda does: the crate's clients speak
@@ -508,20 +524,15 @@ fn bench_names_the_protocol_each_client_negotiated() {
         ("auto", "HTTP/2"),
         ("http2", "HTTP/2"),
     ] {
-        let (stdout, report) = bench_report(&[
-            "--requests",
-            "40",
-            "--warmup",
-            "4",
-            "--concurrency",
+        let (stdout, report) = forty_calls(
             "2",
-            "--rounds",
-            "1",
-            "--protocol",
-            flag,
-            "--client",
-            "lambda-vpce,lambda-vpce-lean,sdk-default",
-        ]);
+            &[
+                "--protocol",
+                flag,
+                "--client",
+                "lambda-vpce,lambda-vpce-lean,sdk-default",
+            ],
+        );
         assert_eq!(report["protocol"], flag);
         assert_eq!(report["server"]["http2"], true);
         let clients = clients_all_ok(&report, 40);
@@ -541,22 +552,17 @@ fn bench_names_the_protocol_each_client_negotiated() {
     }
     // The crate's HTTP/2 pools spread over as many connections as asked; the report says so.
     for n in ["1", "2"] {
-        let (stdout, report) = bench_report(&[
-            "--requests",
-            "40",
-            "--warmup",
+        let (stdout, report) = forty_calls(
             "4",
-            "--concurrency",
-            "4",
-            "--rounds",
-            "1",
-            "--protocol",
-            "http2",
-            "--h2-connections",
-            n,
-            "--client",
-            "lambda-vpce,lambda-vpce-lean",
-        ]);
+            &[
+                "--protocol",
+                "http2",
+                "--h2-connections",
+                n,
+                "--client",
+                "lambda-vpce,lambda-vpce-lean",
+            ],
+        );
         assert_eq!(report["h2_connections"].to_string(), n, "{report}");
         assert!(
             stdout.contains(&format!("--h2-connections {n}")),
