@@ -79,24 +79,23 @@ impl AsyncRead for SharedTcp {
             ready!(self.0.poll_read_ready(cx))?;
             let unfilled = buf.initialize_unfilled();
             let len = unfilled.len();
-            let mut read = None;
+            let mut drained = None;
             let result = self.0.try_io(Interest::READABLE, || {
                 let n = (&*SockRef::from(&*self.0)).read(unfilled)?;
-                read = Some(n);
                 if DRAINED_ON_SHORT_READ && n > 0 && n < len {
-                    // Drained: `try_io` clears the readiness this read was made under.
+                    // `try_io` clears the readiness this read was made under.
+                    drained = Some(n);
                     return Err(io::ErrorKind::WouldBlock.into());
                 }
-                Ok(())
+                Ok(n)
             });
-            match (read, result) {
-                (Some(n), _) => {
+            match (result, drained) {
+                (Ok(n), _) | (Err(_), Some(n)) => {
                     buf.advance(n);
                     return Poll::Ready(Ok(()));
                 }
-                (None, Err(e)) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                (None, Err(e)) => return Poll::Ready(Err(e)),
-                (None, Ok(())) => unreachable!("a read that succeeded says how much it read"),
+                (Err(e), None) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                (Err(e), None) => return Poll::Ready(Err(e)),
             }
         }
     }

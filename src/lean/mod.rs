@@ -385,10 +385,9 @@ impl LeanInvoker {
         let mut signed = self
             .sign(request, &Prepared::new(request), deadline)
             .await?;
-        signed.extensions_mut().insert(RequestOptions {
-            deadline,
-            connect_timeout: None,
-        });
+        signed
+            .extensions_mut()
+            .insert(RequestOptions::until(deadline));
         Ok(signed)
     }
 
@@ -427,13 +426,7 @@ impl LeanInvoker {
             let result = match self.sign(&request, &prepared, attempt_deadline).await {
                 Ok(http_request) => match inner
                     .pool
-                    .send_with(
-                        http_request,
-                        RequestOptions {
-                            deadline: attempt_deadline,
-                            connect_timeout: None,
-                        },
-                    )
+                    .send_with(http_request, RequestOptions::until(attempt_deadline))
                     .await
                 {
                     Ok(response) => response::read(response).await,

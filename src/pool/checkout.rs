@@ -151,7 +151,7 @@ impl OriginPool {
     /// stream slot when every connection in service already carried one, while fewer than
     /// `h2_spread` are in service (see [`super::PoolBuilder::h2_connections`]). Never beyond
     /// `max_connections_per_host` (no permit free: nothing is opened), one connect at a time,
-    /// and none for [`SPREAD_RETRY_AFTER`] after such a connect failed.
+    /// and none for [`SPREAD_RETRY_AFTER`] after a connect to the origin failed.
     pub(super) fn spread_locked(self: &Arc<Self>, st: &mut State, now: Instant) {
         if st.closed
             || st.connecting > 0
@@ -165,15 +165,8 @@ impl OriginPool {
             return;
         };
         st.connecting += 1;
-        let connect = self.spawn_counted(permit, self.shared.config.connect_timeout);
-        let pool = Arc::downgrade(self);
-        tokio::spawn(async move {
-            if !matches!(connect.await, Ok(Ok(()))) {
-                if let Some(pool) = pool.upgrade() {
-                    pool.lock().spread_retry_at = Some(Instant::now() + SPREAD_RETRY_AFTER);
-                }
-            }
-        });
+        // Detached: the connection goes to the pool; a failure sets `spread_retry_at`.
+        drop(self.spawn_counted(permit, self.shared.config.connect_timeout));
     }
 
     /// Runs a connect already counted in `connecting`.
@@ -201,6 +194,9 @@ impl OriginPool {
                 let mut st = pool.lock();
                 st.connecting -= 1;
                 st.last_h2 = h2.or(st.last_h2);
+                if res.is_err() {
+                    st.spread_retry_at = Some(Instant::now() + SPREAD_RETRY_AFTER);
+                }
             }
             pool.connect_ended.notify_waiters();
             res

@@ -114,9 +114,9 @@ pub(crate) const ZONAL_FALLBACK_COOLDOWN: Duration = Duration::from_secs(60);
 /// [`CloseReason::NotReady`]: super::CloseReason::NotReady
 pub(crate) const SETTLE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// How long after a failed background connect (one opened to spread HTTP/2 streams over
-/// [`PoolBuilder::h2_connections`] connections) the origin opens no other for that purpose: 5 s,
-/// so that an origin refusing connects is not asked again on every call.
+/// How long after a failed connect an origin opens no background connect to spread HTTP/2
+/// streams over [`PoolBuilder::h2_connections`] connections: 5 s, so that an origin refusing
+/// connects is not asked again on every call.
 pub(crate) const SPREAD_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 const MAX_KEEPALIVE_COUNT: u32 = 127;
@@ -418,10 +418,10 @@ impl PoolBuilder {
     /// client CPU per call of two; README, "Spreading streams over connections"). A further
     /// connection is opened in the background (the caller takes a slot on an existing one
     /// meanwhile) only while every connection in service carries a stream, so one caller at a
-    /// time keeps one connection; new streams go to the least loaded connection. Default: the number of
-    /// worker threads of the tokio runtime the origin is first used on (1 on a current-thread
-    /// runtime), as an event-loop proxy keeps one connection per worker. At least 1; never
-    /// above `max_connections_per_host`.
+    /// time keeps one connection; new streams go to the least loaded connection. Default: the
+    /// number of worker threads of the tokio runtime the origin is first used on (1 on a
+    /// current-thread runtime), as an event-loop proxy keeps one connection per worker. At
+    /// least 1; never above `max_connections_per_host`.
     pub fn h2_connections(mut self, n: usize) -> Self {
         self.config.h2.connections = Some(n);
         self

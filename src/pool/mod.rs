@@ -267,9 +267,7 @@ impl Pool {
         request: http::Request<SdkBody>,
     ) -> impl std::future::Future<Output = Result<http::Response<Body>, Error>> + Send + 'static
     {
-        self.start_maintenance();
-        let host = self.origin_for(request.uri());
-        send::send(host, request, None)
+        self.send_opts(request, None)
     }
 
     /// [`send`](Self::send) with the request's options given beside it rather than in its
@@ -280,9 +278,19 @@ impl Pool {
         opts: RequestOptions,
     ) -> impl std::future::Future<Output = Result<http::Response<Body>, Error>> + Send + 'static
     {
+        self.send_opts(request, Some(opts))
+    }
+
+    /// Routes `request` now and sends it with `opts`, else the options in its extensions.
+    fn send_opts(
+        &self,
+        request: http::Request<SdkBody>,
+        opts: Option<RequestOptions>,
+    ) -> impl std::future::Future<Output = Result<http::Response<Body>, Error>> + Send + 'static
+    {
         self.start_maintenance();
         let host = self.origin_for(request.uri());
-        send::send(host, request, Some(opts))
+        send::send(host, request, opts)
     }
 
     /// Opens connections before the first call until `min_idle` (at least one) are open per

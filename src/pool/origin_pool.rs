@@ -72,7 +72,7 @@ pub(super) struct State {
     pub(super) h2_slots_expected: u32,
     pub(super) zonal_failures: u32,
     pub(super) fallback_until: Option<Instant>,
-    /// No background connect to spread HTTP/2 streams before then (one failed).
+    /// No background connect to spread HTTP/2 streams before then (a connect failed).
     pub(super) spread_retry_at: Option<Instant>,
     pub(super) closed: bool,
 }

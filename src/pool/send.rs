@@ -41,8 +41,13 @@ impl RequestOptions {
     /// timeout the crate turns into a call's deadline (the lean path's, the SDK adapter's, the
     /// pool's `acquire_timeout`) follows this rule.
     pub fn with_timeout(timeout: Duration) -> Self {
+        Self::until(deadline_after(timeout))
+    }
+
+    /// Options with `deadline` (`None`: no deadline) and the pool's connect timeout.
+    pub(crate) fn until(deadline: Option<Instant>) -> Self {
         RequestOptions {
-            deadline: deadline_after(timeout),
+            deadline,
             connect_timeout: None,
         }
     }
@@ -469,11 +474,10 @@ fn wire_form(request: &mut http::Request<SdkBody>, h2: bool) -> Result<(), Error
     Ok(())
 }
 
-/// `fut`'s output, or `None` if `deadline` passes first. Generic rather than boxed so that
-/// the HTTP/1 and HTTP/2 send futures live inline in the caller's future (no allocation).
-/// `fut`'s output, or `None` once `deadline` passes. A plain future, not an `async fn`: that
-/// would keep `fut` twice (the argument and the timeout around it), and each call's future is
-/// copied whole several times. The timer is made only if `fut` has to wait.
+/// `fut`'s output, or `None` once `deadline` passes. Generic rather than boxed, so that the
+/// HTTP/1 and HTTP/2 send futures live inline in the caller's future (no allocation), and a
+/// plain future rather than an `async fn`, which would keep `fut` twice (the argument and the
+/// timeout around it). The timer is made only if `fut` has to wait.
 fn until<F: std::future::Future>(deadline: Option<Instant>, fut: F) -> Until<F> {
     Until {
         fut,
