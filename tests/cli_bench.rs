@@ -517,8 +517,8 @@ fn forty_calls(concurrency: &str, flags: &[&str]) -> (String, serde_json::Value)
 
 #[test]
 fn bench_names_the_protocol_each_client_negotiated() {
-    // The embedded endpoint offers h2 and http/1.1, as Lambda does: the crate's clients speak
-    // what --protocol says, sdk-default picks h2 on its own.
+    // The embedded endpoint offers h2 and http/1.1, as Lambda does: the crate's clients and
+    // the raw-hyper floor speak what --protocol says, sdk-default picks h2 on its own.
     for (flag, crate_version) in [
         ("http1", "HTTP/1.1"),
         ("auto", "HTTP/2"),
@@ -530,7 +530,7 @@ fn bench_names_the_protocol_each_client_negotiated() {
                 "--protocol",
                 flag,
                 "--client",
-                "lambda-vpce,lambda-vpce-lean,sdk-default",
+                "lambda-vpce,lambda-vpce-lean,sdk-default,raw-hyper",
             ],
         );
         assert_eq!(report["protocol"], flag);

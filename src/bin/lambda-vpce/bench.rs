@@ -340,7 +340,7 @@ async fn first_call(
 }
 
 /// The protocol a client negotiated and who saw it: the crate's clients from their responses'
-/// `ConnectionInfo`; the others from the embedded endpoint's ALPN counts around their first
+/// `ConnectionInfo`, raw-hyper from its connections; the SDK's clients from the embedded endpoint's ALPN counts around their first
 /// call (their first connection; an external endpoint cannot tell).
 fn negotiated(e: &Entry) -> (Option<&'static str>, Option<&'static str>) {
     if let Some(label) = e.client.versions.label() {

@@ -176,9 +176,9 @@ pub(crate) struct BenchArgs {
     #[arg(long)]
     pub(crate) server_http1_only: bool,
 
-    /// HTTP version of the crate's clients (lambda-vpce, lambda-vpce-lean): http1, http2, or
-    /// auto (ALPN offers both, the server decides). The other clients speak what they always
-    /// do. Default: the pool's default (http1).
+    /// HTTP version of the crate's clients (lambda-vpce, lambda-vpce-lean) and of the raw-hyper
+    /// floor: http1, http2, or auto (ALPN offers both, the server decides). sdk-default and
+    /// smithy-pool speak what they always do. Default: the pool's default (http1).
     #[arg(long, value_name = "P", value_parser = parse_protocol)]
     pub(crate) protocol: Option<lambda_vpce::pool::Protocol>,
 

@@ -97,7 +97,8 @@ pub(crate) struct ClientOptions {
     pub(crate) min_idle: usize,
     /// Workers (raw-hyper opens one connection per worker).
     pub(crate) concurrency: usize,
-    /// The crate's clients' protocol; `None` keeps the pool's default.
+    /// The crate's clients' protocol (and raw-hyper's); `None` keeps the pool's default
+    /// (raw-hyper: HTTP/1.1).
     pub(crate) protocol: Option<Protocol>,
     /// HTTP/2 connections the crate's pools spread streams over; `None`: the pool's default.
     pub(crate) h2_connections: Option<usize>,
@@ -112,7 +113,7 @@ impl Versions {
     const HTTP1: u8 = 1;
     const HTTP2: u8 = 2;
 
-    fn record(&self, v: http::Version) {
+    pub(crate) fn record(&self, v: http::Version) {
         let bit = if v == http::Version::HTTP_2 {
             Self::HTTP2
         } else {
@@ -275,7 +276,7 @@ impl BenchClient {
                 })
             }
             ClientKind::RawHyper => {
-                let raw = RawHyper::connect(target, call, opts.concurrency).await?;
+                let raw = RawHyper::connect(target, call, opts.concurrency, opts.protocol).await?;
                 let opened = raw.opened();
                 Ok(BenchClient {
                     kind,
@@ -327,7 +328,7 @@ impl BenchClient {
                     Err(e) => Err(ErrorKind::of(&lambda_vpce::Verdict::of_sdk(&e))),
                 }
             }
-            Inner::Raw(raw) => raw.call(worker).await,
+            Inner::Raw(raw) => raw.call(worker, &self.versions).await,
             Inner::Lean {
                 invoker,
                 invocation_type,

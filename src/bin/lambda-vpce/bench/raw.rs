@@ -1,6 +1,9 @@
-//! `raw-hyper`: the floor. One warm hyper 1.x `client::conn::http1` connection per worker,
-//! over tokio-rustls, sending a fixed Invoke request signed once with aws-sigv4's `sign()`
+//! `raw-hyper`: the floor. One warm hyper 1.x `client::conn` connection per worker, over
+//! tokio-rustls, sending a fixed Invoke request signed once with aws-sigv4's `sign()`
 //! (re-signed every [`RESIGN_AFTER`], well inside the 15 minutes a signature is accepted).
+//! HTTP/1.1 (`client::conn::http1`) unless `--protocol` asks for HTTP/2 (`client::conn::http2`,
+//! still one connection and one stream at a time per worker, so that the two protocols differ
+//! in nothing else) or `auto` (ALPN decides).
 //!
 //! Only valid against servers that do not check a signature's freshness beyond SigV4's
 //! clock-skew window (the embedded endpoint accepts 15 minutes; real Lambda also does, but
@@ -18,14 +21,15 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use lambda_vpce::pool::Protocol;
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 
-use super::clients::Call;
+use super::clients::{Call, Versions};
 use super::outcome::{ErrorKind, Outcome};
 use super::target::Target;
 use crate::common::CmdError;
@@ -33,19 +37,66 @@ use crate::common::CmdError;
 /// How long one signature is used before the request is signed again.
 pub(crate) const RESIGN_AFTER: Duration = Duration::from_secs(5 * 60);
 
-/// The signed request every call repeats.
+/// The signed request every call repeats, in the form each protocol sends it.
 #[derive(Debug)]
 struct Template {
+    /// HTTP/1.1: origin-form URI, `Host` among the headers.
     uri: Uri,
     headers: HeaderMap,
+    /// HTTP/2: absolute URI (hyper derives `:scheme` and `:authority` from it), no `Host`.
+    h2_uri: Uri,
+    h2_headers: HeaderMap,
     body: Bytes,
     signed_at: Instant,
 }
 
 #[derive(Debug, Default)]
 struct Slot {
-    sender: Option<SendRequest<Full<Bytes>>>,
+    sender: Option<Sender>,
     template: Option<Arc<Template>>,
+}
+
+/// One connection's request sender, of the protocol it speaks.
+#[derive(Debug)]
+enum Sender {
+    Http1(http1::SendRequest<Full<Bytes>>),
+    Http2(http2::SendRequest<Full<Bytes>>),
+}
+
+impl Sender {
+    fn is_closed(&self) -> bool {
+        match self {
+            Sender::Http1(s) => s.is_closed(),
+            Sender::Http2(s) => s.is_closed(),
+        }
+    }
+
+    async fn ready(&mut self) -> hyper::Result<()> {
+        match self {
+            Sender::Http1(s) => s.ready().await,
+            Sender::Http2(s) => s.ready().await,
+        }
+    }
+
+    async fn try_send_request(
+        &mut self,
+        req: Request<Full<Bytes>>,
+    ) -> Result<
+        http::Response<hyper::body::Incoming>,
+        hyper::client::conn::TrySendError<Request<Full<Bytes>>>,
+    > {
+        match self {
+            Sender::Http1(s) => s.try_send_request(req).await,
+            Sender::Http2(s) => s.try_send_request(req).await,
+        }
+    }
+
+    fn version(&self) -> http::Version {
+        match self {
+            Sender::Http1(_) => http::Version::HTTP_11,
+            Sender::Http2(_) => http::Version::HTTP_2,
+        }
+    }
 }
 
 /// How to open one connection.
@@ -53,6 +104,8 @@ struct Dialer {
     host: String,
     port: u16,
     tls: Option<(TlsConnector, rustls_pki_types::ServerName<'static>)>,
+    /// Plain `http://` only: speak HTTP/2 with prior knowledge (`--protocol http2`).
+    h2_prior_knowledge: bool,
 }
 
 impl std::fmt::Debug for Dialer {
@@ -61,6 +114,7 @@ impl std::fmt::Debug for Dialer {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("tls", &self.tls.is_some())
+            .field("h2_prior_knowledge", &self.h2_prior_knowledge)
             .finish()
     }
 }
@@ -120,9 +174,13 @@ impl Signer {
         )?;
         let (instructions, _) = sign(signable, &params)?.into_parts();
         instructions.apply_to_request_http1x(&mut req);
+        let mut h2_headers = req.headers().clone();
+        h2_headers.remove(http::header::HOST);
         Ok(Template {
             uri: self.origin_form.clone(),
             headers: req.headers().clone(),
+            h2_uri: self.absolute.parse()?,
+            h2_headers,
             body: self.body.clone(),
             signed_at: Instant::now(),
         })
@@ -130,11 +188,13 @@ impl Signer {
 }
 
 impl RawHyper {
-    /// Opens one connection per worker and signs the request.
+    /// Opens one connection per worker and signs the request. `protocol` as the crate's
+    /// clients take it (`None`: HTTP/1.1).
     pub(crate) async fn connect(
         target: &Target,
         call: &Call,
         workers: usize,
+        protocol: Option<Protocol>,
     ) -> Result<RawHyper, CmdError> {
         let e = &target.endpoint;
         let https = e.scheme() == "https";
@@ -145,7 +205,7 @@ impl RawHyper {
             encode_segment(&call.function)
         );
         let tls = if https {
-            let config = tls_config(target.ca_pem.as_deref())?;
+            let config = tls_config(target.ca_pem.as_deref(), protocol)?;
             let name = rustls_pki_types::ServerName::try_from(e.sni().to_owned())
                 .map_err(|err| format!("bad TLS server name {}: {err}", e.sni()))?;
             Some((TlsConnector::from(Arc::new(config)), name))
@@ -172,6 +232,7 @@ impl RawHyper {
                 host: e.connect_host().to_owned(),
                 port: e.port(),
                 tls,
+                h2_prior_knowledge: protocol == Some(Protocol::Http2),
             },
             signer,
             opened: Arc::new(AtomicU64::new(0)),
@@ -190,22 +251,24 @@ impl RawHyper {
         self.opened.clone()
     }
 
-    async fn dial(&self) -> Result<SendRequest<Full<Bytes>>, CmdError> {
+    async fn dial(&self) -> Result<Sender, CmdError> {
         let tcp = TcpStream::connect((self.dialer.host.as_str(), self.dialer.port)).await?;
         tcp.set_nodelay(true)?;
         let sender = match &self.dialer.tls {
             Some((connector, name)) => {
                 let stream = connector.connect(name.clone(), tcp).await?;
-                handshake(TokioIo::new(stream)).await?
+                let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                handshake(TokioIo::new(stream), h2).await?
             }
-            None => handshake(TokioIo::new(tcp)).await?,
+            None => handshake(TokioIo::new(tcp), self.dialer.h2_prior_knowledge).await?,
         };
         self.opened.fetch_add(1, Ordering::Relaxed);
         Ok(sender)
     }
 
-    /// Sends the fixed request once, on worker `worker`'s connection.
-    pub(crate) async fn call(&self, worker: usize) -> Outcome {
+    /// Sends the fixed request once, on worker `worker`'s connection; records the protocol
+    /// of the connection that answered in `versions`.
+    pub(crate) async fn call(&self, worker: usize, versions: &Versions) -> Outcome {
         let Some(slot) = self.slots.get(worker % self.slots.len()) else {
             return Err(ErrorKind::Other);
         };
@@ -228,8 +291,13 @@ impl RawHyper {
             }
             let mut req = Request::new(Full::new(template.body.clone()));
             *req.method_mut() = Method::POST;
-            *req.uri_mut() = template.uri.clone();
-            *req.headers_mut() = template.headers.clone();
+            if let Sender::Http2(_) = sender {
+                *req.uri_mut() = template.h2_uri.clone();
+                *req.headers_mut() = template.h2_headers.clone();
+            } else {
+                *req.uri_mut() = template.uri.clone();
+                *req.headers_mut() = template.headers.clone();
+            }
             match sender.try_send_request(req).await {
                 Ok(resp) => {
                     let ok = resp.status().is_success()
@@ -240,6 +308,7 @@ impl RawHyper {
                             return Err(ErrorKind::MaybeExecuted);
                         }
                     }
+                    versions.record(sender.version());
                     slot.sender = Some(sender);
                     return if ok { Ok(()) } else { Err(ErrorKind::Service) };
                 }
@@ -255,18 +324,29 @@ impl RawHyper {
     }
 }
 
-async fn handshake<T>(io: TokioIo<T>) -> Result<SendRequest<Full<Bytes>>, CmdError>
+async fn handshake<T>(io: TokioIo<T>, h2: bool) -> Result<Sender, CmdError>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let (sender, conn) = hyper::client::conn::http1::handshake(io).await?;
+    if h2 {
+        let (sender, conn) = http2::handshake(TokioExecutor::new(), io).await?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        return Ok(Sender::Http2(sender));
+    }
+    let (sender, conn) = http1::handshake(io).await?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
-    Ok(sender)
+    Ok(Sender::Http1(sender))
 }
 
-fn tls_config(ca_pem: Option<&[u8]>) -> Result<rustls::ClientConfig, CmdError> {
+/// ALPN as the crate's pool offers it for `protocol` (`None`: HTTP/1.1).
+fn tls_config(
+    ca_pem: Option<&[u8]>,
+    protocol: Option<Protocol>,
+) -> Result<rustls::ClientConfig, CmdError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(pem) = ca_pem {
@@ -280,7 +360,11 @@ fn tls_config(ca_pem: Option<&[u8]>) -> Result<rustls::ClientConfig, CmdError> {
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = match protocol {
+        None | Some(Protocol::Http1) => vec![b"http/1.1".to_vec()],
+        Some(Protocol::Http2) => vec![b"h2".to_vec()],
+        Some(_) => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+    };
     Ok(config)
 }
 

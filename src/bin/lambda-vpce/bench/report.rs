@@ -48,9 +48,10 @@
 //!   "runs": u64                         // runs merged into this report (1: a single run)
 //!     "protocol": "HTTP/1.1" | "HTTP/2" | "HTTP/1.1+HTTP/2" | null,  // negotiated (see below)
 //!     "protocol_seen_by": "client" | "server" | null
-//!       // client: the crate's ConnectionInfo of every response (lambda-vpce, lambda-vpce-lean);
-//!       // server: the embedded endpoint's ALPN count of the connections accepted while the
-//!       // client was built and made its first call (sdk-default, smithy-pool, raw-hyper);
+//!       // client: the crate's ConnectionInfo of every response (lambda-vpce, lambda-vpce-lean),
+//!       // raw-hyper's own connections; server: the embedded endpoint's ALPN count of the
+//!       // connections accepted while the client was built and made its first call
+//!       // (sdk-default, smithy-pool);
 //!       // null: not known (another client's external endpoint)
 //!   }]
 //! }
