@@ -351,6 +351,30 @@ async fn ledger_counts_executions_per_call_id_and_reports_duplicates() {
 }
 
 #[tokio::test]
+async fn a_ledger_limit_keeps_only_the_most_recent_call_ids_and_the_total() {
+    let ep = LocalEndpoint::builder()
+        .call_ledger_limit(2)
+        .start()
+        .await
+        .expect("starts");
+    let mut client = connect(&ep).await;
+    for id in ["call-a", "call-b", "call-c"] {
+        invoke(
+            &ep,
+            &mut client,
+            "echo",
+            b"{}",
+            &[(headers::SDK_INVOCATION_ID, id)],
+        )
+        .await;
+    }
+    assert_eq!(ep.ledger().executions("call-a"), 0, "forgotten");
+    assert_eq!(ep.ledger().executions("call-b"), 1);
+    assert_eq!(ep.ledger().executions("call-c"), 1);
+    assert_eq!(ep.ledger().total(), 3);
+}
+
+#[tokio::test]
 async fn event_payload_over_one_megabyte_is_413_and_not_an_execution() {
     let ep = LocalEndpoint::start().await.expect("starts");
     let mut client = connect(&ep).await;

@@ -65,6 +65,7 @@ pub struct LocalEndpointBuilder {
     verify_signatures: bool,
     functions: Vec<FunctionSpec>,
     faults: FaultConfig,
+    call_ledger_limit: Option<usize>,
 }
 
 impl Default for LocalEndpointBuilder {
@@ -80,6 +81,7 @@ impl Default for LocalEndpointBuilder {
             verify_signatures: true,
             functions: FunctionSpec::defaults(),
             faults: FaultConfig::default(),
+            call_ledger_limit: None,
         }
     }
 }
@@ -146,6 +148,16 @@ impl LocalEndpointBuilder {
         self
     }
 
+    /// Keeps the executions of only the most recent `n` call ids in the [`Ledger`](super::Ledger)
+    /// (the oldest are forgotten first; the total counts on), so that an endpoint serving for
+    /// hours does not grow by every call it ever answered. `serve` and `bench` use
+    /// [`LONG_RUN_CALL_LEDGER_LIMIT`](super::LONG_RUN_CALL_LEDGER_LIMIT). Default: no limit
+    /// (every call id is kept, so a test can ask about any call it made).
+    pub fn call_ledger_limit(mut self, n: usize) -> Self {
+        self.call_ledger_limit = Some(n);
+        self
+    }
+
     /// Adds (or replaces, by name) a function.
     pub fn function(mut self, spec: FunctionSpec) -> Self {
         self.functions.retain(|f| f.name != spec.name);
@@ -200,6 +212,7 @@ impl LocalEndpointBuilder {
                 connection_window: DEFAULT_H2_CONNECTION_WINDOW,
             }),
             registry: Registry::new(&self.region, self.functions),
+            call_ledger_limit: self.call_ledger_limit,
             region: self.region,
             access_key_id: self.access_key_id,
             secret_access_key: self.secret_access_key,

@@ -58,6 +58,12 @@ pub(crate) enum DurableStart {
 /// Most HTTP/2 stream records kept; older ones are dropped first.
 pub const MAX_STREAM_RECORDS: usize = 100_000;
 
+/// The call-id limit `lambda-vpce serve` and `bench`'s embedded endpoint run with
+/// ([`LocalEndpointBuilder::call_ledger_limit`](super::LocalEndpointBuilder::call_ledger_limit)):
+/// at some 150 bytes a call id, ~15 MB, where an unlimited ledger would grow by that much every
+/// 100,000 calls for as long as the endpoint serves.
+pub const LONG_RUN_CALL_LEDGER_LIMIT: usize = 100_000;
+
 /// What happened to one HTTP/2 stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -100,9 +106,13 @@ pub struct StreamRecord {
 /// A named invoke of a durable function that finds an execution of that name (same payload)
 /// re-attaches to it: no execution is counted, and [`durable_executions`](Self::durable_executions)
 /// stays at one per name.
+///
+/// By default every call id is kept for the endpoint's life (tests and `soak` reconcile each
+/// call). With a limit, only the most recent that many call ids are (the oldest, by first
+/// execution, are forgotten with their tenants first); [`total`](Self::total) counts on.
 #[derive(Default)]
 pub struct Ledger {
-    by_call: Mutex<HashMap<String, u32>>,
+    by_call: Mutex<Calls>,
     tenants: Mutex<HashMap<String, Vec<String>>>,
     durable: Mutex<HashMap<(String, String), Arc<DurableExecution>>>,
     total: AtomicU64,
@@ -117,18 +127,64 @@ impl std::fmt::Debug for Ledger {
     }
 }
 
+/// Executions per call id, and (with a limit) the order the ids were first seen in.
+#[derive(Debug, Default)]
+struct Calls {
+    counts: HashMap<String, u32>,
+    /// `None`: no limit, and `order` stays empty.
+    limit: Option<usize>,
+    order: VecDeque<String>,
+}
+
+impl Calls {
+    /// Counts one execution of `call_id`; returns the call id it forgot to make room.
+    fn count(&mut self, call_id: &str) -> Option<String> {
+        if let Some(n) = self.counts.get_mut(call_id) {
+            *n += 1;
+            return None;
+        }
+        let Some(limit) = self.limit else {
+            self.counts.insert(call_id.to_owned(), 1);
+            return None;
+        };
+        if limit == 0 {
+            return Some(call_id.to_owned());
+        }
+        let forgotten = if self.order.len() >= limit {
+            self.order.pop_front().inspect(|old| {
+                self.counts.remove(old);
+            })
+        } else {
+            None
+        };
+        self.order.push_back(call_id.to_owned());
+        self.counts.insert(call_id.to_owned(), 1);
+        forgotten
+    }
+}
+
 impl Ledger {
+    /// A ledger that keeps the most recent `limit` call ids (`None`: all of them).
+    pub(crate) fn with_call_limit(limit: Option<usize>) -> Self {
+        let ledger = Ledger::default();
+        lock(&ledger.by_call).limit = limit;
+        ledger
+    }
+
     /// Records one execution for `call_id`, and its tenant when the call named one.
     pub(crate) fn record(&self, call_id: &str, tenant: Option<&str>) {
-        {
-            let mut map = self.lock();
-            *map.entry(call_id.to_owned()).or_insert(0) += 1;
-        }
-        if let Some(tenant) = tenant {
-            lock(&self.tenants)
-                .entry(call_id.to_owned())
-                .or_default()
-                .push(tenant.to_owned());
+        let forgotten = lock(&self.by_call).count(call_id);
+        if tenant.is_some() || forgotten.is_some() {
+            let mut tenants = lock(&self.tenants);
+            if let Some(old) = &forgotten {
+                tenants.remove(old);
+            }
+            if let (Some(tenant), false) = (tenant, forgotten.as_deref() == Some(call_id)) {
+                tenants
+                    .entry(call_id.to_owned())
+                    .or_default()
+                    .push(tenant.to_owned());
+            }
         }
         self.total.fetch_add(1, Ordering::Relaxed);
     }
@@ -179,7 +235,11 @@ impl Ledger {
 
     /// Executions counted for `call_id` (0 if never seen).
     pub fn executions(&self, call_id: &str) -> u32 {
-        self.lock().get(call_id).copied().unwrap_or(0)
+        lock(&self.by_call)
+            .counts
+            .get(call_id)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Executions counted since start (or the last [`Ledger::clear`]).
@@ -189,13 +249,13 @@ impl Ledger {
 
     /// A copy of every call id and its execution count.
     pub fn snapshot(&self) -> HashMap<String, u32> {
-        self.lock().clone()
+        lock(&self.by_call).counts.clone()
     }
 
     /// Call ids executed more than once, with their counts, sorted by id.
     pub fn duplicates(&self) -> Vec<(String, u32)> {
-        let mut dups: Vec<(String, u32)> = self
-            .lock()
+        let mut dups: Vec<(String, u32)> = lock(&self.by_call)
+            .counts
             .iter()
             .filter(|(_, n)| **n > 1)
             .map(|(id, n)| (id.clone(), *n))
@@ -206,8 +266,9 @@ impl Ledger {
 
     /// Forgets every execution, stream record, tenant and durable execution name.
     pub fn clear(&self) {
-        let mut map = self.lock();
-        map.clear();
+        let mut calls = lock(&self.by_call);
+        calls.counts.clear();
+        calls.order.clear();
         lock(&self.tenants).clear();
         lock(&self.durable).clear();
         self.total.store(0, Ordering::Relaxed);
@@ -252,10 +313,6 @@ impl Ledger {
     fn lock_streams(&self) -> std::sync::MutexGuard<'_, VecDeque<StreamRecord>> {
         self.streams.lock().unwrap_or_else(|e| e.into_inner())
     }
-
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, u32>> {
-        lock(&self.by_call)
-    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -283,6 +340,46 @@ mod tests {
         ledger.clear();
         assert_eq!(ledger.total(), 0);
         assert!(ledger.snapshot().is_empty());
+    }
+
+    #[test]
+    fn a_limited_ledger_forgets_the_oldest_call_ids_with_their_tenants_and_counts_on() {
+        let ledger = Ledger::with_call_limit(Some(2));
+        ledger.record("a", Some("blue"));
+        ledger.record("b", None);
+        ledger.record("a", None); // seen again: still the oldest, nothing forgotten
+        assert_eq!((ledger.executions("a"), ledger.executions("b")), (2, 1));
+        ledger.record("c", Some("green"));
+        assert_eq!(ledger.executions("a"), 0, "the oldest id is forgotten");
+        assert!(ledger.tenants("a").is_empty(), "with its tenants");
+        assert_eq!((ledger.executions("b"), ledger.executions("c")), (1, 1));
+        assert_eq!(ledger.tenants("c"), vec!["green".to_owned()]);
+        assert_eq!(ledger.snapshot().len(), 2);
+        assert_eq!(ledger.total(), 4);
+        ledger.clear();
+        ledger.record("d", None);
+        ledger.record("e", None);
+        assert_eq!((ledger.executions("d"), ledger.executions("e")), (1, 1));
+    }
+
+    #[test]
+    fn a_ledger_limited_to_no_call_ids_keeps_none_and_still_counts_the_total() {
+        let ledger = Ledger::with_call_limit(Some(0));
+        ledger.record("a", Some("blue"));
+        ledger.record("a", None);
+        assert_eq!(ledger.executions("a"), 0);
+        assert!(ledger.tenants("a").is_empty());
+        assert_eq!(ledger.total(), 2);
+    }
+
+    #[test]
+    fn an_unlimited_ledger_keeps_every_call_id() {
+        let ledger = Ledger::with_call_limit(None);
+        for i in 0..1_000 {
+            ledger.record(&i.to_string(), None);
+        }
+        assert_eq!(ledger.snapshot().len(), 1_000);
+        assert_eq!(ledger.executions("0"), 1);
     }
 
     #[tokio::test]

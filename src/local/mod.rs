@@ -67,7 +67,9 @@ pub use functions::{Behaviour, FunctionSpec, ACCOUNT_ID, DEFAULT_VERSION, RUNTIM
 pub use handler::{
     LIST_MAX_ITEMS, MAX_EVENT_PAYLOAD, MAX_REQUEST_BODY, MAX_SYNC_PAYLOAD, OVERSIZED_HEADER_BYTES,
 };
-pub use ledger::{Ledger, StreamOutcome, StreamRecord, MAX_STREAM_RECORDS};
+pub use ledger::{
+    Ledger, StreamOutcome, StreamRecord, LONG_RUN_CALL_LEDGER_LIMIT, MAX_STREAM_RECORDS,
+};
 pub use server::LocalEndpoint;
 pub use sigv4::MAX_CLOCK_SKEW;
 pub use stats::ServerStats;

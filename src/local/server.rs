@@ -72,6 +72,8 @@ pub(crate) struct Config {
     pub(crate) verify_signatures: bool,
     pub(crate) registry: Registry,
     pub(crate) faults: Faults,
+    /// See [`LocalEndpointBuilder::call_ledger_limit`](super::LocalEndpointBuilder::call_ledger_limit).
+    pub(crate) call_ledger_limit: Option<usize>,
 }
 
 impl LocalEndpoint {
@@ -107,7 +109,7 @@ impl LocalEndpoint {
                 config.verify_signatures,
             ),
             registry: config.registry,
-            ledger: Ledger::default(),
+            ledger: Ledger::with_call_limit(config.call_ledger_limit),
             faults: config.faults,
             stats: Counters::default(),
             http2: config.http2,

@@ -10,7 +10,9 @@ use std::process::ExitCode;
 use clap::Args;
 use std::time::Duration;
 
-use lambda_vpce::local::{AbruptGoaway, LocalEndpoint, RefuseStreams, H2_INTERNAL_ERROR};
+use lambda_vpce::local::{
+    AbruptGoaway, LocalEndpoint, RefuseStreams, H2_INTERNAL_ERROR, LONG_RUN_CALL_LEDGER_LIMIT,
+};
 
 use crate::bench::ServerKnobs;
 use crate::common::CmdResult;
@@ -106,6 +108,7 @@ pub(crate) async fn run(a: ServeArgs) -> CmdResult {
         .verify_signatures(!a.no_verify_signatures)
         .plain_http(a.plain_http)
         .http2(http2)
+        .call_ledger_limit(LONG_RUN_CALL_LEDGER_LIMIT)
         .faults(faults);
     if let Some(n) = a.h2_max_concurrent_streams {
         builder = builder.h2_max_concurrent_streams(n);

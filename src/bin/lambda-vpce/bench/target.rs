@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::Credentials;
-use lambda_vpce::local::{FaultConfig, LocalEndpoint};
+use lambda_vpce::local::{FaultConfig, LocalEndpoint, LONG_RUN_CALL_LEDGER_LIMIT};
 use lambda_vpce::{endpoint::Endpoint, endpoint::EndpointKind};
 
 use crate::common::{CmdError, EndpointArgs};
@@ -70,6 +70,7 @@ impl Target {
     pub(crate) async fn embedded(knobs: ServerKnobs, http2: bool) -> Result<Target, CmdError> {
         let local = LocalEndpoint::builder()
             .http2(http2)
+            .call_ledger_limit(LONG_RUN_CALL_LEDGER_LIMIT)
             .faults(knobs.fault_config())
             .start()
             .await
