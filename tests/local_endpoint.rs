@@ -135,6 +135,21 @@ fn header<'a>(parts: &'a http::response::Parts, name: &str) -> Option<&'a str> {
     parts.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Invokes `echo` once per call id, in order, each carrying it as its invocation id.
+async fn invoke_echo_as(ep: &LocalEndpoint, call_ids: &[&str]) {
+    let mut client = connect(ep).await;
+    for id in call_ids {
+        invoke(
+            ep,
+            &mut client,
+            "echo",
+            b"{}",
+            &[(headers::SDK_INVOCATION_ID, id)],
+        )
+        .await;
+    }
+}
+
 async fn invoke(
     ep: &LocalEndpoint,
     client: &mut Client,
@@ -333,17 +348,7 @@ async fn unsigned_request_is_403_missing_authentication_token() {
 #[tokio::test]
 async fn ledger_counts_executions_per_call_id_and_reports_duplicates() {
     let ep = LocalEndpoint::start().await.expect("starts");
-    let mut client = connect(&ep).await;
-    for id in ["call-a", "call-b", "call-a"] {
-        invoke(
-            &ep,
-            &mut client,
-            "echo",
-            b"{}",
-            &[(headers::SDK_INVOCATION_ID, id)],
-        )
-        .await;
-    }
+    invoke_echo_as(&ep, &["call-a", "call-b", "call-a"]).await;
     assert_eq!(ep.ledger().executions("call-a"), 2);
     assert_eq!(ep.ledger().executions("call-b"), 1);
     assert_eq!(ep.ledger().duplicates(), vec![("call-a".to_owned(), 2)]);
@@ -357,17 +362,7 @@ async fn a_ledger_limit_keeps_only_the_most_recent_call_ids_and_the_total() {
         .start()
         .await
         .expect("starts");
-    let mut client = connect(&ep).await;
-    for id in ["call-a", "call-b", "call-c"] {
-        invoke(
-            &ep,
-            &mut client,
-            "echo",
-            b"{}",
-            &[(headers::SDK_INVOCATION_ID, id)],
-        )
-        .await;
-    }
+    invoke_echo_as(&ep, &["call-a", "call-b", "call-c"]).await;
     assert_eq!(ep.ledger().executions("call-a"), 0, "forgotten");
     assert_eq!(ep.ledger().executions("call-b"), 1);
     assert_eq!(ep.ledger().executions("call-c"), 1);
