@@ -79,9 +79,9 @@ mod verdict;
 pub use connect::{FnResolver, GaiResolver, Resolve, Resolving};
 pub use error::{BuildError, Error};
 pub use sdk::{
-    load_sdk_config, CaBundle, CaBundleSource, LambdaVpce, LambdaVpceBuilder, PoolHttpClient,
-    RetryPolicy, Signer, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY, DEFAULT_RESPONSE_TIMEOUT,
-    MAX_RETRY_AFTER,
+    load_sdk_config, load_sdk_config_for_region, CaBundle, CaBundleSource, LambdaVpce,
+    LambdaVpceBuilder, PoolHttpClient, RetryPolicy, Signer, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY,
+    DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
 };
 pub use verdict::Verdict;
 

@@ -233,8 +233,9 @@ impl LambdaVpceBuilder {
     }
 
     /// Builds the client, loading the standard AWS configuration chain (environment, profile,
-    /// web identity, container and instance credentials) unless [`sdk_config`](Self::sdk_config)
-    /// gave one, or region and credentials were both given; and the CA bundle of
+    /// web identity, container and instance credentials; the region's chain only when no
+    /// [`region`](Self::region) was given) unless [`sdk_config`](Self::sdk_config) gave one, or
+    /// region and credentials were both given; and the CA bundle of
     /// `AWS_CA_BUNDLE` or the profile's `ca_bundle` (see
     /// [`ca_bundle_from_environment`](Self::ca_bundle_from_environment)).
     pub async fn build(mut self) -> Result<LambdaVpce, BuildError> {
@@ -245,7 +246,10 @@ impl LambdaVpceBuilder {
             }
         }
         if self.sdk_config.is_none() && (self.region.is_none() || self.credentials.is_none()) {
-            self.sdk_config = Some(load_sdk_config().await);
+            self.sdk_config = Some(match &self.region {
+                Some(region) => load_sdk_config_for_region(region.clone()).await,
+                None => load_sdk_config().await,
+            });
         }
         self.build_sync()
     }
@@ -386,10 +390,25 @@ where
 /// when you need the `SdkConfig` yourself: with `aws-sdk-lambda`'s default features off there is
 /// no default HTTP client, and the chain's providers would panic for lack of one.
 pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(chain_http_client())
-        .load()
-        .await
+    load_chain(None).await
+}
+
+/// [`load_sdk_config`] for a region already known: the region chain (environment, profile,
+/// instance metadata) is not consulted, so off EC2 no call to the instance metadata service
+/// is made for it (where that address is black-holed, each such call waits for its timeout).
+/// [`LambdaVpceBuilder::build`] loads this way when [`region`](LambdaVpceBuilder::region)
+/// was given.
+pub async fn load_sdk_config_for_region(region: impl Into<String>) -> SdkConfig {
+    load_chain(Some(Region::new(region.into()))).await
+}
+
+async fn load_chain(region: Option<Region>) -> SdkConfig {
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(chain_http_client());
+    if let Some(region) = region {
+        loader = loader.region(region);
+    }
+    loader.load().await
 }
 
 /// The HTTP client the credential chain uses (STS, SSO, IMDS, container credentials): the

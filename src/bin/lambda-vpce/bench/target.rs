@@ -94,11 +94,15 @@ impl Target {
             .endpoint()?
             .ok_or("no endpoint flag given (this is a bug: checked before)")?;
         let ca_pem = args.ca_pem().await?;
-        let sdk_config = lambda_vpce::load_sdk_config().await;
-        let region = args
+        let known = args
             .region
             .clone()
-            .or_else(|| endpoint.region().map(str::to_owned))
+            .or_else(|| endpoint.region().map(str::to_owned));
+        let sdk_config = match &known {
+            Some(region) => lambda_vpce::load_sdk_config_for_region(region.clone()).await,
+            None => lambda_vpce::load_sdk_config().await,
+        };
+        let region = known
             .or_else(|| sdk_config.region().map(|r| r.to_string()))
             .ok_or("no region: pass --region or set AWS_REGION")?;
         let provider = sdk_config
