@@ -149,7 +149,8 @@ async fn list_functions_and_get_function_work_through_the_pool() {
 
 #[tokio::test]
 async fn a_server_closing_an_idle_connection_is_followed_by_an_invoke_that_runs_exactly_once() {
-    let ep = LocalEndpoint::start().await.unwrap();
+    // Idle closes are an HTTP/1.1 fault: an HTTP/1.1-only endpoint.
+    let ep = LocalEndpoint::builder().http2(false).start().await.unwrap();
     ep.faults().idle_close(Duration::from_millis(200));
     let ids = Attempts::default();
     let vpce = client_for(&ep, 1, |p| p);
@@ -240,7 +241,8 @@ async fn a_throttled_invoke_is_retried_after_retry_after_and_then_succeeds() {
 
 #[tokio::test]
 async fn prewarm_opens_min_idle_connections_and_one_dry_run_that_runs_nothing() {
-    let ep = LocalEndpoint::start().await.unwrap();
+    // Over HTTP/1.1 (over HTTP/2 one shared connection satisfies min_idle: `tests/http2_tls.rs`).
+    let ep = LocalEndpoint::builder().http2(false).start().await.unwrap();
     let vpce = client_for(&ep, 1, |p| p.min_idle(3));
     assert_eq!(vpce.prewarm(Some("echo")).await.expect("prewarm"), 3);
     assert_eq!(

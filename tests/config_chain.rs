@@ -34,7 +34,10 @@ async fn imds_that_counts() -> Arc<AtomicUsize> {
     }
     std::env::set_var("AWS_CONFIG_FILE", dir.join("config"));
     std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", dir.join("config"));
-    std::env::set_var("AWS_EC2_METADATA_SERVICE_ENDPOINT", format!("http://{addr}"));
+    std::env::set_var(
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        format!("http://{addr}"),
+    );
     let connections = Arc::new(AtomicUsize::new(0));
     let counted = connections.clone();
     tokio::spawn(async move {
@@ -56,8 +59,15 @@ async fn a_region_given_to_the_builder_is_not_looked_up_in_the_instance_metadata
         .build()
         .await
         .expect("builds");
-    assert_eq!(vpce.client().config().region().map(|r| r.as_ref()), Some("eu-west-1"));
-    assert_eq!(imds.load(Ordering::SeqCst), 0, "no IMDS call for a known region");
+    assert_eq!(
+        vpce.client().config().region().map(|r| r.as_ref()),
+        Some("eu-west-1")
+    );
+    assert_eq!(
+        imds.load(Ordering::SeqCst),
+        0,
+        "no IMDS call for a known region"
+    );
 }
 
 #[tokio::test]
@@ -71,5 +81,8 @@ async fn without_a_region_the_chain_asks_the_instance_metadata_service() {
         .build()
         .await;
     assert!(built.is_err(), "no region anywhere: a BuildError");
-    assert!(imds.load(Ordering::SeqCst) >= 1, "the region chain asked IMDS");
+    assert!(
+        imds.load(Ordering::SeqCst) >= 1,
+        "the region chain asked IMDS"
+    );
 }

@@ -29,8 +29,10 @@ const WAIT: Duration = Duration::from_secs(10);
 /// An attempt's deadline in the response-timeout rows, far shorter than the call's.
 const ATTEMPT: Duration = Duration::from_millis(400);
 
+/// HTTP/1.1 only: the fault rows use the endpoint's HTTP/1.1 faults.
 async fn endpoint() -> LocalEndpoint {
     LocalEndpoint::builder()
+        .http2(false)
         .function(FunctionSpec::new(DURABLE, Behaviour::Echo).durable())
         .function(FunctionSpec::new(SLOW, Behaviour::SleepEcho).durable())
         .function(FunctionSpec::new(TENANT_FN, Behaviour::Echo).tenant_isolated())

@@ -39,8 +39,16 @@ use support::{client, client_with, invoke, wait_until, Class, ClientOpts};
 const PAYLOAD: &str = r#"{"fault":"matrix"}"#;
 const WAIT: Duration = Duration::from_secs(10);
 
+/// An HTTP/1.1-only endpoint: these faults (idle closes, truncated or garbled responses, a
+/// close after n requests) act on HTTP/1.1 connections; their HTTP/2 counterparts are in
+/// `tests/http2_faults.rs`. The clients keep the pool's default protocol and negotiate
+/// `http/1.1` in ALPN.
 async fn endpoint() -> LocalEndpoint {
-    LocalEndpoint::start().await.expect("local endpoint starts")
+    LocalEndpoint::builder()
+        .http2(false)
+        .start()
+        .await
+        .expect("local endpoint starts")
 }
 
 fn fast_timeout(ms: u64) -> ClientOpts {

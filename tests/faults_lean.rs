@@ -42,8 +42,16 @@ struct Outcome {
     executions: u32,
 }
 
+/// An HTTP/1.1-only endpoint, as in `tests/faults.rs`: these faults act on HTTP/1.1
+/// connections (their HTTP/2 counterparts are in `tests/http2_faults.rs`).
 async fn endpoint() -> Arc<LocalEndpoint> {
-    Arc::new(LocalEndpoint::start().await.expect("starts"))
+    Arc::new(
+        LocalEndpoint::builder()
+            .http2(false)
+            .start()
+            .await
+            .expect("starts"),
+    )
 }
 
 fn lean(ep: &LocalEndpoint, pool: PoolBuilder, opts: &ClientOpts) -> LeanInvoker {

@@ -172,10 +172,10 @@ async fn requests_through_pool_send_all_report_the_same_http2_connection() {
 }
 
 #[tokio::test]
-async fn without_http2_on_the_pool_the_same_server_speaks_http1_on_several_connections() {
+async fn with_http1_on_the_pool_the_same_server_speaks_http1_on_several_connections() {
     let ep = h2_endpoint().await;
     let ids = Attempts::default();
-    let vpce = client_for(&ep, 1, |p| p);
+    let vpce = client_for(&ep, 1, |p| p.protocol(lambda_vpce::pool::Protocol::Http1));
     let lambda = ids.attach(vpce.client());
     for out in overlapping_sleep_invokes(&lambda).await {
         let out = out.expect("invoke over HTTP/1.1");
@@ -199,7 +199,8 @@ async fn without_http2_on_the_pool_the_same_server_speaks_http1_on_several_conne
 #[tokio::test]
 async fn the_lean_path_invokes_over_one_http2_connection() {
     let ep = h2_endpoint().await;
-    let vpce = client_for(&ep, 1, |p| p.protocol(lambda_vpce::pool::Protocol::Auto));
+    // The pool's default (`Protocol::Auto`): ALPN picks h2, as against Lambda.
+    let vpce = client_for(&ep, 1, |p| p);
     let lean = vpce.lean().expect("lean invoker");
     let calls: Vec<_> = (0..CONCURRENT)
         .map(|i| {

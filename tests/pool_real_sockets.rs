@@ -1,6 +1,8 @@
 //! The pool on real sockets against the embedded endpoint's misbehaviours, through the SDK
 //! client with its retries off: idle gaps swept across the server's cutoff, RST on idle,
-//! close after N requests, a refusing first address.
+//! close after N requests, a refusing first address. These are HTTP/1.1 faults, so the
+//! endpoint here offers HTTP/1.1 only (the clients keep the pool's default protocol and
+//! negotiate it); the HTTP/2 counterparts are in `tests/http2_faults.rs`.
 #![cfg(feature = "local")]
 
 mod support;
@@ -16,9 +18,13 @@ use support::{block_until, client_for, Attempts, OwnRuntimeEndpoint};
 /// The server's idle cutoff in the sweep (above the pool's 500 ms floor for learning).
 const CUTOFF: Duration = Duration::from_millis(600);
 
+async fn http1_endpoint() -> LocalEndpoint {
+    LocalEndpoint::builder().http2(false).start().await.unwrap()
+}
+
 #[tokio::test]
 async fn idle_gaps_swept_across_the_servers_cutoff_never_fail_once_a_close_was_seen() {
-    let ep = LocalEndpoint::start().await.unwrap();
+    let ep = http1_endpoint().await;
     ep.faults().idle_close(CUTOFF);
     let ids = Attempts::default();
     let vpce = client_for(&ep, 1, |p| p);
@@ -131,7 +137,7 @@ async fn a_reset_on_an_idle_pooled_connection_costs_nothing_but_a_new_connection
 
 #[tokio::test]
 async fn a_server_closing_after_n_requests_never_fails_a_call() {
-    let ep = LocalEndpoint::start().await.unwrap();
+    let ep = http1_endpoint().await;
     ep.faults().max_requests(3);
     let vpce = client_for(&ep, 1, |p| p);
     for _ in 0..10 {
@@ -148,7 +154,7 @@ async fn a_server_closing_after_n_requests_never_fails_a_call() {
 
 #[tokio::test]
 async fn a_refusing_first_address_moves_on_to_the_next_one() {
-    let ep = LocalEndpoint::start().await.unwrap();
+    let ep = http1_endpoint().await;
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let refusing = closed.local_addr().unwrap();
     drop(closed);
@@ -165,7 +171,7 @@ async fn a_refusing_first_address_moves_on_to_the_next_one() {
 
 #[tokio::test]
 async fn a_dns_failure_is_not_sent_and_reaches_no_server() {
-    let ep = LocalEndpoint::start().await.unwrap();
+    let ep = http1_endpoint().await;
     let vpce = client_for(&ep, 1, |p| {
         p.resolver(FnResolver(|_host: &str, _port: u16| {
             Err(std::io::Error::new(

@@ -165,8 +165,12 @@ impl std::fmt::Display for Protocol {
     }
 }
 
-/// The protocol a pool speaks unless told otherwise.
-pub const DEFAULT_PROTOCOL: Protocol = Protocol::Http1;
+/// The protocol a pool speaks unless told otherwise: ALPN decides, and Lambda's endpoint picks
+/// `h2`, over which a graceful restart or GOAWAY fails no call (a stream the server did not
+/// process is resent), where over HTTP/1.1 a close racing a request leaves it "may have
+/// executed". A server offering only `http/1.1`, and plain `http://`, get HTTP/1.1. The
+/// README's "Which protocol" has the measurements.
+pub const DEFAULT_PROTOCOL: Protocol = Protocol::Auto;
 
 /// Validated pool settings. Read them back with [`crate::Pool::config`].
 #[derive(Clone)]

@@ -45,9 +45,9 @@
 //! ```
 //!
 //! # HTTP/1.1 and HTTP/2
-//! [`PoolBuilder::protocol`]: [`Protocol::Http1`] (the default), [`Protocol::Http2`], or
-//! [`Protocol::Auto`] (ALPN offers both and the server decides — what Lambda and
-//! aws-sdk-lambda's default client negotiate). A checkout is an exclusive HTTP/1.1 connection
+//! [`PoolBuilder::protocol`]: [`Protocol::Auto`] (the default: ALPN offers both and the server
+//! decides — Lambda picks `h2`, as for aws-sdk-lambda's default client), [`Protocol::Http1`],
+//! or [`Protocol::Http2`]. A checkout is an exclusive HTTP/1.1 connection
 //! or a stream slot on a shared HTTP/2 connection (`checkout::Checkout::{H1, H2}`). The
 //! server's SETTINGS and GOAWAY frames are read as they arrive (`h2_watch`), so a connection
 //! stops taking streams the moment a GOAWAY is read, and never carries more streams than the

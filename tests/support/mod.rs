@@ -307,7 +307,8 @@ pub struct OwnRuntimeEndpoint {
 }
 
 impl OwnRuntimeEndpoint {
-    /// Starts `LocalEndpoint::start()` on a new multi-thread runtime.
+    /// Starts an HTTP/1.1-only endpoint (its use is HTTP/1.1's socket peek) on a new
+    /// multi-thread runtime.
     pub async fn start() -> OwnRuntimeEndpoint {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -315,7 +316,7 @@ impl OwnRuntimeEndpoint {
             .build()
             .expect("server runtime");
         let endpoint = runtime
-            .spawn(LocalEndpoint::start())
+            .spawn(LocalEndpoint::builder().http2(false).start())
             .await
             .expect("start task")
             .expect("endpoint starts");

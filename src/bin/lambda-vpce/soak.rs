@@ -103,7 +103,7 @@ pub(crate) struct SoakArgs {
     #[arg(long, default_value = DEFAULT_DEADLINE, value_parser = duration::parse)]
     deadline: Duration,
     /// HTTP version of the soaked clients: http1, http2 or auto (ALPN decides). With http2 or
-    /// auto the endpoints offer `h2` too. Default: the pool's default (http1).
+    /// auto the endpoints offer `h2` too. Default: the pool's default (auto).
     #[arg(long, value_name = "P", value_parser = parse_protocol)]
     protocol: Option<Protocol>,
 }

@@ -178,7 +178,8 @@ pub(crate) struct BenchArgs {
 
     /// HTTP version of the crate's clients (lambda-vpce, lambda-vpce-lean) and of the raw-hyper
     /// floor: http1, http2, or auto (ALPN offers both, the server decides). sdk-default and
-    /// smithy-pool speak what they always do. Default: the pool's default (http1).
+    /// smithy-pool speak what they always do. Default: the pool's default (auto; the embedded
+    /// endpoint, like Lambda, picks h2 unless --server-http1-only).
     #[arg(long, value_name = "P", value_parser = parse_protocol)]
     pub(crate) protocol: Option<lambda_vpce::pool::Protocol>,
 

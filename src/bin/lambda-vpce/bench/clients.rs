@@ -97,8 +97,7 @@ pub(crate) struct ClientOptions {
     pub(crate) min_idle: usize,
     /// Workers (raw-hyper opens one connection per worker).
     pub(crate) concurrency: usize,
-    /// The crate's clients' protocol (and raw-hyper's); `None` keeps the pool's default
-    /// (raw-hyper: HTTP/1.1).
+    /// The crate's clients' protocol (and raw-hyper's); `None` keeps the pool's default.
     pub(crate) protocol: Option<Protocol>,
     /// HTTP/2 connections the crate's pools spread streams over; `None`: the pool's default.
     pub(crate) h2_connections: Option<usize>,
@@ -276,7 +275,13 @@ impl BenchClient {
                 })
             }
             ClientKind::RawHyper => {
-                let raw = RawHyper::connect(target, call, opts.concurrency, opts.protocol).await?;
+                let raw = RawHyper::connect(
+                    target,
+                    call,
+                    opts.concurrency,
+                    opts.protocol.unwrap_or(lambda_vpce::pool::DEFAULT_PROTOCOL),
+                )
+                .await?;
                 let opened = raw.opened();
                 Ok(BenchClient {
                     kind,

@@ -1,9 +1,9 @@
 //! `raw-hyper`: the floor. One warm hyper 1.x `client::conn` connection per worker, over
 //! tokio-rustls, sending a fixed Invoke request signed once with aws-sigv4's `sign()`
 //! (re-signed every [`RESIGN_AFTER`], well inside the 15 minutes a signature is accepted).
-//! HTTP/1.1 (`client::conn::http1`) unless `--protocol` asks for HTTP/2 (`client::conn::http2`,
-//! still one connection and one stream at a time per worker, so that the two protocols differ
-//! in nothing else) or `auto` (ALPN decides).
+//! It speaks what the crate's clients speak (`--protocol`, default the pool's: ALPN decides):
+//! HTTP/1.1 on `client::conn::http1`, HTTP/2 on `client::conn::http2` (still one connection and
+//! one stream at a time per worker, so that the two protocols differ in nothing else).
 //!
 //! Only valid against servers that do not check a signature's freshness beyond SigV4's
 //! clock-skew window (the embedded endpoint accepts 15 minutes; real Lambda also does, but
@@ -188,13 +188,13 @@ impl Signer {
 }
 
 impl RawHyper {
-    /// Opens one connection per worker and signs the request. `protocol` as the crate's
-    /// clients take it (`None`: HTTP/1.1).
+    /// Opens one connection per worker and signs the request, offering ALPN as a pool of
+    /// `protocol` does.
     pub(crate) async fn connect(
         target: &Target,
         call: &Call,
         workers: usize,
-        protocol: Option<Protocol>,
+        protocol: Protocol,
     ) -> Result<RawHyper, CmdError> {
         let e = &target.endpoint;
         let https = e.scheme() == "https";
@@ -232,7 +232,7 @@ impl RawHyper {
                 host: e.connect_host().to_owned(),
                 port: e.port(),
                 tls,
-                h2_prior_knowledge: protocol == Some(Protocol::Http2),
+                h2_prior_knowledge: protocol == Protocol::Http2,
             },
             signer,
             opened: Arc::new(AtomicU64::new(0)),
@@ -342,11 +342,8 @@ where
     Ok(Sender::Http1(sender))
 }
 
-/// ALPN as the crate's pool offers it for `protocol` (`None`: HTTP/1.1).
-fn tls_config(
-    ca_pem: Option<&[u8]>,
-    protocol: Option<Protocol>,
-) -> Result<rustls::ClientConfig, CmdError> {
+/// ALPN as the crate's pool offers it for `protocol`.
+fn tls_config(ca_pem: Option<&[u8]>, protocol: Protocol) -> Result<rustls::ClientConfig, CmdError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(pem) = ca_pem {
@@ -361,9 +358,9 @@ fn tls_config(
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = match protocol {
-        None | Some(Protocol::Http1) => vec![b"http/1.1".to_vec()],
-        Some(Protocol::Http2) => vec![b"h2".to_vec()],
-        Some(_) => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+        Protocol::Http1 => vec![b"http/1.1".to_vec()],
+        Protocol::Http2 => vec![b"h2".to_vec()],
+        _ => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
     };
     Ok(config)
 }
