@@ -137,7 +137,8 @@ struct Calls {
 }
 
 impl Calls {
-    /// Counts one execution of `call_id`; returns the call id it forgot to make room.
+    /// Counts one execution of `call_id` (kept only under a limit above 0); returns the call
+    /// id it forgot to make room.
     fn count(&mut self, call_id: &str) -> Option<String> {
         if let Some(n) = self.counts.get_mut(call_id) {
             *n += 1;
@@ -148,7 +149,7 @@ impl Calls {
             return None;
         };
         if limit == 0 {
-            return Some(call_id.to_owned());
+            return None;
         }
         let forgotten = if self.order.len() >= limit {
             self.order.pop_front().inspect(|old| {
@@ -173,13 +174,19 @@ impl Ledger {
 
     /// Records one execution for `call_id`, and its tenant when the call named one.
     pub(crate) fn record(&self, call_id: &str, tenant: Option<&str>) {
-        let forgotten = lock(&self.by_call).count(call_id);
+        let (forgotten, kept) = {
+            let mut calls = lock(&self.by_call);
+            let forgotten = calls.count(call_id);
+            let kept = tenant.is_some() && calls.counts.contains_key(call_id);
+            (forgotten, kept)
+        };
+        let tenant = tenant.filter(|_| kept);
         if tenant.is_some() || forgotten.is_some() {
             let mut tenants = lock(&self.tenants);
             if let Some(old) = &forgotten {
                 tenants.remove(old);
             }
-            if let (Some(tenant), false) = (tenant, forgotten.as_deref() == Some(call_id)) {
+            if let Some(tenant) = tenant {
                 tenants
                     .entry(call_id.to_owned())
                     .or_default()
