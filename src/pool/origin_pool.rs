@@ -185,15 +185,13 @@ impl OriginPool {
                 .iter()
                 .filter(|c| !c.is_draining())
                 .all(|c| c.open_streams() > 0);
-        let lease = match st.h2.as_slice() {
-            [only] => only.try_lease(self),
-            many => many
-                .iter()
-                .filter(|c| !c.is_draining())
-                .min_by_key(|c| c.open_streams())
-                .and_then(|c| c.try_lease(self))
-                .or_else(|| many.iter().find_map(|c| c.try_lease(self))),
-        };
+        let lease = st
+            .h2
+            .iter()
+            .filter(|c| !c.is_draining())
+            .min_by_key(|c| c.open_streams())
+            .and_then(|c| c.try_lease(self))
+            .or_else(|| st.h2.iter().find_map(|c| c.try_lease(self)));
         if lease.is_some() && all_busy {
             self.spread_locked(st, now);
         }
