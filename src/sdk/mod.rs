@@ -246,10 +246,7 @@ impl LambdaVpceBuilder {
             }
         }
         if self.sdk_config.is_none() && (self.region.is_none() || self.credentials.is_none()) {
-            self.sdk_config = Some(match &self.region {
-                Some(region) => load_sdk_config_for_region(region.clone()).await,
-                None => load_sdk_config().await,
-            });
+            self.sdk_config = Some(load_chain(self.region.clone().map(Region::new)).await);
         }
         self.build_sync()
     }
