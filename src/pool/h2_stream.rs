@@ -46,8 +46,8 @@ pub(crate) const AMZ_SDK_INVOCATION_ID: HeaderName =
 /// gone). The body is sent at once when it is in memory (every Lambda API call's); a streaming
 /// body is sent by its own task, within the flow-control window.
 ///
-/// `copy` is a copy of `request` the caller keeps to resend (see `send_h2`): with one, the
-/// request's head goes to `h2` as it is and `Err` hands back nothing (resend the copy);
+/// `copy`: whether the caller keeps a copy of `request` to resend (see `send_h2`). With one,
+/// the request's head goes to `h2` as it is and `Err` hands back nothing (resend the copy);
 /// without, the head is copied first so that `Err` can hand the request back.
 #[allow(clippy::result_large_err)]
 pub(super) fn open(

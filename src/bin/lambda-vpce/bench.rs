@@ -340,8 +340,9 @@ async fn first_call(
 }
 
 /// The protocol a client negotiated and who saw it: the crate's clients from their responses'
-/// `ConnectionInfo`, raw-hyper from its connections; the SDK's clients from the embedded endpoint's ALPN counts around their first
-/// call (their first connection; an external endpoint cannot tell).
+/// `ConnectionInfo`, raw-hyper from its connections; the SDK's clients from the embedded
+/// endpoint's ALPN counts around their first call (their first connection; an external
+/// endpoint cannot tell).
 fn negotiated(e: &Entry) -> (Option<&'static str>, Option<&'static str>) {
     if let Some(label) = e.client.versions.label() {
         return (Some(label), Some("client"));
