@@ -135,6 +135,7 @@ pub(crate) fn verdict(error: Option<&crate::Error>) -> &'static str {
 #[derive(Debug)]
 pub(crate) struct SdkCallOutcomes;
 
+#[aws_smithy_runtime_api::client::interceptors::dyn_dispatch_hint]
 impl aws_smithy_runtime_api::client::interceptors::Intercept for SdkCallOutcomes {
     fn name(&self) -> &'static str {
         "lambda_vpce::metrics::SdkCallOutcomes"

@@ -43,6 +43,7 @@ fn check(f: Fields<'_>) -> Result<(), crate::BuildError> {
     validate::payload(f.payload_len, f.invocation_type)
 }
 
+#[aws_smithy_runtime_api::client::interceptors::dyn_dispatch_hint]
 impl Intercept for ValidateInvoke {
     fn name(&self) -> &'static str {
         "lambda-vpce validate Invoke"
@@ -82,5 +83,21 @@ impl Intercept for ValidateInvoke {
             return Ok(());
         };
         check(fields).map_err(|e| Box::new(Error::with(Kind::InvalidInput, e)) as BoxError)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_smithy_runtime_api::client::interceptors::{OverriddenHooks, SharedInterceptor};
+
+    use super::ValidateInvoke;
+
+    #[test]
+    fn the_orchestrator_calls_the_validator_only_before_execution() {
+        // Every other hook would cost a configuration lookup and a call, on every call.
+        assert_eq!(
+            SharedInterceptor::new(ValidateInvoke).overridden_hooks(),
+            OverriddenHooks::READ_BEFORE_EXECUTION
+        );
     }
 }

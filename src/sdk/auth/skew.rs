@@ -68,6 +68,7 @@ fn disabled(cfg: &ConfigBag) -> bool {
         .is_some_and(DisableClockSkewCorrection::is_disabled)
 }
 
+#[aws_smithy_runtime_api::client::interceptors::dyn_dispatch_hint]
 impl Intercept for SkewMirror {
     fn name(&self) -> &'static str {
         "lambda-vpce clock skew (lean signer)"
@@ -137,5 +138,23 @@ impl Intercept for SkewMirror {
         cfg.interceptor_state().store_put(AttemptSkew(skew));
         *self.client_skew.lock().unwrap_or_else(|p| p.into_inner()) = skew;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_smithy_runtime_api::client::interceptors::{OverriddenHooks, SharedInterceptor};
+
+    use super::SkewMirror;
+
+    #[test]
+    fn the_orchestrator_calls_the_skew_mirror_only_for_the_three_hooks_it_implements() {
+        // Every other hook would cost a configuration lookup and a call, on every call.
+        assert_eq!(
+            SharedInterceptor::new(SkewMirror::default()).overridden_hooks(),
+            OverriddenHooks::MODIFY_BEFORE_RETRY_LOOP
+                | OverriddenHooks::READ_BEFORE_TRANSMIT
+                | OverriddenHooks::MODIFY_BEFORE_DESERIALIZATION
+        );
     }
 }

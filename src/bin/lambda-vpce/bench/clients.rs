@@ -158,6 +158,7 @@ pub(crate) struct Attempts {
 #[derive(Debug)]
 struct CountAttempts(Arc<Attempts>, Arc<Versions>);
 
+#[aws_smithy_runtime_api::client::interceptors::dyn_dispatch_hint]
 impl Intercept for CountAttempts {
     fn name(&self) -> &'static str {
         "lambda-vpce-bench-attempts"

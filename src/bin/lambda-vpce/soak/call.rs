@@ -58,6 +58,7 @@ pub(crate) struct Record {
 #[derive(Debug, Clone, Default)]
 struct Ids(Arc<Mutex<Option<String>>>);
 
+#[aws_smithy_runtime_api::client::interceptors::dyn_dispatch_hint]
 impl Intercept for Ids {
     fn name(&self) -> &'static str {
         "soak invocation id"
