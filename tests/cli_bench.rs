@@ -310,19 +310,44 @@ fn bench_measures_an_external_endpoint_with_credentials_from_the_standard_chain(
 }
 
 #[test]
+fn bench_serves_the_embedded_endpoint_on_a_runtime_of_its_own_unless_told_to_share() {
+    let flags = [
+        "--requests",
+        "50",
+        "--warmup",
+        "5",
+        "--client",
+        "lambda-vpce-lean",
+    ];
+    let (stdout, own) = bench_report(&flags);
+    clients_all_ok(&own, 50);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(own["server"]["threads"], cores as u64, "{}", own["server"]);
+    assert!(
+        stdout.contains(&format!("server on {cores} threads of its own")),
+        "{stdout}"
+    );
+
+    let (stdout, shared) = bench_report(&[&flags[..], &["--server-threads", "0"]].concat());
+    clients_all_ok(&shared, 50);
+    assert_eq!(shared["server"]["threads"], 0);
+    assert!(stdout.contains("server on the bench's runtime"), "{stdout}");
+}
+
+#[test]
 fn bench_refuses_server_knobs_for_an_external_endpoint() {
-    let out = Command::new(BIN)
-        .args([
-            "bench",
-            "--endpoint-url",
-            "https://127.0.0.1:9",
-            "--server-idle-close",
-            "1000",
-        ])
-        .output()
-        .expect("the binary runs");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--server-"));
+    for knob in [["--server-idle-close", "1000"], ["--server-threads", "1"]] {
+        let out = Command::new(BIN)
+            .args(["bench", "--endpoint-url", "https://127.0.0.1:9"])
+            .args(knob)
+            .output()
+            .expect("the binary runs");
+        assert_eq!(out.status.code(), Some(2), "{knob:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--server-"),
+            "{knob:?}"
+        );
+    }
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! the endpoint's CA and signs with aws-sigv4 `sign()`.
 #![cfg(feature = "local")]
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -353,6 +355,23 @@ async fn ledger_counts_executions_per_call_id_and_reports_duplicates() {
     assert_eq!(ep.ledger().executions("call-b"), 1);
     assert_eq!(ep.ledger().duplicates(), vec![("call-a".to_owned(), 2)]);
     assert_eq!(ep.stats().executions, 3);
+}
+
+#[tokio::test]
+async fn an_endpoint_on_a_runtime_of_its_own_keeps_serving_while_the_callers_runtime_is_blocked() {
+    let ep = LocalEndpoint::builder()
+        .worker_threads(1)
+        .start()
+        .await
+        .expect("starts");
+    // This test's runtime has one thread, blocked below: only the endpoint's own can accept.
+    let _socket = std::net::TcpStream::connect(ep.addr()).expect("connects");
+    support::block_until("the endpoint's accept", Duration::from_secs(5), || {
+        ep.stats().connections_accepted == 1
+    });
+    invoke_echo_as(&ep, &["call-a"]).await;
+    assert_eq!(ep.ledger().executions("call-a"), 1);
+    // Dropped here, inside the caller's runtime: its own runtime ends without blocking it.
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use aws_sdk_lambda::primitives::Blob;
 use lambda_vpce::local::LocalEndpoint;
 use lambda_vpce::pool::CloseReason;
 use lambda_vpce::FnResolver;
-use support::{block_until, client_for, Attempts, OwnRuntimeEndpoint};
+use support::{block_until, client_for, Attempts};
 
 /// The server's idle cutoff in the sweep (above the pool's 500 ms floor for learning).
 const CUTOFF: Duration = Duration::from_millis(600);
@@ -93,8 +93,12 @@ async fn a_reset_on_an_idle_pooled_connection_costs_nothing_but_a_new_connection
     // The server runs on its own runtime; this test's runtime has one thread, so while it
     // blocks below the pool's connection task cannot see the reset before the next checkout:
     // the connection is still idle in the pool, and only the peek before reuse finds it gone.
-    let server = OwnRuntimeEndpoint::start().await;
-    let ep = &server.endpoint;
+    let ep = &LocalEndpoint::builder()
+        .http2(false)
+        .worker_threads(2)
+        .start()
+        .await
+        .expect("endpoint starts");
     ep.faults().idle_reset(Duration::from_millis(100));
     let vpce = client_for(ep, 1, |p| p);
     vpce.client()

@@ -66,6 +66,7 @@ pub struct LocalEndpointBuilder {
     functions: Vec<FunctionSpec>,
     faults: FaultConfig,
     call_ledger_limit: Option<usize>,
+    worker_threads: usize,
 }
 
 impl Default for LocalEndpointBuilder {
@@ -82,6 +83,7 @@ impl Default for LocalEndpointBuilder {
             functions: FunctionSpec::defaults(),
             faults: FaultConfig::default(),
             call_ledger_limit: None,
+            worker_threads: 0,
         }
     }
 }
@@ -158,6 +160,19 @@ impl LocalEndpointBuilder {
         self
     }
 
+    /// Serves on a tokio runtime of the endpoint's own with `n` worker threads (named
+    /// `lambda-vpce-endpoint`), as a server in another process would, instead of on the
+    /// caller's runtime. Then the caller's scheduler runs only the caller's tasks: a benchmark
+    /// measures its client, not how the client's and the server's tasks share two workers
+    /// (`bench` serves this way), and a test may block its own runtime while the endpoint keeps
+    /// answering. The runtime ends with the endpoint (without waiting for its tasks); its timers
+    /// are its own, so the caller's `tokio::time::pause` does not reach them. `0`: the caller's
+    /// runtime. Default: 0.
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = n;
+        self
+    }
+
     /// Adds (or replaces, by name) a function.
     pub fn function(mut self, spec: FunctionSpec) -> Self {
         self.functions.retain(|f| f.name != spec.name);
@@ -203,7 +218,7 @@ impl LocalEndpointBuilder {
         } else {
             Some(tls::make(self.http2)?)
         };
-        LocalEndpoint::launch(Config {
+        let config = Config {
             addr: self.addr,
             tls,
             http2: self.http2.then_some(H2Config {
@@ -218,8 +233,21 @@ impl LocalEndpointBuilder {
             secret_access_key: self.secret_access_key,
             verify_signatures: self.verify_signatures,
             faults: Faults::new(self.faults),
-        })
-        .await
+        };
+        if self.worker_threads == 0 {
+            return LocalEndpoint::launch(config).await;
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(self.worker_threads)
+            .thread_name("lambda-vpce-endpoint")
+            .enable_all()
+            .build()?;
+        let mut endpoint = runtime
+            .spawn(LocalEndpoint::launch(config))
+            .await
+            .map_err(io::Error::other)??;
+        endpoint.own_runtime(runtime);
+        Ok(endpoint)
     }
 }
 

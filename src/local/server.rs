@@ -59,6 +59,9 @@ pub struct LocalEndpoint {
     secret_access_key: String,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    /// The runtime it serves on, when it has one of its own
+    /// ([`worker_threads`](super::LocalEndpointBuilder::worker_threads)).
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 /// Everything `start` needs, gathered by the builder.
@@ -129,7 +132,13 @@ impl LocalEndpoint {
             secret_access_key: config.secret_access_key,
             stop,
             task: Some(task),
+            runtime: None,
         })
+    }
+
+    /// Hands the endpoint the runtime it was launched on, to end with it.
+    pub(crate) fn own_runtime(&mut self, runtime: tokio::runtime::Runtime) {
+        self.runtime = Some(runtime);
     }
 
     /// The base URL: `https://localhost:PORT` (or `http://127.0.0.1:PORT` in plain mode).
@@ -225,6 +234,10 @@ impl Drop for LocalEndpoint {
         if let Some(task) = self.task.take() {
             // Aborting the accept task drops its JoinSet, which aborts every connection task.
             task.abort();
+        }
+        if let Some(runtime) = self.runtime.take() {
+            // Dropping a runtime blocks until its tasks end, which an async caller must not.
+            runtime.shutdown_background();
         }
     }
 }

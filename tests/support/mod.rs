@@ -299,45 +299,10 @@ pub async fn wait_until(what: &str, within: Duration, mut cond: impl FnMut() -> 
     }
 }
 
-/// A local endpoint on a runtime of its own (two worker threads), for tests that must keep the
-/// client's runtime from running while the server acts. Dropping it stops the server's runtime.
-pub struct OwnRuntimeEndpoint {
-    pub endpoint: LocalEndpoint,
-    runtime: Option<tokio::runtime::Runtime>,
-}
-
-impl OwnRuntimeEndpoint {
-    /// Starts an HTTP/1.1-only endpoint (its use is HTTP/1.1's socket peek) on a new
-    /// multi-thread runtime.
-    pub async fn start() -> OwnRuntimeEndpoint {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("server runtime");
-        let endpoint = runtime
-            .spawn(LocalEndpoint::builder().http2(false).start())
-            .await
-            .expect("start task")
-            .expect("endpoint starts");
-        OwnRuntimeEndpoint {
-            endpoint,
-            runtime: Some(runtime),
-        }
-    }
-}
-
-impl Drop for OwnRuntimeEndpoint {
-    fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
-        }
-    }
-}
-
 /// Blocks the calling thread (and so a current-thread test runtime: none of its tasks runs)
-/// until `cond` holds, for up to `within` of real time; fails the test after that. Only for a
-/// server on [`OwnRuntimeEndpoint`], which keeps running.
+/// until `cond` holds, for up to `within` of real time; fails the test after that. Only for an
+/// endpoint on a runtime of its own (`LocalEndpointBuilder::worker_threads`), which keeps
+/// running.
 pub fn block_until(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
     let start = std::time::Instant::now();
     while !cond() {

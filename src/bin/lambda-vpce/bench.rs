@@ -72,7 +72,7 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
         latency_ms: a.server_latency,
     };
     let external = a.endpoint.is_set();
-    if external && (knobs.any() || a.server_http1_only) {
+    if external && (knobs.any() || a.server_http1_only || a.server_threads.is_some()) {
         return Err("--server-* flags only apply to the embedded endpoint".into());
     }
     if !external && a.endpoint.ca_cert.is_some() {
@@ -111,6 +111,9 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
         args::DEFAULT_WARMUP
     });
     let min_idle = a.min_idle.unwrap_or(a.concurrency.min(args::MAX_MIN_IDLE));
+    let server_threads = a.server_threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
     let shape = Shape {
         concurrency: a.concurrency,
         think_ms: a.think_time,
@@ -121,7 +124,12 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
     let target = if external {
         Target::external(&a.endpoint).await?
     } else {
-        Target::embedded(knobs, !a.server_http1_only && knobs.allow_http2()).await?
+        Target::embedded(
+            knobs,
+            !a.server_http1_only && knobs.allow_http2(),
+            server_threads,
+        )
+        .await?
     };
     let call = Arc::new(Call {
         function: a.function.clone(),
@@ -287,6 +295,7 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
                 .local
                 .as_ref()
                 .is_some_and(|_| !a.server_http1_only && knobs.allow_http2()),
+            threads: server_threads,
         }),
         protocol: a.protocol.map(|p| p.as_str().to_owned()),
         h2_connections: a.h2_connections,

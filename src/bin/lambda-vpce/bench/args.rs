@@ -31,6 +31,8 @@ pub(crate) const DEFAULT_SEED: u64 = 1;
 pub(crate) const MAX_CONCURRENCY: usize = lambda_vpce::pool::DEFAULT_MAX_WAITERS_PER_HOST;
 /// Largest `--min-idle`: the pool's default connection cap per origin.
 pub(crate) const MAX_MIN_IDLE: usize = lambda_vpce::pool::DEFAULT_MAX_CONNECTIONS_PER_HOST;
+/// Most worker threads of the embedded endpoint's own runtime (`--server-threads`).
+pub(crate) const MAX_SERVER_THREADS: usize = 256;
 /// Largest payload (`--payload-bytes`): Lambda's synchronous request limit.
 pub(crate) const MAX_PAYLOAD_BYTES: usize = lambda_vpce::validate::MAX_SYNC_PAYLOAD_BYTES;
 /// Slowest open-loop rate (`--rate`), calls per second: one call every 1000 s.
@@ -175,6 +177,14 @@ pub(crate) struct BenchArgs {
     /// of HTTP/1 only) is given.
     #[arg(long)]
     pub(crate) server_http1_only: bool,
+
+    /// Embedded endpoint: serve on a tokio runtime of its own with N worker threads, as a
+    /// server in another process would, so that the bench's runtime schedules only the clients;
+    /// 0 to 256. 0 serves on the bench's runtime, whose workers then run the clients' and the
+    /// server's tasks together (every run before this flag existed). Default: the machine's
+    /// available parallelism, the worker count of `serve`'s runtime.
+    #[arg(long, value_name = "N", value_parser = bounded_usize::<0, MAX_SERVER_THREADS>)]
+    pub(crate) server_threads: Option<usize>,
 
     /// HTTP version of the crate's clients (lambda-vpce, lambda-vpce-lean) and of the raw-hyper
     /// floor: http1, http2, or auto (ALPN offers both, the server decides). sdk-default and

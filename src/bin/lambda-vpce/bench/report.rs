@@ -19,7 +19,8 @@
 //!   "max_attempts": u64 | null,         // null: each client's own default
 //!   "min_idle": u64,                    // the lambda-vpce pool's min_idle (prewarmed)
 //!   "server": {"idle_close_ms", "max_requests", "latency_ms",
-//!              "http2": bool} | null,   // embedded only; http2: ALPN offered h2
+//!              "http2": bool,           // embedded only; http2: ALPN offered h2
+//!              "threads": u64} | null,  // its own runtime's workers (0: the bench's runtime)
 //!   "protocol": "http1" | "http2" | "auto" | null,  // --protocol of the crate's clients
 //!                                       // (null: the pool's default)
 //!   "h2_connections": u64 | null,       // --h2-connections (null: the pool's default)
@@ -196,6 +197,10 @@ pub(crate) struct ServerReport {
     pub(crate) max_requests: Option<u32>,
     pub(crate) latency_ms: Option<u64>,
     pub(crate) http2: bool,
+    /// Worker threads of the endpoint's own runtime; 0 (and absent, in reports written before
+    /// the field): it shared the bench's runtime.
+    #[serde(default)]
+    pub(crate) threads: usize,
 }
 
 /// The whole report (see the module doc for the schema).
@@ -300,6 +305,12 @@ impl RunReport {
             }
             let alpn = if s.http2 { "h2, http/1.1" } else { "http/1.1" };
             let _ = write!(line, ", server ALPN {alpn}");
+            match s.threads {
+                0 => line.push_str(", server on the bench's runtime"),
+                n => {
+                    let _ = write!(line, ", server on {n} threads of its own");
+                }
+            }
         }
         if let Some(p) = &self.protocol {
             let _ = write!(line, ", --protocol {p}");

@@ -66,10 +66,16 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    /// Starts the embedded endpoint with `knobs`, offering `h2` in ALPN when `http2`.
-    pub(crate) async fn embedded(knobs: ServerKnobs, http2: bool) -> Result<Target, CmdError> {
+    /// Starts the embedded endpoint with `knobs`, offering `h2` in ALPN when `http2`, on a
+    /// runtime of its own with `threads` workers (0: on the bench's runtime).
+    pub(crate) async fn embedded(
+        knobs: ServerKnobs,
+        http2: bool,
+        threads: usize,
+    ) -> Result<Target, CmdError> {
         let local = LocalEndpoint::builder()
             .http2(http2)
+            .worker_threads(threads)
             .call_ledger_limit(LONG_RUN_CALL_LEDGER_LIMIT)
             .faults(knobs.fault_config())
             .start()
