@@ -375,6 +375,18 @@ async fn an_endpoint_on_a_runtime_of_its_own_keeps_serving_while_the_callers_run
 }
 
 #[tokio::test]
+async fn an_endpoint_that_cannot_bind_on_a_runtime_of_its_own_is_an_error_not_a_panic() {
+    let taken = LocalEndpoint::start().await.expect("starts");
+    let err = LocalEndpoint::builder()
+        .bind(taken.addr())
+        .worker_threads(1)
+        .start()
+        .await
+        .expect_err("the address is taken");
+    assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+}
+
+#[tokio::test]
 async fn a_ledger_limit_keeps_only_the_most_recent_call_ids_and_the_total() {
     let ep = LocalEndpoint::builder()
         .call_ledger_limit(2)

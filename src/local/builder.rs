@@ -242,12 +242,18 @@ impl LocalEndpointBuilder {
             .thread_name("lambda-vpce-endpoint")
             .enable_all()
             .build()?;
-        let mut endpoint = runtime
-            .spawn(LocalEndpoint::launch(config))
-            .await
-            .map_err(io::Error::other)??;
-        endpoint.own_runtime(runtime);
-        Ok(endpoint)
+        let launched = runtime.spawn(LocalEndpoint::launch(config)).await;
+        match launched {
+            Ok(Ok(mut endpoint)) => {
+                endpoint.own_runtime(runtime);
+                Ok(endpoint)
+            }
+            failed => {
+                // Dropping a runtime blocks until its tasks end, which an async caller must not.
+                runtime.shutdown_background();
+                failed.map_err(io::Error::other)?
+            }
+        }
     }
 }
 
