@@ -307,6 +307,7 @@ impl RunReport {
             let _ = write!(line, ", server ALPN {alpn}");
             match s.threads {
                 0 => line.push_str(", server on the bench's runtime"),
+                1 => line.push_str(", server on 1 thread of its own"),
                 n => {
                     let _ = write!(line, ", server on {n} threads of its own");
                 }
