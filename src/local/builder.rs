@@ -234,25 +234,9 @@ impl LocalEndpointBuilder {
             verify_signatures: self.verify_signatures,
             faults: Faults::new(self.faults),
         };
-        if self.worker_threads == 0 {
-            return LocalEndpoint::launch(config).await;
-        }
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(self.worker_threads)
-            .thread_name("lambda-vpce-endpoint")
-            .enable_all()
-            .build()?;
-        let launched = runtime.spawn(LocalEndpoint::launch(config)).await;
-        match launched {
-            Ok(Ok(mut endpoint)) => {
-                endpoint.own_runtime(runtime);
-                Ok(endpoint)
-            }
-            failed => {
-                // Dropping a runtime blocks until its tasks end, which an async caller must not.
-                runtime.shutdown_background();
-                failed.map_err(io::Error::other)?
-            }
+        match self.worker_threads {
+            0 => LocalEndpoint::launch(config).await,
+            n => LocalEndpoint::launch_on_own_runtime(config, n).await,
         }
     }
 }

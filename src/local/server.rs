@@ -59,9 +59,24 @@ pub struct LocalEndpoint {
     secret_access_key: String,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
-    /// The runtime it serves on, when it has one of its own
-    /// ([`worker_threads`](super::LocalEndpointBuilder::worker_threads)).
-    runtime: Option<tokio::runtime::Runtime>,
+    /// The runtime it serves on, when it has one of its own; dropped after the accept task is
+    /// aborted (fields drop after `Drop::drop`).
+    runtime: Option<OwnRuntime>,
+}
+
+/// A runtime an endpoint serves on instead of its caller's
+/// ([`worker_threads`](super::LocalEndpointBuilder::worker_threads)). Dropped, it shuts down
+/// in the background: dropping a tokio runtime blocks until its tasks end, which an async
+/// caller, as every caller of the endpoint is, must not.
+#[derive(Debug)]
+struct OwnRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for OwnRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// Everything `start` needs, gathered by the builder.
@@ -136,9 +151,25 @@ impl LocalEndpoint {
         })
     }
 
-    /// Hands the endpoint the runtime it was launched on, to end with it.
-    pub(crate) fn own_runtime(&mut self, runtime: tokio::runtime::Runtime) {
-        self.runtime = Some(runtime);
+    /// [`launch`](Self::launch) on a new runtime of `workers` threads, which the endpoint keeps
+    /// and ends with; a launch that fails ends it too.
+    pub(crate) async fn launch_on_own_runtime(
+        config: Config,
+        workers: usize,
+    ) -> io::Result<LocalEndpoint> {
+        let built = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("lambda-vpce-endpoint")
+            .enable_all()
+            .build()?;
+        let handle = built.handle().clone();
+        let runtime = OwnRuntime(Some(built));
+        let mut endpoint = handle
+            .spawn(Self::launch(config))
+            .await
+            .map_err(io::Error::other)??;
+        endpoint.runtime = Some(runtime);
+        Ok(endpoint)
     }
 
     /// The base URL: `https://localhost:PORT` (or `http://127.0.0.1:PORT` in plain mode).
@@ -234,10 +265,6 @@ impl Drop for LocalEndpoint {
         if let Some(task) = self.task.take() {
             // Aborting the accept task drops its JoinSet, which aborts every connection task.
             task.abort();
-        }
-        if let Some(runtime) = self.runtime.take() {
-            // Dropping a runtime blocks until its tasks end, which an async caller must not.
-            runtime.shutdown_background();
         }
     }
 }
