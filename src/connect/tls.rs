@@ -67,11 +67,7 @@ impl TlsSettings {
             .map_err(|e| BuildError::new("tls", e.to_string(), "TLS 1.2 or 1.3 support"))?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        config.alpn_protocols = match self.protocol {
-            crate::pool::Protocol::Http1 => vec![b"http/1.1".to_vec()],
-            crate::pool::Protocol::Http2 => vec![b"h2".to_vec()],
-            crate::pool::Protocol::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
-        };
+        config.alpn_protocols = self.protocol.alpn_ids();
         Ok(config)
     }
 }

@@ -145,6 +145,16 @@ impl Protocol {
             Protocol::Auto => "auto",
         }
     }
+
+    /// The ALPN protocol ids a pool of this protocol offers in its TLS handshake, in order of
+    /// preference: `http/1.1`, `h2`, or `h2` then `http/1.1` (the server picks).
+    pub fn alpn_ids(self) -> Vec<Vec<u8>> {
+        match self {
+            Protocol::Http1 => vec![b"http/1.1".to_vec()],
+            Protocol::Http2 => vec![b"h2".to_vec()],
+            Protocol::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+        }
+    }
 }
 
 impl std::str::FromStr for Protocol {

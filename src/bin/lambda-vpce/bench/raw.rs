@@ -357,11 +357,7 @@ fn tls_config(ca_pem: Option<&[u8]>, protocol: Protocol) -> Result<rustls::Clien
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    config.alpn_protocols = match protocol {
-        Protocol::Http1 => vec![b"http/1.1".to_vec()],
-        Protocol::Http2 => vec![b"h2".to_vec()],
-        _ => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
-    };
+    config.alpn_protocols = protocol.alpn_ids();
     Ok(config)
 }
 
