@@ -11,7 +11,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{InvocationType, InvokeWithResponseStreamResponseEvent, LogType};
 use lambda_vpce::local::{CloseKind, LocalEndpoint};
 use lambda_vpce::pool::CloseReason;
-use support::{client_for, wait_until, Attempts};
+use support::{client_for, http1_endpoint, wait_until, Attempts};
 
 #[tokio::test]
 async fn invoke_works_in_all_three_types_with_qualifier_log_tail_and_client_context() {
@@ -149,8 +149,8 @@ async fn list_functions_and_get_function_work_through_the_pool() {
 
 #[tokio::test]
 async fn a_server_closing_an_idle_connection_is_followed_by_an_invoke_that_runs_exactly_once() {
-    // Idle closes are an HTTP/1.1 fault: an HTTP/1.1-only endpoint.
-    let ep = LocalEndpoint::builder().http2(false).start().await.unwrap();
+    // Idle closes are an HTTP/1.1 fault.
+    let ep = http1_endpoint().await;
     ep.faults().idle_close(Duration::from_millis(200));
     let ids = Attempts::default();
     let vpce = client_for(&ep, 1, |p| p);
@@ -242,7 +242,7 @@ async fn a_throttled_invoke_is_retried_after_retry_after_and_then_succeeds() {
 #[tokio::test]
 async fn prewarm_opens_min_idle_connections_and_one_dry_run_that_runs_nothing() {
     // Over HTTP/1.1 (over HTTP/2 one shared connection satisfies min_idle: `tests/http2_tls.rs`).
-    let ep = LocalEndpoint::builder().http2(false).start().await.unwrap();
+    let ep = http1_endpoint().await;
     let vpce = client_for(&ep, 1, |p| p.min_idle(3));
     assert_eq!(vpce.prewarm(Some("echo")).await.expect("prewarm"), 3);
     assert_eq!(

@@ -34,22 +34,10 @@ use std::time::Duration;
 
 use lambda_vpce::local::{CloseKind, LocalEndpoint};
 use lambda_vpce::{pool::PoolBuilder, FnResolver, RetryPolicy};
-use support::{client, client_with, invoke, wait_until, Class, ClientOpts};
+use support::{client, client_with, http1_endpoint, invoke, wait_until, Class, ClientOpts};
 
 const PAYLOAD: &str = r#"{"fault":"matrix"}"#;
 const WAIT: Duration = Duration::from_secs(10);
-
-/// An HTTP/1.1-only endpoint: these faults (idle closes, truncated or garbled responses, a
-/// close after n requests) act on HTTP/1.1 connections; their HTTP/2 counterparts are in
-/// `tests/http2_faults.rs`. The clients keep the pool's default protocol and negotiate
-/// `http/1.1` in ALPN.
-async fn endpoint() -> LocalEndpoint {
-    LocalEndpoint::builder()
-        .http2(false)
-        .start()
-        .await
-        .expect("local endpoint starts")
-}
 
 fn fast_timeout(ms: u64) -> ClientOpts {
     ClientOpts {
@@ -66,7 +54,7 @@ fn closed_port() -> SocketAddr {
 
 #[tokio::test]
 async fn a_healthy_call_is_ok_with_exactly_one_execution() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     let c = client(&ep, &ClientOpts::default());
     let o = invoke(&c, "echo", PAYLOAD).await;
     assert_eq!(o.class, Class::Ok, "{}", o.message);
@@ -76,7 +64,7 @@ async fn a_healthy_call_is_ok_with_exactly_one_execution() {
 
 #[tokio::test]
 async fn idle_fin_before_checkout_is_survived_with_one_execution() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     let c = client(&ep, &ClientOpts::default());
     assert_eq!(invoke(&c, "echo", PAYLOAD).await.class, Class::Ok);
     ep.faults().idle_close(Duration::from_millis(200));
@@ -93,7 +81,7 @@ async fn idle_fin_before_checkout_is_survived_with_one_execution() {
 
 #[tokio::test]
 async fn idle_fin_racing_the_reuse_never_runs_a_call_twice() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     // No learning: every reuse races the server's cutoff, the worst case.
     let c = client_with(
         &ep,
@@ -123,7 +111,7 @@ async fn idle_fin_racing_the_reuse_never_runs_a_call_twice() {
 
 #[tokio::test]
 async fn idle_rst_on_a_pooled_connection_is_survived_with_one_execution() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     let c = client(&ep, &ClientOpts::default());
     assert_eq!(invoke(&c, "echo", PAYLOAD).await.class, Class::Ok);
     ep.faults().idle_reset(Duration::from_millis(200));
@@ -140,7 +128,7 @@ async fn idle_rst_on_a_pooled_connection_is_survived_with_one_execution() {
 #[tokio::test]
 async fn rst_while_the_request_body_is_written_may_have_executed_and_is_not_resent() {
     let server = raw::RawServer::start(raw::Behaviour::ResetAfterHead).await;
-    let ep = endpoint().await; // only for credentials and region
+    let ep = http1_endpoint().await; // only for credentials and region
     let opts = ClientOpts {
         url: Some(server.url()),
         trust_ca: false,
@@ -155,7 +143,7 @@ async fn rst_while_the_request_body_is_written_may_have_executed_and_is_not_rese
 
 #[tokio::test]
 async fn rst_after_the_request_before_the_response_may_have_executed_once() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     ep.faults().die_after_request(CloseKind::Reset);
     let c = client(&ep, &ClientOpts::default());
     let o = invoke(&c, "echo", vec![b'y'; 512 * 1024]).await;
@@ -166,7 +154,7 @@ async fn rst_after_the_request_before_the_response_may_have_executed_once() {
 
 #[tokio::test]
 async fn fin_after_the_request_before_the_response_may_have_executed_once() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     ep.faults().die_after_request(CloseKind::Fin);
     let c = client(&ep, &ClientOpts::default());
     let o = invoke(&c, "echo", PAYLOAD).await;
@@ -177,7 +165,7 @@ async fn fin_after_the_request_before_the_response_may_have_executed_once() {
 
 #[tokio::test]
 async fn close_after_n_requests_leaves_every_call_ok_with_one_execution() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     ep.faults().max_requests(2);
     let c = client(&ep, &ClientOpts::default());
     for _ in 0..6 {
@@ -191,7 +179,7 @@ async fn close_after_n_requests_leaves_every_call_ok_with_one_execution() {
 
 #[tokio::test]
 async fn a_stall_forever_ends_at_the_deadline_as_maybe_executed_once() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     ep.faults().stall(true);
     let c = client(&ep, &fast_timeout(400));
     let o = invoke(&c, "echo", PAYLOAD).await;
@@ -203,7 +191,7 @@ async fn a_stall_forever_ends_at_the_deadline_as_maybe_executed_once() {
 
 #[tokio::test]
 async fn headers_trickling_within_the_deadline_give_ok_once() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     ep.faults().trickle_headers(Duration::from_millis(1));
     let c = client(&ep, &ClientOpts::default());
     let o = invoke(&c, "echo", PAYLOAD).await;
@@ -213,7 +201,7 @@ async fn headers_trickling_within_the_deadline_give_ok_once() {
 
 #[tokio::test]
 async fn headers_trickling_past_the_deadline_time_out_as_maybe_executed_once() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     ep.faults().trickle_headers(Duration::from_millis(100));
     let c = client(&ep, &fast_timeout(500));
     let o = invoke(&c, "echo", PAYLOAD).await;
@@ -224,7 +212,7 @@ async fn headers_trickling_past_the_deadline_time_out_as_maybe_executed_once() {
 }
 
 async fn response_fault_is_maybe_executed_once(set: impl FnOnce(&LocalEndpoint)) {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     set(&ep);
     let c = client(&ep, &ClientOpts::default());
     let o = invoke(&c, "echo", PAYLOAD).await;
@@ -250,7 +238,7 @@ async fn a_truncated_body_may_have_executed_once() {
 }
 
 async fn server_error_is_not_retried(status: u16) {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     ep.faults().status(status);
     let c = client(&ep, &ClientOpts::default());
     let o = invoke(&c, "echo", PAYLOAD).await;
@@ -272,7 +260,7 @@ async fn a_502_is_a_service_error_seen_once() {
 
 #[tokio::test]
 async fn a_429_is_retried_after_its_retry_after_and_then_runs_once() {
-    let ep = std::sync::Arc::new(endpoint().await);
+    let ep = std::sync::Arc::new(http1_endpoint().await);
     ep.faults().status(429);
     ep.faults().retry_after(1);
     let c = client(&ep, &ClientOpts::default());
@@ -298,7 +286,7 @@ async fn a_429_is_retried_after_its_retry_after_and_then_runs_once() {
 
 #[tokio::test]
 async fn a_429_that_persists_ends_throttled_with_no_execution() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     ep.faults().status(429);
     ep.faults().retry_after(0);
     let opts = ClientOpts {
@@ -318,7 +306,7 @@ async fn a_429_that_persists_ends_throttled_with_no_execution() {
 
 #[tokio::test]
 async fn a_dns_failure_is_not_sent_with_no_execution() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     let pool = PoolBuilder::new().resolver(FnResolver(|host: &str, _port: u16| {
         Err(io::Error::new(
             io::ErrorKind::NotFound,
@@ -339,7 +327,7 @@ async fn a_dns_failure_is_not_sent_with_no_execution() {
 
 #[tokio::test]
 async fn a_refused_connection_is_not_sent_with_no_execution() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     let port = closed_port().port();
     let opts = ClientOpts {
         url: Some(format!("https://localhost:{port}")),
@@ -355,7 +343,7 @@ async fn a_refused_connection_is_not_sent_with_no_execution() {
 
 #[tokio::test]
 async fn a_refusing_first_address_moves_on_to_the_next_and_runs_once() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     let dead = closed_port();
     let live = ep.addr();
     let pool =
@@ -368,7 +356,7 @@ async fn a_refusing_first_address_moves_on_to_the_next_and_runs_once() {
 
 #[tokio::test]
 async fn a_certificate_for_another_name_is_refused_as_tls_not_sent() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     let live = ep.addr();
     let pool = PoolBuilder::new().resolver(FnResolver(move |_h: &str, _p: u16| Ok(vec![live])));
     let opts = ClientOpts {
@@ -386,7 +374,7 @@ async fn a_certificate_for_another_name_is_refused_as_tls_not_sent() {
 
 #[tokio::test]
 async fn a_certificate_from_an_unknown_ca_is_refused_as_tls_not_sent() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     let opts = ClientOpts {
         trust_ca: false,
         max_attempts: 1,
@@ -403,7 +391,7 @@ async fn a_certificate_from_an_unknown_ca_is_refused_as_tls_not_sent() {
 
 #[tokio::test]
 async fn under_sdk_default_a_dying_server_runs_the_function_once_per_attempt() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     ep.faults().die_after_request(CloseKind::Reset);
     let opts = ClientOpts {
         policy: RetryPolicy::SdkDefault,
@@ -423,7 +411,7 @@ async fn under_sdk_default_a_dying_server_runs_the_function_once_per_attempt() {
 
 #[tokio::test]
 async fn under_sdk_default_a_500_is_sent_once_per_attempt() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     ep.faults().status(500);
     let opts = ClientOpts {
         policy: RetryPolicy::SdkDefault,
@@ -439,7 +427,7 @@ async fn under_sdk_default_a_500_is_sent_once_per_attempt() {
 
 #[tokio::test]
 async fn once_the_idle_limit_is_learned_reuse_at_the_limit_is_always_ok() {
-    let ep = endpoint().await;
+    let ep = http1_endpoint().await;
     let c = client(&ep, &ClientOpts::default());
     let limit = Duration::from_millis(600);
     ep.faults().idle_close(limit);

@@ -26,7 +26,7 @@ use std::time::Duration;
 use lambda_vpce::local::{CloseKind, LocalEndpoint};
 use lambda_vpce::validate::{self, InvocationType};
 use lambda_vpce::{lean::InvokeRequest, lean::LeanInvoker, pool::PoolBuilder, FnResolver};
-use support::{client_with, wait_until, Class, ClientOpts};
+use support::{client_with, http1_endpoint, wait_until, Class, ClientOpts};
 
 const PAYLOAD: &str = r#"{"fault":"lean"}"#;
 const WAIT: Duration = Duration::from_secs(10);
@@ -42,16 +42,9 @@ struct Outcome {
     executions: u32,
 }
 
-/// An HTTP/1.1-only endpoint, as in `tests/faults.rs`: these faults act on HTTP/1.1
-/// connections (their HTTP/2 counterparts are in `tests/http2_faults.rs`).
+/// [`http1_endpoint`], shared with the tasks a row spawns.
 async fn endpoint() -> Arc<LocalEndpoint> {
-    Arc::new(
-        LocalEndpoint::builder()
-            .http2(false)
-            .start()
-            .await
-            .expect("starts"),
-    )
+    Arc::new(http1_endpoint().await)
 }
 
 fn lean(ep: &LocalEndpoint, pool: PoolBuilder, opts: &ClientOpts) -> LeanInvoker {

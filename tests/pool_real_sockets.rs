@@ -13,14 +13,10 @@ use aws_sdk_lambda::primitives::Blob;
 use lambda_vpce::local::LocalEndpoint;
 use lambda_vpce::pool::CloseReason;
 use lambda_vpce::FnResolver;
-use support::{block_until, client_for, Attempts};
+use support::{block_until, client_for, http1_endpoint, Attempts};
 
 /// The server's idle cutoff in the sweep (above the pool's 500 ms floor for learning).
 const CUTOFF: Duration = Duration::from_millis(600);
-
-async fn http1_endpoint() -> LocalEndpoint {
-    LocalEndpoint::builder().http2(false).start().await.unwrap()
-}
 
 #[tokio::test]
 async fn idle_gaps_swept_across_the_servers_cutoff_never_fail_once_a_close_was_seen() {

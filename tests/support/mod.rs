@@ -285,6 +285,18 @@ pub async fn invoke(c: &LambdaVpce, function: &str, payload: impl Into<Vec<u8>>)
     classify(result, attempts)
 }
 
+/// An HTTP/1.1-only endpoint, for the rows of HTTP/1.1 faults (idle closes and resets,
+/// truncated or garbled responses, a close after n requests): the clients keep the pool's
+/// default protocol and negotiate `http/1.1` in ALPN. Their HTTP/2 counterparts are in
+/// `tests/http2_faults.rs`.
+pub async fn http1_endpoint() -> LocalEndpoint {
+    LocalEndpoint::builder()
+        .http2(false)
+        .start()
+        .await
+        .expect("local endpoint starts")
+}
+
 /// Waits (polling every 5 ms, bounded) until `cond` holds; fails the test after `within`.
 /// For what a real server or socket does on its own (an idle close), never for the code under
 /// test to settle. Reads tokio's clock, so a paused test advances through it.
