@@ -387,6 +387,41 @@ async fn an_endpoint_that_cannot_bind_on_a_runtime_of_its_own_is_an_error_not_a_
 }
 
 #[tokio::test]
+async fn the_worker_start_hook_runs_on_every_thread_of_the_endpoints_own_runtime() {
+    let started = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = started.clone();
+    let ep = LocalEndpoint::builder()
+        .worker_threads(2)
+        .on_worker_start(move || {
+            let name = std::thread::current().name().map(str::to_owned);
+            seen.lock().unwrap().push(name);
+        })
+        .start()
+        .await
+        .expect("starts");
+    invoke_echo_as(&ep, &["call-a"]).await;
+    let started = started.lock().unwrap().clone();
+    assert!(started.len() >= 2, "both workers ran the hook: {started:?}");
+    assert!(
+        started
+            .iter()
+            .all(|n| n.as_deref() == Some("lambda-vpce-endpoint")),
+        "only the endpoint's threads ran it: {started:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_worker_start_hook_without_threads_of_its_own_is_refused_naming_the_field() {
+    let err = LocalEndpoint::builder()
+        .on_worker_start(|| {})
+        .start()
+        .await
+        .expect_err("worker_threads is 0");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("on_worker_start"), "{err}");
+}
+
+#[tokio::test]
 async fn a_ledger_limit_keeps_only_the_most_recent_call_ids_and_the_total() {
     let ep = LocalEndpoint::builder()
         .call_ledger_limit(2)

@@ -2,6 +2,7 @@
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 use super::faults::{FaultConfig, Faults};
 use super::functions::{FunctionSpec, Registry};
@@ -53,7 +54,6 @@ pub const DEFAULT_H2_CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
 /// | `h2_*` (GOAWAY after N / on idle / abrupt, refused streams, black hole, reset mid-response, stream limit) | no | yes |
 ///
 /// [`LocalEndpoint::drain_connections`] acts on both (see there).
-#[derive(Debug)]
 pub struct LocalEndpointBuilder {
     region: String,
     access_key_id: String,
@@ -67,6 +67,28 @@ pub struct LocalEndpointBuilder {
     faults: FaultConfig,
     call_ledger_limit: Option<usize>,
     worker_threads: usize,
+    on_worker_start: Option<WorkerHook>,
+}
+
+/// Runs on each thread of the endpoint's own runtime as it starts.
+pub(crate) type WorkerHook = Arc<dyn Fn() + Send + Sync>;
+
+impl std::fmt::Debug for LocalEndpointBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalEndpointBuilder")
+            .field("region", &self.region)
+            .field("addr", &self.addr)
+            .field("plain_http", &self.plain_http)
+            .field("http2", &self.http2)
+            .field("h2_max_concurrent_streams", &self.h2_max_concurrent_streams)
+            .field("verify_signatures", &self.verify_signatures)
+            .field("functions", &self.functions)
+            .field("faults", &self.faults)
+            .field("call_ledger_limit", &self.call_ledger_limit)
+            .field("worker_threads", &self.worker_threads)
+            .field("on_worker_start", &self.on_worker_start.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for LocalEndpointBuilder {
@@ -84,6 +106,7 @@ impl Default for LocalEndpointBuilder {
             faults: FaultConfig::default(),
             call_ledger_limit: None,
             worker_threads: 0,
+            on_worker_start: None,
         }
     }
 }
@@ -173,6 +196,16 @@ impl LocalEndpointBuilder {
         self
     }
 
+    /// Runs `hook` on each thread of the endpoint's own runtime
+    /// ([`worker_threads`](Self::worker_threads) above 0) as the thread starts, before it
+    /// serves anything: to pin the endpoint to some CPUs (`bench --server-cpus` does), name
+    /// it to a profiler, or set its priority. With `worker_threads(0)` the endpoint has no
+    /// threads of its own, and [`start`](Self::start) refuses a hook. Default: none.
+    pub fn on_worker_start(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.on_worker_start = Some(Arc::new(hook));
+        self
+    }
+
     /// Adds (or replaces, by name) a function.
     pub fn function(mut self, spec: FunctionSpec) -> Self {
         self.functions.retain(|f| f.name != spec.name);
@@ -196,7 +229,7 @@ impl LocalEndpointBuilder {
     ///
     /// An invalid setting is refused before binding: an [`io::ErrorKind::InvalidInput`] error
     /// whose inner error is a [`BuildError`] naming the field (`"h2_max_concurrent_streams"`,
-    /// `"plain_http"`).
+    /// `"plain_http"`, `"on_worker_start"`).
     pub async fn start(self) -> io::Result<LocalEndpoint> {
         let invalid = |e: BuildError| io::Error::new(io::ErrorKind::InvalidInput, e);
         if self.h2_max_concurrent_streams == 0 {
@@ -211,6 +244,13 @@ impl LocalEndpointBuilder {
                 "plain_http",
                 format!("true on {}", self.addr.ip()),
                 "a loopback address (plain HTTP is only served on loopback)",
+            )));
+        }
+        if self.on_worker_start.is_some() && self.worker_threads == 0 {
+            return Err(invalid(BuildError::new(
+                "on_worker_start",
+                "a hook with worker_threads(0)",
+                "worker_threads above 0 (the hook runs on the endpoint's own threads)",
             )));
         }
         let tls = if self.plain_http {
@@ -236,7 +276,7 @@ impl LocalEndpointBuilder {
         };
         match self.worker_threads {
             0 => LocalEndpoint::launch(config).await,
-            n => LocalEndpoint::launch_on_own_runtime(config, n).await,
+            n => LocalEndpoint::launch_on_own_runtime(config, n, self.on_worker_start).await,
         }
     }
 }

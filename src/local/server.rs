@@ -151,17 +151,22 @@ impl LocalEndpoint {
         })
     }
 
-    /// [`launch`](Self::launch) on a new runtime of `workers` threads, which the endpoint keeps
-    /// and ends with; a launch that fails ends it too.
+    /// [`launch`](Self::launch) on a new runtime of `workers` threads (each running `on_start`
+    /// first), which the endpoint keeps and ends with; a launch that fails ends it too.
     pub(crate) async fn launch_on_own_runtime(
         config: Config,
         workers: usize,
+        on_start: Option<super::builder::WorkerHook>,
     ) -> io::Result<LocalEndpoint> {
-        let built = tokio::runtime::Builder::new_multi_thread()
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder
             .worker_threads(workers)
             .thread_name("lambda-vpce-endpoint")
-            .enable_all()
-            .build()?;
+            .enable_all();
+        if let Some(hook) = on_start {
+            builder.on_thread_start(move || hook());
+        }
+        let built = builder.build()?;
         let handle = built.handle().clone();
         let runtime = OwnRuntime(Some(built));
         let mut endpoint = handle
