@@ -339,9 +339,92 @@ fn bench_serves_the_embedded_endpoint_on_a_runtime_of_its_own_unless_told_to_sha
     assert!(stdout.contains("server on the bench's runtime"), "{stdout}");
 }
 
+/// The CPUs this process may run on (the test pins the bench to some of them).
+#[cfg(target_os = "linux")]
+fn allowed_cpus() -> Vec<usize> {
+    let set = rustix::thread::sched_getaffinity(None).expect("reads the affinity");
+    (0..rustix::thread::CpuSet::MAX_CPU)
+        .filter(|&c| set.is_set(c))
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn bench_pins_the_clients_and_the_endpoint_to_their_cpus_and_reports_where_they_ran() {
+    let allowed = allowed_cpus();
+    // One CPU for each side when there are two; both on the one CPU otherwise.
+    let (client, server) = (allowed[0], allowed[allowed.len() - 1]);
+    let (stdout, report) = bench_report(&[
+        "--requests",
+        "50",
+        "--warmup",
+        "5",
+        "--client",
+        "lambda-vpce-lean,raw-hyper",
+        "--client-cpus",
+        &client.to_string(),
+        "--server-cpus",
+        &server.to_string(),
+    ]);
+    clients_all_ok(&report, 50);
+    assert_eq!(
+        report["client_cpus"],
+        serde_json::json!([client]),
+        "{report}"
+    );
+    assert_eq!(
+        report["server_cpus"],
+        serde_json::json!([server]),
+        "{report}"
+    );
+    // One endpoint worker per CPU it is pinned to.
+    assert_eq!(report["server"]["threads"], 1, "{}", report["server"]);
+    assert!(
+        stdout.contains(&format!(
+            "server on CPUs {server}, clients on CPUs {client}"
+        )),
+        "{stdout}"
+    );
+
+    let (_, unpinned) =
+        bench_report(&["--requests", "20", "--warmup", "5", "--client", "raw-hyper"]);
+    assert_eq!(
+        (&unpinned["client_cpus"], &unpinned["server_cpus"]),
+        (&serde_json::Value::Null, &serde_json::Value::Null)
+    );
+}
+
+#[test]
+fn bench_refuses_cpu_lists_it_cannot_pin_to_naming_the_flag() {
+    for (flags, says) in [
+        (
+            &["--client-cpus", "1023"][..],
+            "not available to this process",
+        ),
+        (&["--server-cpus", "0-x"][..], "is not a CPU number"),
+        (
+            &["--server-cpus", "0", "--server-threads", "0"][..],
+            "not with --server-threads 0",
+        ),
+    ] {
+        let out = Command::new(BIN)
+            .args(["bench", "--requests", "10"])
+            .args(flags)
+            .output()
+            .expect("the binary runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(stderr.contains(says), "{flags:?}: {stderr}");
+    }
+}
+
 #[test]
 fn bench_refuses_server_knobs_for_an_external_endpoint() {
-    for knob in [["--server-idle-close", "1000"], ["--server-threads", "1"]] {
+    for knob in [
+        ["--server-idle-close", "1000"],
+        ["--server-threads", "1"],
+        ["--server-cpus", "0"],
+    ] {
         let out = Command::new(BIN)
             .args(["bench", "--endpoint-url", "https://127.0.0.1:9"])
             .args(knob)

@@ -4,7 +4,7 @@
 //! The pieces: [`args`] (the flags), [`target`] (embedded or external endpoint), [`clients`]
 //! (building each client and making one call; [`raw`] is the raw-hyper floor), [`workload`]
 //! (slices, rounds, closed and open loop), [`cpu`] (process CPU time), [`report`] (tables and
-//! the JSON schema), [`plot`] (the latency CDF).
+//! the JSON schema), [`plot`] (the latency CDF), [`pin`] (`--client-cpus`, `--server-cpus`).
 //!
 //! Sequence: start the target; for each client, build it (lambda-vpce prewarms `--min-idle`
 //! connections) and time its first call; warm every client up; then `--rounds` rounds, each
@@ -19,6 +19,7 @@ mod cpu;
 mod histogram;
 mod merge;
 mod outcome;
+pub(crate) mod pin;
 mod plot;
 mod raw;
 mod report;
@@ -58,6 +59,20 @@ struct Entry {
     attempts_before: (u64, u64),
 }
 
+/// Before the runtime starts: checks `--server-cpus` and `--client-cpus` against the CPUs this
+/// process may run on, then pins the main thread, and with it every thread started after it,
+/// to `--client-cpus`.
+pub(crate) fn pin_before_runtime(a: &BenchArgs) -> Result<(), String> {
+    if let Some(list) = &a.server_cpus {
+        pin::check("--server-cpus", list)?;
+    }
+    if let Some(list) = &a.client_cpus {
+        pin::check("--client-cpus", list)?;
+        pin::pin_current_thread(list)?;
+    }
+    Ok(())
+}
+
 pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
     if let Some(args::BenchAction::Merge(m)) = a.action.take() {
         return merge::run(m);
@@ -72,8 +87,20 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
         latency_ms: a.server_latency,
     };
     let external = a.endpoint.is_set();
-    if external && (knobs.any() || a.server_http1_only || a.server_threads.is_some()) {
+    if external
+        && (knobs.any()
+            || a.server_http1_only
+            || a.server_threads.is_some()
+            || a.server_cpus.is_some())
+    {
         return Err("--server-* flags only apply to the embedded endpoint".into());
+    }
+    if a.server_cpus.is_some() && a.server_threads == Some(0) {
+        return Err(
+            "--server-cpus pins the endpoint's own threads: not with --server-threads 0, \
+             where it runs on the bench's (pin those with --client-cpus)"
+                .into(),
+        );
     }
     if !external && a.endpoint.ca_cert.is_some() {
         return Err(
@@ -111,8 +138,11 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
         args::DEFAULT_WARMUP
     });
     let min_idle = a.min_idle.unwrap_or(a.concurrency.min(args::MAX_MIN_IDLE));
-    let server_threads = a.server_threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    // Pinned: one worker per CPU of its own; else as many as this thread may use (which
+    // --client-cpus narrows, and the endpoint's threads would inherit).
+    let server_threads = a.server_threads.unwrap_or_else(|| match &a.server_cpus {
+        Some(list) => list.cpus().len(),
+        None => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
     });
     let shape = Shape {
         concurrency: a.concurrency,
@@ -128,6 +158,7 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
             knobs,
             !a.server_http1_only && knobs.allow_http2(),
             server_threads,
+            a.server_cpus.clone(),
         )
         .await?
     };
@@ -297,6 +328,8 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
                 .is_some_and(|_| !a.server_http1_only && knobs.allow_http2()),
             threads: server_threads,
         }),
+        server_cpus: target.server_cpus.clone(),
+        client_cpus: a.client_cpus.as_ref().map(|_| pin::current()).transpose()?,
         protocol: a.protocol.map(|p| p.as_str().to_owned()),
         h2_connections: a.h2_connections,
         cpu_includes_server: !external,

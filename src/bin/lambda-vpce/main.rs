@@ -55,6 +55,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     common::init_tracing();
+    if let Command::Bench(a) = &cli.command {
+        // Threads inherit the CPUs of the thread that starts them: pin before the runtime.
+        if let Err(e) = bench::pin_before_runtime(a) {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

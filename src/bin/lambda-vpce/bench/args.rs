@@ -182,9 +182,22 @@ pub(crate) struct BenchArgs {
     /// server in another process would, so that the bench's runtime schedules only the clients;
     /// 0 to 256. 0 serves on the bench's runtime, whose workers then run the clients' and the
     /// server's tasks together (every run before this flag existed). Default: the machine's
-    /// available parallelism, the worker count of `serve`'s runtime.
+    /// available parallelism, the worker count of `serve`'s runtime (with --server-cpus, one
+    /// per CPU listed; with only --client-cpus, one per client CPU).
     #[arg(long, value_name = "N", value_parser = bounded_usize::<0, MAX_SERVER_THREADS>)]
     pub(crate) server_threads: Option<usize>,
+
+    /// Embedded endpoint: run its own runtime's threads only on these CPUs (`0`, `2-3`,
+    /// `0,2`; Linux). Not with --server-threads 0. With --client-cpus on other CPUs, every
+    /// call crosses between CPUs the same way, for every client: use both to compare clients
+    /// at --concurrency 1 on a small VM (README: "Pinned c=1 runs"). Default: not pinned.
+    #[arg(long, value_name = "LIST", value_parser = super::pin::CpuList::parse)]
+    pub(crate) server_cpus: Option<super::pin::CpuList>,
+
+    /// Run the bench's own threads (the clients, and the embedded endpoint unless it has
+    /// threads of its own) only on these CPUs (`0`, `0-3`, `0,2`; Linux). Default: not pinned.
+    #[arg(long, value_name = "LIST", value_parser = super::pin::CpuList::parse)]
+    pub(crate) client_cpus: Option<super::pin::CpuList>,
 
     /// HTTP version of the crate's clients (lambda-vpce, lambda-vpce-lean) and of the raw-hyper
     /// floor: http1, http2, or auto (ALPN offers both, the server decides). sdk-default and

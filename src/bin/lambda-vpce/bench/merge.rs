@@ -2,9 +2,9 @@
 //! report, with exact percentiles from the merged HDR histograms.
 //!
 //! Runs merge when they measured the same thing: the same clients, `mode`, `payload_bytes`,
-//! `invocation_type`, `function`, `think_time_ms`, `max_attempts` and embedded `server`
-//! knobs. Concurrency, rate, amount, rounds and endpoint URL may differ per runner. Anything
-//! else is refused, naming the field.
+//! `invocation_type`, `function`, `think_time_ms`, `max_attempts`, embedded `server`
+//! knobs and CPU pinning (`server_cpus`, `client_cpus`). Concurrency, rate, amount, rounds
+//! and endpoint URL may differ per runner. Anything else is refused, naming the field.
 //!
 //! Per client: counts are summed; percentiles, max and mean come from the merged histogram;
 //! `first_call_us` is the slowest runner's first call; `cpu_us_per_call` is the calls-weighted
@@ -119,6 +119,16 @@ pub(crate) fn differences(a: &RunReport, b: &RunReport) -> Vec<(&'static str, St
         format!("{:?}", a.server),
         format!("{:?}", b.server),
     );
+    check(
+        "server_cpus",
+        format!("{:?}", a.server_cpus),
+        format!("{:?}", b.server_cpus),
+    );
+    check(
+        "client_cpus",
+        format!("{:?}", a.client_cpus),
+        format!("{:?}", b.client_cpus),
+    );
     let names = |r: &RunReport| {
         let mut v: Vec<&str> = r.clients.iter().map(|c| c.client.as_str()).collect();
         v.sort_unstable();
@@ -195,6 +205,8 @@ pub(crate) fn merge(runs: &[(String, RunReport)]) -> Result<Merged, CmdError> {
         min_idle: runs.iter().map(|(_, r)| r.min_idle).sum(),
         server: first.server,
         cpu_includes_server: runs.iter().any(|(_, r)| r.cpu_includes_server),
+        server_cpus: first.server_cpus.clone(),
+        client_cpus: first.client_cpus.clone(),
         allocator: same_or(&|r| r.allocator.clone(), "mixed"),
         clients,
         runs: runs.iter().map(|(_, r)| r.runs).sum(),
@@ -339,6 +351,8 @@ mod tests {
             min_idle: 1,
             server: None,
             cpu_includes_server: true,
+            server_cpus: None,
+            client_cpus: None,
             allocator: "system".into(),
             clients: clients
                 .iter()
@@ -401,7 +415,7 @@ mod tests {
     }
 
     #[test]
-    fn runs_of_different_clients_or_functions_are_refused() {
+    fn runs_of_different_clients_functions_or_pinning_are_refused() {
         let t = tally(&[50], 0, 1);
         let ra = run(&[("sdk-default", &t)], 1024, 1);
         let rb = run(&[("lambda-vpce", &t)], 1024, 1);
@@ -409,8 +423,12 @@ mod tests {
         assert!(e.to_string().contains("`clients`"), "{e}");
         let mut rc = ra.clone();
         rc.function = "other".into();
-        let e = merge(&[("a".into(), ra), ("c".into(), rc)]).unwrap_err();
+        let e = merge(&[("a".into(), ra.clone()), ("c".into(), rc)]).unwrap_err();
         assert!(e.to_string().contains("`function`"), "{e}");
+        let mut rd = ra.clone();
+        rd.server_cpus = Some(vec![1]);
+        let e = merge(&[("a".into(), ra), ("d".into(), rd)]).unwrap_err();
+        assert!(e.to_string().contains("`server_cpus`"), "{e}");
     }
 
     #[test]

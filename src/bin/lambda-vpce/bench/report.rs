@@ -25,6 +25,9 @@
 //!                                       // (null: the pool's default)
 //!   "h2_connections": u64 | null,       // --h2-connections (null: the pool's default)
 //!   "cpu_includes_server": bool,        // true when the embedded endpoint shared the process
+//!   "server_cpus": [u64] | null,        // --server-cpus: the CPUs the endpoint's threads ran
+//!                                       // on, as the OS reported them (null: not pinned)
+//!   "client_cpus": [u64] | null,        // --client-cpus: the CPUs the bench's threads ran on
 //!   "allocator": "mimalloc" | "system", // the binary's global allocator (cargo feature mimalloc)
 //!   "clients": [{
 //!     "client": str,                    // lambda-vpce | lambda-vpce-lean | sdk-default | ...
@@ -65,6 +68,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::outcome::ErrorKind;
+use super::pin::Compact;
 use super::workload::Tally;
 use crate::common::CmdError;
 
@@ -228,6 +232,13 @@ pub(crate) struct RunReport {
     #[serde(default)]
     pub(crate) h2_connections: Option<usize>,
     pub(crate) cpu_includes_server: bool,
+    /// `--server-cpus`: the CPUs the embedded endpoint's threads ran on (absent in reports
+    /// written before the flag existed: not pinned).
+    #[serde(default)]
+    pub(crate) server_cpus: Option<Vec<usize>>,
+    /// `--client-cpus`: the CPUs the bench's own threads ran on.
+    #[serde(default)]
+    pub(crate) client_cpus: Option<Vec<usize>>,
     pub(crate) allocator: String,
     pub(crate) clients: Vec<ClientReport>,
     /// How many runs this report merges (`bench merge`); 1 for a single run.
@@ -318,6 +329,12 @@ impl RunReport {
         }
         if let Some(n) = self.h2_connections {
             let _ = write!(line, ", --h2-connections {n}");
+        }
+        if let Some(cpus) = &self.server_cpus {
+            let _ = write!(line, ", server on CPUs {}", Compact(cpus));
+        }
+        if let Some(cpus) = &self.client_cpus {
+            let _ = write!(line, ", clients on CPUs {}", Compact(cpus));
         }
         line
     }

@@ -9,6 +9,7 @@ use aws_credential_types::Credentials;
 use lambda_vpce::local::{FaultConfig, LocalEndpoint, LONG_RUN_CALL_LEDGER_LIMIT};
 use lambda_vpce::{endpoint::Endpoint, endpoint::EndpointKind};
 
+use super::pin::{CpuList, Observed};
 use crate::common::{CmdError, EndpointArgs};
 
 /// The embedded endpoint's misbehaviours the bench can switch on.
@@ -63,24 +64,34 @@ pub(crate) struct Target {
     pub(crate) sdk_config: Option<SdkConfig>,
     /// The embedded endpoint, when the run started one.
     pub(crate) local: Option<Arc<LocalEndpoint>>,
+    /// The CPUs the embedded endpoint's threads run on, when `--server-cpus` pinned them.
+    pub(crate) server_cpus: Option<Vec<usize>>,
 }
 
 impl Target {
     /// Starts the embedded endpoint with `knobs`, offering `h2` in ALPN when `http2`, on a
-    /// runtime of its own with `threads` workers (0: on the bench's runtime).
+    /// runtime of its own with `threads` workers (0: on the bench's runtime), pinned to `cpus`
+    /// when given (refused unless every thread ends up on exactly those CPUs).
     pub(crate) async fn embedded(
         knobs: ServerKnobs,
         http2: bool,
         threads: usize,
+        cpus: Option<CpuList>,
     ) -> Result<Target, CmdError> {
-        let local = LocalEndpoint::builder()
+        let mut builder = LocalEndpoint::builder()
             .http2(http2)
             .worker_threads(threads)
             .call_ledger_limit(LONG_RUN_CALL_LEDGER_LIMIT)
-            .faults(knobs.fault_config())
+            .faults(knobs.fault_config());
+        let observed = Observed::default();
+        if let Some(list) = &cpus {
+            builder = builder.on_worker_start(observed.pinning_hook(list.clone()));
+        }
+        let local = builder
             .start()
             .await
             .map_err(|e| format!("cannot start the embedded endpoint: {e}"))?;
+        let server_cpus = cpus.map(|list| observed.verify(&list)).transpose()?;
         let url = local.url();
         let endpoint = Endpoint::from_url(&url)?;
         Ok(Target {
@@ -91,6 +102,7 @@ impl Target {
             credentials: local.credentials(),
             sdk_config: None,
             local: Some(Arc::new(local)),
+            server_cpus,
         })
     }
 
@@ -135,6 +147,7 @@ impl Target {
             credentials,
             sdk_config: Some(sdk_config),
             local: None,
+            server_cpus: None,
         })
     }
 
