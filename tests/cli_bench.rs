@@ -394,6 +394,7 @@ fn bench_pins_the_clients_and_the_endpoint_to_their_cpus_and_reports_where_they_
     );
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn bench_refuses_cpu_lists_it_cannot_pin_to_naming_the_flag() {
     for (flags, says) in [

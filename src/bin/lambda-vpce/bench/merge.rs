@@ -87,54 +87,26 @@ pub(crate) struct Merged {
 /// they differ.
 pub(crate) fn differences(a: &RunReport, b: &RunReport) -> Vec<(&'static str, String, String)> {
     let mut out = Vec::new();
-    let mut check = |field: &'static str, x: String, y: String| {
+    let mut check = |field: &'static str, value: &dyn Fn(&RunReport) -> String| {
+        let (x, y) = (value(a), value(b));
         if x != y {
             out.push((field, x, y));
         }
     };
-    check("mode", a.mode.clone(), b.mode.clone());
-    check(
-        "payload_bytes",
-        a.payload_bytes.to_string(),
-        b.payload_bytes.to_string(),
-    );
-    check(
-        "invocation_type",
-        a.invocation_type.clone(),
-        b.invocation_type.clone(),
-    );
-    check("function", a.function.clone(), b.function.clone());
-    check(
-        "think_time_ms",
-        format!("{:?}", a.think_time_ms),
-        format!("{:?}", b.think_time_ms),
-    );
-    check(
-        "max_attempts",
-        format!("{:?}", a.max_attempts),
-        format!("{:?}", b.max_attempts),
-    );
-    check(
-        "server",
-        format!("{:?}", a.server),
-        format!("{:?}", b.server),
-    );
-    check(
-        "server_cpus",
-        format!("{:?}", a.server_cpus),
-        format!("{:?}", b.server_cpus),
-    );
-    check(
-        "client_cpus",
-        format!("{:?}", a.client_cpus),
-        format!("{:?}", b.client_cpus),
-    );
-    let names = |r: &RunReport| {
+    check("mode", &|r| r.mode.clone());
+    check("payload_bytes", &|r| r.payload_bytes.to_string());
+    check("invocation_type", &|r| r.invocation_type.clone());
+    check("function", &|r| r.function.clone());
+    check("think_time_ms", &|r| format!("{:?}", r.think_time_ms));
+    check("max_attempts", &|r| format!("{:?}", r.max_attempts));
+    check("server", &|r| format!("{:?}", r.server));
+    check("server_cpus", &|r| format!("{:?}", r.server_cpus));
+    check("client_cpus", &|r| format!("{:?}", r.client_cpus));
+    check("clients", &|r| {
         let mut v: Vec<&str> = r.clients.iter().map(|c| c.client.as_str()).collect();
         v.sort_unstable();
         v.join(",")
-    };
-    check("clients", names(a), names(b));
+    });
     out
 }
 
