@@ -19,7 +19,7 @@ mod cpu;
 mod histogram;
 mod merge;
 mod outcome;
-pub(crate) mod pin;
+mod pin;
 mod plot;
 mod raw;
 mod report;
