@@ -400,7 +400,7 @@ fn bench_refuses_cpu_lists_it_cannot_pin_to_naming_the_flag() {
     for (flags, says) in [
         (
             &["--client-cpus", "1023"][..],
-            "not available to this process",
+            "outside the CPUs this process started with",
         ),
         (&["--server-cpus", "0-x"][..], "is not a CPU number"),
         (

@@ -88,8 +88,8 @@ impl fmt::Display for Compact<'_> {
     }
 }
 
-/// Refuses a list naming a CPU the calling thread may not run on (absent, offline, or
-/// outside its affinity), naming the CPUs it may.
+/// Refuses a list naming a CPU outside the calling thread's affinity (absent, offline, or left
+/// out by `taskset`): pinning never widens what the process was started with.
 pub(crate) fn check(flag: &str, list: &CpuList) -> Result<(), String> {
     let allowed = current()?;
     let missing: Vec<usize> = list
@@ -102,7 +102,7 @@ pub(crate) fn check(flag: &str, list: &CpuList) -> Result<(), String> {
         return Ok(());
     }
     Err(format!(
-        "{flag} {}: CPU {} not available to this process (it may run on {})",
+        "{flag} {}: CPU {} outside the CPUs this process started with ({})",
         Compact(list.cpus()),
         Compact(&missing),
         Compact(&allowed)
@@ -240,7 +240,10 @@ mod tests {
         let absent = CpuList::parse(&MAX_CPU.to_string()).expect("parses");
         if !allowed.contains(&MAX_CPU) {
             let err = check("--client-cpus", &absent).expect_err("not available");
-            assert!(err.contains("not available to this process"), "{err}");
+            assert!(
+                err.contains("outside the CPUs this process started with"),
+                "{err}"
+            );
         }
     }
 
