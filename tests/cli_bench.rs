@@ -386,12 +386,30 @@ fn bench_pins_the_clients_and_the_endpoint_to_their_cpus_and_reports_where_they_
         "{stdout}"
     );
 
-    let (_, unpinned) =
-        bench_report(&["--requests", "20", "--warmup", "5", "--client", "raw-hyper"]);
+    // Unpinned, against the pinned run as a baseline: nulls, and the difference noted.
+    let baseline = temp_path("pinned-baseline.json");
+    std::fs::write(&baseline, report.to_string()).expect("writes the baseline");
+    let (stdout, unpinned) = bench_report(&[
+        "--requests",
+        "50",
+        "--warmup",
+        "5",
+        "--client",
+        "lambda-vpce-lean,raw-hyper",
+        "--baseline",
+        baseline.to_str().expect("a UTF-8 path"),
+    ]);
+    let _ = std::fs::remove_file(&baseline);
     assert_eq!(
         (&unpinned["client_cpus"], &unpinned["server_cpus"]),
         (&serde_json::Value::Null, &serde_json::Value::Null)
     );
+    for field in ["server_cpus", "client_cpus"] {
+        assert!(
+            stdout.contains(&format!("`{field}` was Some(")),
+            "{field} not noted:\n{stdout}"
+        );
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -404,7 +422,7 @@ fn bench_refuses_cpu_lists_it_cannot_pin_to_naming_the_flag() {
         ),
         (&["--server-cpus", "0-x"][..], "is not a CPU number"),
         (
-            &["--server-cpus", "0", "--server-threads", "0"][..],
+            &["--server-cpus", "1023", "--server-threads", "0"][..],
             "not with --server-threads 0",
         ),
     ] {
@@ -424,7 +442,8 @@ fn bench_refuses_server_knobs_for_an_external_endpoint() {
     for knob in [
         ["--server-idle-close", "1000"],
         ["--server-threads", "1"],
-        ["--server-cpus", "0"],
+        // A CPU no machine here has: the misplaced flag is refused first, not the list.
+        ["--server-cpus", "1023"],
     ] {
         let out = Command::new(BIN)
             .args(["bench", "--endpoint-url", "https://127.0.0.1:9"])

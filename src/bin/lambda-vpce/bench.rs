@@ -63,12 +63,42 @@ struct Entry {
 /// process may run on, then pins the main thread, and with it every thread started after it,
 /// to `--client-cpus`.
 pub(crate) fn pin_before_runtime(a: &BenchArgs) -> Result<(), String> {
+    // The flags' own conflicts first: they say more than a CPU list would.
+    refuse_misplaced_server_flags(a)?;
     if let Some(list) = &a.server_cpus {
         pin::check("--server-cpus", list)?;
     }
     if let Some(list) = &a.client_cpus {
         pin::check("--client-cpus", list)?;
         pin::pin_current_thread(list)?;
+    }
+    Ok(())
+}
+
+/// The embedded endpoint's misbehaviours the flags switch on.
+fn server_knobs(a: &BenchArgs) -> ServerKnobs {
+    ServerKnobs {
+        idle_close_ms: a.server_idle_close,
+        max_requests: a.server_max_requests,
+        latency_ms: a.server_latency,
+    }
+}
+
+/// `--server-*` flags with an external endpoint, and `--server-cpus` with `--server-threads 0`.
+fn refuse_misplaced_server_flags(a: &BenchArgs) -> Result<(), String> {
+    let server_knob = server_knobs(a).any()
+        || a.server_http1_only
+        || a.server_threads.is_some()
+        || a.server_cpus.is_some();
+    if a.endpoint.is_set() && server_knob {
+        return Err("--server-* flags only apply to the embedded endpoint".into());
+    }
+    if a.server_cpus.is_some() && a.server_threads == Some(0) {
+        return Err(
+            "--server-cpus pins the endpoint's own threads: not with --server-threads 0, \
+             where it runs on the bench's (pin those with --client-cpus)"
+                .into(),
+        );
     }
     Ok(())
 }
@@ -81,27 +111,9 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
         Some(path) => Some(RunReport::read_json(path)?),
         None => None,
     };
-    let knobs = ServerKnobs {
-        idle_close_ms: a.server_idle_close,
-        max_requests: a.server_max_requests,
-        latency_ms: a.server_latency,
-    };
+    let knobs = server_knobs(&a);
     let external = a.endpoint.is_set();
-    if external
-        && (knobs.any()
-            || a.server_http1_only
-            || a.server_threads.is_some()
-            || a.server_cpus.is_some())
-    {
-        return Err("--server-* flags only apply to the embedded endpoint".into());
-    }
-    if a.server_cpus.is_some() && a.server_threads == Some(0) {
-        return Err(
-            "--server-cpus pins the endpoint's own threads: not with --server-threads 0, \
-             where it runs on the bench's (pin those with --client-cpus)"
-                .into(),
-        );
-    }
+    refuse_misplaced_server_flags(&a)?;
     if !external && a.endpoint.ca_cert.is_some() {
         return Err(
             "--ca-cert needs an endpoint flag (--endpoint-url, --vpce-name, --vpce-id, \

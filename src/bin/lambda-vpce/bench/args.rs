@@ -195,7 +195,10 @@ pub(crate) struct BenchArgs {
     pub(crate) server_cpus: Option<super::pin::CpuList>,
 
     /// Run the bench's own threads (the clients, and the embedded endpoint unless it has
-    /// threads of its own) only on these CPUs (`0`, `0-3`, `0,2`; Linux). Default: not pinned.
+    /// threads of its own) only on these CPUs (`0`, `0-3`, `0,2`; Linux). The bench's runtime
+    /// then has one worker per CPU listed, and so do the defaults that follow the worker count
+    /// (the crate's HTTP/2 connections per origin, the endpoint's threads without
+    /// --server-cpus). Default: not pinned.
     #[arg(long, value_name = "LIST", value_parser = super::pin::CpuList::parse)]
     pub(crate) client_cpus: Option<super::pin::CpuList>,
 

@@ -3,8 +3,9 @@
 //!
 //! Runs merge when they measured the same thing: the same clients, `mode`, `payload_bytes`,
 //! `invocation_type`, `function`, `think_time_ms`, `max_attempts`, embedded `server`
-//! knobs and CPU pinning (`server_cpus`, `client_cpus`). Concurrency, rate, amount, rounds
-//! and endpoint URL may differ per runner. Anything else is refused, naming the field.
+//! knobs and the endpoint's CPUs (`server_cpus`). Concurrency, rate, amount, rounds, endpoint
+//! URL and the runners' own CPUs may differ per runner (`client_cpus` merges as the union of
+//! every runner's, null unless all were pinned). Anything else is refused, naming the field.
 //!
 //! Per client: counts are summed; percentiles, max and mean come from the merged histogram;
 //! `first_call_us` is the slowest runner's first call; `cpu_us_per_call` is the calls-weighted
@@ -101,7 +102,6 @@ pub(crate) fn differences(a: &RunReport, b: &RunReport) -> Vec<(&'static str, St
     check("max_attempts", &|r| format!("{:?}", r.max_attempts));
     check("server", &|r| format!("{:?}", r.server));
     check("server_cpus", &|r| format!("{:?}", r.server_cpus));
-    check("client_cpus", &|r| format!("{:?}", r.client_cpus));
     check("clients", &|r| {
         let mut v: Vec<&str> = r.clients.iter().map(|c| c.client.as_str()).collect();
         v.sort_unstable();
@@ -178,12 +178,24 @@ pub(crate) fn merge(runs: &[(String, RunReport)]) -> Result<Merged, CmdError> {
         server: first.server,
         cpu_includes_server: runs.iter().any(|(_, r)| r.cpu_includes_server),
         server_cpus: first.server_cpus.clone(),
-        client_cpus: first.client_cpus.clone(),
+        client_cpus: client_cpus(runs),
         allocator: same_or(&|r| r.allocator.clone(), "mixed"),
         clients,
         runs: runs.iter().map(|(_, r)| r.runs).sum(),
     };
     Ok(Merged { report, histograms })
+}
+
+/// Every runner's CPUs together when every runner was pinned (runners on one host pinned
+/// apart merge); `None` when any was not.
+fn client_cpus(runs: &[(String, RunReport)]) -> Option<Vec<usize>> {
+    let mut all = Vec::new();
+    for (_, r) in runs {
+        all.extend_from_slice(r.client_cpus.as_deref()?);
+    }
+    all.sort_unstable();
+    all.dedup();
+    Some(all)
 }
 
 fn merge_client(
@@ -401,6 +413,23 @@ mod tests {
         rd.server_cpus = Some(vec![1]);
         let e = merge(&[("a".into(), ra), ("d".into(), rd)]).unwrap_err();
         assert!(e.to_string().contains("`server_cpus`"), "{e}");
+    }
+
+    #[test]
+    fn runners_pinned_to_their_own_cpus_merge_into_the_union_of_them() {
+        let t = tally(&[50], 0, 1);
+        let mut ra = run(&[("sdk-default", &t)], 1024, 1);
+        let mut rb = ra.clone();
+        ra.client_cpus = Some(vec![0, 1]);
+        rb.client_cpus = Some(vec![3]);
+        let runs = [("a".into(), ra.clone()), ("b".into(), rb)];
+        let merged = merge(&runs).expect("merges").report;
+        assert_eq!(merged.client_cpus, Some(vec![0, 1, 3]));
+        let unpinned = run(&[("sdk-default", &t)], 1024, 1);
+        let merged = merge(&[("a".into(), ra), ("c".into(), unpinned)])
+            .expect("merges")
+            .report;
+        assert_eq!(merged.client_cpus, None);
     }
 
     #[test]

@@ -15,7 +15,9 @@
 //! [`LocalEndpointBuilder::on_worker_start`]: lambda_vpce::local::LocalEndpointBuilder::on_worker_start
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::watch;
 
 /// The highest CPU number a list may name (the kernel's `CPU_SETSIZE` − 1).
 pub(crate) const MAX_CPU: usize = 1023;
@@ -91,7 +93,7 @@ impl fmt::Display for Compact<'_> {
 /// Refuses a list naming a CPU outside the calling thread's affinity (absent, offline, or left
 /// out by `taskset`): pinning never widens what the process was started with.
 pub(crate) fn check(flag: &str, list: &CpuList) -> Result<(), String> {
-    let allowed = current()?;
+    let allowed = current().map_err(|e| format!("{flag}: {e}"))?;
     let missing: Vec<usize> = list
         .cpus()
         .iter()
@@ -119,39 +121,63 @@ pub(crate) fn current() -> Result<Vec<usize>, String> {
     imp::current().map_err(|e| format!("cannot read this thread's CPUs: {e}"))
 }
 
-/// The union of the CPUs the endpoint's threads reported after pinning themselves.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Observed(Arc<Mutex<Vec<usize>>>);
+/// How long `bench` waits for every endpoint thread to report where it was pinned.
+pub(crate) const PIN_REPORT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What each endpoint thread reported after pinning itself: the CPUs it may then run on, or
+/// why it could not pin.
+#[derive(Debug, Clone)]
+pub(crate) struct Observed(watch::Sender<Vec<Result<Vec<usize>, String>>>);
+
+impl Default for Observed {
+    fn default() -> Self {
+        Observed(watch::Sender::new(Vec::new()))
+    }
+}
 
 impl Observed {
     /// A hook for [`on_worker_start`](lambda_vpce::local::LocalEndpointBuilder::on_worker_start):
-    /// pins the thread to `list` and records the CPUs it then may run on.
+    /// pins the thread to `list` and reports the CPUs it then may run on (or the error).
     pub(crate) fn pinning_hook(&self, list: CpuList) -> impl Fn() + Send + Sync + 'static {
-        let seen = self.0.clone();
+        let reports = self.0.clone();
         move || {
-            // A failure shows as CPUs other than the list's in the report, and `bench`
-            // refuses to go on with them (see `verify`).
-            let _ = pin_current_thread(&list);
-            if let Ok(cpus) = current() {
-                let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
-                seen.extend(cpus);
-                seen.sort_unstable();
-                seen.dedup();
-            }
+            let result = pin_current_thread(&list).and_then(|()| current());
+            reports.send_modify(|r| r.push(result));
         }
     }
 
-    /// The CPUs seen, or an error when they are not exactly `list` (a thread could not pin).
-    pub(crate) fn verify(&self, list: &CpuList) -> Result<Vec<usize>, String> {
-        let seen = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if seen == list.cpus() {
-            return Ok(seen);
+    /// Waits (at most [`PIN_REPORT_TIMEOUT`]) until `threads` endpoint threads have reported,
+    /// then returns their CPUs: an error unless every thread is on exactly `list`.
+    pub(crate) async fn verify(
+        &self,
+        list: &CpuList,
+        threads: usize,
+    ) -> Result<Vec<usize>, String> {
+        let mut rx = self.0.subscribe();
+        let waited =
+            tokio::time::timeout(PIN_REPORT_TIMEOUT, rx.wait_for(|r| r.len() >= threads)).await;
+        let reports = self.0.borrow().clone();
+        if waited.is_err() {
+            return Err(format!(
+                "{} of the embedded endpoint's {threads} threads reported their CPUs within {:?}",
+                reports.len(),
+                PIN_REPORT_TIMEOUT
+            ));
         }
-        Err(format!(
-            "the embedded endpoint's threads run on CPUs {}, not the --server-cpus {}",
-            Compact(&seen),
-            Compact(list.cpus())
-        ))
+        for report in &reports {
+            match report {
+                Ok(cpus) if cpus == list.cpus() => {}
+                Ok(cpus) => {
+                    return Err(format!(
+                        "an embedded endpoint thread runs on CPUs {}, not the --server-cpus {}",
+                        Compact(cpus),
+                        Compact(list.cpus())
+                    ))
+                }
+                Err(e) => return Err(format!("an embedded endpoint thread: {e}")),
+            }
+        }
+        Ok(list.cpus().to_vec())
     }
 }
 
@@ -248,15 +274,29 @@ mod tests {
     }
 
     #[cfg(target_os = "linux")]
-    #[test]
-    fn the_endpoint_hook_reports_where_its_thread_may_run_and_verify_compares_it() {
+    #[tokio::test]
+    async fn the_endpoint_hook_reports_each_threads_cpus_and_verify_waits_for_every_thread() {
         let first = current().expect("reads the affinity")[0];
         let list = CpuList::parse(&first.to_string()).expect("parses");
         let observed = Observed::default();
         let hook = observed.pinning_hook(list.clone());
         std::thread::spawn(hook).join().expect("the thread ends");
-        assert_eq!(observed.verify(&list), Ok(vec![first]));
+        assert_eq!(observed.verify(&list, 1).await, Ok(vec![first]));
         let other = CpuList::parse(&(first + 1).to_string()).expect("parses");
-        assert!(observed.verify(&other).is_err());
+        assert!(observed.verify(&other, 1).await.is_err());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test(start_paused = true)]
+    async fn verify_gives_up_on_threads_that_never_report() {
+        let list = CpuList::parse(&current().expect("reads")[0].to_string()).expect("parses");
+        let err = Observed::default()
+            .verify(&list, 2)
+            .await
+            .expect_err("no thread reported");
+        assert!(
+            err.contains("0 of the embedded endpoint's 2 threads"),
+            "{err}"
+        );
     }
 }

@@ -25,9 +25,10 @@
 //!                                       // (null: the pool's default)
 //!   "h2_connections": u64 | null,       // --h2-connections (null: the pool's default)
 //!   "cpu_includes_server": bool,        // true when the embedded endpoint shared the process
-//!   "server_cpus": [u64] | null,        // --server-cpus: the CPUs the endpoint's threads ran
-//!                                       // on, as the OS reported them (null: not pinned)
-//!   "client_cpus": [u64] | null,        // --client-cpus: the CPUs the bench's threads ran on
+//!   "server_cpus": [u64] | null,        // --server-cpus: the CPUs the endpoint's threads may
+//!                                       // run on, as the OS reported them (null: not pinned)
+//!   "client_cpus": [u64] | null,        // --client-cpus: the same for the bench's threads
+//!                                       // (null: not pinned; merged: every runner's)
 //!   "allocator": "mimalloc" | "system", // the binary's global allocator (cargo feature mimalloc)
 //!   "clients": [{
 //!     "client": str,                    // lambda-vpce | lambda-vpce-lean | sdk-default | ...
@@ -232,11 +233,11 @@ pub(crate) struct RunReport {
     #[serde(default)]
     pub(crate) h2_connections: Option<usize>,
     pub(crate) cpu_includes_server: bool,
-    /// `--server-cpus`: the CPUs the embedded endpoint's threads ran on (absent in reports
-    /// written before the flag existed: not pinned).
+    /// `--server-cpus`: the CPUs the embedded endpoint's threads may run on, as the OS
+    /// reported them (absent in reports written before the flag existed: not pinned).
     #[serde(default)]
     pub(crate) server_cpus: Option<Vec<usize>>,
-    /// `--client-cpus`: the CPUs the bench's own threads ran on.
+    /// `--client-cpus`: the CPUs the bench's own threads may run on (`None`: not pinned).
     #[serde(default)]
     pub(crate) client_cpus: Option<Vec<usize>>,
     pub(crate) allocator: String,

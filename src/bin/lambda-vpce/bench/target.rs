@@ -91,7 +91,10 @@ impl Target {
             .start()
             .await
             .map_err(|e| format!("cannot start the embedded endpoint: {e}"))?;
-        let server_cpus = cpus.map(|list| observed.verify(&list)).transpose()?;
+        let server_cpus = match &cpus {
+            Some(list) => Some(observed.verify(list, threads).await?),
+            None => None,
+        };
         let url = local.url();
         let endpoint = Endpoint::from_url(&url)?;
         Ok(Target {
