@@ -354,18 +354,22 @@ fn bench_pins_the_clients_and_the_endpoint_to_their_cpus_and_reports_where_they_
     let allowed = allowed_cpus();
     // One CPU for each side when there are two; both on the one CPU otherwise.
     let (client, server) = (allowed[0], allowed[allowed.len() - 1]);
-    let (stdout, report) = bench_report(&[
+    let calls = [
         "--requests",
         "50",
         "--warmup",
         "5",
         "--client",
         "lambda-vpce-lean,raw-hyper",
-        "--client-cpus",
-        &client.to_string(),
-        "--server-cpus",
-        &server.to_string(),
-    ]);
+    ];
+    let (client_flag, server_flag) = (client.to_string(), server.to_string());
+    let (stdout, report) = bench_report(
+        &[
+            &calls[..],
+            &["--client-cpus", &client_flag, "--server-cpus", &server_flag],
+        ]
+        .concat(),
+    );
     clients_all_ok(&report, 50);
     assert_eq!(
         report["client_cpus"],
@@ -389,16 +393,13 @@ fn bench_pins_the_clients_and_the_endpoint_to_their_cpus_and_reports_where_they_
     // Unpinned, against the pinned run as a baseline: nulls, and the difference noted.
     let baseline = temp_path("pinned-baseline.json");
     std::fs::write(&baseline, report.to_string()).expect("writes the baseline");
-    let (stdout, unpinned) = bench_report(&[
-        "--requests",
-        "50",
-        "--warmup",
-        "5",
-        "--client",
-        "lambda-vpce-lean,raw-hyper",
-        "--baseline",
-        baseline.to_str().expect("a UTF-8 path"),
-    ]);
+    let (stdout, unpinned) = bench_report(
+        &[
+            &calls[..],
+            &["--baseline", baseline.to_str().expect("a UTF-8 path")],
+        ]
+        .concat(),
+    );
     let _ = std::fs::remove_file(&baseline);
     assert_eq!(
         (&unpinned["client_cpus"], &unpinned["server_cpus"]),
