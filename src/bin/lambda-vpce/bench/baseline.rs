@@ -33,16 +33,7 @@ pub(crate) fn text(old: &RunReport, new: &RunReport) -> String {
             cell(c.errors as f64, o.errors as f64, 0),
         );
     }
-    let mut notes = super::merge::differences(old, new);
-    if old.client_cpus != new.client_cpus {
-        let cpus = |c: &Option<Vec<usize>>| format!("{c:?}");
-        notes.push((
-            "client_cpus",
-            cpus(&old.client_cpus),
-            cpus(&new.client_cpus),
-        ));
-    }
-    for (field, was, now) in notes {
+    for (field, was, now) in super::merge::baseline_differences(old, new) {
         let _ = writeln!(
             out,
             "note: the runs measured different things: `{field}` was {was}, is {now}"

@@ -84,30 +84,55 @@ pub(crate) struct Merged {
     pub(crate) histograms: Vec<Histogram<u64>>,
 }
 
-/// The fields two reports must agree on to be merged or compared, with both values where
-/// they differ.
-pub(crate) fn differences(a: &RunReport, b: &RunReport) -> Vec<(&'static str, String, String)> {
-    let mut out = Vec::new();
-    let mut check = |field: &'static str, value: &dyn Fn(&RunReport) -> String| {
-        let (x, y) = (value(a), value(b));
-        if x != y {
-            out.push((field, x, y));
-        }
-    };
-    check("mode", &|r| r.mode.clone());
-    check("payload_bytes", &|r| r.payload_bytes.to_string());
-    check("invocation_type", &|r| r.invocation_type.clone());
-    check("function", &|r| r.function.clone());
-    check("think_time_ms", &|r| format!("{:?}", r.think_time_ms));
-    check("max_attempts", &|r| format!("{:?}", r.max_attempts));
-    check("server", &|r| format!("{:?}", r.server));
-    check("server_cpus", &|r| format!("{:?}", r.server_cpus));
-    check("clients", &|r| {
+/// A report field by name, as text to compare and print.
+type Field = (&'static str, fn(&RunReport) -> String);
+
+/// The fields two runs must agree on to be merged: they say what was measured.
+const MEASURED: &[Field] = &[
+    ("mode", |r| r.mode.clone()),
+    ("payload_bytes", |r| r.payload_bytes.to_string()),
+    ("invocation_type", |r| r.invocation_type.clone()),
+    ("function", |r| r.function.clone()),
+    ("think_time_ms", |r| format!("{:?}", r.think_time_ms)),
+    ("max_attempts", |r| format!("{:?}", r.max_attempts)),
+    ("server", |r| format!("{:?}", r.server)),
+    ("server_cpus", |r| format!("{:?}", r.server_cpus)),
+    ("clients", |r| {
         let mut v: Vec<&str> = r.clients.iter().map(|c| c.client.as_str()).collect();
         v.sort_unstable();
         v.join(",")
-    });
-    out
+    }),
+];
+
+/// Fields of one runner's own setup: runners of a fleet may differ in them and still merge,
+/// but a run compared with its baseline is noted when they do.
+const RUNNER: &[Field] = &[("client_cpus", |r| format!("{:?}", r.client_cpus))];
+
+/// The `fields` in which `a` and `b` differ, with both values.
+fn compare(fields: &[Field], a: &RunReport, b: &RunReport) -> Vec<(&'static str, String, String)> {
+    fields
+        .iter()
+        .filter_map(|(name, value)| {
+            let (x, y) = (value(a), value(b));
+            (x != y).then_some((*name, x, y))
+        })
+        .collect()
+}
+
+/// The fields two reports must agree on to be merged, with both values where they differ.
+pub(crate) fn differences(a: &RunReport, b: &RunReport) -> Vec<(&'static str, String, String)> {
+    compare(MEASURED, a, b)
+}
+
+/// Every field in which a run differs from its baseline: [`differences`], then the runner's
+/// own setup.
+pub(crate) fn baseline_differences(
+    old: &RunReport,
+    new: &RunReport,
+) -> Vec<(&'static str, String, String)> {
+    let mut notes = differences(old, new);
+    notes.extend(compare(RUNNER, old, new));
+    notes
 }
 
 /// Merges `runs` (name, report); refuses runs that measured different things.
