@@ -59,10 +59,11 @@ struct Entry {
     attempts_before: (u64, u64),
 }
 
-/// Before the runtime starts: checks `--server-cpus` and `--client-cpus` against the CPUs this
-/// process may run on, then pins the main thread, and with it every thread started after it,
-/// to `--client-cpus`.
-pub(crate) fn pin_before_runtime(a: &BenchArgs) -> Result<(), String> {
+/// What `bench` does before the runtime starts, once: refuses `--server-*` flags that do not
+/// apply, checks `--server-cpus` and `--client-cpus` against the CPUs this process may run
+/// on, then pins the main thread, and with it every thread started after it, to
+/// `--client-cpus`.
+pub(crate) fn before_runtime(a: &BenchArgs) -> Result<(), String> {
     // The flags' own conflicts first: they say more than a CPU list would.
     refuse_misplaced_server_flags(a)?;
     if let Some(list) = &a.server_cpus {
@@ -112,8 +113,8 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
         None => None,
     };
     let knobs = server_knobs(&a);
+    // `--server-*` flags that do not apply were refused before the runtime started.
     let external = a.endpoint.is_set();
-    refuse_misplaced_server_flags(&a)?;
     if !external && a.endpoint.ca_cert.is_some() {
         return Err(
             "--ca-cert needs an endpoint flag (--endpoint-url, --vpce-name, --vpce-id, \

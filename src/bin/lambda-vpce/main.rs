@@ -57,7 +57,7 @@ fn main() -> ExitCode {
     common::init_tracing();
     if let Command::Bench(a) = &cli.command {
         // Threads inherit the CPUs of the thread that starts them: pin before the runtime.
-        if let Err(e) = bench::pin_before_runtime(a) {
+        if let Err(e) = bench::before_runtime(a) {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
