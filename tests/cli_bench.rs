@@ -76,6 +76,17 @@ fn bench_report(args: &[&str]) -> (String, serde_json::Value) {
     )
 }
 
+/// Runs `lambda-vpce ARGS` and asserts it was refused: exit code 2, `says` on stderr.
+fn assert_refused(args: &[&str], says: &str) {
+    let out = Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stderr.contains(says), "{args:?}: {stderr}");
+}
+
 /// The report's clients, asserting each made `calls` calls, all ok.
 fn clients_all_ok(report: &serde_json::Value, calls: u64) -> &Vec<serde_json::Value> {
     let clients = report["clients"].as_array().expect("clients is an array");
@@ -427,14 +438,7 @@ fn bench_refuses_cpu_lists_it_cannot_pin_to_naming_the_flag() {
             "not with --server-threads 0",
         ),
     ] {
-        let out = Command::new(BIN)
-            .args(["bench", "--requests", "10"])
-            .args(flags)
-            .output()
-            .expect("the binary runs");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
-        assert!(stderr.contains(says), "{flags:?}: {stderr}");
+        assert_refused(&[&["bench", "--requests", "10"][..], flags].concat(), says);
     }
 }
 
@@ -446,16 +450,12 @@ fn bench_refuses_server_knobs_for_an_external_endpoint() {
         // A CPU no machine here has: the misplaced flag is refused first, not the list.
         ["--server-cpus", "1023"],
     ] {
-        let out = Command::new(BIN)
-            .args(["bench", "--endpoint-url", "https://127.0.0.1:9"])
-            .args(knob)
-            .output()
-            .expect("the binary runs");
-        assert_eq!(out.status.code(), Some(2), "{knob:?}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains("--server-"),
-            "{knob:?}"
-        );
+        let args = [
+            &["bench", "--endpoint-url", "https://127.0.0.1:9"][..],
+            &knob,
+        ]
+        .concat();
+        assert_refused(&args, "--server-");
     }
 }
 
@@ -527,15 +527,9 @@ fn serve_refuses_http2_with_an_http1_only_server_knob() {
         ["--server-max-requests", "3"],
         ["--server-idle-close", "1000"],
     ] {
-        let out = Command::new(BIN)
-            .args(["serve", "--http2"])
-            .args(knob)
-            .output()
-            .expect("the binary runs");
-        assert_eq!(out.status.code(), Some(2), "{knob:?}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains("cannot be used with"),
-            "{knob:?}"
+        assert_refused(
+            &[&["serve", "--http2"][..], &knob].concat(),
+            "cannot be used with",
         );
     }
 }
@@ -620,14 +614,8 @@ fn bench_merge_adds_up_two_runs_and_refuses_one_that_measured_something_else() {
         .max(b0["max_us"].as_u64().unwrap());
     assert_eq!(c["max_us"].as_u64(), Some(max));
 
-    let refused = Command::new(BIN)
-        .args(["bench", "merge"])
-        .args([&paths[0], &paths[2]])
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert_eq!(refused.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("`payload_bytes`"), "{stderr}");
+    let path = |i: usize| paths[i].to_str().expect("a UTF-8 path");
+    assert_refused(&["bench", "merge", path(0), path(2)], "`payload_bytes`");
     for p in &paths {
         let _ = std::fs::remove_file(p);
     }
