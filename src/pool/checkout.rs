@@ -120,15 +120,6 @@ impl OriginPool {
             && st.waiters.len() <= st.connecting * st.h2_slots_expected as usize
     }
 
-    pub(super) fn spawn_connect(
-        self: &Arc<Self>,
-        permit: OwnedSemaphorePermit,
-        timeout: Duration,
-    ) -> JoinHandle<Result<(), Error>> {
-        self.lock().connecting += 1;
-        self.spawn_counted(permit, timeout)
-    }
-
     /// Starts a connect for a caller unless, by [`Self::shares_connect`], one under way serves
     /// it: checked and counted under one lock, so that of callers racing on several threads
     /// only as many connect as are needed.
@@ -170,7 +161,7 @@ impl OriginPool {
     }
 
     /// Runs a connect already counted in `connecting`.
-    fn spawn_counted(
+    pub(super) fn spawn_counted(
         self: &Arc<Self>,
         permit: OwnedSemaphorePermit,
         timeout: Duration,

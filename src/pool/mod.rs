@@ -90,9 +90,12 @@
 //!   [`PoolStats`] snapshot is consistent per field, not across fields.
 //!
 //! # Background work
-//! One maintenance task per pool (started with the first call) reaps expired idle connections,
-//! drains HTTP/2 connections past their lifetime and refills `min_idle` every 500 ms; it ends
-//! when the pool is dropped. Each connection has one task driving its connection future (hyper's HTTP/1.1, `h2`'s HTTP/2,
+//! One maintenance task per pool reaps expired idle connections, drains HTTP/2 connections past
+//! their lifetime and refills `min_idle` every 500 ms. It is started by the first call (or
+//! `prewarm`) made inside a runtime, and again by the next one if the runtime it ran on shut
+//! down; it ends when the pool is dropped. Warm connects, its own and `prewarm`'s, are decided
+//! and counted under the origin's lock (`OriginPool::reserve_warm_locked`), so together they
+//! never open more than `min_idle`. Each connection has one task driving its connection future (hyper's HTTP/1.1, `h2`'s HTTP/2,
 //! with its PINGs). A
 //! connect runs in its own task so that a cancelled caller never leaves a half-open
 //! connection: the connect finishes and its connection goes to the pool (or fails and frees
@@ -146,7 +149,8 @@ pub use stats::{CloseReason, OriginStats, PoolStats};
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Once, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 
 use aws_smithy_types::body::SdkBody;
 
@@ -176,7 +180,9 @@ struct PoolInner {
     /// Origins by URI authority, for `https` and `http` requests.
     origins: RwLock<[HashMap<Box<str>, Arc<OriginPool>>; 2]>,
     routes: HashMap<Box<str>, Origin>,
-    maintenance: Once,
+    /// Whether the maintenance task runs: set by the call that starts it, cleared by the task
+    /// when it ends or is dropped with its runtime.
+    maintenance: Arc<AtomicBool>,
     _stop: tokio::sync::watch::Sender<()>,
     stop_rx: tokio::sync::watch::Receiver<()>,
 }
@@ -242,7 +248,7 @@ impl Pool {
                 }),
                 origins: RwLock::new([HashMap::new(), HashMap::new()]),
                 routes,
-                maintenance: Once::new(),
+                maintenance: Arc::new(AtomicBool::new(false)),
                 _stop: stop,
                 stop_rx,
             }),
@@ -294,7 +300,9 @@ impl Pool {
     }
 
     /// Opens connections before the first call until `min_idle` (at least one) are open per
-    /// known origin, and waits for them. Returns how many it opened.
+    /// known origin, and waits until they are established. Returns how many were opened while
+    /// it ran — by it, or by maintenance or another prewarm warming the same origins at once,
+    /// which never open more than `min_idle` between them; 0 when the pool was already warm.
     pub async fn prewarm(&self) -> Result<usize, Error> {
         self.start_maintenance();
         let authorities: Vec<(String, bool)> = self
@@ -313,7 +321,8 @@ impl Pool {
     }
 
     /// Opens connections to the origin of `uri` until `n` are open (for origins not set with
-    /// [`PoolBuilder::endpoint`]); returns how many it opened.
+    /// [`PoolBuilder::endpoint`]) and waits until they are established; returns how many were
+    /// opened while it ran, as [`prewarm`](Self::prewarm) does.
     pub async fn prewarm_uri(&self, uri: &http::Uri, n: usize) -> Result<usize, Error> {
         self.start_maintenance();
         self.origin_for(uri)?.prewarm(n).await
@@ -403,12 +412,25 @@ impl Pool {
         Ok(host)
     }
 
+    /// Starts the maintenance task on the current runtime unless it runs: on the first call
+    /// made inside a runtime, and again on the next one after the runtime it ran on shut down.
+    /// A call outside any runtime starts nothing and uses nothing up. One atomic load on the
+    /// hot path.
     fn start_maintenance(&self) {
-        self.inner.maintenance.call_once(|| {
-            if tokio::runtime::Handle::try_current().is_ok() {
-                maintenance::spawn(Arc::downgrade(&self.inner), self.inner.stop_rx.clone());
-            }
-        });
+        let running = &self.inner.maintenance;
+        if running.load(Ordering::Acquire) || tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        if running
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            maintenance::spawn(
+                Arc::downgrade(&self.inner),
+                self.inner.stop_rx.clone(),
+                running.clone(),
+            );
+        }
     }
 
     fn origins_snapshot(&self) -> Vec<Arc<OriginPool>> {

@@ -9,11 +9,11 @@
 //! with [`H2Lease::release_locked`].
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::{oneshot, Notify, Semaphore};
+use tokio::sync::{oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use super::checkout::Checkout;
@@ -350,17 +350,52 @@ impl OriginPool {
         }
     }
 
-    /// Connections open or opening: idle and in-use HTTP/1.1 ones, shared HTTP/2 ones, connects.
+    /// Connections that take requests, open or opening: every connection holding one of the
+    /// origin's permits (idle, in use, handed to a waiter, connecting, shared) but a draining
+    /// HTTP/2 one. Counted from the permits, which a connection holds from its connect to its
+    /// close, so one on its way between the idle stack and a caller is never missed.
     fn open_connections(&self, st: &State) -> usize {
-        let h2_streams: usize = st.h2.iter().map(|c| c.open_streams() as usize).sum();
-        let h1_in_use = (self.counters.in_use.load(Relaxed) as usize).saturating_sub(h2_streams);
-        st.idle.len() + st.h2.len() + st.connecting + h1_in_use
+        let held = self
+            .shared
+            .config
+            .max_connections_per_host
+            .saturating_sub(self.permits.available_permits());
+        held.saturating_sub(st.h2.iter().filter(|c| c.is_draining()).count())
+    }
+
+    /// Decides, and reserves under the caller's hold of the lock, the connects that bring the
+    /// origin to `target` open connections for warmth: each reserved connect holds its permit
+    /// and is counted in `connecting` before the lock is released, so whoever warms at once
+    /// (maintenance, [`Self::prewarm`], several of them) sees the others' connects and never
+    /// opens more than `target` between them. A live shared HTTP/2 connection serves every
+    /// caller: none is needed beside it. While the next connection is expected to speak
+    /// HTTP/2, at most one is opened, and none while a connect is under way: its outcome
+    /// says whether one connection is enough.
+    fn reserve_warm_locked(&self, st: &mut State, target: usize) -> Warm {
+        if st.closed || st.h2.iter().any(|c| !c.is_draining()) {
+            return Warm::Done;
+        }
+        let mut need = target.saturating_sub(self.open_connections(st));
+        if need > 0 && self.expects_h2(st) {
+            if st.connecting > 0 {
+                return Warm::AwaitConnect;
+            }
+            need = 1;
+        }
+        let permits: Vec<_> = (0..need)
+            .map_while(|_| self.permits.clone().try_acquire_owned().ok())
+            .collect();
+        if permits.is_empty() {
+            return Warm::Done;
+        }
+        st.connecting += permits.len();
+        Warm::Start(permits)
     }
 
     /// Closes idle connections past a limit or closed by the server, drains HTTP/2 connections
     /// past their lifetime; opens connections until `min_idle` are open or connecting.
     pub(crate) fn maintain(self: &Arc<Self>, now: Instant) {
-        let need = {
+        let warm = {
             let mut st = self.lock();
             let idle_limit = st.limits.effective();
             let max_lifetime = self.shared.config.max_lifetime;
@@ -373,85 +408,68 @@ impl OriginPool {
             }
             st.idle = kept;
             self.drain_expired_h2(&mut st, now);
-            if st.h2.iter().any(|c| !c.is_draining()) {
-                // A shared connection serves every caller: no more are kept warm beside it.
-                return;
-            }
-            // Connections in use count too: they are idle again as soon as their call ends, and
-            // opening more while every connection is busy would only overshoot.
-            let need = self
-                .shared
-                .config
-                .min_idle
-                .saturating_sub(self.open_connections(&st));
-            if self.expects_h2(&st) {
-                // HTTP/2 likely: one connection would serve them all. Open one (unless a
-                // connect is under way) and learn what the server speaks before opening more,
-                // as `prewarm` does.
-                need.min(usize::from(st.connecting == 0))
-            } else {
-                need
-            }
+            self.reserve_warm_locked(&mut st, self.shared.config.min_idle)
         };
-        for _ in 0..need {
-            let Ok(permit) = self.permits.clone().try_acquire_owned() else {
-                break;
-            };
-            let handle = self.spawn_connect(permit, self.shared.config.connect_timeout);
-            drop(handle);
+        if let Warm::Start(permits) = warm {
+            for permit in permits {
+                // Detached: the connection goes to the pool.
+                drop(self.spawn_counted(permit, self.shared.config.connect_timeout));
+            }
         }
     }
 
-    /// Opens connections now until `n` are open (idle, connecting or in use) and waits for
-    /// them; returns how many it opened.
+    /// Opens connections now until `n` are open (idle, in use or shared) and waits until they
+    /// are established; returns how many were established while it ran, by it or by whoever
+    /// warmed the origin at once (maintenance, another prewarm): 0 for an origin already warm.
+    /// Goes through the same reservation as maintenance ([`Self::reserve_warm_locked`]), looked
+    /// at again after every connect that ends.
     pub(crate) async fn prewarm(self: &Arc<Self>, n: usize) -> Result<usize, Error> {
-        let mut opened = 0;
-        let (open, h2_likely) = {
-            let st = self.lock();
-            (self.open_connections(&st), self.expects_h2(&st))
-        };
-        let mut need = n.saturating_sub(open);
-        if need > 1 && h2_likely {
-            // One shared HTTP/2 connection carries every caller: open one and see what the
-            // server speaks before opening the rest.
-            let Ok(permit) = self.permits.clone().try_acquire_owned() else {
-                return Ok(0);
+        let established = |st: &State| self.open_connections(st).saturating_sub(st.connecting);
+        let at_start = established(&self.lock());
+        loop {
+            let ended = self.connect_ended.notified();
+            tokio::pin!(ended);
+            // Registered before the look, so a connect ending meanwhile is not missed.
+            ended.as_mut().enable();
+            let (warm, now_established, connecting) = {
+                let mut st = self.lock();
+                let warm = self.reserve_warm_locked(&mut st, n);
+                (warm, established(&st), st.connecting)
             };
-            match self
-                .spawn_connect(permit, self.shared.config.connect_timeout)
-                .await
-            {
-                Ok(Ok(())) => opened += 1,
-                Ok(Err(e)) => return Err(e),
-                Err(e) => return Err(Error::with(crate::error::Kind::Connect, e)),
-            }
-            if !self.lock().h2.is_empty() {
-                return Ok(opened);
-            }
-            need -= 1;
-        }
-        let mut handles = Vec::with_capacity(need);
-        for _ in 0..need {
-            let Ok(permit) = self.permits.clone().try_acquire_owned() else {
-                break;
+            let opened = now_established.saturating_sub(at_start);
+            let permits = match warm {
+                Warm::Start(permits) => permits,
+                Warm::AwaitConnect => {
+                    ended.await;
+                    continue;
+                }
+                // Connects under way (maintenance's, another prewarm's) count toward `n`: wait
+                // for them unless `n` are established already.
+                Warm::Done if now_established < n && connecting > 0 => {
+                    ended.await;
+                    continue;
+                }
+                Warm::Done => return Ok(opened),
             };
-            handles.push(self.spawn_connect(permit, self.shared.config.connect_timeout));
-        }
-        let mut first_err = None;
-        for h in handles {
-            match h.await {
-                Ok(Ok(())) => opened += 1,
-                Ok(Err(e)) => {
-                    first_err.get_or_insert(e);
-                }
-                Err(e) => {
-                    first_err.get_or_insert(Error::with(crate::error::Kind::Connect, e));
-                }
+            let handles: Vec<_> = permits
+                .into_iter()
+                .map(|p| self.spawn_counted(p, self.shared.config.connect_timeout))
+                .collect();
+            let mut first_err = None;
+            for h in handles {
+                let failed = match h.await {
+                    Ok(Ok(())) => continue,
+                    Ok(Err(e)) => e,
+                    Err(e) => Error::with(crate::error::Kind::Connect, e),
+                };
+                first_err.get_or_insert(failed);
             }
-        }
-        match (opened, first_err) {
-            (0, Some(e)) => Err(e),
-            _ => Ok(opened),
+            // A failed connect ends the prewarm: what opened is kept, nothing is retried here
+            // (maintenance tries again every tick).
+            if let Some(e) = first_err {
+                let opened = established(&self.lock()).saturating_sub(at_start);
+                return if opened == 0 { Err(e) } else { Ok(opened) };
+            }
         }
     }
 
@@ -485,6 +503,16 @@ impl OriginPool {
             conn.close(CloseReason::PoolDropped);
         }
     }
+}
+
+/// What [`OriginPool::reserve_warm_locked`] decided.
+enum Warm {
+    /// Enough connections are open (or no permit is free): nothing to open.
+    Done,
+    /// A connect expected to speak HTTP/2 is under way: its outcome decides.
+    AwaitConnect,
+    /// Connects reserved (counted in `connecting`), each with its permit: start them.
+    Start(Vec<OwnedSemaphorePermit>),
 }
 
 /// How a connection's task ended.

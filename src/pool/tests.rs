@@ -10,6 +10,7 @@ use std::time::Duration;
 use fake::{call, calls_at_once, pool_routed, pool_with, request, run_spawned_tasks};
 use tokio::time::{advance, Instant};
 
+use super::config::MAINTENANCE_INTERVAL;
 use super::{CloseReason, RequestOptions};
 
 const MS: Duration = Duration::from_millis(1);
@@ -153,6 +154,97 @@ async fn prewarm_opens_min_idle_connections_and_maintenance_keeps_them() {
     assert_eq!(stats.idle(), 2);
     assert_eq!(stats.closed(CloseReason::IdleTimeout), 2);
     assert_eq!(server.dials.load(SeqCst), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_prewarms_at_once_open_min_idle_connections_between_them_not_each() {
+    // The default protocol offers HTTP/2; the fake server answers HTTP/1.1, so each prewarm
+    // first opens one connection to learn that.
+    let (pool, server) = pool_with(|b| b.min_idle(3));
+    let uri: http::Uri = "https://lambda.test/".parse().unwrap();
+    let (a, b) = tokio::join!(pool.prewarm_uri(&uri, 3), pool.prewarm_uri(&uri, 3));
+    assert_eq!(server.dials.load(SeqCst), 3, "three connections in all");
+    assert_eq!(
+        pool.stats().idle(),
+        3,
+        "both returned when all three were open"
+    );
+    assert_eq!(a.unwrap(), 3, "the first found none open");
+    assert!(b.unwrap() <= 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_maintenance_tick_inside_a_prewarm_opens_min_idle_connections_between_them() {
+    let (pool, server) = pool_with(|b| b.min_idle(3));
+    let uri: http::Uri = "https://lambda.test/".parse().unwrap();
+    let prewarm = pool.prewarm_uri(&uri, 3);
+    tokio::pin!(prewarm);
+    // Polled once by hand: it starts its first connect (to learn whether the server speaks
+    // HTTP/2) and maintenance, then is not polled again until the end.
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(std::future::Future::poll(prewarm.as_mut(), &mut cx).is_pending());
+    // That connect ends (HTTP/1.1), and a maintenance tick runs before the prewarm resumes.
+    run_spawned_tasks().await;
+    advance(MAINTENANCE_INTERVAL).await;
+    run_spawned_tasks().await;
+    let opened = prewarm.await.unwrap();
+    run_spawned_tasks().await;
+    assert_eq!(server.dials.load(SeqCst), 3, "three connections in all");
+    assert_eq!(
+        opened, 3,
+        "the prewarm waited for maintenance's two as well"
+    );
+    assert_eq!(pool.stats().idle(), 3);
+}
+
+#[test]
+fn a_pool_first_called_outside_a_runtime_still_refills_min_idle() {
+    let (pool, server) = pool_with(|b| b.min_idle(2));
+    // The call's future is made (and dropped) where no runtime runs.
+    drop(pool.send(request()));
+    paused_runtime().block_on(async {
+        call(&pool).await.unwrap();
+        advance(secs(1)).await;
+        run_spawned_tasks().await;
+        assert_eq!(
+            server.dials.load(SeqCst),
+            2,
+            "maintenance opened the second"
+        );
+    });
+}
+
+#[test]
+fn maintenance_outlives_the_runtime_that_first_used_the_pool() {
+    let (pool, server) = pool_with(|b| b.min_idle(2));
+    paused_runtime().block_on(async {
+        call(&pool).await.unwrap();
+        advance(secs(1)).await;
+        run_spawned_tasks().await;
+    });
+    // That runtime is gone, and with it its tasks: maintenance and the connections' drivers.
+    let before = server.dials.load(SeqCst);
+    assert_eq!(before, 2);
+    paused_runtime().block_on(async {
+        call(&pool).await.unwrap();
+        advance(secs(1)).await;
+        run_spawned_tasks().await;
+        assert_eq!(
+            pool.stats().idle(),
+            2,
+            "maintenance runs again, on the runtime now in use"
+        );
+        assert!(server.dials.load(SeqCst) > before);
+    });
+}
+
+/// A current-thread runtime with its clock paused, as `#[tokio::test(start_paused = true)]`.
+fn paused_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a runtime")
 }
 
 /// A pool of one connection with `acquire_timeout`, whose server answers after 10 s, and a

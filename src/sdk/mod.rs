@@ -94,7 +94,8 @@ impl LambdaVpce {
     /// one) and, given a function, sends it one `Invoke` with `InvocationType::DryRun` — which
     /// checks permissions and runs nothing — so the SDK's one-time work (credentials, endpoint
     /// resolution, serializers) is done before the first real call. Returns how many
-    /// connections it opened.
+    /// connections were opened while it ran (by it, or by the pool's maintenance warming the
+    /// same origin at once); 0 when the pool was already warm.
     pub async fn prewarm(&self, dry_run_function: Option<&str>) -> Result<usize, Error> {
         let opened = self.pool.prewarm().await?;
         if let Some(function) = dry_run_function {
