@@ -62,6 +62,14 @@ fn a_short_chaos_soak_has_no_duplicate_lost_or_hung_call() {
     for key in ["fds_before", "fds_after", "rss_before_kb", "rss_after_kb"] {
         assert!(report.get(key).is_some(), "{key} reported");
     }
+    // The live heap is counted: each round peaks above what it leaves behind.
+    let i = |k: &str| {
+        report[k]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{k} in {text}"))
+    };
+    assert!(i("heap_peak_first_round_bytes") > i("heap_after_first_round_bytes"));
+    assert!(i("heap_peak_second_round_bytes") > i("heap_after_bytes"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -2,10 +2,8 @@
 //! interface VPC endpoints. Every command is a thin shell over the `lambda_vpce` library.
 
 // The binary may choose its allocator; the library never does. mimalloc removes the glibc
-// malloc arena contention that dominates the SDK's per-call CPU at high concurrency.
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// malloc arena contention that dominates the SDK's per-call CPU at high concurrency. The
+// global allocator, with the live-bytes counter `soak` uses, is in `heap`.
 
 /// The global allocator this binary was built with, as the bench reports it.
 pub(crate) const ALLOCATOR: &str = if cfg!(feature = "mimalloc") {
@@ -17,6 +15,7 @@ pub(crate) const ALLOCATOR: &str = if cfg!(feature = "mimalloc") {
 mod bench;
 mod common;
 mod doctor;
+mod heap;
 mod invoke;
 mod policy;
 mod serve;

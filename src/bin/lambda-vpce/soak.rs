@@ -8,10 +8,19 @@
 //!
 //! Leaks: the soak runs in two equal rounds, each with new endpoints and clients that are
 //! dropped at its end. After each round the process must hold no more file descriptors than
-//! before the first (+ [`FD_TOLERANCE`]). Resident memory is compared between the ends of the
-//! two rounds, not with the start: the allocator keeps freed pages for reuse, so the first
-//! round raises RSS to a plateau, and a leak-free second round stays on it (within
-//! [`RSS_ROUND_TOLERANCE_KB`]); a leak makes it climb again by what the round leaked.
+//! before the first (+ [`FD_TOLERANCE`]). Memory is judged twice:
+//! - **Live heap** (the binary's allocator counts bytes allocated and not freed, see `heap`):
+//!   everything a round made is dropped at its end, so what the heap holds after the second
+//!   round beyond what it held after the first is what the round leaked — in the client, the
+//!   pool or the endpoint — whatever the allocator does with freed pages
+//!   ([`HEAP_ROUND_TOLERANCE_BYTES`]).
+//! - **Resident memory**, between the ends of the two rounds (not with the start: the
+//!   allocator keeps freed pages for reuse, so the first round raises RSS to a plateau). The
+//!   soak knowingly holds per-call state until a round is reconciled — the endpoint's ledger of
+//!   every call id, its snapshot, one record per call — so a round that makes more calls peaks
+//!   higher and leaves a higher plateau without leaking. RSS may therefore climb by
+//!   [`RSS_ROUND_TOLERANCE_KB`] plus however much higher the second round's heap peaked than
+//!   the first's (sampled every [`HEAP_SAMPLE_EVERY`]); the report carries both peaks.
 //!
 //! Workers alternate over four drivers: the SDK client and the lean path, each with a deadline
 //! longer than a chaos stall (the stall ends in a response) and one shorter than it (the stall
@@ -68,6 +77,12 @@ pub(crate) const FD_TOLERANCE: u64 = 8;
 /// after the first: table growth and allocator slack, far below what a leak of one buffer per
 /// call (hundreds of thousands of calls per round) would add.
 pub(crate) const RSS_ROUND_TOLERANCE_KB: u64 = 24 * 1024;
+/// How many more live heap bytes the process may hold after the second round than after the
+/// first: lazily grown runtime tables and allocator-independent slack. A leak of one 8-byte
+/// allocation per call (hundreds of thousands of calls per round) exceeds it.
+pub(crate) const HEAP_ROUND_TOLERANCE_BYTES: i64 = 1 << 20;
+/// How often a round samples the live heap for its peak.
+pub(crate) const HEAP_SAMPLE_EVERY: Duration = Duration::from_millis(20);
 /// How long to wait, after everything is dropped, for connection tasks to close their sockets.
 pub(crate) const FD_SETTLE: Duration = Duration::from_secs(5);
 
@@ -128,6 +143,7 @@ pub(crate) async fn run(args: SoakArgs) -> CmdResult {
         )
         .into());
     }
+    crate::heap::start_counting();
     let fds_before = proc::open_fds();
     let rss_before_kb = proc::rss_kb();
     let mut report = Report {
@@ -135,10 +151,13 @@ pub(crate) async fn run(args: SoakArgs) -> CmdResult {
         rss_before_kb,
         fd_tolerance: FD_TOLERANCE,
         rss_round_tolerance_kb: RSS_ROUND_TOLERANCE_KB,
+        heap_round_tolerance_bytes: HEAP_ROUND_TOLERANCE_BYTES,
         ..Report::default()
     };
     for round in 0..2 {
+        let peak = HeapPeak::sample();
         let mut r = soak(&args, args.duration / 2).await?;
+        let heap_peak = peak.stop();
         r.fds_before = fds_before;
         // Everything is dropped; connection tasks close their sockets as they notice.
         let settle = Instant::now();
@@ -154,12 +173,17 @@ pub(crate) async fn run(args: SoakArgs) -> CmdResult {
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
         let rss = proc::rss_kb();
+        let heap = crate::heap::live_bytes_since_start();
         if round == 0 {
             report.fds_after_first_round = fds;
             report.rss_after_first_round_kb = rss;
+            report.heap_after_first_round_bytes = heap;
+            report.heap_peak_first_round_bytes = heap_peak;
         } else {
             report.fds_after = fds;
             report.rss_after_kb = rss;
+            report.heap_after_bytes = heap;
+            report.heap_peak_second_round_bytes = heap_peak;
         }
         report.absorb(r);
     }
@@ -180,6 +204,36 @@ pub(crate) async fn run(args: SoakArgs) -> CmdResult {
     } else {
         eprintln!("soak FAILED: {}", report.failures.join("; "));
         Ok(ExitCode::from(1))
+    }
+}
+
+/// The highest live heap seen while a round runs, sampled every [`HEAP_SAMPLE_EVERY`].
+struct HeapPeak {
+    peak: Arc<std::sync::atomic::AtomicI64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HeapPeak {
+    fn sample() -> HeapPeak {
+        let peak = Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN));
+        let task = tokio::spawn({
+            let peak = peak.clone();
+            async move {
+                loop {
+                    if let Some(live) = crate::heap::live_bytes_since_start() {
+                        peak.fetch_max(live, Ordering::Relaxed);
+                    }
+                    tokio::time::sleep(HEAP_SAMPLE_EVERY).await;
+                }
+            }
+        });
+        HeapPeak { peak, task }
+    }
+
+    /// Stops sampling; the peak (`None` if nothing was sampled).
+    fn stop(self) -> Option<i64> {
+        self.task.abort();
+        Some(self.peak.load(Ordering::Relaxed)).filter(|p| *p != i64::MIN)
     }
 }
 

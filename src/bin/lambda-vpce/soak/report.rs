@@ -59,8 +59,20 @@ pub(crate) struct Report {
     pub(crate) rss_after_first_round_kb: Option<u64>,
     pub(crate) rss_after_kb: Option<u64>,
     pub(crate) fd_tolerance: u64,
-    /// How much more memory the second round may leave behind than the first.
+    /// How much more memory the second round may leave behind than the first, before the
+    /// allowance for a higher heap peak in the second round (see `judge`).
     pub(crate) rss_round_tolerance_kb: u64,
+    /// Live heap bytes (allocated and not freed since the soak started) after each round's
+    /// endpoints, clients and records were dropped: their difference is what the second round
+    /// leaked. `None` where the binary cannot count.
+    pub(crate) heap_after_first_round_bytes: Option<i64>,
+    pub(crate) heap_after_bytes: Option<i64>,
+    /// The highest live heap sampled during each round: the soak's own per-call bookkeeping
+    /// (ledger, records) at its largest, which sets the resident plateau a round leaves.
+    pub(crate) heap_peak_first_round_bytes: Option<i64>,
+    pub(crate) heap_peak_second_round_bytes: Option<i64>,
+    /// How much more live heap the second round may leave behind than the first.
+    pub(crate) heap_round_tolerance_bytes: i64,
     /// The first error text seen per outcome class, for diagnosis.
     pub(crate) first_errors: std::collections::BTreeMap<String, String>,
     /// Why the soak failed; empty when it passed.
@@ -204,6 +216,19 @@ impl Report {
         }
     }
 
+    /// How many KiB higher the second round's sampled heap peak was than the first's (0 when
+    /// lower or unknown): resident memory the allocator may keep after the second round
+    /// beyond the first round's plateau without anything leaking.
+    fn higher_second_peak_kb(&self) -> u64 {
+        match (
+            self.heap_peak_first_round_bytes,
+            self.heap_peak_second_round_bytes,
+        ) {
+            (Some(first), Some(second)) => (second - first).max(0) as u64 / 1024,
+            _ => 0,
+        }
+    }
+
     /// Fills `failures` from the numbers and the tolerances.
     pub(crate) fn judge(&mut self) {
         let mut f = Vec::new();
@@ -230,11 +255,24 @@ impl Report {
                 }
             }
         }
-        if let (Some(first), Some(second)) = (self.rss_after_first_round_kb, self.rss_after_kb) {
-            if second > first + self.rss_round_tolerance_kb {
+        if let (Some(first), Some(second)) =
+            (self.heap_after_first_round_bytes, self.heap_after_bytes)
+        {
+            if second - first > self.heap_round_tolerance_bytes {
                 f.push(format!(
-                    "resident memory climbed from {first} KiB after the first round to {second} KiB after the second (tolerance {} KiB)",
-                    self.rss_round_tolerance_kb
+                    "the live heap grew by {} bytes in the second round (from {first} to {second} bytes after the first; tolerance {} bytes): a leak",
+                    second - first,
+                    self.heap_round_tolerance_bytes
+                ));
+            }
+        }
+        if let (Some(first), Some(second)) = (self.rss_after_first_round_kb, self.rss_after_kb) {
+            let allowed = self.rss_round_tolerance_kb + self.higher_second_peak_kb();
+            if second > first + allowed {
+                f.push(format!(
+                    "resident memory climbed from {first} KiB after the first round to {second} KiB after the second (allowed {allowed} KiB: tolerance {} KiB + {} KiB by which the second round's heap peaked higher)",
+                    self.rss_round_tolerance_kb,
+                    self.higher_second_peak_kb()
                 ));
             }
         }
@@ -314,6 +352,50 @@ mod tests {
         let mut orphan = Report::default();
         orphan.reconcile_lean(&[anon(Class::Ok), anon(Class::MaybeExecuted)], 0, &ledger);
         assert_eq!(orphan.lost, 1, "three ids ran for two calls");
+    }
+
+    #[test]
+    fn a_live_heap_that_grows_in_the_second_round_is_a_leak_whatever_resident_memory_says() {
+        let mut r = Report {
+            heap_after_first_round_bytes: Some(3_000_000),
+            heap_after_bytes: Some(3_500_000),
+            heap_round_tolerance_bytes: 1 << 20,
+            ..Report::default()
+        };
+        let ledger = [("a".to_owned(), 1)].into_iter().collect();
+        r.reconcile(&[rec("a", Class::Ok)], 0, &ledger);
+        r.judge();
+        assert!(r.failures.is_empty(), "{:?}", r.failures);
+        r.heap_after_bytes = Some(3_000_000 + (1 << 20) + 1);
+        r.judge();
+        assert_eq!(r.failures.len(), 1, "{:?}", r.failures);
+        assert!(
+            r.failures[0].contains("live heap grew by"),
+            "{:?}",
+            r.failures
+        );
+    }
+
+    #[test]
+    fn resident_memory_may_climb_by_as_much_as_the_second_rounds_heap_peaked_higher() {
+        let mut r = Report {
+            rss_after_first_round_kb: Some(120_000),
+            rss_after_kb: Some(152_000),
+            rss_round_tolerance_kb: 24 * 1024,
+            // The second round's bookkeeping peaked 20 MiB higher (more calls).
+            heap_peak_first_round_bytes: Some(60 << 20),
+            heap_peak_second_round_bytes: Some(80 << 20),
+            ..Report::default()
+        };
+        let ledger = [("a".to_owned(), 1)].into_iter().collect();
+        r.reconcile(&[rec("a", Class::Ok)], 0, &ledger);
+        r.judge();
+        assert!(r.failures.is_empty(), "{:?}", r.failures);
+        // The same climb with equal peaks is not explained by the soak's own state.
+        r.heap_peak_second_round_bytes = Some(60 << 20);
+        r.judge();
+        assert_eq!(r.failures.len(), 1, "{:?}", r.failures);
+        assert!(r.failures[0].contains("resident memory climbed"));
     }
 
     #[test]
