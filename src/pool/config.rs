@@ -179,7 +179,7 @@ impl std::fmt::Display for Protocol {
 /// `h2`, over which a graceful restart or GOAWAY fails no call (a stream the server did not
 /// process is resent), where over HTTP/1.1 a close racing a request leaves it "may have
 /// executed". A server offering only `http/1.1`, and plain `http://`, get HTTP/1.1. The
-/// README's "Which protocol" has the measurements.
+/// measurements are in docs/http2.md ("Which protocol").
 pub const DEFAULT_PROTOCOL: Protocol = Protocol::Auto;
 
 /// Validated pool settings. Read them back with [`crate::Pool::config`].
@@ -429,9 +429,9 @@ impl PoolBuilder {
     /// own task, one core at a time: with a single connection every stream of the process
     /// queues behind that one task, and each call pays for waking it from another thread (on
     /// 2 cores at 16 callers, measured: a single connection costs the lean path ~1.2× the
-    /// client CPU per call of two; README, "Spreading streams over connections"). A further
-    /// connection is opened in the background (the caller takes a slot on an existing one
-    /// meanwhile) only while every connection in service carries a stream, so one caller at a
+    /// client CPU per call of two; docs/performance.md, "Spreading streams over connections").
+    /// A further connection is opened in the background (the caller takes a slot on an existing
+    /// one meanwhile) only while every connection in service carries a stream, so one caller at a
     /// time keeps one connection; new streams go to the least loaded connection. Default: the
     /// number of worker threads of the tokio runtime the origin is first used on (1 on a
     /// current-thread runtime), as an event-loop proxy keeps one connection per worker. At

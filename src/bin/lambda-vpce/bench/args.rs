@@ -190,7 +190,7 @@ pub(crate) struct BenchArgs {
     /// Embedded endpoint: run its own runtime's threads only on these CPUs (`0`, `2-3`,
     /// `0,2`; Linux). Not with --server-threads 0. With --client-cpus on other CPUs, every
     /// call crosses between CPUs the same way, for every client: use both to compare clients
-    /// at --concurrency 1 on a small VM (README: "Pinned c=1 runs"). Default: not pinned.
+    /// at --concurrency 1 on a small VM (docs/performance.md). Default: not pinned.
     #[arg(long, value_name = "LIST", value_parser = super::pin::CpuList::parse)]
     pub(crate) server_cpus: Option<super::pin::CpuList>,
 
@@ -222,7 +222,7 @@ pub(crate) struct BenchArgs {
           value_parser = bounded_usize::<0, MAX_MIN_IDLE>)]
     pub(crate) min_idle: Option<usize>,
 
-    /// Write the report as JSON (schema: see the README, "lambda-vpce bench").
+    /// Write the report as JSON (schema: docs/cli.md, "The JSON report").
     #[arg(long, value_name = "FILE")]
     pub(crate) json: Option<PathBuf>,
 
