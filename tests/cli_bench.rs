@@ -505,7 +505,7 @@ async fn negotiated_alpn(authority: &str, ca_pem: &str) -> Option<Vec<u8>> {
     for cert in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
         roots.add(cert.ok()?).ok()?;
     }
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let provider = lambda_vpce::tls::crypto_provider();
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .ok()?
