@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 const BIN: &str = env!("CARGO_BIN_EXE_lambda-vpce");
 
 /// Every field of a client's entry in the JSON report (schema version 1).
-const CLIENT_FIELDS: [&str; 13] = [
+const CLIENT_FIELDS: [&str; 15] = [
     "client",
     "requests",
     "ok",
@@ -20,6 +20,8 @@ const CLIENT_FIELDS: [&str; 13] = [
     "first_call_us",
     "throughput_rps",
     "connections_opened",
+    "tls_provider",
+    "tls_group",
 ];
 
 /// Starts `lambda-vpce serve ARGS --ca-out CA` and returns it with the lines it printed before
@@ -635,6 +637,38 @@ fn forty_calls(concurrency: &str, flags: &[&str]) -> (String, serde_json::Value)
     ];
     args.extend_from_slice(flags);
     bench_report(&args)
+}
+
+#[test]
+fn bench_names_each_clients_tls_provider_and_the_group_the_endpoint_negotiated() {
+    let (stdout, report) = forty_calls(
+        "2",
+        &[
+            "--min-idle",
+            "0",
+            "--client",
+            "lambda-vpce,lambda-vpce-lean,sdk-default,smithy-pool,raw-hyper",
+        ],
+    );
+    let ours = lambda_vpce::tls::TlsProvider::current();
+    for c in clients_all_ok(&report, 40) {
+        let (provider, group) = match c["client"].as_str() {
+            // The SDK's default client: rustls on aws-lc-rs, whatever the crate was built with;
+            // against the embedded endpoint (the crate's provider) the group both offer first.
+            Some("sdk-default" | "smithy-pool") => (
+                "aws-lc-rs",
+                if ours.key_exchange_groups.iter().any(|g| g == "X25519MLKEM768") {
+                    "X25519MLKEM768"
+                } else {
+                    "X25519"
+                },
+            ),
+            _ => (ours.name, ours.key_exchange_groups[0].as_str()),
+        };
+        assert_eq!(c["tls_provider"], provider, "{c}");
+        assert_eq!(c["tls_group"], group, "{c}");
+    }
+    assert!(stdout.contains("key exchange"), "{stdout}");
 }
 
 #[test]

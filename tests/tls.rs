@@ -146,8 +146,9 @@ async fn under_fips_the_client_hello_offers_only_approved_algorithms() {
         "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
         "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
     ];
-    // FIPS 186-5 signatures (ECDSA on P-curves, RSA PKCS#1 v1.5 and PSS, EdDSA).
-    const SIGNATURES: [&str; 10] = [
+    // FIPS 186-5 signatures (ECDSA on P-curves, RSA PKCS#1 v1.5 and PSS, EdDSA) and FIPS 204's
+    // ML-DSA.
+    const SIGNATURES: [&str; 13] = [
         "ECDSA_NISTP256_SHA256",
         "ECDSA_NISTP384_SHA384",
         "ECDSA_NISTP521_SHA512",
@@ -158,6 +159,9 @@ async fn under_fips_the_client_hello_offers_only_approved_algorithms() {
         "RSA_PKCS1_SHA384",
         "RSA_PKCS1_SHA512",
         "ED25519",
+        "ML_DSA_44",
+        "ML_DSA_65",
+        "ML_DSA_87",
     ];
     let provider = TlsProvider::current();
     assert!(provider.fips, "{provider}");

@@ -42,12 +42,12 @@ pub(crate) enum ClientKind {
     /// `lambda-vpce`.
     #[value(name = "lambda-vpce-lean")]
     LambdaVpceLean,
-    /// aws-sdk-lambda with the SDK's default HTTP client (aws-smithy-http-client's hyper-util
-    /// legacy client, rustls on aws-lc-rs: `sdk_crypto`), trusting the endpoint's CA.
+    /// aws-sdk-lambda with the SDK's default HTTP client as aws-smithy-runtime builds it
+    /// (aws-smithy-http-client, rustls on aws-lc-rs), trusting the endpoint's CA.
     #[value(name = "sdk-default")]
     SdkDefault,
-    /// aws-sdk-lambda with aws-smithy-http-client's opt-in connection pool (on the SDK
-    /// default's crypto, `sdk_crypto`).
+    /// aws-sdk-lambda with aws-smithy-http-client's opt-in connection pool (rustls on
+    /// aws-lc-rs, as `sdk-default`).
     #[value(name = "smithy-pool")]
     SmithyPool,
     /// A fixed pre-signed Invoke on one warm hyper connection per worker: the floor.
