@@ -57,7 +57,7 @@ fn invoke_paths(c: &mut Criterion) {
         .expect("crate client builds");
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
+            tls::rustls_provider::CryptoMode::AwsLc,
         ))
         .tls_context(
             TlsContext::builder()

@@ -50,6 +50,9 @@
 //! - `cli` (default): the `lambda-vpce` binary (bench, serve, soak, invoke, doctor, policy).
 //! - `metrics`: the pool's state and events and every call's verdict through the `metrics`
 //!   facade; names and labels in the `metrics` module's docs.
+//! - TLS crypto, one of: `aws-lc-rs` (default; post-quantum hybrid key exchange first, as the
+//!   SDK's default client), `ring` (classical key exchange only), `fips` (aws-lc-rs's FIPS
+//!   140-3 module, FIPS-approved algorithms only). See [`tls`].
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,
@@ -71,6 +74,7 @@ mod origin;
 pub mod policy;
 pub mod pool;
 mod sdk;
+pub mod tls;
 pub mod validate;
 mod verdict;
 

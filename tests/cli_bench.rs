@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 const BIN: &str = env!("CARGO_BIN_EXE_lambda-vpce");
 
 /// Every field of a client's entry in the JSON report (schema version 1).
-const CLIENT_FIELDS: [&str; 13] = [
+const CLIENT_FIELDS: [&str; 15] = [
     "client",
     "requests",
     "ok",
@@ -20,6 +20,8 @@ const CLIENT_FIELDS: [&str; 13] = [
     "first_call_us",
     "throughput_rps",
     "connections_opened",
+    "tls_provider",
+    "tls_group",
 ];
 
 /// Starts `lambda-vpce serve ARGS --ca-out CA` and returns it with the lines it printed before
@@ -505,7 +507,7 @@ async fn negotiated_alpn(authority: &str, ca_pem: &str) -> Option<Vec<u8>> {
     for cert in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
         roots.add(cert.ok()?).ok()?;
     }
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let provider = lambda_vpce::tls::crypto_provider();
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .ok()?
@@ -635,6 +637,41 @@ fn forty_calls(concurrency: &str, flags: &[&str]) -> (String, serde_json::Value)
     ];
     args.extend_from_slice(flags);
     bench_report(&args)
+}
+
+#[test]
+fn bench_names_each_clients_tls_provider_and_the_group_the_endpoint_negotiated() {
+    let (stdout, report) = forty_calls(
+        "2",
+        &[
+            "--min-idle",
+            "0",
+            "--client",
+            "lambda-vpce,lambda-vpce-lean,sdk-default,smithy-pool,raw-hyper",
+        ],
+    );
+    let ours = lambda_vpce::tls::TlsProvider::current();
+    let hybrid = ours.key_exchange_groups.iter().any(|g| g == "X25519MLKEM768");
+    for c in clients_all_ok(&report, 40) {
+        let group = c["tls_group"].as_str().unwrap_or_default();
+        match c["client"].as_str() {
+            // The SDK's default client: rustls on aws-lc-rs whatever the crate was built with;
+            // the embedded endpoint (the crate's provider) picks among the groups it supports.
+            Some("sdk-default" | "smithy-pool") => {
+                assert_eq!(c["tls_provider"], "aws-lc-rs", "{c}");
+                if hybrid {
+                    assert_eq!(group, "X25519MLKEM768", "{c}");
+                } else {
+                    assert!(ours.key_exchange_groups.iter().any(|g| g == group), "{c}");
+                }
+            }
+            _ => {
+                assert_eq!(c["tls_provider"], ours.name, "{c}");
+                assert_eq!(group, ours.key_exchange_groups[0], "{c}");
+            }
+        }
+    }
+    assert!(stdout.contains("key exchange"), "{stdout}");
 }
 
 #[test]

@@ -83,6 +83,30 @@ async fn a_healthy_local_endpoint_is_loopback_verified_and_reuses_its_connection
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_reports_the_crypto_provider_its_fips_mode_and_the_negotiated_group() {
+    let f = Fixture::start("cli-doctor").await;
+    let out = f.doctor(&f.endpoint.url(), true, &["--json"]).await;
+    let report = json_of(&out);
+    let tls = &check(&report, "tls")["data"];
+    let provider = lambda_vpce::tls::TlsProvider::current();
+    assert_eq!(tls["provider"], provider.name, "{tls}");
+    assert_eq!(tls["fips"], provider.fips, "{tls}");
+    assert_eq!(
+        tls["offered_groups"],
+        serde_json::json!(provider.key_exchange_groups)
+    );
+    // The group the endpoint itself recorded for the doctor's handshake.
+    let seen = f.endpoint.tls_handshakes();
+    let first = seen.first().expect("the endpoint saw the handshake");
+    assert_eq!(
+        tls["key_exchange_group"].as_str(),
+        first.key_exchange_group.as_deref(),
+        "{tls}"
+    );
+    assert_eq!(tls["cipher_suite"].as_str(), first.cipher_suite.as_deref());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_table_has_one_row_per_check_and_a_summary() {
     let f = Fixture::start("cli-doctor").await;
     let out = f

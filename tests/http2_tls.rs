@@ -312,13 +312,12 @@ async fn the_endpoint_refuses_an_http2_request_without_scheme_https_and_authorit
     for cert in rustls_pemfile::certs(&mut ep.ca_pem().as_bytes()) {
         roots.add(cert.expect("CA")).expect("CA added");
     }
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("TLS versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let mut config =
+        rustls::ClientConfig::builder_with_provider(lambda_vpce::tls::crypto_provider())
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec()];
     let tcp = tokio::net::TcpStream::connect(ep.addr())
         .await

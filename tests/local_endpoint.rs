@@ -33,13 +33,11 @@ async fn connect(ep: &LocalEndpoint) -> Client {
             .add(cert.expect("CA PEM parses"))
             .expect("CA is a valid root");
     }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("protocol versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let config = rustls::ClientConfig::builder_with_provider(lambda_vpce::tls::crypto_provider())
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     let tcp = TcpStream::connect(ep.addr()).await.expect("connects");
     let name = ServerName::try_from("localhost").expect("valid name");
     let tls = tokio_rustls::TlsConnector::from(Arc::new(config))

@@ -36,13 +36,12 @@ async fn alpn(ep: &LocalEndpoint, offer: &[&[u8]]) -> Option<Vec<u8>> {
     for cert in rustls_pemfile::certs(&mut ep.ca_pem().as_bytes()) {
         roots.add(cert.expect("CA")).expect("CA added");
     }
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("TLS versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let mut config =
+        rustls::ClientConfig::builder_with_provider(lambda_vpce::tls::crypto_provider())
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     config.alpn_protocols = offer.iter().map(|p| p.to_vec()).collect();
     let tcp = tokio::net::TcpStream::connect(ep.addr())
         .await

@@ -12,7 +12,7 @@ fn sdk_client(ep: &LocalEndpoint) -> aws_sdk_lambda::Client {
     let trust = tls::TrustStore::empty().with_pem_certificate(ep.ca_pem().as_bytes().to_vec());
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
+            tls::rustls_provider::CryptoMode::AwsLc,
         ))
         .tls_context(
             tls::TlsContext::builder()

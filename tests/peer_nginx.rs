@@ -103,8 +103,8 @@ fn client_with(url: &str, ca: &[u8], pool: PoolBuilder) -> LambdaVpce {
         .unwrap_or_else(|e| panic!("building the client for {url}: {e}"))
 }
 
-/// aws-sdk-lambda with its default HTTP client (hyper-util legacy, rustls/ring, ALPN `h2` then
-/// `http/1.1`) trusting the test CA, retries off: `sdk-default` as the bench builds it.
+/// aws-sdk-lambda with its default HTTP client (hyper-util legacy, rustls on aws-lc-rs, ALPN `h2`
+/// then `http/1.1`) trusting the test CA, retries off: `sdk-default` as the bench builds it.
 fn sdk_default(url: &str, ca: &[u8]) -> aws_sdk_lambda::Client {
     let tls = TlsContext::builder()
         .with_trust_store(TrustStore::default().with_pem_certificate(ca.to_vec()))
@@ -112,7 +112,7 @@ fn sdk_default(url: &str, ca: &[u8]) -> aws_sdk_lambda::Client {
         .expect("a TLS context with the test CA");
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
+            tls::rustls_provider::CryptoMode::AwsLc,
         ))
         .tls_context(tls)
         .build_https();

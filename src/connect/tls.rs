@@ -1,7 +1,7 @@
-//! TLS client configuration: rustls with the Mozilla roots, plus CAs the user adds.
-//! Verification cannot be switched off; there is no setting for it.
-
-use std::sync::Arc;
+//! TLS client configuration: rustls with the Mozilla roots, plus CAs the user adds, on the
+//! crate's crypto provider ([`crate::tls`]: aws-lc-rs with its default key-exchange groups, the
+//! post-quantum hybrid first, unless a cargo feature picks `ring` or `fips`). Verification
+//! cannot be switched off; there is no setting for it.
 
 use rustls::RootCertStore;
 use rustls_pki_types::CertificateDer;
@@ -61,13 +61,13 @@ impl TlsSettings {
                 .add(cert.clone())
                 .map_err(|e| BuildError::new("ca_pem", e.to_string(), "a valid CA certificate"))?;
         }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        let mut config = rustls::ClientConfig::builder_with_provider(crate::tls::crypto_provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| BuildError::new("tls", e.to_string(), "TLS 1.2 or 1.3 support"))?
             .with_root_certificates(roots)
             .with_no_client_auth();
         config.alpn_protocols = self.protocol.alpn_ids();
+        crate::tls::check_fips(config.fips(), "the TLS client configuration")?;
         Ok(config)
     }
 }

@@ -61,6 +61,11 @@ pub struct TlsProbe {
     pub result: Result<(), String>,
     /// The negotiated version, such as `TLSv1_3`.
     pub protocol: Option<String>,
+    /// The negotiated key-exchange group (IANA name), such as `X25519MLKEM768` (the
+    /// post-quantum hybrid the default build offers first) or `X25519`.
+    pub key_exchange_group: Option<String>,
+    /// The negotiated cipher suite (IANA name), such as `TLS13_AES_128_GCM_SHA256`.
+    pub cipher_suite: Option<String>,
     /// The negotiated ALPN protocol: `h2` or `http/1.1` (both are offered, `h2` first).
     pub alpn: Option<String>,
     /// When ALPN picked `h2`: the server's first SETTINGS frame (its stream limit), or why it
@@ -71,7 +76,8 @@ pub struct TlsProbe {
 }
 
 /// Resolves the endpoint's connect host, connects TCP to every address, and runs one TLS
-/// handshake (SNI [`Endpoint::sni`], ALPN `h2` then `http/1.1`) over the first that accepted,
+/// handshake (SNI [`Endpoint::sni`], ALPN `h2` then `http/1.1`, the crate's crypto provider
+/// and key-exchange groups: [`crate::tls`]) over the first that accepted,
 /// each step within `timeout`; when the server picks `h2`, reads its SETTINGS (within
 /// `timeout` too). `ca_pem` adds trusted CAs to the Mozilla roots. Fails only when `ca_pem`
 /// holds no certificate; network failures are reported in the [`Probe`].
@@ -156,6 +162,8 @@ async fn handshake(
         elapsed: Duration::ZERO,
         result: Ok(()),
         protocol: None,
+        key_exchange_group: None,
+        cipher_suite: None,
         alpn: None,
         http2: None,
         names: None,
@@ -174,6 +182,12 @@ async fn handshake(
         Ok(Ok(mut tls)) => {
             let (_, conn) = tls.get_ref();
             out.protocol = conn.protocol_version().map(|v| format!("{v:?}"));
+            out.key_exchange_group = conn
+                .negotiated_key_exchange_group()
+                .map(|g| crate::tls::group_name(g.name()));
+            out.cipher_suite = conn
+                .negotiated_cipher_suite()
+                .map(|s| crate::tls::suite_name(s.suite()));
             out.alpn = conn
                 .alpn_protocol()
                 .map(|p| String::from_utf8_lossy(p).into_owned());
@@ -211,7 +225,7 @@ fn tls_connector(ca_pem: Option<&[u8]>) -> Result<(TlsConnector, Seen), BuildErr
             .add(cert.clone())
             .map_err(|e| BuildError::new("ca_pem", e.to_string(), "a valid CA certificate"))?;
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = crate::tls::crypto_provider();
     let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
         .map_err(|e| BuildError::new("ca_pem", e.to_string(), "usable CA certificates"))?;
@@ -227,6 +241,7 @@ fn tls_connector(ca_pem: Option<&[u8]>) -> Result<(TlsConnector, Seen), BuildErr
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    crate::tls::check_fips(config.fips(), "doctor's TLS client configuration")?;
     Ok((TlsConnector::from(Arc::new(config)), seen))
 }
 
@@ -303,6 +318,29 @@ mod tests {
         assert_eq!(tls.http2, None, "no SETTINGS read over HTTP/1.1");
         let names = tls.names.expect("names");
         assert!(names.covers("localhost"));
+        local.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_probe_reports_the_key_exchange_group_the_endpoint_negotiated() {
+        let local = LocalEndpoint::start().await.expect("endpoint");
+        let endpoint = Endpoint::from_url(&local.url()).expect("url");
+        let probe = probe(&endpoint, Some(local.ca_pem().as_bytes()), TIMEOUT)
+            .await
+            .expect("probe");
+        let tls = probe.tls.expect("a handshake");
+        let seen = local.tls_handshakes();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert!(tls.key_exchange_group.is_some(), "{tls:?}");
+        assert_eq!(tls.key_exchange_group, seen[0].key_exchange_group);
+        assert_eq!(tls.cipher_suite, seen[0].cipher_suite);
+        // Both sides run the crate's provider: its first group wins.
+        assert_eq!(
+            tls.key_exchange_group.as_ref(),
+            crate::tls::TlsProvider::current()
+                .key_exchange_groups
+                .first()
+        );
         local.shutdown().await;
     }
 

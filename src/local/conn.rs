@@ -20,6 +20,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::faults::CloseKind;
 use super::handler;
+use super::handshakes;
 use super::http2::{self, Signals};
 use super::io::{self, ConnShared, SharedIo, Slot, Stream, TrackIo};
 use super::server::State;
@@ -121,7 +122,10 @@ pub(crate) async fn serve(
         }
         None => (Stream::Plain(track), false),
         Some(acceptor) => {
-            let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(track));
+            let handshake = tokio::time::timeout(
+                TLS_HANDSHAKE_TIMEOUT,
+                handshakes::accept(track, acceptor.config().clone(), &state),
+            );
             let result = tokio::select! {
                 r = handshake => r,
                 _ = shutdown.changed() => return,

@@ -42,6 +42,7 @@ mod eventstream;
 mod faults;
 mod functions;
 mod handler;
+mod handshakes;
 pub mod headers;
 mod http2;
 mod io;
@@ -67,6 +68,7 @@ pub use functions::{Behaviour, FunctionSpec, ACCOUNT_ID, DEFAULT_VERSION, RUNTIM
 pub use handler::{
     LIST_MAX_ITEMS, MAX_EVENT_PAYLOAD, MAX_REQUEST_BODY, MAX_SYNC_PAYLOAD, OVERSIZED_HEADER_BYTES,
 };
+pub use handshakes::{TlsHandshake, TLS_HANDSHAKES_KEPT};
 pub use ledger::{
     Ledger, StreamOutcome, StreamRecord, LONG_RUN_CALL_LEDGER_LIMIT, MAX_STREAM_RECORDS,
 };

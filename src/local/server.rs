@@ -16,6 +16,7 @@ use super::builder::LocalEndpointBuilder;
 use super::conn;
 use super::faults::Faults;
 use super::functions::Registry;
+use super::handshakes::{Handshakes, TlsHandshake};
 use super::http2::H2Config;
 use super::ledger::Ledger;
 use super::sigv4::Verifier;
@@ -32,6 +33,8 @@ pub(crate) struct State {
     pub(crate) ledger: Ledger,
     pub(crate) faults: Faults,
     pub(crate) stats: Counters,
+    /// The most recent TLS handshakes.
+    pub(crate) handshakes: Handshakes,
     /// HTTP/2 settings; `None` serves HTTP/1.1 only.
     pub(crate) http2: Option<H2Config>,
     /// Bumped by [`LocalEndpoint::drain_connections`]; every connection task watches it.
@@ -130,6 +133,7 @@ impl LocalEndpoint {
             ledger: Ledger::with_call_limit(config.call_ledger_limit),
             faults: config.faults,
             stats: Counters::default(),
+            handshakes: Handshakes::default(),
             http2: config.http2,
             drain: watch::channel(0).0,
             connections: AtomicU64::new(0),
@@ -242,6 +246,12 @@ impl LocalEndpoint {
     /// A snapshot of the counters.
     pub fn stats(&self) -> ServerStats {
         self.state.stats.snapshot(self.state.ledger.total())
+    }
+
+    /// The most recent TLS handshakes (up to [`TLS_HANDSHAKES_KEPT`](super::TLS_HANDSHAKES_KEPT)),
+    /// oldest first: what each ClientHello offered and what was negotiated. Empty in plain mode.
+    pub fn tls_handshakes(&self) -> Vec<TlsHandshake> {
+        self.state.handshakes.snapshot()
     }
 
     /// A graceful restart of every open connection, like an nginx reload: each HTTP/2

@@ -23,6 +23,9 @@ pub struct ServerStats {
     pub fault_closes: u64,
     /// TLS handshakes that failed or timed out.
     pub tls_failures: u64,
+    /// TLS handshakes whose ClientHello arrived, failed ones included (each is in
+    /// [`LocalEndpoint::tls_handshakes`](super::LocalEndpoint::tls_handshakes)).
+    pub tls_handshakes: u64,
     /// HTTP requests received (all of them, refused ones included).
     pub requests: u64,
     /// Requests refused by the signature check.
@@ -55,6 +58,7 @@ pub(crate) struct Counters {
     pub(crate) max_requests_closes: AtomicU64,
     pub(crate) fault_closes: AtomicU64,
     pub(crate) tls_failures: AtomicU64,
+    pub(crate) tls_handshakes: AtomicU64,
     pub(crate) requests: AtomicU64,
     pub(crate) auth_failures: AtomicU64,
     pub(crate) h2_streams: AtomicU64,
@@ -82,6 +86,7 @@ impl Counters {
             max_requests_closes: get(&self.max_requests_closes),
             fault_closes: get(&self.fault_closes),
             tls_failures: get(&self.tls_failures),
+            tls_handshakes: get(&self.tls_handshakes),
             requests: get(&self.requests),
             auth_failures: get(&self.auth_failures),
             executions,

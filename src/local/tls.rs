@@ -1,5 +1,7 @@
 //! The endpoint's throwaway certificate authority and server certificate (rcgen), and the
-//! rustls server configuration (ring provider).
+//! rustls server configuration, on the crate's crypto provider ([`crate::tls`]): it accepts the
+//! groups the crate's clients offer (the post-quantum hybrid X25519MLKEM768 by default), so
+//! tests run the key exchange a real client runs.
 
 use std::io;
 use std::sync::Arc;
@@ -71,8 +73,7 @@ pub(crate) fn make(http2: bool) -> io::Result<Tls> {
 
     let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone(), ca.der().clone()];
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+    let mut config = rustls::ServerConfig::builder_with_provider(crate::tls::crypto_provider())
         .with_safe_default_protocol_versions()
         .map_err(other)?
         .with_no_client_auth()
@@ -83,6 +84,8 @@ pub(crate) fn make(http2: bool) -> io::Result<Tls> {
     } else {
         vec![ALPN_HTTP1.to_vec()]
     };
+    crate::tls::check_fips(config.fips(), "the local endpoint's TLS configuration")
+        .map_err(other)?;
     Ok(Tls {
         ca_pem: ca.pem(),
         config: Arc::new(config),

@@ -410,12 +410,13 @@ async fn load_chain(region: Option<Region>) -> SdkConfig {
 }
 
 /// The HTTP client the credential chain uses (STS, SSO, IMDS, container credentials): the
-/// SDK's own hyper 1.x client on rustls/ring, not the Lambda pool (IMDS is plain HTTP to a
-/// link-local address, which the pool refuses by design).
+/// SDK's own hyper 1.x client on rustls with the crate's crypto provider ([`crate::tls`]), not
+/// the Lambda pool (IMDS is plain HTTP to a link-local address, which the pool refuses by
+/// design).
 fn chain_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+            crate::tls::smithy_crypto_mode(),
         ))
         .build_https()
 }

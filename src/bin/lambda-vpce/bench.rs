@@ -55,6 +55,9 @@ struct Entry {
     /// The embedded endpoint's (accepted, HTTP/2) connections while the client was built and
     /// made its first call: the protocol a client that cannot tell negotiated.
     server_versions: Option<(u64, u64)>,
+    /// The key-exchange group(s) the embedded endpoint negotiated while the client was built
+    /// and made its first call.
+    tls_group: Option<String>,
     opened_before: Option<u64>,
     attempts_before: (u64, u64),
 }
@@ -193,8 +196,10 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
     let mut entries = Vec::with_capacity(kinds.len());
     for kind in kinds {
         let versions_before = target.server_versions();
+        let handshakes_before = target.server_tls_handshakes();
         let client = Arc::new(BenchClient::build(kind, &target, &call, opts).await?);
         let first_call = Some(first_call(client.clone(), call.clone()).await?);
+        let tls_group = handshakes_before.and_then(|b| target.server_tls_groups_since(b));
         let server_versions = match (versions_before, target.server_versions()) {
             (Some((a0, h0)), Some((a1, h1))) => {
                 Some((a1.saturating_sub(a0), h1.saturating_sub(h0)))
@@ -208,6 +213,7 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
             cpu: Some(Duration::ZERO),
             server_conns: target.local.as_ref().map(|_| 0),
             server_versions,
+            tls_group,
             opened_before: None,
             attempts_before: (0, 0),
         });
@@ -279,6 +285,7 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
     }
     progress.finish_and_clear();
 
+    let https = target.url.starts_with("https://");
     let reports: Vec<ClientReport> = entries
         .iter()
         .map(|e| {
@@ -302,6 +309,8 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
             );
             let (protocol, seen_by) = negotiated(e);
             (r.protocol, r.protocol_seen_by) = (protocol.map(Into::into), seen_by.map(Into::into));
+            r.tls_provider = https.then(|| e.client.kind.tls_provider().to_owned());
+            r.tls_group = e.tls_group.clone();
             r
         })
         .collect();

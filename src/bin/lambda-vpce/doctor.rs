@@ -198,12 +198,18 @@ fn tls_check(probe: &checks::Probe) -> Check {
         );
     };
     let ms = report::millis(tls.elapsed);
+    let provider = lambda_vpce::tls::TlsProvider::current();
     let data = json!({
         "address": tls.address.to_string(),
         "sni": probe.sni,
         "elapsed_ms": ms,
         "protocol": tls.protocol,
         "alpn": tls.alpn,
+        "key_exchange_group": tls.key_exchange_group,
+        "cipher_suite": tls.cipher_suite,
+        "provider": provider.name,
+        "fips": provider.fips,
+        "offered_groups": provider.key_exchange_groups,
         "error": tls.result.as_ref().err(),
     });
     match &tls.result {
@@ -211,10 +217,13 @@ fn tls_check(probe: &checks::Probe) -> Check {
             "tls",
             Status::Ok,
             format!(
-                "{} with SNI {}, ALPN {}, in {ms:.1} ms",
+                "{} with SNI {}, ALPN {}, key exchange {}, {} (FIPS mode {}), in {ms:.1} ms",
                 tls.protocol.as_deref().unwrap_or("?"),
                 probe.sni,
-                tls.alpn.as_deref().unwrap_or("none")
+                tls.alpn.as_deref().unwrap_or("none"),
+                tls.key_exchange_group.as_deref().unwrap_or("?"),
+                provider.name,
+                if provider.fips { "on" } else { "off" },
             ),
             data,
         ),

@@ -42,10 +42,12 @@ pub(crate) enum ClientKind {
     /// `lambda-vpce`.
     #[value(name = "lambda-vpce-lean")]
     LambdaVpceLean,
-    /// aws-sdk-lambda with the SDK's default HTTP client (hyper-util legacy, rustls/ring).
+    /// aws-sdk-lambda with the SDK's default HTTP client as aws-smithy-runtime builds it
+    /// (aws-smithy-http-client, rustls on aws-lc-rs), trusting the endpoint's CA.
     #[value(name = "sdk-default")]
     SdkDefault,
-    /// aws-sdk-lambda with aws-smithy-http-client's opt-in connection pool.
+    /// aws-sdk-lambda with aws-smithy-http-client's opt-in connection pool (rustls on
+    /// aws-lc-rs, as `sdk-default`).
     #[value(name = "smithy-pool")]
     SmithyPool,
     /// A fixed pre-signed Invoke on one warm hyper connection per worker: the floor.
@@ -73,7 +75,29 @@ impl ClientKind {
             ClientKind::RawHyper => "raw-hyper",
         }
     }
+
+    /// The client's TLS crypto provider, as the report names it: the crate's
+    /// ([`lambda_vpce::tls`]) for the crate's clients and raw-hyper, the SDK default's for the
+    /// SDK's clients.
+    pub(crate) fn tls_provider(self) -> &'static str {
+        match self {
+            ClientKind::SdkDefault | ClientKind::SmithyPool => SDK_TLS_PROVIDER,
+            ClientKind::LambdaVpce | ClientKind::LambdaVpceLean | ClientKind::RawHyper => {
+                lambda_vpce::tls::TlsProvider::current().name
+            }
+        }
+    }
 }
+
+/// The crypto of aws-sdk-lambda's default HTTPS client (aws-smithy-runtime's
+/// `default_https_client`: rustls on aws-lc-rs, its default groups), which `sdk-default` and
+/// `smithy-pool` use whatever provider the crate was built with.
+fn sdk_crypto() -> tls::rustls_provider::CryptoMode {
+    tls::rustls_provider::CryptoMode::AwsLc
+}
+
+/// [`sdk_crypto`]'s provider, as the report names it.
+const SDK_TLS_PROVIDER: &str = "aws-lc-rs";
 
 /// What every call of a run sends.
 #[derive(Debug, Clone)]
@@ -447,9 +471,7 @@ fn trust_context(target: &Target) -> Result<TlsContext, CmdError> {
 
 fn default_http_client(target: &Target) -> Result<SharedHttpClient, CmdError> {
     Ok(aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
+        .tls_provider(tls::Provider::Rustls(sdk_crypto()))
         .tls_context(trust_context(target)?)
         .build_https())
 }
@@ -464,9 +486,7 @@ fn smithy_pool_client(
                 opened.fetch_add(1, Ordering::Relaxed);
             }
         })
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
+        .tls_provider(tls::Provider::Rustls(sdk_crypto()))
         .tls_context(trust_context(target)?)
         .build_https()?;
     let client = aws_smithy_http_client::pool::Client::new(&pool)?;

@@ -274,7 +274,16 @@ fn merge_client(
     let same_protocol = parts
         .iter()
         .all(|(_, c)| c.protocol == first.protocol && c.protocol_seen_by == first.protocol_seen_by);
+    let same = |f: &dyn Fn(&ClientReport) -> &Option<String>| {
+        if parts.iter().all(|(_, c)| f(c) == f(first)) {
+            f(first).clone()
+        } else {
+            Some("mixed".into())
+        }
+    };
     let report = ClientReport {
+        tls_provider: same(&|c| &c.tls_provider),
+        tls_group: same(&|c| &c.tls_group),
         protocol: if same_protocol {
             first.protocol.clone()
         } else {

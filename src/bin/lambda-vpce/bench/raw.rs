@@ -352,7 +352,7 @@ fn tls_config(ca_pem: Option<&[u8]>, protocol: Protocol) -> Result<rustls::Clien
             roots.add(cert?)?;
         }
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = lambda_vpce::tls::crypto_provider();
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)

@@ -58,6 +58,14 @@
 //!       // connections accepted while the client was built and made its first call
 //!       // (sdk-default, smithy-pool);
 //!       // null: not known (another client's external endpoint)
+//!     "tls_provider": str | null,       // the client's rustls crypto provider: "aws-lc-rs",
+//!       // "aws-lc-rs (FIPS module)" or "ring" (the crate's clients and raw-hyper: the crate's
+//!       // provider, cargo features aws-lc-rs / ring / fips; sdk-default and smithy-pool:
+//!       // "aws-lc-rs", the SDK's default); null: plain http
+//!     "tls_group": str | null           // the key-exchange group the embedded endpoint
+//!       // negotiated with the connections opened while the client was built and made its
+//!       // first call ("+"-joined when they differ; "mixed" across merged runs that differ);
+//!       // null: not seen (an external endpoint, plain http)
 //!   }]
 //! }
 //! ```
@@ -123,6 +131,12 @@ pub(crate) struct ClientReport {
     pub(crate) protocol: Option<String>,
     #[serde(default)]
     pub(crate) protocol_seen_by: Option<String>,
+    /// The client's crypto provider; absent in reports written before the field existed.
+    #[serde(default)]
+    pub(crate) tls_provider: Option<String>,
+    /// The key-exchange group the endpoint negotiated; absent in older reports.
+    #[serde(default)]
+    pub(crate) tls_group: Option<String>,
 }
 
 /// What the run measured beyond the tally, per client.
@@ -191,6 +205,8 @@ impl ClientReport {
             ended_unix_s: t.window.map(|(_, b)| unix(b)),
             protocol: None,
             protocol_seen_by: None,
+            tls_provider: None,
+            tls_group: None,
         }
     }
 }
@@ -393,6 +409,15 @@ fn client_block(out: &mut String, c: &ClientReport, cpu_includes_server: bool) {
             .as_deref()
             .map_or_else(String::new, |by| format!(" (seen by the {by})"))
     );
+    if let Some(provider) = &c.tls_provider {
+        let _ = writeln!(
+            out,
+            "  TLS          {provider}   key exchange {}",
+            c.tls_group
+                .as_deref()
+                .map_or_else(|| "-".to_owned(), |g| format!("{g} (seen by the server)"))
+        );
+    }
 }
 
 fn summary(out: &mut String, clients: &[ClientReport]) {

@@ -159,6 +159,27 @@ impl Target {
         self.local.as_ref().map(|l| l.stats().connections_accepted)
     }
 
+    /// TLS handshakes the embedded endpoint has seen so far (None for an external endpoint).
+    pub(crate) fn server_tls_handshakes(&self) -> Option<u64> {
+        self.local.as_ref().map(|l| l.stats().tls_handshakes)
+    }
+
+    /// The key-exchange groups the embedded endpoint negotiated in the handshakes after the
+    /// first `before` ([`server_tls_handshakes`](Self::server_tls_handshakes)), sorted and
+    /// `+`-joined; None when it saw none (plain HTTP, an external endpoint).
+    pub(crate) fn server_tls_groups_since(&self, before: u64) -> Option<String> {
+        let local = self.local.as_ref()?;
+        let new = local.stats().tls_handshakes.saturating_sub(before);
+        let groups: std::collections::BTreeSet<String> = local
+            .tls_handshakes()
+            .into_iter()
+            .rev()
+            .take(usize::try_from(new).unwrap_or(usize::MAX))
+            .filter_map(|h| h.key_exchange_group)
+            .collect();
+        (!groups.is_empty()).then(|| groups.into_iter().collect::<Vec<_>>().join("+"))
+    }
+
     /// Connections the embedded endpoint has accepted so far and how many of them ALPN made
     /// HTTP/2 (None for an external endpoint).
     pub(crate) fn server_versions(&self) -> Option<(u64, u64)> {

@@ -12,7 +12,8 @@ Checks, in order: endpoint (what was configured), dns (every address classified:
 RFC 1918, 100.64/10 or IPv6 ULA fc00::/7, traffic stays in the VPC; public = traffic leaves \
 through a NAT or internet gateway; loopback = this machine, a local endpoint or proxy; \
 link-local / reserved = not an endpoint address), tcp (every address, timed), tls (handshake \
-timed, verified), certificate (subjectAltNames, and whether they cover the TLS name), calls \
+timed, verified; the key-exchange group negotiated, the crypto provider and its FIPS mode), \
+certificate (subjectAltNames, and whether they cover the TLS name), calls \
 (two ListFunctions calls, or Invoke DryRun of --function), reuse (the second call must reuse \
 the first's connection), access (a refusal by the VPC endpoint policy, explained), zone (zonal names, zone \
 ids, use1-az3).
@@ -27,7 +28,8 @@ or configuration error.
    \"checks\": [{\"check\": NAME, \"status\": STATUS, \"message\": TEXT, \"data\": {...}}],
    \"summary\": {\"status\": \"ok\"|\"warn\"|\"fail\", \"failed\": N, \"warnings\": N}}
 data by check: dns {host, addresses: [{ip, class}], reach, elapsed_ms}; tcp {attempts: \
-[{address, elapsed_ms, error}]}; tls {address, sni, elapsed_ms, protocol, alpn, error}; http {alpn, version, \
+[{address, elapsed_ms, error}]}; tls {address, sni, elapsed_ms, protocol, alpn, \
+key_exchange_group, cipher_suite, provider, fips, offered_groups, error}; http {alpn, version, \
 max_concurrent_streams, error}; \
 certificate {sni, dns_names, ip_addresses, covers_sni}; calls and reuse {operation, calls, succeeded, \
 opened, reused, error, error_class, error_code}; access {explicit_deny, action, resource}; \
