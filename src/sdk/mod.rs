@@ -1,6 +1,7 @@
 //! The SDK adapter: a real [`aws_sdk_lambda::Client`] whose HTTP goes through the crate's
 //! [`Pool`], with endpoint routing and the [`RetryPolicy::NeverTwice`] retry policy.
 
+mod attempt;
 mod auth;
 mod ca_bundle;
 mod connector;
@@ -358,6 +359,7 @@ impl LambdaVpceBuilder {
             conf = conf.credentials_provider(provider.clone());
         }
         conf = conf.interceptor(validate::ValidateInvoke);
+        conf = conf.interceptor(attempt::AttemptWitness);
         #[cfg(feature = "metrics")]
         {
             conf = conf.interceptor(crate::metrics::SdkCallOutcomes);
