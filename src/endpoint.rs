@@ -235,7 +235,11 @@ impl Endpoint {
     /// `use_dual_stack`: what `aws_sdk_lambda::Client` calls with no endpoint URL configured.
     /// A region the crate's [`validate::region`] refuses, or a combination the resolver refuses
     /// (a partition without FIPS or dual-stack), is a [`BuildError`] naming the `region`.
-    pub fn regional(region: &str, use_fips: bool, use_dual_stack: bool) -> Result<Self, BuildError> {
+    pub fn regional(
+        region: &str,
+        use_fips: bool,
+        use_dual_stack: bool,
+    ) -> Result<Self, BuildError> {
         validate::region(region)?;
         let url = resolve_regional(region, use_fips, use_dual_stack)?;
         let mut e = parse_url(&url).map_err(|_| {
@@ -447,7 +451,11 @@ impl FromStr for Endpoint {
 }
 
 /// The endpoint URL aws-sdk-lambda's own resolver gives `region` with these flags.
-fn resolve_regional(region: &str, use_fips: bool, use_dual_stack: bool) -> Result<String, BuildError> {
+fn resolve_regional(
+    region: &str,
+    use_fips: bool,
+    use_dual_stack: bool,
+) -> Result<String, BuildError> {
     use aws_sdk_lambda::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
     use std::future::Future;
     use std::task::{Context, Poll, Waker};
@@ -467,7 +475,10 @@ fn resolve_regional(region: &str, use_fips: bool, use_dual_stack: bool) -> Resul
     let resolver = DefaultResolver::new();
     let mut future = std::pin::pin!(resolver.resolve_endpoint(&params));
     // The default resolver answers at once (rules over a static partition table): one poll.
-    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
         Poll::Ready(Ok(endpoint)) => Ok(endpoint.url().to_owned()),
         Poll::Ready(Err(e)) => Err(refused(e.to_string())),
         Poll::Pending => Err(refused("the resolver did not answer at once".to_owned())),

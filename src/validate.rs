@@ -148,7 +148,10 @@ fn is_function_ref(s: &str) -> bool {
     }
     // `arn:(aws[a-zA-Z-]*)?:lambda:R:ACCOUNT:` then the tail ...
     if let ["arn", partition, "lambda", region, account, tail @ ..] = parts {
-        if is_partition(partition, true) && is_model_region(region) && is_account(account) && is_tail(tail)
+        if is_partition(partition, true)
+            && is_model_region(region)
+            && is_account(account)
+            && is_tail(tail)
         {
             return true;
         }
@@ -158,8 +161,9 @@ fn is_function_ref(s: &str) -> bool {
         [region, rest @ ..] if is_model_region(region) => Some(rest),
         _ => None,
     };
-    let account_then_tail =
-        |p: &[&str]| is_tail(p) || matches!(p, [account, rest @ ..] if is_account(account) && is_tail(rest));
+    let account_then_tail = |p: &[&str]| {
+        is_tail(p) || matches!(p, [account, rest @ ..] if is_account(account) && is_tail(rest))
+    };
     account_then_tail(parts) || after_region.is_some_and(account_then_tail)
 }
 
@@ -653,8 +657,9 @@ mod tests {
         ] {
             assert!(function_name(s).is_ok(), "{s}");
         }
-        let arn = function_arn("arn:aws:lambda:us-east-2:123456789012:function:f:$LATEST.PUBLISHED")
-            .unwrap();
+        let arn =
+            function_arn("arn:aws:lambda:us-east-2:123456789012:function:f:$LATEST.PUBLISHED")
+                .unwrap();
         assert_eq!(arn.qualifier(), Some("$LATEST.PUBLISHED"));
         assert!(qualifier("$LATEST.PUBLISHED").is_ok());
     }
@@ -726,7 +731,14 @@ mod tests {
 
     #[test]
     fn qualifiers_follow_lambdas_pattern_and_length() {
-        for q in ["1", "prod", "$LATEST", "$LATEST.PUBLISHED", "a_b-c", &"q".repeat(128)] {
+        for q in [
+            "1",
+            "prod",
+            "$LATEST",
+            "$LATEST.PUBLISHED",
+            "a_b-c",
+            &"q".repeat(128),
+        ] {
             assert!(qualifier(q).is_ok(), "{q}");
         }
         for q in ["", "a b", "a:b", "ä", "a.b", "$LATEST.", &"q".repeat(129)] {

@@ -219,7 +219,10 @@ fn function_names_arns_and_qualifiers_follow_lambdas_patterns() {
         "arn:aws:lambda:us-east-1:123:function:f",
         "arn:aws:s3:us-east-1:123456789012:function:f",
         "f:$LATEST.PUBLISHED.x",
-        &format!("arn:aws:lambda:us-east-1:123456789012:function:{}", "f".repeat(210)),
+        &format!(
+            "arn:aws:lambda:us-east-1:123456789012:function:{}",
+            "f".repeat(210)
+        ),
         "échec",
     ] {
         let e = validate::function_name(bad).expect_err(bad);
@@ -272,7 +275,10 @@ fn payloads_over_lambdas_limits_are_refused_with_the_limit_in_the_message() {
     }
     // What the base64 holds is Lambda's to judge ("not json", "[]").
     for lambdas_call in ["bm90IGpzb24=", "W10="] {
-        assert!(validate::client_context(lambdas_call).is_ok(), "{lambdas_call:?}");
+        assert!(
+            validate::client_context(lambdas_call).is_ok(),
+            "{lambdas_call:?}"
+        );
     }
 }
 

@@ -202,12 +202,23 @@ async fn the_configuration_check_names_the_source_of_every_setting() {
     let mut cmd = f.command(true);
     cmd.env("AWS_CONFIG_FILE", &config)
         .env("AWS_CA_BUNDLE", f.dir.join("ca.pem"))
-        .args(["doctor", "--json", "--fips=false", "--region", f.endpoint.region()])
+        .args([
+            "doctor",
+            "--json",
+            "--fips=false",
+            "--region",
+            f.endpoint.region(),
+        ])
         .stdin(Stdio::null());
     let out = tokio::task::spawn_blocking(move || cmd.output().expect("binary runs"))
         .await
         .expect("runner");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json_of(&out);
     let data = &check(&report, "configuration")["data"];
     assert_eq!(data["endpoint_url"]["value"], f.endpoint.url());

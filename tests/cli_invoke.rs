@@ -360,8 +360,13 @@ async fn the_profiles_endpoint_url_and_ca_bundle_are_honoured_without_flags() {
     )
     .unwrap();
     let mut cmd = f.command(true);
-    cmd.env("AWS_CONFIG_FILE", &config)
-        .args(["invoke", "--function", "echo", "--payload", r#"{"from":"profile"}"#]);
+    cmd.env("AWS_CONFIG_FILE", &config).args([
+        "invoke",
+        "--function",
+        "echo",
+        "--payload",
+        r#"{"from":"profile"}"#,
+    ]);
     let out = run(cmd, None).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(out.stdout, br#"{"from":"profile"}"#);
@@ -376,7 +381,12 @@ async fn fips_from_the_environment_with_an_endpoint_url_exits_2_unsent() {
     let mut cmd = f.command(true);
     cmd.env("AWS_USE_FIPS_ENDPOINT", "true");
     cmd.args(["invoke", "--function", "echo", "--payload", "{}"])
-        .args(["--endpoint-url", &f.endpoint.url(), "--region", f.endpoint.region()])
+        .args([
+            "--endpoint-url",
+            &f.endpoint.url(),
+            "--region",
+            f.endpoint.region(),
+        ])
         .arg("--ca-cert")
         .arg(f.dir.join("ca.pem"));
     let out = run(cmd, None).await;
@@ -386,10 +396,22 @@ async fn fips_from_the_environment_with_an_endpoint_url_exits_2_unsent() {
     // `--fips=false` overrides the environment, and the call goes through.
     let mut cmd = f.command(true);
     cmd.env("AWS_USE_FIPS_ENDPOINT", "true");
-    cmd.args(["invoke", "--function", "echo", "--payload", "{}", "--fips=false"])
-        .args(["--endpoint-url", &f.endpoint.url(), "--region", f.endpoint.region()])
-        .arg("--ca-cert")
-        .arg(f.dir.join("ca.pem"));
+    cmd.args([
+        "invoke",
+        "--function",
+        "echo",
+        "--payload",
+        "{}",
+        "--fips=false",
+    ])
+    .args([
+        "--endpoint-url",
+        &f.endpoint.url(),
+        "--region",
+        f.endpoint.region(),
+    ])
+    .arg("--ca-cert")
+    .arg(f.dir.join("ca.pem"));
     let out = run(cmd, None).await;
     assert!(out.status.success(), "{}", stderr(&out));
 }

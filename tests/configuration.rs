@@ -14,7 +14,11 @@ const URL_LAMBDA: &str = "https://lambda-only.proxy.example";
 
 #[tokio::test]
 async fn the_profiles_endpoint_url_is_used_as_the_sdk_uses_it() {
-    let cfg = load(&[], "[default]\nregion = eu-west-1\nendpoint_url = https://lambda.proxy.example\n").await;
+    let cfg = load(
+        &[],
+        "[default]\nregion = eu-west-1\nendpoint_url = https://lambda.proxy.example\n",
+    )
+    .await;
     let vpce = crate_client(&cfg).unwrap();
     assert_eq!(vpce.endpoint().url(), URL);
     let url = vpce.settings().endpoint_url().unwrap();
@@ -40,7 +44,10 @@ async fn a_services_section_for_lambda_wins_over_the_profiles_endpoint_url() {
 async fn the_lambda_variable_wins_over_the_global_one_which_wins_over_the_profile() {
     let file = "[default]\nregion = eu-west-1\nendpoint_url = https://profile.example\n";
     let both = load(
-        &[("AWS_ENDPOINT_URL", URL), ("AWS_ENDPOINT_URL_LAMBDA", URL_LAMBDA)],
+        &[
+            ("AWS_ENDPOINT_URL", URL),
+            ("AWS_ENDPOINT_URL_LAMBDA", URL_LAMBDA),
+        ],
         file,
     )
     .await;
@@ -79,7 +86,10 @@ async fn ignore_configured_endpoint_urls_in_the_environment_or_the_profile_is_ho
     for cfg in [by_env, by_profile] {
         let vpce = crate_client(&cfg).unwrap();
         assert!(vpce.settings().endpoint_url().is_none());
-        assert_eq!(vpce.endpoint().url(), "https://lambda.eu-west-1.amazonaws.com");
+        assert_eq!(
+            vpce.endpoint().url(),
+            "https://lambda.eu-west-1.amazonaws.com"
+        );
         assert_eq!(sdk_origin(&cfg, None).await.unwrap(), vpce.endpoint().url());
     }
 }
@@ -97,21 +107,41 @@ async fn fips_from_the_environment_or_the_profile_picks_the_fips_endpoint() {
         "https://lambda-fips.us-gov-west-1.amazonaws.com"
     );
     assert!(*vpce.settings().use_fips().value());
-    assert_eq!(vpce.settings().use_fips().source(), SettingSource::Environment);
-    assert_eq!(sdk_origin(&by_env, None).await.unwrap(), vpce.endpoint().url());
+    assert_eq!(
+        vpce.settings().use_fips().source(),
+        SettingSource::Environment
+    );
+    assert_eq!(
+        sdk_origin(&by_env, None).await.unwrap(),
+        vpce.endpoint().url()
+    );
 
-    let by_profile = load(&[], "[default]\nregion = us-east-1\nuse_fips_endpoint = true\n").await;
+    let by_profile = load(
+        &[],
+        "[default]\nregion = us-east-1\nuse_fips_endpoint = true\n",
+    )
+    .await;
     let vpce = crate_client(&by_profile).unwrap();
-    assert_eq!(vpce.endpoint().url(), "https://lambda-fips.us-east-1.amazonaws.com");
+    assert_eq!(
+        vpce.endpoint().url(),
+        "https://lambda-fips.us-east-1.amazonaws.com"
+    );
     assert_eq!(vpce.settings().use_fips().source(), SettingSource::Profile);
 }
 
 #[tokio::test]
 async fn dual_stack_from_the_profile_picks_the_dual_stack_endpoint() {
-    let cfg = load(&[], "[default]\nregion = eu-west-1\nuse_dualstack_endpoint = true\n").await;
+    let cfg = load(
+        &[],
+        "[default]\nregion = eu-west-1\nuse_dualstack_endpoint = true\n",
+    )
+    .await;
     let vpce = crate_client(&cfg).unwrap();
     assert_eq!(vpce.endpoint().url(), "https://lambda.eu-west-1.api.aws");
-    assert_eq!(vpce.settings().use_dual_stack().source(), SettingSource::Profile);
+    assert_eq!(
+        vpce.settings().use_dual_stack().source(),
+        SettingSource::Profile
+    );
     assert_eq!(sdk_origin(&cfg, None).await.unwrap(), vpce.endpoint().url());
 }
 
@@ -135,7 +165,11 @@ async fn an_explicit_builder_setting_wins_over_the_configuration() {
 
 #[tokio::test]
 async fn fips_with_a_vpc_endpoint_name_is_refused_saying_why() {
-    let cfg = load(&[("AWS_USE_FIPS_ENDPOINT", "true")], "[default]\nregion = us-east-1\n").await;
+    let cfg = load(
+        &[("AWS_USE_FIPS_ENDPOINT", "true")],
+        "[default]\nregion = us-east-1\n",
+    )
+    .await;
     let e = lambda_vpce::LambdaVpce::builder()
         .sdk_config(&cfg)
         .endpoint(
@@ -175,12 +209,17 @@ async fn the_profiles_ca_bundle_is_read_with_its_source_and_the_variable_wins() 
     assert_eq!(bundle.source(), CaBundleSource::Profile);
     assert_eq!(bundle.path(), dir.join("profile.pem"));
     let env_path = dir.join("env.pem");
-    let vpce = crate_client(&load(&[("AWS_CA_BUNDLE", env_path.to_str().unwrap())], &file).await).unwrap();
+    let vpce =
+        crate_client(&load(&[("AWS_CA_BUNDLE", env_path.to_str().unwrap())], &file).await).unwrap();
     let bundle = vpce.settings().ca_bundle().unwrap();
     assert_eq!(bundle.source(), CaBundleSource::Env);
     assert_eq!(bundle.path(), env_path);
     let missing = crate_client(
-        &load(&[], "[default]\nregion = us-east-1\nca_bundle = /no/such.pem\n").await,
+        &load(
+            &[],
+            "[default]\nregion = us-east-1\nca_bundle = /no/such.pem\n",
+        )
+        .await,
     )
     .unwrap_err();
     assert_eq!(missing.field(), "ca_bundle");
@@ -265,4 +304,44 @@ async fn for_every_partition_fips_dual_stack_and_url_source_the_crate_goes_where
         }
     }
     assert_eq!(cases, PARTITION_REGIONS.len() * 2 * 2 * 6);
+}
+
+/// With FIPS on, calls through the crate's SDK client reach the pool and go to the FIPS name
+/// (they used to fail in the SDK's resolver, "FIPS and custom endpoint are not supported").
+#[tokio::test]
+async fn with_fips_on_sdk_calls_reach_the_pool_at_the_fips_name() {
+    use std::sync::{Arc, Mutex};
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let asked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = asked.clone();
+    let resolver = lambda_vpce::FnResolver(move |host: &str, _port: u16| {
+        seen.lock().unwrap().push(host.to_owned());
+        Ok(vec![addr])
+    });
+    let cfg = load(
+        &[("AWS_USE_FIPS_ENDPOINT", "true")],
+        "[default]\nregion = us-east-1\n",
+    )
+    .await;
+    let vpce = lambda_vpce::LambdaVpce::builder()
+        .sdk_config(&cfg)
+        .pool(lambda_vpce::pool::PoolBuilder::new().resolver(resolver))
+        .max_attempts(1)
+        .build_sync()
+        .unwrap();
+    let err = vpce
+        .client()
+        .invoke()
+        .function_name("f")
+        .send()
+        .await
+        .expect_err("nothing listens");
+    let ours = lambda_vpce::Error::find_in(&err).expect("the pool's error");
+    assert!(ours.is_connect() && ours.is_not_sent(), "{ours:?}");
+    assert_eq!(
+        asked.lock().unwrap().first().map(String::as_str),
+        Some("lambda-fips.us-east-1.amazonaws.com")
+    );
 }

@@ -13,7 +13,10 @@ use support::{client, ClientOpts};
 const LP: &str = "$LATEST.PUBLISHED";
 
 fn arn(ep: &LocalEndpoint) -> String {
-    format!("arn:aws:lambda:{}:123456789012:function:echo:{LP}", ep.region())
+    format!(
+        "arn:aws:lambda:{}:123456789012:function:echo:{LP}",
+        ep.region()
+    )
 }
 
 #[tokio::test]
@@ -51,7 +54,10 @@ async fn the_lean_path_sends_latest_published_as_qualifier_and_as_name_suffix() 
         InvokeRequest::new(arn(&ep), r#"{"v":2}"#),
     ] {
         let shown = format!("{request:?}");
-        let out = lean.invoke(request).await.unwrap_or_else(|e| panic!("{shown}: {e:?}"));
+        let out = lean
+            .invoke(request)
+            .await
+            .unwrap_or_else(|e| panic!("{shown}: {e:?}"));
         assert_eq!(out.executed_version.as_deref(), Some(LP), "{shown}");
     }
     assert_eq!(ep.stats().auth_failures, 0, "every signature verified");

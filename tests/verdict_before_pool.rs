@@ -83,7 +83,13 @@ async fn invoke_with(config: aws_sdk_lambda::Config) -> Verdict {
 #[tokio::test]
 async fn an_interceptor_refusing_before_signing_is_not_sent_and_nothing_reaches_the_endpoint() {
     let (ep, config) = setup().await;
-    let verdict = invoke_with(config.to_builder().interceptor(RefuseAt("before_signing")).build()).await;
+    let verdict = invoke_with(
+        config
+            .to_builder()
+            .interceptor(RefuseAt("before_signing"))
+            .build(),
+    )
+    .await;
     assert_eq!(verdict, Verdict::NotSent);
     assert_eq!(ep.stats().requests, 0);
 }
@@ -108,7 +114,13 @@ async fn an_endpoint_the_sdk_refuses_to_resolve_is_invalid_input_not_maybe_execu
 #[tokio::test]
 async fn credentials_that_cannot_be_loaded_are_not_sent() {
     let (ep, config) = setup().await;
-    let verdict = invoke_with(config.to_builder().credentials_provider(NoCredentials).build()).await;
+    let verdict = invoke_with(
+        config
+            .to_builder()
+            .credentials_provider(NoCredentials)
+            .build(),
+    )
+    .await;
     assert_eq!(verdict, Verdict::NotSent);
     assert_eq!(ep.stats().requests, 0);
 }
@@ -116,7 +128,13 @@ async fn credentials_that_cannot_be_loaded_are_not_sent() {
 #[tokio::test]
 async fn a_failure_after_the_pool_saw_the_request_stays_the_pools_to_tell() {
     let (ep, config) = setup().await;
-    let verdict = invoke_with(config.to_builder().interceptor(RefuseAt("after_transmit")).build()).await;
+    let verdict = invoke_with(
+        config
+            .to_builder()
+            .interceptor(RefuseAt("after_transmit"))
+            .build(),
+    )
+    .await;
     assert_eq!(verdict, Verdict::MaybeExecuted);
     assert_eq!(ep.ledger().total(), 1, "the function ran");
 }

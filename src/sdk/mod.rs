@@ -11,9 +11,9 @@ mod validate;
 
 pub use auth::Signer;
 pub use ca_bundle::{CaBundle, CaBundleSource};
-pub use settings::{Setting, SettingSource, Settings, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY};
 pub use connector::{PoolHttpClient, DEFAULT_RESPONSE_TIMEOUT};
 pub use retry::{RetryPolicy, MAX_RETRY_AFTER};
+pub use settings::{Setting, SettingSource, Settings, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY};
 
 use std::time::Duration;
 
@@ -316,8 +316,7 @@ impl LambdaVpceBuilder {
                 .time_source(aws_smithy_async::time::SystemTimeSource::new())
                 .build(),
         };
-        let mut settings =
-            Settings::from_sdk_config(&sdk_config, self.ca_bundle_from_environment)?;
+        let mut settings = Settings::from_sdk_config(&sdk_config, self.ca_bundle_from_environment)?;
         settings.override_with(self.region.as_deref(), self.use_fips, self.use_dual_stack);
         let endpoint = settings::choose_endpoint(self.endpoint, &settings)?;
         if let Some(bundle) = settings.ca_bundle() {

@@ -135,7 +135,23 @@ impl<T> Setting<T> {
 }
 
 /// The configuration a [`LambdaVpce`](crate::LambdaVpce) was built with, each value with its
-/// source (see the module docs for the precedence). `doctor` prints it.
+/// [`SettingSource`]; `lambda-vpce doctor` prints it.
+///
+/// Read from the `SdkConfig` aws-config's loader yields, as aws-sdk-lambda reads it (first wins):
+///
+/// | setting | precedence |
+/// |---|---|
+/// | endpoint URL | builder / CLI; `SdkConfig` set in code; `AWS_ENDPOINT_URL_LAMBDA`; `AWS_ENDPOINT_URL`; the profile's `services` section (`lambda =` / `endpoint_url`); the profile's `endpoint_url` — the configured ones dropped when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` / `ignore_configured_endpoint_urls` is true |
+/// | FIPS | builder / CLI; `AWS_USE_FIPS_ENDPOINT`; profile `use_fips_endpoint`; off |
+/// | dual-stack | builder / CLI; `AWS_USE_DUALSTACK_ENDPOINT`; profile `use_dualstack_endpoint`; off |
+/// | CA bundle | `AWS_CA_BUNDLE`; profile `ca_bundle` (added to the usual roots and to `add_ca_pem`'s) |
+/// | region | builder / CLI; the SDK's region chain |
+///
+/// With no endpoint URL, calls go to the region's endpoint as aws-sdk-lambda's resolver names it
+/// for FIPS and dual-stack ([`Endpoint::regional`]). FIPS or dual-stack with an endpoint that has
+/// no such form (a URL, a VPC endpoint name) fails the build with a [`BuildError`] naming the
+/// setting, where it was set and why. A hand-built `SdkConfig` (no `service_config()`) gives only
+/// what it holds: the environment and the shared files are not read.
 #[derive(Debug, Clone)]
 pub struct Settings {
     region: Option<Setting<String>>,
@@ -171,7 +187,10 @@ impl Settings {
 
     /// Reads `sdk` (see the module docs). With `read_ca_bundle`, the named CA bundle file is
     /// read; a missing or empty one is a [`BuildError`] naming the variable or key and the file.
-    pub(crate) fn from_sdk_config(sdk: &SdkConfig, read_ca_bundle: bool) -> Result<Self, BuildError> {
+    pub(crate) fn from_sdk_config(
+        sdk: &SdkConfig,
+        read_ca_bundle: bool,
+    ) -> Result<Self, BuildError> {
         let probe = Probe(sdk);
         let region = sdk
             .region()
@@ -287,7 +306,13 @@ fn endpoint_url(sdk: &SdkConfig, probe: &Probe<'_>) -> Option<Setting<String>> {
         .get(SERVICE_ID, ENDPOINT_URL_ENV, ENDPOINT_URL_KEY)
         .or_else(|| sdk.endpoint_url().map(str::to_owned))?;
     let source = probe
-        .source_of(&url, ENDPOINT_URL_ENV, ENDPOINT_URL_KEY, true, str::to_owned)
+        .source_of(
+            &url,
+            ENDPOINT_URL_ENV,
+            ENDPOINT_URL_KEY,
+            true,
+            str::to_owned,
+        )
         .unwrap_or(if origin == Origin::unknown() {
             SettingSource::SdkConfig
         } else if origin == Origin::shared_environment_variable() {
@@ -368,7 +393,13 @@ pub(crate) fn choose_endpoint(
             }
         },
     };
-    refuse_unhonoured(&endpoint, "use_fips", &settings.use_fips, Endpoint::is_fips, "FIPS")?;
+    refuse_unhonoured(
+        &endpoint,
+        "use_fips",
+        &settings.use_fips,
+        Endpoint::is_fips,
+        "FIPS",
+    )?;
     refuse_unhonoured(
         &endpoint,
         "use_dual_stack",

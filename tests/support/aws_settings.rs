@@ -34,7 +34,13 @@ pub async fn load(env: &[(&str, &str)], config_file: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .env(Env::from_slice(&vars))
         .fs(Fs::from_slice(&[(CONFIG_FILE, config_file)]))
-        .credentials_provider(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
+        .credentials_provider(Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "test",
+        ))
         .retry_config(RetryConfig::disabled())
         .http_client(Recorder::default())
         .load()
@@ -65,7 +71,10 @@ impl HttpClient for Recorder {
 impl HttpConnector for Recorder {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         self.0.lock().unwrap().push(request.uri().to_owned());
-        HttpConnectorFuture::ready(Err(ConnectorError::other("recorded, not sent".into(), None)))
+        HttpConnectorFuture::ready(Err(ConnectorError::other(
+            "recorded, not sent".into(),
+            None,
+        )))
     }
 }
 

@@ -107,9 +107,11 @@ impl EndpointArgs {
     /// to read: see `LambdaVpce::settings`.)
     pub(crate) fn ca_cert_pem(&self) -> Result<Option<Vec<u8>>, CmdError> {
         match &self.ca_cert {
-            Some(path) => Ok(Some(std::fs::read(path).map_err(|e| {
-                format!("cannot read --ca-cert {}: {e}", path.display())
-            })?)),
+            Some(path) => {
+                Ok(Some(std::fs::read(path).map_err(|e| {
+                    format!("cannot read --ca-cert {}: {e}", path.display())
+                })?))
+            }
             None => Ok(None),
         }
     }

@@ -100,7 +100,8 @@ fn configuration_check(s: &lambda_vpce::Settings) -> Check {
         _ => "profile",
     });
     let region = s.region();
-    let message = format!(
+    let message =
+        format!(
         "region {} ({}), endpoint URL {} ({}), FIPS {} ({}), dual-stack {} ({}), CA bundle {} ({})",
         region.map_or("none", |r| r.value().as_str()),
         region.map_or("unset", |r| r.source().as_str()),
