@@ -171,35 +171,10 @@ fn sdk_client(url: &str) -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::from_conf(conf)
 }
 
-/// The operations of the aws-sdk-lambda in use, from its `operation` module's source: the
-/// version this workspace's lock file pins, in Cargo's registry sources.
+/// The operations of the aws-sdk-lambda in use, from its `operation` module's source.
 fn operations_of_the_sdk() -> Vec<String> {
-    let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.lock"))
-        .expect("Cargo.lock");
-    let version = lock
-        .split("[[package]]")
-        .find(|p| p.contains("name = \"aws-sdk-lambda\"\n"))
-        .and_then(|p| {
-            p.lines()
-                .find_map(|l| l.strip_prefix("version = \"")?.strip_suffix('"'))
-        })
-        .expect("aws-sdk-lambda in Cargo.lock");
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cargo")
-        });
-    let registries = std::fs::read_dir(cargo_home.join("registry/src")).expect("registry sources");
-    let source = registries
-        .filter_map(Result::ok)
-        .map(|d| {
-            d.path()
-                .join(format!("aws-sdk-lambda-{version}/src/operation.rs"))
-        })
-        .find(|p| p.exists())
-        .expect("the SDK's sources");
-    let text = std::fs::read_to_string(&source).expect("the SDK's operation module");
-    text.lines()
+    support::aws_settings::sdk_source("src/operation.rs")
+        .lines()
         .filter_map(|l| l.strip_prefix("pub mod ")?.strip_suffix(';'))
         .map(str::to_owned)
         .collect()

@@ -118,3 +118,54 @@ pub fn crate_origin(config: &SdkConfig, endpoint_url: Option<&str>) -> Result<St
 pub fn crate_client(config: &SdkConfig) -> Result<LambdaVpce, BuildError> {
     LambdaVpce::builder().sdk_config(config).build_sync()
 }
+
+/// A file of the aws-sdk-lambda sources in use (`path` relative to the crate's root): the version
+/// this workspace's `Cargo.lock` pins, in Cargo's registry sources. Tests read the SDK's own
+/// operation list and partition table from there, so a newer SDK's additions cannot be missed.
+pub fn sdk_source(path: &str) -> String {
+    let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.lock"))
+        .expect("Cargo.lock");
+    let version = lock
+        .split("[[package]]")
+        .find(|p| p.contains("name = \"aws-sdk-lambda\"\n"))
+        .and_then(|p| {
+            p.lines()
+                .find_map(|l| l.strip_prefix("version = \"")?.strip_suffix('"'))
+        })
+        .expect("aws-sdk-lambda in Cargo.lock");
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(&std::env::var_os("HOME").expect("HOME")).join(".cargo")
+        });
+    let registries = std::fs::read_dir(cargo_home.join("registry/src")).expect("registry sources");
+    let file = registries
+        .filter_map(Result::ok)
+        .map(|d| {
+            d.path()
+                .join(format!("aws-sdk-lambda-{version}"))
+                .join(path)
+        })
+        .find(|p| p.exists())
+        .expect("the SDK's sources");
+    std::fs::read_to_string(file).expect("readable")
+}
+
+/// Every partition of aws-sdk-lambda's endpoint resolver, with its implicit global region (a
+/// region of that partition): read from the partition table the resolver is built from.
+pub fn sdk_partitions() -> Vec<(String, String)> {
+    let text = sdk_source("src/endpoint_lib.rs");
+    let field = |from: &str, key: &str| -> Option<String> {
+        let marker = format!("\\\"{key}\\\":\\\"");
+        let start = from.find(&marker)? + marker.len();
+        let end = from[start..].find('\\')?;
+        Some(from[start..start + end].to_owned())
+    };
+    let id_marker = "{\\\"id\\\":\\\"";
+    text.match_indices(id_marker)
+        .filter_map(|(at, _)| {
+            let rest = &text[at + 1..];
+            Some((field(rest, "id")?, field(rest, "implicitGlobalRegion")?))
+        })
+        .collect()
+}
