@@ -17,13 +17,17 @@
 //!
 //! AWS's certificate for an interface endpoint covers `lambda.REGION.amazonaws.com` and
 //! `*.lambda.REGION.vpce.amazonaws.com`, so each form above verifies against the usual roots.
-//! With no endpoint configured, [`Endpoint::from_env`] reads `AWS_ENDPOINT_URL_LAMBDA`, then
-//! `AWS_ENDPOINT_URL`, as the AWS SDKs do.
+//! With no endpoint given, [`LambdaVpceBuilder`](crate::LambdaVpceBuilder) takes the endpoint
+//! URL, FIPS and dual-stack settings from the user's AWS configuration (see
+//! [`Settings`](crate::Settings)), and the region's own endpoint from
+//! [`Endpoint::regional`].
 //!
-//! Partitions: the DNS domain follows the region's partition (`amazonaws.com.cn` for `cn-*`,
-//! `amazonaws.eu` for `eusc-*`, the ISO partitions' own domains, `amazonaws.com` otherwise), as
-//! in the SDK's partition table. VPCE names are `vpce.` + that domain; this is AWS's published
-//! form for the commercial, China and GovCloud partitions and is assumed for the others.
+//! Partitions: the region's endpoint is whatever aws-sdk-lambda's own endpoint resolver
+//! (`aws_sdk_lambda::config::endpoint::DefaultResolver`, with its partition table) answers for
+//! the region, FIPS and dual-stack: nothing here formats a public host name. VPCE names are
+//! `vpce.` + the DNS suffix of the region's partition, read from the same resolver's answer
+//! (`lambda.REGION.SUFFIX`); this is AWS's published form for the commercial, China and
+//! GovCloud partitions and is assumed for the others.
 //!
 //! Every malformed input is refused with a [`BuildError`] naming the field (`region`,
 //! `vpce_id`, `vpce_dns_suffix`, `availability_zone`, `vpce_name`, `endpoint_url`) and the form
@@ -36,13 +40,6 @@ use std::str::FromStr;
 use crate::validate;
 use crate::BuildError;
 
-/// The service-specific endpoint variable, read first: `AWS_ENDPOINT_URL_LAMBDA`.
-pub const ENV_ENDPOINT_URL_LAMBDA: &str = "AWS_ENDPOINT_URL_LAMBDA";
-/// The global endpoint variable, read when the service-specific one is unset: `AWS_ENDPOINT_URL`.
-pub const ENV_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
-/// When `true` (any case), both endpoint variables are ignored, as the AWS SDKs do:
-/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`.
-pub const ENV_IGNORE_CONFIGURED_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
 /// Longest host name accepted: 253 characters (RFC 1035, without a trailing dot).
 pub const MAX_HOSTNAME_LEN: usize = 253;
 /// Longest endpoint URL accepted: 2,048 characters.
@@ -72,7 +69,9 @@ const EXPECT_URL: &str = "an https:// URL with a host and an optional port, like
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum EndpointKind {
-    /// `lambda.REGION.amazonaws.com` (or `lambda-fips.…`), resolved by the VPC's private DNS.
+    /// The region's own endpoint as aws-sdk-lambda resolves it (`lambda.REGION.amazonaws.com`,
+    /// `lambda-fips.…`, the dual-stack `lambda.REGION.api.aws`, …), which a VPC whose interface
+    /// endpoint has private DNS enabled resolves to the endpoint.
     PrivateDns,
     /// A regional VPC endpoint DNS name.
     Vpce,
@@ -96,6 +95,8 @@ pub struct VpceName {
     dns_suffix: String,
     region: String,
     availability_zone: Option<String>,
+    /// The DNS suffix of the region's partition.
+    domain: String,
 }
 
 impl VpceName {
@@ -113,11 +114,19 @@ impl VpceName {
             ));
         }
         validate::region(region)?;
+        let domain = partition_domain(region).ok_or_else(|| {
+            BuildError::new(
+                "region",
+                region,
+                "a region aws-sdk-lambda's endpoint resolver places in a partition",
+            )
+        })?;
         Ok(VpceName {
             id: id.to_owned(),
             dns_suffix: dns_suffix.to_owned(),
             region: region.to_owned(),
             availability_zone: None,
+            domain,
         })
     }
 
@@ -170,10 +179,7 @@ impl VpceName {
     fn name_with(&self, az_part: &str) -> String {
         format!(
             "{}-{}{az_part}.lambda.{}.vpce.{}",
-            self.id,
-            self.dns_suffix,
-            self.region,
-            partition_domain(&self.region)
+            self.id, self.dns_suffix, self.region, self.domain
         )
     }
 }
@@ -205,44 +211,49 @@ pub struct Endpoint {
     signing_host: String,
     region: Option<String>,
     vpce: Option<VpceName>,
+    fips: bool,
+    dual_stack: bool,
 }
 
 impl Endpoint {
-    /// `https://lambda.REGION.amazonaws.com` (`amazonaws.com.cn` for `cn-*` regions, and the
-    /// partition's own domain elsewhere), for a VPC whose interface endpoint has private DNS
-    /// enabled.
+    /// The region's endpoint with neither FIPS nor dual-stack:
+    /// `https://lambda.REGION.amazonaws.com` (`amazonaws.com.cn` in China, the partition's own
+    /// domain elsewhere), for a VPC whose interface endpoint has private DNS enabled. See
+    /// [`Endpoint::regional`].
     pub fn private_dns(region: &str) -> Result<Self, BuildError> {
-        validate::region(region)?;
-        Ok(Self::public_name("lambda", region))
+        Self::regional(region, false, false)
     }
 
-    /// `https://lambda-fips.REGION.amazonaws.com`, the FIPS 140 endpoint. Refused for the China
-    /// regions, which have none.
+    /// The region's FIPS 140 endpoint (`https://lambda-fips.REGION.amazonaws.com`), as
+    /// aws-sdk-lambda's resolver names it. See [`Endpoint::regional`].
     pub fn private_dns_fips(region: &str) -> Result<Self, BuildError> {
+        Self::regional(region, true, false)
+    }
+
+    /// The region's endpoint as aws-sdk-lambda's own endpoint resolver
+    /// (`aws_sdk_lambda::config::endpoint::DefaultResolver`) answers for `use_fips` and
+    /// `use_dual_stack`: what `aws_sdk_lambda::Client` calls with no endpoint URL configured.
+    /// A region the crate's [`validate::region`] refuses, or a combination the resolver refuses
+    /// (a partition without FIPS or dual-stack), is a [`BuildError`] naming the `region`.
+    pub fn regional(
+        region: &str,
+        use_fips: bool,
+        use_dual_stack: bool,
+    ) -> Result<Self, BuildError> {
         validate::region(region)?;
-        if region.starts_with("cn-") {
-            return Err(BuildError::new(
+        let url = resolve_regional(region, use_fips, use_dual_stack)?;
+        let mut e = parse_url(&url).map_err(|_| {
+            BuildError::new(
                 "region",
                 region,
-                "a region with a FIPS endpoint (the China regions have none)",
-            ));
-        }
-        Ok(Self::public_name("lambda-fips", region))
-    }
-
-    fn public_name(service: &str, region: &str) -> Self {
-        let host = format!("{service}.{region}.{}", partition_domain(region));
-        Endpoint {
-            kind: EndpointKind::PrivateDns,
-            https: true,
-            port: HTTPS_PORT,
-            connect_host: host.clone(),
-            fallback_connect_host: None,
-            sni: host.clone(),
-            signing_host: host,
-            region: Some(region.to_owned()),
-            vpce: None,
-        }
+                format!("a region whose resolved endpoint is a plain https URL (got {url})"),
+            )
+        })?;
+        e.kind = EndpointKind::PrivateDns;
+        e.region = Some(region.to_owned());
+        e.fips = use_fips;
+        e.dual_stack = use_dual_stack;
+        Ok(e)
     }
 
     /// The regional VPCE name `vpce-ID-SUFFIX.lambda.REGION.vpce.amazonaws.com`, from the
@@ -305,6 +316,8 @@ impl Endpoint {
             signing_host: host,
             region: Some(name.region.clone()),
             vpce: Some(name),
+            fips: false,
+            dual_stack: false,
         }
     }
 
@@ -322,7 +335,7 @@ impl Endpoint {
                 format!("a VPC endpoint DNS name in region {region}"),
             ));
         }
-        let public = Self::public_name("lambda", region);
+        let public = Self::private_dns(region)?;
         Ok(Endpoint {
             kind: EndpointKind::VpceConnectOnly,
             connect_host: name.hostname(),
@@ -345,26 +358,6 @@ impl Endpoint {
     /// [`Endpoint::vpce_name`] for the VPCE kinds.
     pub fn from_url(url: &str) -> Result<Self, BuildError> {
         parse_url(url)
-    }
-
-    /// The endpoint from the process environment, as the AWS SDKs read it:
-    /// `AWS_ENDPOINT_URL_LAMBDA`, then `AWS_ENDPOINT_URL`; none when neither is set or
-    /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is `true`. A set but malformed (or empty) value is
-    /// an error, not silently ignored. See [`Self::from_env_with`].
-    pub fn from_env() -> Option<Result<Self, BuildError>> {
-        Self::from_env_with(|name| std::env::var(name).ok())
-    }
-
-    /// [`Self::from_env`] reading variables through `var` instead of the process environment.
-    pub fn from_env_with(
-        mut var: impl FnMut(&str) -> Option<String>,
-    ) -> Option<Result<Self, BuildError>> {
-        if var(ENV_IGNORE_CONFIGURED_ENDPOINT_URLS).is_some_and(|v| v.eq_ignore_ascii_case("true"))
-        {
-            return None;
-        }
-        let url = var(ENV_ENDPOINT_URL_LAMBDA).or_else(|| var(ENV_ENDPOINT_URL))?;
-        Some(Self::from_url(&url))
     }
 
     /// Which form this endpoint was built from.
@@ -414,6 +407,14 @@ impl Endpoint {
     pub fn availability_zone(&self) -> Option<&str> {
         self.vpce.as_ref().and_then(VpceName::availability_zone)
     }
+    /// The region's FIPS endpoint ([`Endpoint::regional`] with `use_fips`).
+    pub fn is_fips(&self) -> bool {
+        self.fips
+    }
+    /// The region's dual-stack endpoint ([`Endpoint::regional`] with `use_dual_stack`).
+    pub fn is_dual_stack(&self) -> bool {
+        self.dual_stack
+    }
     /// The VPC endpoint id, for the VPCE forms.
     pub fn vpce_id(&self) -> Option<&str> {
         self.vpce.as_ref().map(VpceName::id)
@@ -449,20 +450,50 @@ impl FromStr for Endpoint {
     }
 }
 
-/// The DNS domain of a region's partition, as in the SDK's partition table.
-fn partition_domain(region: &str) -> &'static str {
-    const TABLE: [(&str, &str); 6] = [
-        ("cn-", "amazonaws.com.cn"),
-        ("eusc-", "amazonaws.eu"),
-        ("us-iso-", "c2s.ic.gov"),
-        ("us-isob-", "sc2s.sgov.gov"),
-        ("us-isof-", "csp.hci.ic.gov"),
-        ("eu-isoe-", "cloud.adc-e.uk"),
-    ];
-    TABLE
-        .iter()
-        .find(|(prefix, _)| region.starts_with(prefix))
-        .map_or("amazonaws.com", |(_, domain)| domain)
+/// The endpoint URL aws-sdk-lambda's own resolver gives `region` with these flags.
+fn resolve_regional(
+    region: &str,
+    use_fips: bool,
+    use_dual_stack: bool,
+) -> Result<String, BuildError> {
+    use aws_sdk_lambda::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let refused = |why: String| {
+        BuildError::new(
+            "region",
+            region,
+            format!("a region aws-sdk-lambda's endpoint resolver accepts ({why})"),
+        )
+    };
+    let params = Params::builder()
+        .region(region)
+        .use_fips(use_fips)
+        .use_dual_stack(use_dual_stack)
+        .build()
+        .map_err(|e| refused(e.to_string()))?;
+    let resolver = DefaultResolver::new();
+    let mut future = std::pin::pin!(resolver.resolve_endpoint(&params));
+    // The default resolver answers at once (rules over a static partition table): one poll.
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(Ok(endpoint)) => Ok(endpoint.url().to_owned()),
+        Poll::Ready(Err(e)) => Err(refused(e.to_string())),
+        Poll::Pending => Err(refused("the resolver did not answer at once".to_owned())),
+    }
+}
+
+/// The DNS suffix of a region's partition (`amazonaws.com`, `amazonaws.com.cn`, …), read from
+/// aws-sdk-lambda's resolver: its endpoint for the region is `lambda.REGION.SUFFIX`.
+fn partition_domain(region: &str) -> Option<String> {
+    let url = resolve_regional(region, false, false).ok()?;
+    let host = url.strip_prefix("https://")?;
+    host.strip_prefix("lambda.")?
+        .strip_prefix(region)?
+        .strip_prefix('.')
+        .map(str::to_owned)
 }
 
 fn is_vpce_id(s: &str) -> bool {
@@ -501,7 +532,7 @@ fn parse_vpce_name(hostname: &str) -> Option<VpceName> {
     let rest = rest.strip_prefix("lambda.")?;
     let (region, domain) = rest.split_once('.')?;
     validate::is_region(region).then_some(())?;
-    if domain.strip_prefix("vpce.")? != partition_domain(region) {
+    if domain.strip_prefix("vpce.")? != partition_domain(region)? {
         return None;
     }
     // first = vpce-<17 hex>-<8 suffix>[-<az>]
@@ -603,6 +634,8 @@ fn parse_url(s: &str) -> Result<Endpoint, BuildError> {
         signing_host,
         region: None,
         vpce: None,
+        fips: false,
+        dual_stack: false,
     })
 }
 

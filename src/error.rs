@@ -74,8 +74,12 @@ pub(crate) enum Kind {
     /// Credentials could not be loaded or signing failed. Not sent.
     Credentials,
     /// The SDK stopped the call before a request was handed to the connector (an
-    /// interceptor's refusal, a body that could not be read). Not sent.
+    /// interceptor's refusal, a body that could not be read, signing). Not sent.
     SdkNotSent,
+    /// The SDK's configuration could not produce a request: identity or endpoint resolution
+    /// failed before the pool saw the attempt. Not sent, and the same configuration fails the
+    /// same way (`InvalidInput`).
+    Configuration,
     /// The SDK's operation or attempt timeout fired; the request may have been written.
     /// May have executed.
     SdkTimeout,
@@ -87,7 +91,7 @@ impl Kind {
     /// The verdict of an error of this kind.
     pub(crate) fn verdict(&self) -> Verdict {
         match self {
-            Kind::InvalidInput => Verdict::InvalidInput,
+            Kind::InvalidInput | Kind::Configuration => Verdict::InvalidInput,
             Kind::ResponseTimeout | Kind::Transport | Kind::SdkTimeout | Kind::BadResponse => {
                 Verdict::MaybeExecuted
             }
@@ -209,9 +213,10 @@ impl Error {
         self.inner.kind == Kind::PoolClosed
     }
 
-    /// The input was refused before anything was sent.
+    /// The input (or the configuration) was refused before anything was sent; sending it
+    /// again unchanged fails the same way.
     pub fn is_invalid_input(&self) -> bool {
-        self.inner.kind == Kind::InvalidInput
+        self.verdict().is_invalid_input()
     }
 
     /// Credentials could not be loaded, or the request could not be signed.
@@ -322,6 +327,10 @@ impl fmt::Display for Error {
             Kind::SdkNotSent => {
                 f.write_str("the SDK stopped the call before sending it (not sent)")
             }
+            Kind::Configuration => f.write_str(
+                "the SDK configuration could not produce a request: identity or endpoint \
+                 resolution failed (not sent)",
+            ),
             Kind::SdkTimeout => f.write_str(
                 "the SDK's operation or attempt timeout passed (the function may have executed)",
             ),

@@ -38,7 +38,8 @@
 //! - [`pool`]: the connection pool — its module doc is the architecture (the life of one
 //!   request, close reasons, locks). Usable as a `tower::Service`.
 //! - [`LambdaVpce`] / [`LambdaVpceBuilder`]: the SDK adapter (`HttpClient`/`HttpConnector`)
-//!   and the [`RetryPolicy::NeverTwice`] retry policy.
+//!   and the [`RetryPolicy::NeverTwice`] retry policy; [`Settings`]: the endpoint URL, FIPS,
+//!   dual-stack and CA bundle of the user's AWS configuration, as aws-config resolves them.
 //! - [`Error`]: one error type; [`Error::is_not_sent`] (safe to resend) and
 //!   [`Error::is_maybe_executed`] (the function may have run) are the questions that matter.
 //! - [`validate`], [`policy`]: Lambda's input rules and VPC endpoint policies.
@@ -84,8 +85,8 @@ pub use connect::{FnResolver, GaiResolver, Resolve, Resolving};
 pub use error::{BuildError, Error};
 pub use sdk::{
     load_sdk_config, load_sdk_config_for_region, CaBundle, CaBundleSource, LambdaVpce,
-    LambdaVpceBuilder, PoolHttpClient, RetryPolicy, Signer, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY,
-    DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
+    LambdaVpceBuilder, PoolHttpClient, RetryPolicy, Setting, SettingSource, Settings, Signer,
+    CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY, DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
 };
 pub use verdict::Verdict;
 

@@ -18,7 +18,7 @@ use crate::error::{Error, Kind};
 /// | the failure | verdict | why |
 /// |---|---|---|
 /// | `ServiceError` (Lambda answered with an error status) | `Service { status, code }` | Lambda refused the call; see [`Verdict::may_have_run`] for the codes that say otherwise |
-/// | the crate's [`Error`] anywhere in the source chain | that error's verdict | the pool and the lean path know whether a byte was written |
+/// | the crate's [`Error`] anywhere in the source chain | that error's verdict | the pool and the lean path know whether a byte was written; and on the crate's client an attempt that failed before the pool saw its request (identity, endpoint resolution, signing, an interceptor, an attempt timeout that fired first) carries the crate's error too: `InvalidInput` for identity or endpoint resolution that failed on configuration, `NotSent` otherwise — decided by a witness the pool's connector marks, not by the error's text |
 /// | `ConstructionFailure` holding an input `BuildError` or `SerializationError` | `InvalidInput` | the SDK refused the input itself (a missing required field); the same input fails again |
 /// | `ConstructionFailure`, anything else | `NotSent` | the call stopped before serialization finished (an interceptor's refusal, an unreadable body): no request existed to send |
 /// | `TimeoutError` (the SDK's operation or attempt timeout) | `MaybeExecuted` | the error does not say where the timer fired: an attempt timeout can fire after the request was written, and an operation timeout that fired while credentials were still loading looks the same, so only "may have executed" is safe |

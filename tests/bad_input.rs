@@ -218,7 +218,11 @@ fn function_names_arns_and_qualifiers_follow_lambdas_patterns() {
         &"f".repeat(171),
         "arn:aws:lambda:us-east-1:123:function:f",
         "arn:aws:s3:us-east-1:123456789012:function:f",
-        "123456789012:fn:f",
+        "f:$LATEST.PUBLISHED.x",
+        &format!(
+            "arn:aws:lambda:us-east-1:123456789012:function:{}",
+            "f".repeat(210)
+        ),
         "échec",
     ] {
         let e = validate::function_name(bad).expect_err(bad);
@@ -233,6 +237,11 @@ fn function_names_arns_and_qualifiers_follow_lambdas_patterns() {
         "arn:aws:lambda:us-east-1:123456789012:function:f",
         "arn:aws:lambda:us-east-1:123456789012:function:f:7",
         &"f".repeat(64),
+        // Lambda's model accepts these too: ACCOUNT:NAME:QUALIFIER, dotted names, and Lambda
+        // Managed Instances' published version.
+        "123456789012:fn:f",
+        "my.function",
+        "my-function:$LATEST.PUBLISHED",
     ] {
         assert!(validate::function_name(good).is_ok(), "{good} refused");
     }
@@ -261,8 +270,15 @@ fn payloads_over_lambdas_limits_are_refused_with_the_limit_in_the_message() {
     assert!(validate::payload(event, InvocationType::Event).is_ok());
     let e = validate::payload(event + 1, InvocationType::Event).expect_err("over 1 MB");
     assert!(e.to_string().contains(&event.to_string()), "{e}");
-    for bad in ["", "not base64!", "bm90IGpzb24=", "W10="] {
+    for bad in ["", "not base64!", "e30\r\nX-Injected: 1"] {
         assert!(validate::client_context(bad).is_err(), "{bad:?} accepted");
+    }
+    // What the base64 holds is Lambda's to judge ("not json", "[]").
+    for lambdas_call in ["bm90IGpzb24=", "W10="] {
+        assert!(
+            validate::client_context(lambdas_call).is_ok(),
+            "{lambdas_call:?}"
+        );
     }
 }
 

@@ -207,3 +207,50 @@ async fn over_http1_doctor_reports_the_protocol_and_no_stream_limit() {
     assert_eq!(http["data"]["version"], "HTTP/1.1");
     assert!(http["data"]["max_concurrent_streams"].is_null(), "{http}");
 }
+
+/// `doctor` says which source each AWS setting came from: here the endpoint URL from the
+/// `services` section, FIPS from the profile turned off by `--fips=false`, the CA bundle from
+/// `AWS_CA_BUNDLE`, the region from `--region`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configuration_check_names_the_source_of_every_setting() {
+    let f = Fixture::start("cli-doctor-config").await;
+    let config = f.dir.join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[default]\nuse_fips_endpoint = true\nservices = local\n[services local]\nlambda =\n  endpoint_url = {}\n",
+            f.endpoint.url()
+        ),
+    )
+    .unwrap();
+    let mut cmd = f.command(true);
+    cmd.env("AWS_CONFIG_FILE", &config)
+        .env("AWS_CA_BUNDLE", f.dir.join("ca.pem"))
+        .args([
+            "doctor",
+            "--json",
+            "--fips=false",
+            "--region",
+            f.endpoint.region(),
+        ])
+        .stdin(Stdio::null());
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("binary runs"))
+        .await
+        .expect("runner");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out);
+    let data = &check(&report, "configuration")["data"];
+    assert_eq!(data["endpoint_url"]["value"], f.endpoint.url());
+    assert_eq!(data["endpoint_url"]["source"], "services_section");
+    assert_eq!(data["use_fips"]["value"], false);
+    assert_eq!(data["use_fips"]["source"], "builder");
+    assert_eq!(data["use_dual_stack"]["source"], "default");
+    assert_eq!(data["ca_bundle"]["source"], "environment");
+    assert_eq!(data["region"]["source"], "builder");
+    assert_eq!(check(&report, "tls")["status"], "ok");
+}

@@ -342,3 +342,76 @@ async fn tenant_and_durable_execution_name_flags_are_sent_and_bad_ones_exit_2_un
     }
     assert_eq!(f.endpoint.ledger().total(), 1, "nothing more was sent");
 }
+
+/// The profile alone — its `endpoint_url` and `ca_bundle`, no endpoint or CA flag — is enough,
+/// as it is for aws-sdk-lambda: the CLI goes where the profile says and trusts what it names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_profiles_endpoint_url_and_ca_bundle_are_honoured_without_flags() {
+    let f = Fixture::start("profile-config").await;
+    let config = f.dir.join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[default]\nregion = {}\nendpoint_url = {}\nca_bundle = {}\n",
+            f.endpoint.region(),
+            f.endpoint.url(),
+            f.dir.join("ca.pem").display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = f.command(true);
+    cmd.env("AWS_CONFIG_FILE", &config).args([
+        "invoke",
+        "--function",
+        "echo",
+        "--payload",
+        r#"{"from":"profile"}"#,
+    ]);
+    let out = run(cmd, None).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, br#"{"from":"profile"}"#);
+}
+
+/// FIPS turned on in the environment with an endpoint URL is refused before anything is sent
+/// (exit 2, naming the setting), as aws-sdk-lambda refuses it — not reported as "may have
+/// executed".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fips_from_the_environment_with_an_endpoint_url_exits_2_unsent() {
+    let f = Fixture::start("fips-url").await;
+    let mut cmd = f.command(true);
+    cmd.env("AWS_USE_FIPS_ENDPOINT", "true");
+    cmd.args(["invoke", "--function", "echo", "--payload", "{}"])
+        .args([
+            "--endpoint-url",
+            &f.endpoint.url(),
+            "--region",
+            f.endpoint.region(),
+        ])
+        .arg("--ca-cert")
+        .arg(f.dir.join("ca.pem"));
+    let out = run(cmd, None).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("use_fips"), "{}", stderr(&out));
+    assert_eq!(f.endpoint.stats().requests, 0);
+    // `--fips=false` overrides the environment, and the call goes through.
+    let mut cmd = f.command(true);
+    cmd.env("AWS_USE_FIPS_ENDPOINT", "true");
+    cmd.args([
+        "invoke",
+        "--function",
+        "echo",
+        "--payload",
+        "{}",
+        "--fips=false",
+    ])
+    .args([
+        "--endpoint-url",
+        &f.endpoint.url(),
+        "--region",
+        f.endpoint.region(),
+    ])
+    .arg("--ca-cert")
+    .arg(f.dir.join("ca.pem"));
+    let out = run(cmd, None).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+}

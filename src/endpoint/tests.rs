@@ -38,11 +38,19 @@ fn private_dns_follows_the_partition_of_the_region() {
 }
 
 #[test]
-fn fips_uses_lambda_fips_and_is_refused_in_china() {
+fn fips_and_dual_stack_names_are_the_sdk_resolvers() {
     let e = Endpoint::private_dns_fips("us-west-2").unwrap();
     assert_eq!(e.connect_host(), "lambda-fips.us-west-2.amazonaws.com");
     assert_eq!(e.sni(), e.connect_host());
-    assert_eq!(field_of(Endpoint::private_dns_fips("cn-north-1")), "region");
+    assert!(e.is_fips() && !e.is_dual_stack());
+    let ds = Endpoint::regional("eu-west-1", false, true).unwrap();
+    assert_eq!(ds.url(), "https://lambda.eu-west-1.api.aws");
+    assert_eq!(ds.kind(), EndpointKind::PrivateDns);
+    let both = Endpoint::regional("us-east-1", true, true).unwrap();
+    assert_eq!(both.url(), "https://lambda-fips.us-east-1.api.aws");
+    // The resolver's partition table gives China a FIPS name too; the crate follows it.
+    let cn = Endpoint::private_dns_fips("cn-north-1").unwrap();
+    assert_eq!(cn.url(), "https://lambda-fips.cn-north-1.amazonaws.com.cn");
 }
 
 #[test]
@@ -284,38 +292,6 @@ fn malformed_urls_are_refused_naming_endpoint_url() {
 }
 
 #[test]
-fn env_prefers_the_lambda_variable_then_the_global_one() {
-    let both = |name: &str| match name {
-        ENV_ENDPOINT_URL_LAMBDA => Some("https://lambda.example".to_owned()),
-        ENV_ENDPOINT_URL => Some("https://global.example".to_owned()),
-        _ => None,
-    };
-    let e = Endpoint::from_env_with(both).unwrap().unwrap();
-    assert_eq!(e.connect_host(), "lambda.example");
-    let global =
-        |name: &str| (name == ENV_ENDPOINT_URL).then(|| "http://localhost:9001".to_owned());
-    assert_eq!(
-        Endpoint::from_env_with(global).unwrap().unwrap().port(),
-        9001
-    );
-    assert!(Endpoint::from_env_with(|_| None).is_none());
-}
-
-#[test]
-fn env_endpoints_are_ignored_when_asked_and_refused_when_malformed() {
-    let ignored = |name: &str| match name {
-        ENV_IGNORE_CONFIGURED_ENDPOINT_URLS => Some("TRUE".to_owned()),
-        _ => Some("https://x.example".to_owned()),
-    };
-    assert!(Endpoint::from_env_with(ignored).is_none());
-    let bad = |name: &str| (name == ENV_ENDPOINT_URL_LAMBDA).then(String::new);
-    assert_eq!(
-        field_of(Endpoint::from_env_with(bad).unwrap()),
-        "endpoint_url"
-    );
-}
-
-#[test]
 fn from_str_takes_a_url_or_a_bare_vpce_name() {
     let url: Endpoint = "https://127.0.0.1:4443".parse().unwrap();
     assert_eq!(url.kind(), EndpointKind::Url);
@@ -345,7 +321,7 @@ proptest! {
         let _ = Endpoint::vpce(&s, &s, &s);
         let _ = Endpoint::vpce_zonal(ID, SUFFIX, "us-east-1", &s);
         let _ = Endpoint::vpce_connect_only(&s, "us-east-1");
-        let _ = Endpoint::from_env_with(|_| Some(s.clone()));
+        let _ = Endpoint::regional(&s, true, true);
     }
 
     #[test]

@@ -317,6 +317,8 @@ enum InvocationType {
 fn executed_version(spec: &FunctionSpec, qualifier: Option<&str>) -> String {
     match qualifier {
         None | Some("$LATEST") => "$LATEST".to_owned(),
+        // Lambda Managed Instances' published version answers as itself.
+        Some(q @ "$LATEST.PUBLISHED") => q.to_owned(),
         Some(q) if q.bytes().all(|b| b.is_ascii_digit()) => q.to_owned(),
         Some(_alias) => spec.version.clone(),
     }

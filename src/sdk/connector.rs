@@ -102,10 +102,13 @@ impl HttpConnector for PoolConnector {
             deadline: deadline_after(self.response_timeout),
             connect_timeout: self.connect_timeout,
         };
+        // The attempt's request reached the pool: from here on, a failure is the pool's to
+        // classify (see `attempt`).
+        super::attempt::Witness::reached_pool(&request);
         HttpConnectorFuture::new(async move {
-            let request = request
-                .try_into_http1x()
-                .map_err(|e| ConnectorError::user(Box::new(e)))?;
+            let request = request.try_into_http1x().map_err(|e| {
+                ConnectorError::user(Box::new(Error::with(crate::error::Kind::InvalidInput, e)))
+            })?;
             let facts = RequestFacts {
                 idempotent: matches!(
                     *request.method(),

@@ -1,16 +1,19 @@
 //! The SDK adapter: a real [`aws_sdk_lambda::Client`] whose HTTP goes through the crate's
 //! [`Pool`], with endpoint routing and the [`RetryPolicy::NeverTwice`] retry policy.
 
+mod attempt;
 mod auth;
 mod ca_bundle;
 mod connector;
 mod retry;
+mod settings;
 mod validate;
 
 pub use auth::Signer;
-pub use ca_bundle::{CaBundle, CaBundleSource, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY};
+pub use ca_bundle::{CaBundle, CaBundleSource};
 pub use connector::{PoolHttpClient, DEFAULT_RESPONSE_TIMEOUT};
 pub use retry::{RetryPolicy, MAX_RETRY_AFTER};
+pub use settings::{Setting, SettingSource, Settings, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY};
 
 use std::time::Duration;
 
@@ -39,6 +42,8 @@ pub struct LambdaVpceBuilder {
     credentials: Option<Credentials>,
     ca_pems: Vec<Vec<u8>>,
     ca_bundle_from_environment: bool,
+    use_fips: Option<bool>,
+    use_dual_stack: Option<bool>,
     signer: Signer,
 }
 
@@ -56,6 +61,8 @@ impl Default for LambdaVpceBuilder {
             credentials: None,
             ca_pems: Vec::new(),
             ca_bundle_from_environment: true,
+            use_fips: None,
+            use_dual_stack: None,
             signer: Signer::default(),
         }
     }
@@ -67,6 +74,7 @@ pub struct LambdaVpce {
     client: aws_sdk_lambda::Client,
     pool: Pool,
     endpoint: Endpoint,
+    settings: Settings,
     /// The provider the SDK client signs with (the SDK's `Config` no longer exposes it), for
     /// the lean path.
     pub(crate) credentials_provider: Option<SharedCredentialsProvider>,
@@ -130,6 +138,12 @@ impl LambdaVpce {
         &self.endpoint
     }
 
+    /// The configuration it was built from, each value with its source (endpoint URL, FIPS,
+    /// dual-stack, CA bundle, region).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// The lean `Invoke` path on this client's pool, endpoint, region and credentials provider
     /// (see [`crate::lean`]). Build it once and clone it: each invoker has its own credentials
     /// and signing-key cache. Fails when the SDK configuration has no credentials provider.
@@ -144,15 +158,19 @@ impl LambdaVpce {
 }
 
 impl LambdaVpceBuilder {
-    /// Uses this SDK configuration (region, credentials, timeouts, retry config) instead of
-    /// loading the standard chain in [`build`](Self::build).
+    /// Uses this SDK configuration (region, credentials, timeouts, retry config, and the
+    /// endpoint URL, FIPS, dual-stack and CA bundle settings described on [`Settings`]) instead
+    /// of loading the standard chain in [`build`](Self::build).
     pub fn sdk_config(mut self, config: &SdkConfig) -> Self {
         self.sdk_config = Some(config.clone());
         self
     }
 
-    /// The endpoint to call. Default: `AWS_ENDPOINT_URL_LAMBDA` / `AWS_ENDPOINT_URL` when set,
-    /// else private DNS for the configured region (`https://lambda.REGION.amazonaws.com`).
+    /// The endpoint to call; wins over any endpoint URL in the AWS configuration. Default: the
+    /// configuration's endpoint URL (`AWS_ENDPOINT_URL_LAMBDA`, `AWS_ENDPOINT_URL`, the
+    /// profile's `services` section or `endpoint_url`, as aws-sdk-lambda reads them), else the
+    /// region's endpoint as aws-sdk-lambda resolves it with the FIPS and dual-stack settings
+    /// ([`Endpoint::regional`]). See [`Settings`].
     pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
         self.endpoint = Some(endpoint);
         self
@@ -181,14 +199,28 @@ impl LambdaVpceBuilder {
         self
     }
 
-    /// Whether [`build`](Self::build) also trusts the CA bundle the AWS tools share:
-    /// `AWS_CA_BUNDLE`, else the selected profile's `ca_bundle` (see [`CaBundle`]), added to
-    /// the usual roots and to [`add_ca_pem`](Self::add_ca_pem)'s. A named file that is
-    /// missing or holds no certificate fails `build` with a [`BuildError`] naming it.
-    /// [`build_sync`](Self::build_sync) reads neither (pass
-    /// `CaBundle::from_environment().await?` to `add_ca_pem` yourself). Default: `true`.
+    /// Whether to also trust the CA bundle the AWS configuration names: `AWS_CA_BUNDLE`, else
+    /// the selected profile's `ca_bundle` (see [`Settings::ca_bundle`]), added to the usual
+    /// roots and to [`add_ca_pem`](Self::add_ca_pem)'s. A named file that is missing or holds
+    /// no certificate fails the build with a [`BuildError`] naming it. Default: `true`.
     pub fn ca_bundle_from_environment(mut self, enabled: bool) -> Self {
         self.ca_bundle_from_environment = enabled;
+        self
+    }
+
+    /// Use the region's FIPS endpoint, overriding `AWS_USE_FIPS_ENDPOINT` and the profile's
+    /// `use_fips_endpoint`. With an endpoint that has no FIPS form (a URL, a VPCE name) `true`
+    /// is refused at build. Default: the configuration's (off).
+    pub fn use_fips(mut self, enabled: bool) -> Self {
+        self.use_fips = Some(enabled);
+        self
+    }
+
+    /// Use the region's dual-stack endpoint, overriding `AWS_USE_DUALSTACK_ENDPOINT` and the
+    /// profile's `use_dualstack_endpoint`. With an endpoint that has no dual-stack form (a URL,
+    /// a VPCE name) `true` is refused at build. Default: the configuration's (off).
+    pub fn use_dual_stack(mut self, enabled: bool) -> Self {
+        self.use_dual_stack = Some(enabled);
         self
     }
 
@@ -233,27 +265,28 @@ impl LambdaVpceBuilder {
         self
     }
 
-    /// Builds the client, loading the standard AWS configuration chain (environment, profile,
-    /// web identity, container and instance credentials; the region's chain only when no
-    /// [`region`](Self::region) was given) unless [`sdk_config`](Self::sdk_config) gave one, or
-    /// region and credentials were both given; and the CA bundle of
-    /// `AWS_CA_BUNDLE` or the profile's `ca_bundle` (see
-    /// [`ca_bundle_from_environment`](Self::ca_bundle_from_environment)).
+    /// Builds the client, loading the standard AWS configuration chain with aws-config's loader
+    /// (environment, shared config and credentials files, profile; web identity, container and
+    /// instance credentials; the region's chain only when no [`region`](Self::region) was
+    /// given) unless [`sdk_config`](Self::sdk_config) gave a configuration. Endpoint URL, FIPS,
+    /// dual-stack and CA bundle come from that configuration ([`Settings`]).
     pub async fn build(mut self) -> Result<LambdaVpce, BuildError> {
-        if self.ca_bundle_from_environment {
-            if let Some(bundle) = CaBundle::from_environment().await? {
-                tracing::debug!(path = %bundle.path().display(), source = ?bundle.source(), certificates = bundle.certificates(), "trusting the environment's CA bundle");
-                self.ca_pems.push(bundle.pem().to_vec());
-            }
-        }
-        if self.sdk_config.is_none() && (self.region.is_none() || self.credentials.is_none()) {
-            self.sdk_config = Some(load_chain(self.region.clone().map(Region::new)).await);
+        if self.sdk_config.is_none() {
+            self.sdk_config = Some(
+                load_chain(
+                    self.region.clone().map(Region::new),
+                    self.credentials.clone(),
+                )
+                .await,
+            );
         }
         self.build_sync()
     }
 
-    /// Builds without loading anything: needs [`sdk_config`](Self::sdk_config), or both
-    /// [`region`](Self::region) and [`credentials`](Self::credentials).
+    /// Builds without loading anything: from [`sdk_config`](Self::sdk_config) when given
+    /// (and what it says, as [`build`](Self::build) does), else from the builder's own values
+    /// alone (then [`region`](Self::region) and [`credentials`](Self::credentials) are needed,
+    /// and neither the environment nor the shared files are read).
     pub fn build_sync(self) -> Result<LambdaVpce, BuildError> {
         if let Some(e) = self.endpoint_error {
             return Err(e);
@@ -284,27 +317,15 @@ impl LambdaVpceBuilder {
                 .time_source(aws_smithy_async::time::SystemTimeSource::new())
                 .build(),
         };
-        let region = self
-            .region
-            .clone()
-            .or_else(|| sdk_config.region().map(|r| r.to_string()));
-        let endpoint = match self.endpoint {
-            Some(e) => e,
-            None => match Endpoint::from_env() {
-                Some(e) => e?,
-                None => {
-                    let region = region.as_deref().ok_or_else(|| {
-                        BuildError::new(
-                            "region",
-                            "",
-                            "a region (AWS_REGION, a profile, or .region())",
-                        )
-                    })?;
-                    Endpoint::private_dns(region)?
-                }
-            },
-        };
-        let region = region
+        let mut settings = Settings::from_sdk_config(&sdk_config, self.ca_bundle_from_environment)?;
+        settings.override_with(self.region.as_deref(), self.use_fips, self.use_dual_stack);
+        let endpoint = settings::choose_endpoint(self.endpoint, &settings)?;
+        if let Some(bundle) = settings.ca_bundle() {
+            tracing::debug!(path = %bundle.path().display(), source = ?bundle.source(), certificates = bundle.certificates(), "trusting the configuration's CA bundle");
+        }
+        let region = settings
+            .region()
+            .map(|r| r.value().clone())
             .or_else(|| endpoint.region().map(str::to_owned))
             .ok_or_else(|| {
                 BuildError::new(
@@ -317,11 +338,19 @@ impl LambdaVpceBuilder {
         for pem in &self.ca_pems {
             pool = pool.add_ca_pem(pem);
         }
+        if let Some(bundle) = settings.ca_bundle() {
+            pool = pool.add_ca_pem(bundle.pem());
+        }
         let pool = pool.build()?;
+        // The endpoint already is the FIPS / dual-stack one when those are on (or they were
+        // refused): the SDK's resolver is handed that URL with both flags cleared, as it refuses
+        // a custom endpoint with either ("FIPS and custom endpoint are not supported").
         let mut conf = aws_sdk_lambda::config::Builder::from(&sdk_config)
             .region(Region::new(region))
             .http_client(PoolHttpClient::new(pool.clone(), self.response_timeout))
-            .endpoint_url(endpoint.url());
+            .endpoint_url(endpoint.url())
+            .use_fips(false)
+            .use_dual_stack(false);
         let credentials_provider = match self.credentials {
             Some(creds) => Some(SharedCredentialsProvider::new(creds)),
             None => sdk_config.credentials_provider(),
@@ -330,6 +359,7 @@ impl LambdaVpceBuilder {
             conf = conf.credentials_provider(provider.clone());
         }
         conf = conf.interceptor(validate::ValidateInvoke);
+        conf = conf.interceptor(attempt::AttemptWitness);
         #[cfg(feature = "metrics")]
         {
             conf = conf.interceptor(crate::metrics::SdkCallOutcomes);
@@ -351,6 +381,7 @@ impl LambdaVpceBuilder {
             client: aws_sdk_lambda::Client::from_conf(conf.build()),
             pool,
             endpoint,
+            settings,
             credentials_provider,
             response_timeout: self.response_timeout,
         })
@@ -388,7 +419,7 @@ where
 /// when you need the `SdkConfig` yourself: with `aws-sdk-lambda`'s default features off there is
 /// no default HTTP client, and the chain's providers would panic for lack of one.
 pub async fn load_sdk_config() -> SdkConfig {
-    load_chain(None).await
+    load_chain(None, None).await
 }
 
 /// [`load_sdk_config`] for a region already known: the region chain (environment, profile,
@@ -397,14 +428,17 @@ pub async fn load_sdk_config() -> SdkConfig {
 /// [`LambdaVpceBuilder::build`] loads this way when [`region`](LambdaVpceBuilder::region)
 /// was given.
 pub async fn load_sdk_config_for_region(region: impl Into<String>) -> SdkConfig {
-    load_chain(Some(Region::new(region.into()))).await
+    load_chain(Some(Region::new(region.into())), None).await
 }
 
-async fn load_chain(region: Option<Region>) -> SdkConfig {
+async fn load_chain(region: Option<Region>, credentials: Option<Credentials>) -> SdkConfig {
     let mut loader =
         aws_config::defaults(BehaviorVersion::latest()).http_client(chain_http_client());
     if let Some(region) = region {
         loader = loader.region(region);
+    }
+    if let Some(credentials) = credentials {
+        loader = loader.credentials_provider(credentials);
     }
     loader.load().await
 }

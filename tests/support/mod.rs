@@ -1,10 +1,11 @@
 //! The one support library of the integration tests (`mod support;` in every `tests/*.rs`):
 //! a client on the local endpoint, the interceptor that records each attempt's
 //! `amz-sdk-invocation-id`, a call's outcome as the library's [`Verdict`] sees it, and one
-//! bounded wait. Submodules: [`cli`] (the binary's fixture), [`raw`] (a raw TCP server),
+//! bounded wait. Submodules: [`aws_settings`] (AWS configurations loaded by aws-config from a fake environment and files), [`cli`] (the binary's fixture), [`raw`] (a raw TCP server),
 //! [`peers`] and [`stored_zip`] (the peer suites).
 #![allow(dead_code, unreachable_pub)]
 
+pub mod aws_settings;
 pub mod cli;
 pub mod peers;
 pub mod raw;

@@ -36,10 +36,21 @@ pub(crate) struct EndpointArgs {
     /// `lambda.REGION.amazonaws.com` (a peered VPC without private DNS).
     #[arg(long, requires = "vpce")]
     pub(crate) connect_only: bool,
-    /// The AWS region (also selects private DNS `lambda.REGION.amazonaws.com` when no other
-    /// endpoint flag is given).
+    /// The AWS region, overriding the AWS configuration's. With no endpoint flag, calls go
+    /// where aws-sdk-lambda would send them: the configured endpoint URL, else the region's
+    /// endpoint (`lambda.REGION.amazonaws.com`, or its FIPS / dual-stack name).
     #[arg(long, value_name = "REGION")]
     pub(crate) region: Option<String>,
+    /// Use the region's FIPS endpoint (`--fips=false` turns off what the AWS configuration
+    /// turns on: `AWS_USE_FIPS_ENDPOINT`, the profile's `use_fips_endpoint`). Refused with an
+    /// endpoint URL or a VPC endpoint name, which have no FIPS form.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) fips: Option<bool>,
+    /// Use the region's dual-stack endpoint (`--dual-stack=false` turns off what the AWS
+    /// configuration turns on: `AWS_USE_DUALSTACK_ENDPOINT`, the profile's
+    /// `use_dualstack_endpoint`). Refused with an endpoint URL or a VPC endpoint name.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) dual_stack: Option<bool>,
     /// An availability zone name (`us-east-1a`): use the zonal VPCE name, falling back to the
     /// regional one. Only with --vpce-id (a --vpce-name names its zone itself).
     #[arg(long, value_name = "AZ", requires = "vpce_id")]
@@ -55,7 +66,8 @@ impl EndpointArgs {
             || self.region.is_some()
     }
 
-    /// The endpoint these flags name, or `None` when none is given.
+    /// The endpoint these flags name, or `None` when none is given (then the library chooses
+    /// it from the AWS configuration, as for any library user).
     pub(crate) fn endpoint(&self) -> Result<Option<Endpoint>, BuildError> {
         if let Some(url) = &self.endpoint_url {
             return Endpoint::from_url(url).map(Some);
@@ -88,32 +100,39 @@ impl EndpointArgs {
             };
             return Ok(Some(e));
         }
-        if let Some(region) = region {
-            return Endpoint::private_dns(region).map(Some);
-        }
         Ok(None)
     }
 
-    /// The CA PEM to trust in addition to the usual roots: --ca-cert's file and the bundle the
-    /// AWS tools share (`AWS_CA_BUNDLE`, else the profile's `ca_bundle`), both added when both
-    /// are given. A named file that is missing or holds no certificate is an error naming it.
-    pub(crate) async fn ca_pem(&self) -> Result<Option<Vec<u8>>, CmdError> {
-        let mut pem = match &self.ca_cert {
-            Some(path) => Some(
-                std::fs::read(path)
-                    .map_err(|e| format!("cannot read --ca-cert {}: {e}", path.display()))?,
-            ),
-            None => None,
-        };
-        if let Some(bundle) = lambda_vpce::CaBundle::from_environment().await? {
-            let all = pem.get_or_insert_with(Vec::new);
-            if !all.is_empty() && !all.ends_with(b"\n") {
-                all.push(b'\n');
+    /// The PEM of `--ca-cert`, read. (The bundle the AWS configuration names is the library's
+    /// to read: see `LambdaVpce::settings`.)
+    pub(crate) fn ca_cert_pem(&self) -> Result<Option<Vec<u8>>, CmdError> {
+        match &self.ca_cert {
+            Some(path) => {
+                Ok(Some(std::fs::read(path).map_err(|e| {
+                    format!("cannot read --ca-cert {}: {e}", path.display())
+                })?))
             }
-            all.extend_from_slice(bundle.pem());
+            None => Ok(None),
         }
-        Ok(pem)
     }
+}
+
+/// Every CA PEM a built client trusts beyond the usual roots: `--ca-cert`'s and the bundle of
+/// its AWS configuration (`AWS_CA_BUNDLE`, else the profile's `ca_bundle`), for checks that open
+/// their own connections (`doctor`'s probe).
+pub(crate) fn trusted_pem(
+    args: &EndpointArgs,
+    lambda: &lambda_vpce::LambdaVpce,
+) -> Result<Option<Vec<u8>>, CmdError> {
+    let mut pem = args.ca_cert_pem()?;
+    if let Some(bundle) = lambda.settings().ca_bundle() {
+        let all = pem.get_or_insert_with(Vec::new);
+        if !all.is_empty() && !all.ends_with(b"\n") {
+            all.push(b'\n');
+        }
+        all.extend_from_slice(bundle.pem());
+    }
+    Ok(pem)
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default: warnings).
@@ -126,27 +145,30 @@ pub(crate) fn init_tracing() {
         .try_init();
 }
 
-/// A builder of [`lambda_vpce::LambdaVpce`] for `args`: the endpoint they name (else the SDK's
-/// environment variables, else private DNS for the region), the CAs of `--ca-cert` and of
-/// `AWS_CA_BUNDLE` or the profile's `ca_bundle` ([`EndpointArgs::ca_pem`]), and the
-/// `--region`; credentials and anything not given come from the standard AWS chain at `build`.
+/// A builder of [`lambda_vpce::LambdaVpce`] for `args`: the endpoint they name (else the
+/// library's choice from the AWS configuration), `--ca-cert`, `--region`, `--fips` and
+/// `--dual-stack`; everything else (credentials, endpoint URL, FIPS, dual-stack, the CA bundle
+/// of `AWS_CA_BUNDLE` or the profile's `ca_bundle`) comes from the AWS configuration at `build`,
+/// through the same code path as any library user's.
 pub(crate) async fn lambda_builder(
     args: &EndpointArgs,
     pool: lambda_vpce::pool::PoolBuilder,
 ) -> Result<lambda_vpce::LambdaVpceBuilder, CmdError> {
-    let mut pool = pool;
-    if let Some(pem) = args.ca_pem().await? {
-        pool = pool.add_ca_pem(pem);
+    let mut builder = lambda_vpce::LambdaVpce::builder().pool(pool);
+    if let Some(pem) = args.ca_cert_pem()? {
+        builder = builder.add_ca_pem(pem);
     }
-    // The environment's bundle is in `pool` already.
-    let mut builder = lambda_vpce::LambdaVpce::builder()
-        .pool(pool)
-        .ca_bundle_from_environment(false);
     if let Some(endpoint) = args.endpoint()? {
         builder = builder.endpoint(endpoint);
     }
     if let Some(region) = &args.region {
         builder = builder.region(region.clone());
+    }
+    if let Some(fips) = args.fips {
+        builder = builder.use_fips(fips);
+    }
+    if let Some(dual_stack) = args.dual_stack {
+        builder = builder.use_dual_stack(dual_stack);
     }
     Ok(builder)
 }

@@ -13,7 +13,7 @@ use lambda_vpce::doctor::{self as checks, Reach, Severity};
 use lambda_vpce::validate;
 use serde_json::json;
 
-use crate::common::{lambda_builder, CmdResult, EndpointArgs};
+use crate::common::{lambda_builder, trusted_pem, CmdResult, EndpointArgs};
 use report::{Check, Report, Status};
 
 /// Default `--timeout`: how long each of DNS, TCP and TLS may take, in seconds.
@@ -43,17 +43,18 @@ pub(crate) async fn run(args: DoctorArgs) -> CmdResult {
     if let Some(f) = &args.function {
         validate::function_name(f)?;
     }
-    let ca_pem = args.endpoint.ca_pem().await?;
     // One SDK attempt per call, so that the pool statistics count exactly two requests.
     let lambda = lambda_builder(&args.endpoint, lambda_vpce::pool::PoolBuilder::new())
         .await?
         .max_attempts(1)
         .build()
         .await?;
+    let ca_pem = trusted_pem(&args.endpoint, &lambda)?;
     let endpoint = lambda.endpoint().clone();
     let timeout = Duration::from_secs(args.timeout.max(1));
     let mut report = Report::new(&endpoint);
 
+    report.push(configuration_check(lambda.settings()));
     report.push(endpoint_check(&endpoint));
     let probe = checks::probe(&endpoint, ca_pem.as_deref(), timeout).await?;
     report.push(dns_check(&probe));
@@ -88,6 +89,39 @@ pub(crate) async fn run(args: DoctorArgs) -> CmdResult {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Which AWS settings the client was built with and where each came from.
+fn configuration_check(s: &lambda_vpce::Settings) -> Check {
+    let url = s.endpoint_url();
+    let bundle = s.ca_bundle();
+    let bundle_source = bundle.map(|b| match b.source() {
+        lambda_vpce::CaBundleSource::Env => "environment",
+        _ => "profile",
+    });
+    let region = s.region();
+    let message =
+        format!(
+        "region {} ({}), endpoint URL {} ({}), FIPS {} ({}), dual-stack {} ({}), CA bundle {} ({})",
+        region.map_or("none", |r| r.value().as_str()),
+        region.map_or("unset", |r| r.source().as_str()),
+        url.map_or("none", |u| u.value().as_str()),
+        url.map_or("unset", |u| u.source().as_str()),
+        if *s.use_fips().value() { "on" } else { "off" },
+        s.use_fips().source(),
+        if *s.use_dual_stack().value() { "on" } else { "off" },
+        s.use_dual_stack().source(),
+        bundle.map_or("none".to_owned(), |b| b.path().display().to_string()),
+        bundle_source.unwrap_or("unset"),
+    );
+    let data = json!({
+        "region": region.map(|r| json!({"value": r.value(), "source": r.source().as_str()})),
+        "endpoint_url": url.map(|u| json!({"value": u.value(), "source": u.source().as_str()})),
+        "use_fips": {"value": s.use_fips().value(), "source": s.use_fips().source().as_str()},
+        "use_dual_stack": {"value": s.use_dual_stack().value(), "source": s.use_dual_stack().source().as_str()},
+        "ca_bundle": bundle.map(|b| json!({"path": b.path().display().to_string(), "source": bundle_source, "certificates": b.certificates()})),
+    });
+    Check::new("configuration", Status::Info, message, data)
 }
 
 fn endpoint_check(e: &lambda_vpce::endpoint::Endpoint) -> Check {

@@ -109,22 +109,28 @@ impl Target {
         })
     }
 
-    /// The endpoint named by the flags, with region and credentials from the standard chain.
+    /// The endpoint the flags and the AWS configuration name (chosen by the library, as for
+    /// `invoke` and `doctor`), with region and credentials from the standard chain.
     pub(crate) async fn external(args: &EndpointArgs) -> Result<Target, CmdError> {
-        let endpoint = args
-            .endpoint()?
-            .ok_or("no endpoint flag given (this is a bug: checked before)")?;
-        let ca_pem = args.ca_pem().await?;
-        let known = args
-            .region
-            .clone()
-            .or_else(|| endpoint.region().map(str::to_owned));
+        let known = match &args.region {
+            Some(r) => Some(r.clone()),
+            None => args.endpoint()?.and_then(|e| e.region().map(str::to_owned)),
+        };
         let sdk_config = match &known {
             Some(region) => lambda_vpce::load_sdk_config_for_region(region.clone()).await,
             None => lambda_vpce::load_sdk_config().await,
         };
-        let region = known
-            .or_else(|| sdk_config.region().map(|r| r.to_string()))
+        let lambda = crate::common::lambda_builder(args, lambda_vpce::pool::PoolBuilder::new())
+            .await?
+            .sdk_config(&sdk_config)
+            .build_sync()?;
+        let endpoint = lambda.endpoint().clone();
+        let ca_pem = crate::common::trusted_pem(args, &lambda)?;
+        let region = lambda
+            .settings()
+            .region()
+            .map(|r| r.value().clone())
+            .or_else(|| endpoint.region().map(str::to_owned))
             .ok_or("no region: pass --region or set AWS_REGION")?;
         let provider = sdk_config
             .credentials_provider()

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 /// `--help` text: statuses, exit codes and the JSON schema.
 pub(super) const HELP: &str = "\
-Checks, in order: endpoint (what was configured), dns (every address classified: private = \
+Checks, in order: configuration (the AWS settings the client was built with and where each came from: builder = a flag, sdk_config, service_environment = AWS_ENDPOINT_URL_LAMBDA, environment, services_section, profile, default), endpoint (what was configured), dns (every address classified: private = \
 RFC 1918, 100.64/10 or IPv6 ULA fc00::/7, traffic stays in the VPC; public = traffic leaves \
 through a NAT or internet gateway; loopback = this machine, a local endpoint or proxy; \
 link-local / reserved = not an endpoint address), tcp (every address, timed), tls (handshake \
@@ -27,7 +27,7 @@ or configuration error.
                 \"fallback_connect_host\", \"region\", \"availability_zone\"},
    \"checks\": [{\"check\": NAME, \"status\": STATUS, \"message\": TEXT, \"data\": {...}}],
    \"summary\": {\"status\": \"ok\"|\"warn\"|\"fail\", \"failed\": N, \"warnings\": N}}
-data by check: dns {host, addresses: [{ip, class}], reach, elapsed_ms}; tcp {attempts: \
+data by check: configuration {region, endpoint_url: {value, source} (null when unset), use_fips and use_dual_stack: {value, source}, ca_bundle: {path, source, certificates} (null when unset)}; dns {host, addresses: [{ip, class}], reach, elapsed_ms}; tcp {attempts: \
 [{address, elapsed_ms, error}]}; tls {address, sni, elapsed_ms, protocol, alpn, \
 key_exchange_group, cipher_suite, provider, fips, offered_groups, error}; http {alpn, version, \
 max_concurrent_streams, error}; \
