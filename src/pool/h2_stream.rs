@@ -21,6 +21,8 @@ use http::header::{CONNECTION, CONTENT_LENGTH, TE, TRANSFER_ENCODING, UPGRADE};
 use http::{HeaderName, HeaderValue, Method};
 use http_body::{Body as _, Frame, SizeHint};
 
+use tokio::sync::oneshot;
+
 use super::send::KEEP_ALIVE;
 
 /// Headers that name a hop, which HTTP/2 forbids (RFC 9113 §8.2.2); `h2` rejects a request
@@ -44,7 +46,8 @@ pub(crate) const AMZ_SDK_INVOCATION_ID: HeaderName =
 /// Opens a stream for `request` on `tx` and starts its body. `Err` hands the request back
 /// whole: no stream was made, so nothing reached the server (the connection is going away or
 /// gone). The body is sent at once when it is in memory (every Lambda API call's); a streaming
-/// body is sent by its own task, within the flow-control window.
+/// body is sent by its own task, within the flow-control window, for as long as the caller
+/// holds the returned [`BodyPipe`].
 ///
 /// `copy`: whether the caller keeps a copy of `request` to resend (see `send_h2`). With one,
 /// the request's head goes to `h2` as it is and `Err` hands back nothing (resend the copy);
@@ -54,7 +57,7 @@ pub(super) fn open(
     tx: &mut SendRequest<Bytes>,
     request: http::Request<SdkBody>,
     copy: bool,
-) -> Result<ResponseFuture, (Option<http::Request<SdkBody>>, h2::Error)> {
+) -> Result<(ResponseFuture, Option<BodyPipe>), (Option<http::Request<SdkBody>>, h2::Error)> {
     let (mut parts, body) = request.into_parts();
     prepare_head(&mut parts.headers, &parts.method, body.content_length());
     let eos = body.is_end_stream();
@@ -68,10 +71,8 @@ pub(super) fn open(
     };
     match tx.send_request(head, eos) {
         Ok((response, stream)) => {
-            if !eos {
-                send_body(body, stream);
-            }
-            Ok(response)
+            let pipe = if eos { None } else { send_body(body, stream) };
+            Ok((response, pipe))
         }
         Err(e) => {
             let unsent = keep.map(|keep| {
@@ -118,44 +119,70 @@ fn head_of(request: &http::Request<()>) -> http::Request<()> {
     head
 }
 
+/// The caller's hold on the task that sends a streaming request body. Dropping it — the caller
+/// left, its deadline passed, its exchange ended — stops that task, which resets the stream
+/// (`CANCEL`) unless the body was all sent: a request body is never sent on for a caller that
+/// is gone, and the stream stops counting against the server's concurrent-stream limit.
+pub(crate) struct BodyPipe {
+    _caller: oneshot::Sender<()>,
+}
+
 /// Sends `body` on `stream`: an in-memory body in one call (`h2` queues it and sends it as the
-/// window allows), anything else from a task.
-fn send_body(mut body: SdkBody, mut stream: SendStream<Bytes>) {
+/// window allows), anything else from a task that the returned [`BodyPipe`] keeps going.
+fn send_body(mut body: SdkBody, mut stream: SendStream<Bytes>) -> Option<BodyPipe> {
     let mut cx = Context::from_waker(Waker::noop());
-    if let Poll::Ready(first) = Pin::new(&mut body).poll_frame(&mut cx) {
-        match first {
+    let first = match Pin::new(&mut body).poll_frame(&mut cx) {
+        Poll::Pending => None,
+        Poll::Ready(first) => match first {
             Some(Ok(frame)) => match frame.into_data() {
                 Ok(data) if body.is_end_stream() => {
                     let _ = stream.send_data(data, true);
-                    return;
+                    return None;
                 }
-                Ok(data) => {
-                    tokio::spawn(pipe(body, stream, Some(data)));
-                    return;
-                }
+                Ok(data) => Some(data),
                 Err(frame) => {
                     if let Ok(trailers) = frame.into_trailers() {
                         let _ = stream.send_trailers(trailers);
                     }
-                    return;
+                    return None;
                 }
             },
             None => {
                 let _ = stream.send_data(Bytes::new(), true);
-                return;
+                return None;
             }
             Some(Err(_)) => {
                 stream.send_reset(h2::Reason::CANCEL);
-                return;
+                return None;
             }
-        }
+        },
+    };
+    let (caller, gone) = oneshot::channel();
+    tokio::spawn(pipe(body, stream, first, gone));
+    Some(BodyPipe { _caller: caller })
+}
+
+/// Sends a streaming body on `stream` until it ends, or resets the stream (`CANCEL`) when the
+/// caller lets go of its [`BodyPipe`] first.
+async fn pipe(
+    mut body: SdkBody,
+    mut stream: SendStream<Bytes>,
+    first: Option<Bytes>,
+    mut caller_gone: oneshot::Receiver<()>,
+) {
+    let sent = tokio::select! {
+        biased;
+        _ = &mut caller_gone => false,
+        () = send_all(&mut body, &mut stream, first) => true,
+    };
+    if !sent {
+        stream.send_reset(h2::Reason::CANCEL);
     }
-    tokio::spawn(pipe(body, stream, None));
 }
 
 /// Sends a streaming body frame by frame, each within the capacity `h2` grants, so that no
 /// more than the window is buffered. A body that fails resets the stream (`CANCEL`).
-async fn pipe(mut body: SdkBody, mut stream: SendStream<Bytes>, first: Option<Bytes>) {
+async fn send_all(body: &mut SdkBody, stream: &mut SendStream<Bytes>, first: Option<Bytes>) {
     use http_body_util::BodyExt;
     let mut next = first;
     loop {
@@ -181,7 +208,7 @@ async fn pipe(mut body: SdkBody, mut stream: SendStream<Bytes>, first: Option<By
                 }
             },
         };
-        if send_within_window(&mut stream, data).await.is_err() {
+        if send_within_window(stream, data).await.is_err() {
             return;
         }
     }
@@ -205,18 +232,25 @@ async fn send_within_window(stream: &mut SendStream<Bytes>, mut data: Bytes) -> 
 
 /// A response body read from an `h2` stream. Received data is given back to the flow-control
 /// window as it is handed on; trailers follow the data. Dropping it before its end resets the
-/// stream (`h2` sends `CANCEL`).
+/// stream (`h2` sends `CANCEL`), and stops a request body still being sent.
 pub(crate) struct H2Body {
     stream: RecvStream,
+    /// A streaming request body still being sent, kept going while this body lives.
+    _pipe: Option<BodyPipe>,
     data_done: bool,
     /// From `Content-Length`, less what was read; `None` when not announced.
     remaining: Option<u64>,
 }
 
 impl H2Body {
-    pub(super) fn new(stream: RecvStream, content_length: Option<u64>) -> Self {
+    pub(super) fn new(
+        stream: RecvStream,
+        content_length: Option<u64>,
+        pipe: Option<BodyPipe>,
+    ) -> Self {
         H2Body {
             stream,
+            _pipe: pipe,
             data_done: false,
             remaining: content_length,
         }

@@ -104,7 +104,10 @@
 //! # Cancellation
 //! Dropping a call at any `.await` leaks nothing: a waiter's place is removed (a connection or
 //! slot handed to it meanwhile goes back), a checked-out HTTP/1.1 connection mid-exchange is
-//! closed, an HTTP/2 stream is reset and its slot freed, permits are freed by `Drop`.
+//! closed, an HTTP/2 stream is reset and its slot freed — also mid-request-body: a streaming
+//! body's sender stops with the call (`h2_stream::BodyPipe`) — and permits are freed by `Drop`.
+//! The HTTP/2 matrix is `tests/h2_cancel.rs`: dropped while waiting for a slot, while sending
+//! the body, while awaiting the response, while reading it.
 //!
 //! # Files
 //! `origin_pool` (one origin's state), `checkout` (waiters, sharing a connect, the in-use

@@ -342,8 +342,10 @@ async fn send_h2(
     let Checkout::H2(lease) = in_use.checkout() else {
         unreachable!("an HTTP/2 checkout")
     };
-    let response = match h2_stream::open(&mut lease.tx, request, replay.is_some()) {
-        Ok(response) => response,
+    // `pipe`: a streaming request body's sender, kept going while this call lasts (dropped
+    // with it, the stream is reset).
+    let (response, pipe) = match h2_stream::open(&mut lease.tx, request, replay.is_some()) {
+        Ok(opened) => opened,
         Err((unsent, err)) => {
             let Some(unsent) = unsent.or(replay) else {
                 unreachable!("open hands the request back unless a copy was kept")
@@ -375,7 +377,7 @@ async fn send_h2(
                 .headers()
                 .get(CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok()?.parse().ok());
-            let response = response.map(|stream| H2Body::new(stream, content_length));
+            let response = response.map(|stream| H2Body::new(stream, content_length, pipe));
             Sent::Response(finish(pool, in_use, response, info, opts.deadline))
         }
         Err(err) if h2_stream::refused_by_peer(&err) => {

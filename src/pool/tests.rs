@@ -3,6 +3,7 @@
 mod fake;
 mod fake_h2;
 mod h2;
+mod h2_cancel;
 
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;

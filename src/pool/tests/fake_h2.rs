@@ -36,6 +36,8 @@ pub(super) struct H2Behavior {
     /// `RST_STREAM`, no window update): the client's stream stays open on its sending side
     /// after its response ended.
     pub(super) answer_before_body: bool,
+    /// Send the response headers, then the body ("ok") only after this long.
+    pub(super) body_after: Duration,
 }
 
 /// What the HTTP/2 server saw, and a handle on every connection's middlebox.
@@ -46,6 +48,9 @@ pub(super) struct H2Server {
     pub(super) executions: Mutex<HashMap<String, u32>>,
     /// Streams refused with `REFUSED_STREAM`.
     pub(super) refused: AtomicUsize,
+    /// Streams the client reset before the server was done with them (its request body, its
+    /// response headers or body could no longer be read or sent).
+    pub(super) reset_by_client: AtomicUsize,
     /// Streams that started running, across connections (for waiting on them).
     pub(super) started: AtomicUsize,
     pub(super) started_changed: Notify,
@@ -160,16 +165,31 @@ impl H2Server {
                     }
                     return;
                 }
-                while let Some(Ok(chunk)) = body.data().await {
+                while let Some(chunk) = body.data().await {
+                    let Ok(chunk) = chunk else {
+                        server.reset_by_client.fetch_add(1, SeqCst);
+                        return;
+                    };
                     let _ = body.flow_control().release_capacity(chunk.len());
                 }
-                let delay = server.behavior.lock().unwrap().delay;
+                let (delay, body_after) = {
+                    let b = server.behavior.lock().unwrap();
+                    (b.delay, b.body_after)
+                };
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
                 }
                 let Ok(mut send) = respond.send_response(http::Response::new(()), false) else {
+                    server.reset_by_client.fetch_add(1, SeqCst);
                     return;
                 };
+                if !body_after.is_zero() {
+                    tokio::time::sleep(body_after).await;
+                    if send.send_data(Bytes::from_static(b"ok"), true).is_err() {
+                        server.reset_by_client.fetch_add(1, SeqCst);
+                    }
+                    return;
+                }
                 let _ = send.send_data(Bytes::from_static(b"ok"), true);
             });
         }

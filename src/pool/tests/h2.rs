@@ -18,7 +18,9 @@ fn secs(s: u64) -> Duration {
 }
 
 /// A pool speaking HTTP/2 to a fresh fake server, with `f` applied to its builder.
-fn h2_pool(f: impl FnOnce(PoolBuilder) -> PoolBuilder) -> (Pool, std::sync::Arc<Server>) {
+pub(super) fn h2_pool(
+    f: impl FnOnce(PoolBuilder) -> PoolBuilder,
+) -> (Pool, std::sync::Arc<Server>) {
     let (pool, server) = pool_with(|b| f(b.protocol(Protocol::Http2)));
     server.h2.store(true, SeqCst);
     (pool, server)
