@@ -106,7 +106,7 @@
 //! slot handed to it meanwhile goes back), a checked-out HTTP/1.1 connection mid-exchange is
 //! closed, an HTTP/2 stream is reset and its slot freed — also mid-request-body: a streaming
 //! body's sender stops with the call (`h2_stream::BodyPipe`) — and permits are freed by `Drop`.
-//! The HTTP/2 matrix is `tests/h2_cancel.rs`: dropped while waiting for a slot, while sending
+//! The HTTP/2 matrix is `src/pool/tests/h2_cancel.rs`: dropped while waiting for a slot, while sending
 //! the body, while awaiting the response, while reading it.
 //!
 //! # Files
