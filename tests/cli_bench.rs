@@ -651,7 +651,10 @@ fn bench_names_each_clients_tls_provider_and_the_group_the_endpoint_negotiated()
         ],
     );
     let ours = lambda_vpce::tls::TlsProvider::current();
-    let hybrid = ours.key_exchange_groups.iter().any(|g| g == "X25519MLKEM768");
+    let hybrid = ours
+        .key_exchange_groups
+        .iter()
+        .any(|g| g == "X25519MLKEM768");
     for c in clients_all_ok(&report, 40) {
         let group = c["tls_group"].as_str().unwrap_or_default();
         match c["client"].as_str() {
