@@ -11,7 +11,7 @@
 //! | feature | provider | key exchange offered, in order |
 //! |---|---|---|
 //! | `aws-lc-rs` (default) | aws-lc-rs, rustls's default provider | X25519MLKEM768, secp384r1, X25519, secp256r1 |
-//! | `ring` | *ring* | X25519, secp256r1, secp384r1 (no post-quantum group) |
+//! | `ring` | *ring* | secp384r1, X25519, secp256r1 (no post-quantum group) |
 //! | `fips` | aws-lc-rs's FIPS 140-3 module | the FIPS-approved ones: X25519MLKEM768, secp384r1, secp256r1 |
 //!
 //! The default is what aws-sdk-lambda's default HTTPS client (aws-smithy-http-client's
