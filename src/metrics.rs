@@ -25,7 +25,7 @@
 //! maintenance tick (every [`MAINTENANCE_INTERVAL`](crate::pool::MAINTENANCE_INTERVAL)) and
 //! on every `Pool::stats()` call. Labels never carry a credential, a payload, a function name
 //! or a request id: `origin` is `scheme://host:port` (plus `sni=` when TLS names another host),
-//! so the cardinality is origins × 11 close reasons + 2 paths × 5 verdicts. The function name
+//! so the cardinality is origins × 13 close reasons + 2 paths × 5 verdicts. The function name
 //! is deliberately not a label: ARNs with versions and aliases grow without bound and carry the
 //! account id; count per function in your own code if you need it.
 
