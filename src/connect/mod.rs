@@ -15,9 +15,9 @@ mod stream;
 mod tls;
 
 pub use health::AddressStats;
-pub(crate) use health::{
-    AddressHealth, Failure, OnAddress, EJECTION_BACKOFF_FIRST, EJECTION_BACKOFF_MAX,
-};
+pub(crate) use health::{AddressHealth, Failure, OnAddress};
+#[cfg(test)]
+pub(crate) use health::{EJECTION_BACKOFF_FIRST, EJECTION_BACKOFF_MAX};
 pub(crate) use race::{connect, RaceSettings};
 pub use resolve::{FnResolver, GaiResolver, Resolve, Resolving};
 pub(crate) use shared_tcp::{PeerState, SharedTcp};
