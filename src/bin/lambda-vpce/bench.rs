@@ -187,13 +187,14 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
         concurrency: a.concurrency,
         protocol: a.protocol,
         h2_connections: a.h2_connections,
+        resolve: (!a.resolve.is_empty()).then(|| a.resolve.clone().into()),
     };
 
     // Build each client and time its first call right away.
     let mut entries = Vec::with_capacity(kinds.len());
     for kind in kinds {
         let versions_before = target.server_versions();
-        let client = Arc::new(BenchClient::build(kind, &target, &call, opts).await?);
+        let client = Arc::new(BenchClient::build(kind, &target, &call, opts.clone()).await?);
         let first_call = Some(first_call(client.clone(), call.clone()).await?);
         let server_versions = match (versions_before, target.server_versions()) {
             (Some((a0, h0)), Some((a1, h1))) => {
@@ -298,6 +299,7 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
                     first_call: e.first_call,
                     connections_opened,
                     cpu: e.cpu,
+                    addresses: e.client.addresses(),
                 },
             );
             let (protocol, seen_by) = negotiated(e);
@@ -348,6 +350,8 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
         cpu_includes_server: !external,
         allocator: crate::ALLOCATOR.to_owned(),
         clients: reports,
+        resolve: (!a.resolve.is_empty())
+            .then(|| a.resolve.iter().map(ToString::to_string).collect()),
         runs: 1,
     };
     print!("{}", report.text());
