@@ -24,8 +24,8 @@
 //! Connects spread over the addresses: candidates are ordered by the connections each already
 //! has plus the attempts under way to it (all origins of the pool together), so that losing one
 //! zone costs a share of the connections, not all of them. An address whose attempt is still
-//! pending after another address won a race is *lagging* and goes after the others until that
-//! attempt ends.
+//! pending after another address won a race is *lagging*, and one whose probe after an ejection
+//! is under way is *probing*: either goes after the others until that attempt ends.
 //!
 //! Lock rule: `AddressHealth::entries` and each `Address::state` are `std::sync::Mutex`es held
 //! for a few moves, never across an `.await`; `entries` may be held while a `state` is taken,
@@ -152,23 +152,32 @@ impl AddressHealth {
             ejected.sort_by_key(|(i, a)| (a.ejected_until(now), turn(*i)));
             return ejected.into_iter().map(|(_, a)| a).collect();
         }
-        healthy.sort_by_key(|(i, a)| {
+        // Last: an address whose attempt lost a race and is still pending, or one being probed
+        // after an ejection (one probe at a time: other callers do not wait on it too).
+        healthy.sort_by_cached_key(|(i, a)| {
+            let busy = a.attempts.load(Relaxed);
+            let probing = busy > 0 && a.lock().failures_in_row > 0;
             (
-                a.lagging.load(Relaxed) > 0,
-                a.connections.load(Relaxed) + a.attempts.load(Relaxed),
+                a.lagging.load(Relaxed) > 0 || probing,
+                a.connections.load(Relaxed) + busy,
                 turn(*i),
             )
         });
         interleave_families(healthy.into_iter().map(|(_, a)| a).collect())
     }
 
-    /// `address` failed at `now`: it is ejected (for a backoff that doubles per failure in a
-    /// row) and, if another address of its names is not ejected, marked dead. Returns the
-    /// backoff.
+    /// `address` failed at `now`: it is ejected (for a backoff that doubles per ejection in a
+    /// row) and, if another address of its names is not ejected, marked dead. A failure while
+    /// it is already ejected (an attempt started before the ejection, ending now) is the same
+    /// outage: it neither ejects again nor lengthens the backoff. Returns the backoff.
     pub(crate) fn failed(&self, address: &Address, why: Failure, now: Instant) -> Duration {
         let entries = self.lock();
         let backoff = {
             let mut st = address.lock();
+            st.last_failure = Some(why);
+            if let Some(until) = st.ejected_until.filter(|u| now < *u) {
+                return until - now;
+            }
             st.failures_in_row = st.failures_in_row.saturating_add(1);
             let doublings = st.failures_in_row.saturating_sub(1).min(16);
             let backoff = EJECTION_BACKOFF_FIRST
@@ -466,16 +475,34 @@ mod tests {
         let plan = health.plan("h", &[a], 0, Instant::now());
         let mut backoffs = Vec::new();
         for _ in 0..8 {
-            backoffs.push(health.failed(&plan[0], Failure::TimedOut, Instant::now()));
+            let backoff = health.failed(&plan[0], Failure::TimedOut, Instant::now());
+            backoffs.push(backoff);
+            tokio::time::advance(backoff).await; // probed again, and failing again
         }
         let s = |n| Duration::from_secs(n);
         assert_eq!(backoffs, [s(1), s(2), s(4), s(8), s(16), s(30), s(30), s(30)]);
+        assert_eq!(plan[0].ejections.load(Relaxed), 8);
         plan[0].succeeded();
         assert_eq!(
             health.failed(&plan[0], Failure::Refused, Instant::now()),
             s(1),
             "a success resets the backoff"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_of_attempts_started_before_an_ejection_do_not_lengthen_it() {
+        let health = AddressHealth::default();
+        let plan = health.plan("h", &[addr("10.0.0.1:443")], 0, Instant::now());
+        let now = Instant::now();
+        assert_eq!(health.failed(&plan[0], Failure::TimedOut, now), EJECTION_BACKOFF_FIRST);
+        let soon = now + Duration::from_millis(300);
+        assert_eq!(
+            health.failed(&plan[0], Failure::TimedOut, soon),
+            EJECTION_BACKOFF_FIRST - Duration::from_millis(300)
+        );
+        assert_eq!(plan[0].ejections.load(Relaxed), 1);
+        assert_eq!(plan[0].connect_failures.load(Relaxed), 0, "counted by the race");
     }
 
     #[tokio::test(start_paused = true)]
@@ -499,11 +526,12 @@ mod tests {
     async fn when_every_address_is_ejected_all_are_tried_soonest_back_first() {
         let health = AddressHealth::default();
         let (a, b) = (addr("10.0.0.1:443"), addr("10.0.0.2:443"));
-        let now = Instant::now();
-        let plan = health.plan("h", &[a, b], 0, now);
-        health.failed(&plan[0], Failure::TimedOut, now);
-        health.failed(&plan[0], Failure::TimedOut, now); // a: 2 s
-        health.failed(&plan[1], Failure::Refused, now); // b: 1 s
+        let start = Instant::now();
+        let plan = health.plan("h", &[a, b], 0, start);
+        health.failed(&plan[0], Failure::TimedOut, start);
+        let now = start + EJECTION_BACKOFF_FIRST;
+        health.failed(&plan[0], Failure::TimedOut, now); // a: 2 s from now
+        health.failed(&plan[1], Failure::Refused, now); // b: 1 s from now
         assert!(!plan[1].is_dead(), "no healthy address was left");
         let order = health.plan("h", &[a, b], 0, now);
         assert_eq!(order.iter().map(|x| x.addr).collect::<Vec<_>>(), [b, a]);
@@ -523,6 +551,22 @@ mod tests {
         let _to_b = plan[1].attempt();
         let order = health.plan("h", &[a, b, c], 0, now);
         assert_eq!(order[0].addr, c);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_address_being_probed_after_an_ejection_gets_no_second_attempt_first() {
+        let health = AddressHealth::default();
+        let (a, b) = (addr("10.0.0.1:443"), addr("10.0.0.2:443"));
+        let now = Instant::now();
+        let plan = health.plan("h", &[a, b], 0, now);
+        let _on_b = (0..8).map(|_| plan[1].connection()).collect::<Vec<_>>();
+        health.failed(&plan[0], Failure::TimedOut, now);
+        let later = now + EJECTION_BACKOFF_FIRST;
+        let first = health.plan("h", &[a, b], 0, later);
+        assert_eq!(first[0].addr, a, "probed: it has the fewest connections");
+        let _probe = first[0].attempt();
+        let next = health.plan("h", &[a, b], 0, later);
+        assert_eq!(next[0].addr, b, "one probe at a time");
     }
 
     #[test]

@@ -424,6 +424,13 @@ fn client_block(out: &mut String, c: &ClientReport, cpu_includes_server: bool) {
             .as_deref()
             .map_or_else(String::new, |by| format!(" (seen by the {by})"))
     );
+    for a in c.addresses.iter().flatten() {
+        let _ = writeln!(
+            out,
+            "  address      {}   connects {}   open {}   connect failures {}   ejections {}",
+            a.address, a.connects, a.connections, a.connect_failures, a.ejections
+        );
+    }
 }
 
 fn summary(out: &mut String, clients: &[ClientReport]) {
