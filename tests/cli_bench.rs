@@ -727,7 +727,10 @@ fn bench_resolve_sends_every_client_to_the_given_addresses_and_names_each_one_us
         "--client",
         "lambda-vpce,sdk-default,smithy-pool",
     ]);
-    assert_eq!(report["resolve"], serde_json::json!(["127.0.0.2", "127.0.0.1"]));
+    assert_eq!(
+        report["resolve"],
+        serde_json::json!(["127.0.0.2", "127.0.0.1"])
+    );
     let clients = clients_all_ok(&report, 100);
     let crate_client = &clients[0];
     assert_eq!(crate_client["client"], "lambda-vpce");
@@ -752,5 +755,8 @@ fn bench_resolve_sends_every_client_to_the_given_addresses_and_names_each_one_us
 
 #[test]
 fn bench_refuses_a_resolve_list_that_is_not_ip_addresses() {
-    assert_refused(&["bench", "--resolve", "10.0.0.1,lambda.example"], "--resolve");
+    assert_refused(
+        &["bench", "--resolve", "10.0.0.1,lambda.example"],
+        "--resolve",
+    );
 }

@@ -234,7 +234,16 @@ impl Netns {
         run(
             "ip",
             &[
-                "-n", c, "neigh", "replace", &dark, "lladdr", NOBODYS_MAC, "dev", "lv-c", "nud",
+                "-n",
+                c,
+                "neigh",
+                "replace",
+                &dark,
+                "lladdr",
+                NOBODYS_MAC,
+                "dev",
+                "lv-c",
+                "nud",
                 "permanent",
             ],
         )?;
@@ -660,7 +669,10 @@ fn one_dark_zone_of_three(tag: &'static str, http2: bool) {
             for call in calls {
                 let (o, took) = call.await.expect("call task");
                 assert_eq!(o.class, Class::Ok, "wave {wave}: {}", o.message);
-                assert!(took < bound, "wave {wave}: a call took {took:?} (bound {bound:?})");
+                assert!(
+                    took < bound,
+                    "wave {wave}: a call took {took:?} (bound {bound:?})"
+                );
                 slowest = slowest.max(took);
             }
         }

@@ -390,8 +390,9 @@ fn interleave_families(sorted: Vec<Arc<Address>>) -> Vec<Arc<Address>> {
         return sorted;
     };
     let first_v4 = first.addr.is_ipv4();
-    let (mut same, mut other): (Vec<_>, Vec<_>) =
-        sorted.into_iter().partition(|a| a.addr.is_ipv4() == first_v4);
+    let (mut same, mut other): (Vec<_>, Vec<_>) = sorted
+        .into_iter()
+        .partition(|a| a.addr.is_ipv4() == first_v4);
     let mut out = Vec::with_capacity(same.len() + other.len());
     same.reverse();
     other.reverse();
@@ -480,7 +481,10 @@ mod tests {
             tokio::time::advance(backoff).await; // probed again, and failing again
         }
         let s = |n| Duration::from_secs(n);
-        assert_eq!(backoffs, [s(1), s(2), s(4), s(8), s(16), s(30), s(30), s(30)]);
+        assert_eq!(
+            backoffs,
+            [s(1), s(2), s(4), s(8), s(16), s(30), s(30), s(30)]
+        );
         assert_eq!(plan[0].ejections.load(Relaxed), 8);
         plan[0].succeeded();
         assert_eq!(
@@ -495,19 +499,25 @@ mod tests {
         let health = AddressHealth::default();
         let plan = health.plan("h", &[addr("10.0.0.1:443")], 0, Instant::now());
         let now = Instant::now();
-        assert_eq!(health.failed(&plan[0], Failure::TimedOut, now), EJECTION_BACKOFF_FIRST);
+        assert_eq!(
+            health.failed(&plan[0], Failure::TimedOut, now),
+            EJECTION_BACKOFF_FIRST
+        );
         let soon = now + Duration::from_millis(300);
         assert_eq!(
             health.failed(&plan[0], Failure::TimedOut, soon),
             EJECTION_BACKOFF_FIRST - Duration::from_millis(300)
         );
         assert_eq!(plan[0].ejections.load(Relaxed), 1);
-        assert_eq!(plan[0].connect_failures.load(Relaxed), 0, "counted by the race");
+        assert_eq!(
+            plan[0].connect_failures.load(Relaxed),
+            0,
+            "counted by the race"
+        );
     }
 
     #[tokio::test(start_paused = true)]
-    async fn an_ejected_address_is_left_out_while_another_is_healthy_and_back_after_its_backoff()
-    {
+    async fn an_ejected_address_is_left_out_while_another_is_healthy_and_back_after_its_backoff() {
         let health = AddressHealth::default();
         let (a, b) = (addr("10.0.0.1:443"), addr("10.0.0.2:443"));
         let now = Instant::now();

@@ -18,7 +18,7 @@ use super::h2_watch::{PeerSettings, Watched};
 use super::origin_pool::{Ended, OriginPool};
 use super::stats::Counters;
 use super::Protocol;
-use crate::connect::{Opened, OnAddress, RaceSettings};
+use crate::connect::{OnAddress, Opened, RaceSettings};
 use crate::error::{Error, Kind};
 
 /// The largest HTTP/2 frame the client accepts: 1 MiB (the protocol's default is 16 KiB), so
@@ -171,8 +171,8 @@ impl OriginPool {
                     tracing::warn!(zonal = %self.origin.host, regional = %fallback, "zonal endpoint keeps failing; using the regional name for a while");
                 }
                 race(&fallback).await.inspect_err(|_| {
-                        Counters::bump(&self.counters.connect_failures);
-                    })
+                    Counters::bump(&self.counters.connect_failures);
+                })
             }
         }
     }

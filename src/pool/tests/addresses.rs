@@ -24,7 +24,10 @@ fn addr(s: &str) -> SocketAddr {
 
 /// A pool whose origin (`lambda.test`) resolves to `addrs`, with a new connection for every
 /// call that comes 1 s after the previous one (idle timeout 1 s).
-fn pool_over(addrs: &[&str], f: impl FnOnce(PoolBuilder) -> PoolBuilder) -> (Pool, std::sync::Arc<Server>) {
+fn pool_over(
+    addrs: &[&str],
+    f: impl FnOnce(PoolBuilder) -> PoolBuilder,
+) -> (Pool, std::sync::Arc<Server>) {
     let (pool, server) = pool_with(|b| f(b.idle_timeout(Duration::from_secs(1))));
     server.resolve_to("lambda.test", addrs);
     (pool, server)
@@ -60,7 +63,11 @@ async fn a_black_holed_first_address_costs_one_attempt_delay_and_after_its_eject
     let dialed = server.dialed_addrs().len();
     let started = Instant::now();
     let info = call(&pool).await.unwrap();
-    assert_eq!(started.elapsed(), Duration::ZERO, "no wait for the ejected address");
+    assert_eq!(
+        started.elapsed(),
+        Duration::ZERO,
+        "no wait for the ejected address"
+    );
     assert!(!info.reused);
     assert_eq!(server.dialed_addrs()[dialed..], [addr(B)]);
 }
@@ -92,7 +99,11 @@ async fn a_refusing_address_is_ejected_at_once_and_the_next_is_tried_without_del
     let a = stats_of(&pool, A);
     assert_eq!((a.connect_failures(), a.ejections()), (1, 1));
     assert_eq!(a.last_failure(), Some("refused"));
-    assert_eq!(pool.stats().origins()[0].connect_failures(), 0, "the connect succeeded");
+    assert_eq!(
+        pool.stats().origins()[0].connect_failures(),
+        0,
+        "the connect succeeded"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -198,7 +209,10 @@ async fn an_address_that_keeps_failing_is_ejected_for_longer_each_time_up_to_the
     // A probe starts on the first or second connect after the backoff (connects every 1 s
     // here; of two addresses with no connection, every other connect starts on A first).
     assert!(gaps.len() >= 6, "{gaps:?}");
-    for (gap, backoff) in gaps.iter().zip([s(1), s(2), s(4), s(8), s(16), s(30), s(30)]) {
+    for (gap, backoff) in gaps
+        .iter()
+        .zip([s(1), s(2), s(4), s(8), s(16), s(30), s(30)])
+    {
         assert!(
             *gap >= backoff && *gap <= backoff + s(2),
             "probed {gap:?} after an ejection of {backoff:?}: {gaps:?}"
@@ -229,7 +243,10 @@ async fn one_dark_address_of_three_costs_its_share_of_connections_and_fails_no_c
     let (a, b, c) = (stats_of(&pool, A), stats_of(&pool, B), stats_of(&pool, C));
     assert_eq!(b.connections(), 0);
     assert_eq!(a.connections() + c.connections(), pool.stats().idle());
-    assert!(a.connections().abs_diff(c.connections()) <= 1, "{a:?} {c:?}");
+    assert!(
+        a.connections().abs_diff(c.connections()) <= 1,
+        "{a:?} {c:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -256,8 +273,7 @@ async fn an_idle_http1_connection_to_an_address_found_dead_is_closed_not_used() 
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_http2_connection_to_an_address_found_dead_takes_no_new_stream_and_its_calls_finish()
-{
+async fn an_http2_connection_to_an_address_found_dead_takes_no_new_stream_and_its_calls_finish() {
     let (pool, server) = pool_with(|b| b.h2_connections(1));
     server.h2.store(true, SeqCst);
     server.resolve_to("lambda.test", &[A, B]);
@@ -276,8 +292,15 @@ async fn an_http2_connection_to_an_address_found_dead_takes_no_new_stream_and_it
     let err = pool.send(other).await.unwrap_err();
     assert!(err.is_connect() && err.is_not_sent(), "{err:?}");
     let next = call(&pool).await.unwrap();
-    assert_eq!(next.remote_addr, addr(B), "no new stream on the connection to A");
-    let first = in_flight.await.unwrap().expect("the call on it keeps its outcome");
+    assert_eq!(
+        next.remote_addr,
+        addr(B),
+        "no new stream on the connection to A"
+    );
+    let first = in_flight
+        .await
+        .unwrap()
+        .expect("the call on it keeps its outcome");
     assert_eq!(first.remote_addr, addr(A));
     run_spawned_tasks().await;
     assert_eq!(pool.stats().closed(CloseReason::AddressDead), 1);

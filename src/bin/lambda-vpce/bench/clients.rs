@@ -30,8 +30,8 @@ use lambda_vpce::pool::{ConnectionInfo, Protocol};
 use lambda_vpce::{pool::PoolBuilder, LambdaVpce};
 
 use super::outcome::{ErrorKind, Outcome};
-use super::report::AddressReport;
 use super::raw::RawHyper;
+use super::report::AddressReport;
 use super::target::Target;
 use crate::common::CmdError;
 

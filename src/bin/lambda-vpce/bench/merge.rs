@@ -220,7 +220,11 @@ pub(crate) fn merge(runs: &[(String, RunReport)]) -> Result<Merged, CmdError> {
 /// reported any).
 fn merge_addresses(parts: &[(&str, &ClientReport)]) -> Option<Vec<super::report::AddressReport>> {
     let mut out: Vec<super::report::AddressReport> = Vec::new();
-    for a in parts.iter().filter_map(|(_, c)| c.addresses.as_ref()).flatten() {
+    for a in parts
+        .iter()
+        .filter_map(|(_, c)| c.addresses.as_ref())
+        .flatten()
+    {
         match out.iter_mut().find(|o| o.address == a.address) {
             Some(o) => {
                 o.connects += a.connects;
