@@ -18,6 +18,10 @@
 //! | `lambda_vpce_pool_unsent_resends_total` | counter | `origin` | requests handed back unsent and resent |
 //! | `lambda_vpce_pool_connect_failures_total` | counter | `origin` | connects that failed (DNS, TCP, TLS) |
 //! | `lambda_vpce_pool_acquire_wait_seconds` | histogram | `origin` | time from checkout to a connection, per request (≈ 0 on the warm fast path) |
+//! | `lambda_vpce_pool_address_connections` | gauge | `address` | connections open to one endpoint address ([`AddressStats::connections`](crate::pool::AddressStats::connections)), all origins |
+//! | `lambda_vpce_pool_address_ejected` | gauge | `address` | 1 while the address is ejected, else 0 |
+//! | `lambda_vpce_pool_address_connect_failures_total` | counter | `address` | connect attempts to the address that failed |
+//! | `lambda_vpce_pool_address_ejections_total` | counter | `address` | times the address was ejected |
 //! | `lambda_vpce_calls_total` | counter | `path`, `verdict` | calls by outcome: `path` = `sdk` / `lean`, `verdict` = `ok` / `not_sent` / `maybe_executed` / `service` / `invalid_input` |
 //!
 //! Counters move as events happen (from the pool's own counters, so they equal
@@ -25,7 +29,10 @@
 //! maintenance tick (every [`MAINTENANCE_INTERVAL`](crate::pool::MAINTENANCE_INTERVAL)) and
 //! on every `Pool::stats()` call. Labels never carry a credential, a payload, a function name
 //! or a request id: `origin` is `scheme://host:port` (plus `sni=` when TLS names another host),
-//! so the cardinality is origins × 11 close reasons + 2 paths × 5 verdicts. The function name
+//! so the cardinality is origins × 13 close reasons + 2 paths × 5 verdicts + 4 per endpoint
+//! address (`address` is `ip:port`, one per Availability Zone of an interface endpoint). The
+//! per-address series are set from snapshots like the gauges (the counters with their absolute
+//! value). The function name
 //! is deliberately not a label: ARNs with versions and aliases grow without bound and carry the
 //! account id; count per function in your own code if you need it.
 
@@ -50,6 +57,11 @@ pub(crate) mod names {
     pub(crate) const CONNECT_FAILURES: &str = "lambda_vpce_pool_connect_failures_total";
     pub(crate) const ACQUIRE_WAIT: &str = "lambda_vpce_pool_acquire_wait_seconds";
     pub(crate) const CALLS: &str = "lambda_vpce_calls_total";
+    pub(crate) const ADDRESS_CONNECTIONS: &str = "lambda_vpce_pool_address_connections";
+    pub(crate) const ADDRESS_EJECTED: &str = "lambda_vpce_pool_address_ejected";
+    pub(crate) const ADDRESS_CONNECT_FAILURES: &str =
+        "lambda_vpce_pool_address_connect_failures_total";
+    pub(crate) const ADDRESS_EJECTIONS: &str = "lambda_vpce_pool_address_ejections_total";
 }
 
 /// One origin's event handles, registered once when the origin is first used (so a recorder
@@ -99,6 +111,16 @@ pub(crate) fn publish_gauges(stats: &PoolStats) {
         if let Some(d) = h.effective_idle_limit() {
             g(names::EFFECTIVE_IDLE).set(d.as_secs_f64());
         }
+    }
+    for a in stats.addresses() {
+        let label = a.address().to_string();
+        metrics::gauge!(names::ADDRESS_CONNECTIONS, "address" => label.clone())
+            .set(a.connections() as f64);
+        metrics::gauge!(names::ADDRESS_EJECTED, "address" => label.clone())
+            .set(if a.is_ejected() { 1.0 } else { 0.0 });
+        metrics::counter!(names::ADDRESS_CONNECT_FAILURES, "address" => label.clone())
+            .absolute(a.connect_failures());
+        metrics::counter!(names::ADDRESS_EJECTIONS, "address" => label).absolute(a.ejections());
     }
 }
 

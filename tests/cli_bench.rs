@@ -751,3 +751,52 @@ fn bench_names_the_protocol_each_client_negotiated() {
         assert_eq!(c["protocol"], "HTTP/1.1", "{c}");
     }
 }
+
+#[test]
+fn bench_resolve_sends_every_client_to_the_given_addresses_and_names_each_one_used() {
+    // 127.0.0.2 refuses (the embedded endpoint listens on 127.0.0.1 only), and comes first.
+    let (_, report) = bench_report(&[
+        "--requests",
+        "100",
+        "--warmup",
+        "10",
+        "--concurrency",
+        "4",
+        "--resolve",
+        "127.0.0.2,127.0.0.1",
+        "--client",
+        "lambda-vpce,sdk-default,smithy-pool",
+    ]);
+    assert_eq!(
+        report["resolve"],
+        serde_json::json!(["127.0.0.2", "127.0.0.1"])
+    );
+    let clients = clients_all_ok(&report, 100);
+    let crate_client = &clients[0];
+    assert_eq!(crate_client["client"], "lambda-vpce");
+    let addresses = crate_client["addresses"]
+        .as_array()
+        .unwrap_or_else(|| panic!("addresses in {crate_client}"));
+    let of = |ip: &str| {
+        addresses
+            .iter()
+            .find(|a| a["address"].as_str().is_some_and(|s| s.starts_with(ip)))
+    };
+    let healthy = of("127.0.0.1:").unwrap_or_else(|| panic!("{addresses:?}"));
+    assert!(healthy["connects"].as_u64() >= Some(1), "{healthy}");
+    if let Some(refusing) = of("127.0.0.2:") {
+        assert_eq!(refusing["connects"], 0, "{refusing}");
+        assert!(refusing["ejections"].as_u64() >= Some(1), "{refusing}");
+    }
+    for other in &clients[1..] {
+        assert!(other.get("addresses").is_none(), "{other}");
+    }
+}
+
+#[test]
+fn bench_refuses_a_resolve_list_that_is_not_ip_addresses() {
+    assert_refused(
+        &["bench", "--resolve", "10.0.0.1,lambda.example"],
+        "--resolve",
+    );
+}

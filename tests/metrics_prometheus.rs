@@ -122,6 +122,24 @@ async fn a_scrape_after_a_few_calls_shows_the_numbers_pool_stats_reports() {
         assert_eq!(got, Some(host.closed(reason) as f64), "{reason}");
     }
 
+    let [address] = stats.addresses() else {
+        panic!("one address: {stats:?}")
+    };
+    let label = address.address().to_string();
+    let a = [("address", label.as_str())];
+    let per_address =
+        |name: &str| sample(&text, name, &a).unwrap_or_else(|| panic!("{name} in\n{text}"));
+    assert_eq!(
+        per_address("lambda_vpce_pool_address_connections"),
+        address.connections() as f64
+    );
+    assert_eq!(per_address("lambda_vpce_pool_address_ejected"), 0.0);
+    assert_eq!(
+        per_address("lambda_vpce_pool_address_connect_failures_total"),
+        0.0
+    );
+    assert_eq!(per_address("lambda_vpce_pool_address_ejections_total"), 0.0);
+
     let calls = |path: &str, verdict: &str| {
         sample(
             &text,

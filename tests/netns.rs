@@ -1,6 +1,7 @@
 //! Real network faults, as root: the local endpoint in one network namespace, the client in
-//! another, a veth pair between them (198.18.0.1/30 ↔ 198.18.0.2/30, inside namespaces this
-//! test creates and deletes; no other address is used), and packets dropped by iptables.
+//! another, a veth pair between them (198.18.0.1/30 ↔ 198.18.0.2/30, and 198.18.1.1-2 for the
+//! dark and refusing zones, all inside namespaces this test creates and deletes; no other
+//! address is used), and packets dropped by iptables.
 //!
 //! - a pooled idle connection black-holed (`-j DROP`): TCP keepalive ends it within
 //!   idle + interval × count, and the next call goes out on a new connection;
@@ -10,6 +11,13 @@
 //!   keepalive off: the pool's PINGs (`h2_keepalive(2 s, 1 s)`) notice within
 //!   interval + timeout, every stream ends "may have executed", and the next call goes out
 //!   on a new connection;
+//! - one Availability Zone dark, for HTTP/1.1 and HTTP/2: the endpoint name resolves to three
+//!   addresses, one dropping every packet (198.18.1.1: the client's frames to it carry a MAC
+//!   address nobody has, and the server's end of the veth drops them: no RST, no ICMP), one
+//!   refusing
+//!   (198.18.1.2, on the client namespace's loopback with nothing listening), one healthy (the
+//!   server): every call succeeds, none waits for the dark address's connect timeout, and
+//!   every connection goes to the healthy address;
 //! - a middlebox that forgets idle flows (conntrack with a 3 s established timeout, strict
 //!   tracking, INVALID dropped): a long invoke survives because keepalive probes keep the flow
 //!   alive, while the same invoke without keepalive loses its response.
@@ -38,6 +46,10 @@ use support::{invoke, Class, ClientOpts};
 
 const SERVER_IP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
 const CLIENT_IP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
+/// A zone gone dark: frames to it go to a MAC address nobody has.
+const DARK_IP: Ipv4Addr = Ipv4Addr::new(198, 18, 1, 1);
+/// A zone refusing: on the client namespace's loopback, nothing listening.
+const REFUSING_IP: Ipv4Addr = Ipv4Addr::new(198, 18, 1, 2);
 /// Short keepalive for the tests: first probe after 1 s, then every 1 s, 3 probes.
 const KA_IDLE: Duration = Duration::from_secs(1);
 const KA_INTERVAL: Duration = Duration::from_secs(1);
@@ -209,6 +221,39 @@ impl Netns {
         )
     }
 }
+
+impl Netns {
+    /// In the client's namespace: [`DARK_IP`] swallows every packet (routed onto the veth to
+    /// a permanent neighbour entry with a MAC address nobody has, so the server's end drops
+    /// each frame as not its own: no RST, no ICMP) and [`REFUSING_IP`] answers SYNs with RST
+    /// (an address of the client namespace's loopback where nothing listens).
+    fn dark_and_refusing_zones(&self) -> Result<(), String> {
+        let c = self.client.as_str();
+        let dark = DARK_IP.to_string();
+        run("ip", &["-n", c, "route", "add", &dark, "dev", "lv-c"])?;
+        run(
+            "ip",
+            &[
+                "-n",
+                c,
+                "neigh",
+                "replace",
+                &dark,
+                "lladdr",
+                NOBODYS_MAC,
+                "dev",
+                "lv-c",
+                "nud",
+                "permanent",
+            ],
+        )?;
+        let refusing = format!("{REFUSING_IP}/32");
+        run("ip", &["-n", c, "addr", "add", &refusing, "dev", "lo"])
+    }
+}
+
+/// A locally administered unicast MAC address no interface of the test has.
+const NOBODYS_MAC: &str = "02:00:5e:00:53:01";
 
 impl Drop for Netns {
     fn drop(&mut self) {
@@ -561,4 +606,113 @@ fn keepalive_probes_carry_a_long_invoke_through_a_middlebox_that_forgets_idle_fl
         assert_eq!(kept.executions(&ep), 1);
     });
     drop(server);
+}
+
+/// Connect timeout of the zone tests: long, so that a call that waited for the dark address's
+/// connect instead of racing past it could not pass the per-call bound.
+const ZONE_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Calls per wave, and waves; each wave after the first waits out the idle timeout so that
+/// HTTP/1.1 connects again.
+const ZONE_CALLS: usize = 16;
+const ZONE_WAVES: usize = 3;
+
+/// One zone dark, one refusing, one healthy, in the worst order: every call succeeds within
+/// two attempt delays plus slack (far below the connect timeout), and every connection is to
+/// the healthy address.
+fn one_dark_zone_of_three(tag: &'static str, http2: bool) {
+    let ns = Arc::new(netns_or_skip!(tag));
+    ns.dark_and_refusing_zones().expect("zones");
+    let server = Server::start_with(&ns, http2);
+    let ep = server.ep.clone();
+    let client_ns = ns.client.clone();
+    in_namespace(&client_ns, move || async move {
+        let port = ep.addr().port();
+        let addrs: Vec<SocketAddr> = [DARK_IP, REFUSING_IP, SERVER_IP]
+            .into_iter()
+            .map(|ip| SocketAddr::from((ip, port)))
+            .collect();
+        let protocol = if http2 {
+            Protocol::Http2
+        } else {
+            Protocol::Http1
+        };
+        let pool = PoolBuilder::new()
+            .protocol(protocol)
+            .connect_timeout(ZONE_CONNECT_TIMEOUT)
+            .idle_timeout(Duration::from_secs(1))
+            .h2_connections(3)
+            .resolver(FnResolver(move |_h: &str, _p: u16| Ok(addrs.clone())));
+        let opts = ClientOpts {
+            url: Some(format!("https://localhost:{port}")),
+            max_attempts: 1,
+            ..ClientOpts::default()
+        };
+        let c = support::client_with(&ep, pool, &opts);
+        let delay = c.pool().config().connect_attempt_delay();
+        let bound = delay * 2 + SLACK;
+        assert!(bound < ZONE_CONNECT_TIMEOUT);
+        let mut slowest = Duration::ZERO;
+        for wave in 0..ZONE_WAVES {
+            if wave > 0 {
+                tokio::time::sleep(Duration::from_millis(1100)).await;
+            }
+            let calls: Vec<_> = (0..ZONE_CALLS)
+                .map(|_| {
+                    let c = c.clone();
+                    tokio::spawn(async move {
+                        let start = Instant::now();
+                        let o = invoke(&c, "echo", "{}").await;
+                        (o, start.elapsed())
+                    })
+                })
+                .collect();
+            for call in calls {
+                let (o, took) = call.await.expect("call task");
+                assert_eq!(o.class, Class::Ok, "wave {wave}: {}", o.message);
+                assert!(
+                    took < bound,
+                    "wave {wave}: a call took {took:?} (bound {bound:?})"
+                );
+                slowest = slowest.max(took);
+            }
+        }
+        let stats = c.pool().stats();
+        let by = |ip: Ipv4Addr| {
+            stats
+                .addresses()
+                .iter()
+                .find(|a| a.address().ip() == std::net::IpAddr::V4(ip))
+                .cloned()
+                .unwrap_or_else(|| panic!("{ip} in {stats:?}"))
+        };
+        let (dark, refusing, healthy) = (by(DARK_IP), by(REFUSING_IP), by(SERVER_IP));
+        assert_eq!(dark.connects() + refusing.connects(), 0, "{stats:?}");
+        assert!(refusing.ejections() >= 1, "{refusing:?}");
+        assert_eq!(refusing.last_failure(), Some("refused"));
+        assert_eq!(
+            healthy.connects(),
+            ep.stats().connections_accepted,
+            "every connection the server accepted was raced to it"
+        );
+        assert!(healthy.connects() >= 1);
+        eprintln!(
+            "{tag}: {} calls, slowest {slowest:?} (bound {bound:?}, connect timeout \
+             {ZONE_CONNECT_TIMEOUT:?}); dark: {dark:?}; refusing: {refusing:?}; healthy: \
+             {healthy:?}",
+            ZONE_CALLS * ZONE_WAVES
+        );
+    });
+    drop(server);
+}
+
+#[test]
+#[ignore = "needs root: cargo test --test netns -- --ignored (CI runs it)"]
+fn over_http1_one_dark_zone_and_one_refusing_of_three_fail_no_call_and_stall_none() {
+    one_dark_zone_of_three("zones-h1", false);
+}
+
+#[test]
+#[ignore = "needs root: cargo test --test netns -- --ignored (CI runs it)"]
+fn over_http2_one_dark_zone_and_one_refusing_of_three_fail_no_call_and_stall_none() {
+    one_dark_zone_of_three("zones-h2", true);
 }

@@ -3,15 +3,22 @@
 //!
 //! A connect either yields an open connection or fails *before any request byte exists on it*:
 //! every failure here is "not sent". Addresses are re-resolved for every new connection and
-//! tried in rotation (an interface endpoint has one ENI per AZ, so connections spread over
-//! them); a refused or timed-out address moves on to the next one.
-
+//! raced (`race`: RFC 8305's idea over an endpoint's addresses) in the order `health` gives:
+//! healthy addresses by load, so connections spread over an interface endpoint's ENIs (one per
+//! AZ), an address that timed out, refused or reset ejected for a growing backoff.
+mod health;
+mod race;
 mod resolve;
 mod shared_tcp;
 mod socket;
 mod stream;
 mod tls;
 
+pub use health::AddressStats;
+pub(crate) use health::{AddressHealth, Failure, OnAddress};
+#[cfg(test)]
+pub(crate) use health::{EJECTION_BACKOFF_FIRST, EJECTION_BACKOFF_MAX};
+pub(crate) use race::{connect, RaceSettings};
 pub use resolve::{FnResolver, GaiResolver, Resolve, Resolving};
 pub(crate) use shared_tcp::{PeerState, SharedTcp};
 pub(crate) use socket::{Keepalive, SocketOptions};
@@ -49,27 +56,35 @@ impl std::fmt::Debug for Connector {
     }
 }
 
-/// Opens transport streams. [`Connector`] is the real one; pool unit tests use in-memory fakes.
+/// Resolves names and opens transport streams to one address. [`Connector`] is the real one;
+/// pool unit tests use in-memory fakes. Choosing and racing addresses is [`connect`]'s.
 pub(crate) trait Dial: Send + Sync + 'static {
-    fn dial<'a>(
+    /// The addresses `host` resolves to, in the resolver's order.
+    fn resolve(&self, host: &str, port: u16) -> Resolving;
+
+    /// TCP (with the socket options) and, for `https`, TLS to `addr`. The caller bounds it by
+    /// `connect_timeout`.
+    fn dial_addr<'a>(
         &'a self,
         origin: &'a Origin,
-        connect_host: &'a str,
-        rotation: usize,
+        addr: SocketAddr,
         connect_timeout: Duration,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Opened, Error>> + Send + 'a>>;
 }
 
 impl Dial for Connector {
-    fn dial<'a>(
+    fn resolve(&self, host: &str, port: u16) -> Resolving {
+        self.resolver.resolve(host, port)
+    }
+
+    fn dial_addr<'a>(
         &'a self,
         origin: &'a Origin,
-        connect_host: &'a str,
-        rotation: usize,
+        addr: SocketAddr,
         connect_timeout: Duration,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Opened, Error>> + Send + 'a>>
     {
-        Box::pin(self.open(origin, connect_host, rotation, connect_timeout))
+        Box::pin(self.open_addr(origin, addr, connect_timeout))
     }
 }
 
@@ -96,66 +111,41 @@ impl Connector {
         })
     }
 
-    /// Resolves `host`, then tries its addresses starting at `rotation % len`, each with
-    /// `connect_timeout`; then the TLS handshake (for `https`), also within `connect_timeout`.
-    pub(crate) async fn open(
+    /// TCP to `addr` within `connect_timeout`, then the TLS handshake (for `https`), also
+    /// within it.
+    pub(crate) async fn open_addr(
         &self,
         origin: &Origin,
-        connect_host: &str,
-        rotation: usize,
+        addr: SocketAddr,
         connect_timeout: Duration,
     ) -> Result<Opened, Error> {
-        let addrs = tokio::time::timeout(
-            connect_timeout,
-            self.resolver.resolve(connect_host, origin.port()),
-        )
-        .await
-        .map_err(|_| Error::with(Kind::ConnectTimeout, "DNS resolution timed out"))?
-        .map_err(|e| Error::with(Kind::Dns, e))?;
-        if addrs.is_empty() {
-            return Err(Error::with(
-                Kind::Dns,
-                io::Error::new(io::ErrorKind::NotFound, "no addresses resolved"),
-            ));
-        }
-        let mut last: Option<Error> = None;
-        let n = addrs.len();
-        for i in 0..n {
-            let addr = addrs[(rotation + i) % n];
-            match tokio::time::timeout(connect_timeout, self.tcp(addr)).await {
-                Ok(Ok(tcp)) => {
-                    // TLS reads go through rustls's own initialised buffer, so sharing the
-                    // socket for the peek costs nothing there. Plain HTTP (loopback only: tests,
-                    // benchmarks) keeps tokio's own stream and goes without the peek.
-                    let (stream, probe) = if origin.is_https() {
-                        let tcp = SharedTcp::new(tcp);
-                        let probe = Some(tcp.clone());
-                        (self.tls(tcp, origin.sni(), connect_timeout).await?, probe)
-                    } else {
-                        (MaybeTlsStream::Plain(tcp), None)
-                    };
-                    let h2 = stream.alpn_h2();
-                    return Ok(Opened {
-                        stream,
-                        remote: addr,
-                        probe,
-                        h2,
-                    });
-                }
-                Ok(Err(e)) => {
-                    tracing::debug!(%addr, error = %e, "connect failed; trying the next address");
-                    last = Some(Error::with(Kind::Connect, e));
-                }
-                Err(_) => {
-                    tracing::debug!(%addr, "connect timed out; trying the next address");
-                    last = Some(Error::with(
-                        Kind::ConnectTimeout,
-                        format!("TCP connect to {addr} timed out"),
-                    ));
-                }
+        let tcp = match tokio::time::timeout(connect_timeout, self.tcp(addr)).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) => return Err(Error::with(Kind::Connect, e)),
+            Err(_) => {
+                return Err(Error::with(
+                    Kind::ConnectTimeout,
+                    format!("TCP connect to {addr} timed out"),
+                ))
             }
-        }
-        Err(last.unwrap_or_else(|| Error::new(Kind::Connect)))
+        };
+        // TLS reads go through rustls's own initialised buffer, so sharing the socket for the
+        // peek costs nothing there. Plain HTTP (loopback only: tests, benchmarks) keeps tokio's
+        // own stream and goes without the peek.
+        let (stream, probe) = if origin.is_https() {
+            let tcp = SharedTcp::new(tcp);
+            let probe = Some(tcp.clone());
+            (self.tls(tcp, origin.sni(), connect_timeout).await?, probe)
+        } else {
+            (MaybeTlsStream::Plain(tcp), None)
+        };
+        let h2 = stream.alpn_h2();
+        Ok(Opened {
+            stream,
+            remote: addr,
+            probe,
+            h2,
+        })
     }
 
     async fn tcp(&self, addr: SocketAddr) -> io::Result<tokio::net::TcpStream> {

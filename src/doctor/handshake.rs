@@ -75,9 +75,10 @@ pub struct TlsProbe {
     pub names: Option<CertificateNames>,
 }
 
-/// Resolves the endpoint's connect host, connects TCP to every address, and runs one TLS
-/// handshake (SNI [`Endpoint::sni`], ALPN `h2` then `http/1.1`, the crate's crypto provider
-/// and key-exchange groups: [`crate::tls`]) over the first that accepted,
+/// Resolves the endpoint's connect host, connects TCP to every address (all at once, each
+/// timed on its own), and runs one TLS handshake (SNI [`Endpoint::sni`], ALPN `h2` then
+/// `http/1.1`, the crate's crypto provider and key-exchange groups: [`crate::tls`]) over the
+/// first that accepted,
 /// each step within `timeout`; when the server picks `h2`, reads its SETTINGS (within
 /// `timeout` too). `ca_pem` adds trusted CAs to the Mozilla roots. Fails only when `ca_pem`
 /// holds no certificate; network failures are reported in the [`Probe`].
@@ -115,14 +116,28 @@ pub async fn probe(
     let Ok(addrs) = resolved else {
         return Ok(probe);
     };
-    for address in addrs {
-        let started = Instant::now();
-        let result = match tokio::time::timeout(timeout, TcpStream::connect(address)).await {
-            Ok(Ok(stream)) => Ok(stream),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!("no answer within {timeout:?}")),
-        };
-        let elapsed = started.elapsed();
+    // Every address at once, so that a dark one (an impaired zone that swallows SYNs) costs
+    // the timeout once, not once per address before it.
+    let connects: Vec<_> = addrs
+        .into_iter()
+        .map(|address| {
+            let task = tokio::spawn(async move {
+                let started = Instant::now();
+                let result = match tokio::time::timeout(timeout, TcpStream::connect(address)).await
+                {
+                    Ok(Ok(stream)) => Ok(stream),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err(format!("no answer within {timeout:?}")),
+                };
+                (started.elapsed(), result)
+            });
+            (address, task)
+        })
+        .collect();
+    for (address, task) in connects {
+        let (elapsed, result) = task
+            .await
+            .unwrap_or_else(|e| (Duration::ZERO, Err(format!("the probe task failed: {e}"))));
         let stream = match result {
             Ok(stream) => {
                 probe.tcp.push(TcpProbe {

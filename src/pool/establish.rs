@@ -18,7 +18,7 @@ use super::h2_watch::{PeerSettings, Watched};
 use super::origin_pool::{Ended, OriginPool};
 use super::stats::Counters;
 use super::Protocol;
-use crate::connect::Opened;
+use crate::connect::{OnAddress, Opened, RaceSettings};
 use crate::error::{Error, Kind};
 
 /// The largest HTTP/2 frame the client accepts: 1 MiB (the protocol's default is 16 KiB), so
@@ -39,15 +39,15 @@ pub(super) enum Established {
 impl OriginPool {
     /// Opens a connection with `permit`: zonal name first — a failure there tries the regional
     /// name at once, and after [`ZONAL_FAILURES_BEFORE_FALLBACK`] in a row the regional name is
-    /// used alone for [`ZONAL_FALLBACK_COOLDOWN`] — then every resolved address in rotation,
-    /// TLS, and the HTTP handshake. An HTTP/2 connection is returned once the server's
+    /// used alone for [`ZONAL_FALLBACK_COOLDOWN`] — then the name's addresses raced by health
+    /// and load, TLS, and the HTTP handshake. An HTTP/2 connection is returned once the server's
     /// SETTINGS arrived, so that its stream limit is known before the first stream.
     pub(super) async fn open(
         self: &Arc<Self>,
         permit: OwnedSemaphorePermit,
         timeout: Duration,
     ) -> Result<Established, Error> {
-        let opened = self.dial(timeout).await?;
+        let (opened, address) = self.dial(timeout).await?;
         let remote = opened.remote;
         let id = self.shared.next_id.fetch_add(1, Relaxed);
         let weak: Weak<OriginPool> = Arc::downgrade(self);
@@ -93,6 +93,7 @@ impl OriginPool {
                 peer,
                 cap,
                 self.counters.clone(),
+                address,
                 permit,
             ))
         } else {
@@ -113,6 +114,7 @@ impl OriginPool {
                 remaining: None,
                 close_reason: None,
                 counters: self.counters.clone(),
+                address,
                 _permit: permit,
             })
         };
@@ -121,17 +123,35 @@ impl OriginPool {
         Ok(conn)
     }
 
-    /// The transport to the zonal name, falling back to the regional one (see [`Self::open`]).
-    async fn dial(&self, timeout: Duration) -> Result<Opened, Error> {
+    /// The transport to the zonal name, falling back to the regional one (see [`Self::open`]):
+    /// the addresses of the name raced ([`crate::connect::connect`]).
+    async fn dial(&self, timeout: Duration) -> Result<(Opened, OnAddress), Error> {
         let rotation = self.rotation.fetch_add(1, Relaxed);
-        let connector = &self.shared.connector;
+        let settings = RaceSettings {
+            connect_timeout: timeout,
+            attempt_delay: self.shared.config.connect_attempt_delay,
+        };
+        let race = |name: &str| {
+            let name = name.to_owned();
+            async move {
+                crate::connect::connect(
+                    &self.shared.connector,
+                    &self.shared.health,
+                    &self.origin,
+                    &name,
+                    rotation,
+                    settings,
+                )
+                .await
+            }
+        };
         let use_fallback = self.origin.fallback.is_some() && self.on_fallback(Instant::now());
         let name = if use_fallback {
             self.origin.fallback.as_deref().unwrap_or(&self.origin.host)
         } else {
             &self.origin.host
         };
-        match connector.dial(&self.origin, name, rotation, timeout).await {
+        match race(name).await {
             Ok(o) => {
                 if !use_fallback {
                     self.lock().zonal_failures = 0;
@@ -150,12 +170,9 @@ impl OriginPool {
                 if self.zonal_failed(Instant::now()) {
                     tracing::warn!(zonal = %self.origin.host, regional = %fallback, "zonal endpoint keeps failing; using the regional name for a while");
                 }
-                connector
-                    .dial(&self.origin, &fallback, rotation, timeout)
-                    .await
-                    .inspect_err(|_| {
-                        Counters::bump(&self.counters.connect_failures);
-                    })
+                race(&fallback).await.inspect_err(|_| {
+                    Counters::bump(&self.counters.connect_failures);
+                })
             }
         }
     }

@@ -29,6 +29,8 @@ pub(crate) struct H1Conn {
     pub(crate) remaining: Option<u32>,
     pub(crate) close_reason: Option<CloseReason>,
     pub(crate) counters: Arc<Counters>,
+    /// Its address (counted there; dead: take no new request).
+    pub(crate) address: crate::connect::OnAddress,
     pub(crate) _permit: OwnedSemaphorePermit,
 }
 

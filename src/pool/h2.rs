@@ -52,6 +52,8 @@ pub(crate) struct H2Conn {
     /// Why it drains: the first reason given wins.
     reason: Mutex<Option<CloseReason>>,
     counters: Arc<Counters>,
+    /// Its address (counted there; dead: take no new stream).
+    pub(crate) address: crate::connect::OnAddress,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -64,6 +66,7 @@ impl H2Conn {
         peer: Arc<PeerSettings>,
         cap: u32,
         counters: Arc<Counters>,
+        address: crate::connect::OnAddress,
         permit: OwnedSemaphorePermit,
     ) -> Self {
         H2Conn {
@@ -78,6 +81,7 @@ impl H2Conn {
             draining: AtomicBool::new(false),
             reason: Mutex::new(None),
             counters,
+            address,
             _permit: permit,
         }
     }

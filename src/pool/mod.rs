@@ -18,9 +18,10 @@
 //!    │          never used, if closed (FIN seen) · idle ≥ effective idle limit · ≥ max_lifetime
 //!    │  none usable → join the FIFO of waiters (bounded: max_waiters_per_host) and, unless
 //!    │  connects under way will bring a slot for every waiter (HTTP/2), take a permit
-//!    │  (max_connections_per_host) and start a connect task: resolve → TCP (nodelay,
-//!    │  keepalive) → TLS (ALPN by `Protocol`) → handshake (HTTP/2: until the server's
-//!    │  SETTINGS arrived). Whatever comes first serves the caller: a returned connection, a
+//!    │  (max_connections_per_host) and start a connect task: resolve → race the healthy
+//!    │  addresses, least loaded first, the next one after connect_attempt_delay (`connect`:
+//!    │  TCP with nodelay, keepalive → TLS with ALPN by `Protocol`) → handshake (HTTP/2:
+//!    │  until the server's SETTINGS arrived). Whatever comes first serves the caller: a returned connection, a
 //!    │  freed slot, or the new connection.
 //!    ▼
 //!  HTTP/1.1 only: peek at the socket of a reused TLS connection (recv MSG_PEEK, no waker): a
@@ -65,10 +66,22 @@
 //! established + connecting + in use + draining, and a permit is freed by whatever drops the
 //! connection, wherever.
 //!
+//! # Availability Zones
+//! An endpoint's name resolves to one address per zone. Connects race them (RFC 8305's idea:
+//! [`PoolBuilder::connect_attempt_delay`]) and every address has a health verdict kept per
+//! pool, shared by all origins resolving to it (`crate::connect`'s `health`): one that timed
+//! out, refused, reset during the TLS handshake or left a PING unanswered is ejected for a
+//! backoff that doubles while it keeps failing, and new connects avoid it while another
+//! address is healthy (when none is, all are tried). Connections to an address ejected while
+//! another was healthy take no new request ([`CloseReason::AddressDead`]: HTTP/2 drains,
+//! an idle HTTP/1.1 one is closed at checkout); calls already on them end as they would have.
+//! [`PoolStats::addresses`] reports each address. `docs/availability-zones.md` has the
+//! measurements.
+//!
 //! # Close reasons
 //! See [`CloseReason`]: idle timeout, learned idle limit, announced idle limit, max lifetime,
 //! closed by server, request limit, error, abandoned, not ready, pool dropped, GOAWAY, PING
-//! timeout. Each close is counted once, in the connection's `Drop`, and logged with the
+//! timeout, address dead. Each close is counted once, in the connection's `Drop`, and logged with the
 //! `close_reason` field.
 //!
 //! # Learning the server's idle limit (HTTP/1.1)
@@ -131,15 +144,16 @@ mod stats;
 #[cfg(test)]
 mod tests;
 
+pub use crate::connect::AddressStats;
 use crate::origin::{self, Origin};
 pub use body::Body;
 pub use config::{
-    PoolBuilder, PoolConfig, Protocol, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_H2_CONNECTION_WINDOW, DEFAULT_H2_KEEPALIVE_INTERVAL, DEFAULT_H2_KEEPALIVE_TIMEOUT,
-    DEFAULT_H2_STREAM_WINDOW, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS_PER_HOST,
-    DEFAULT_MAX_LIFETIME, DEFAULT_MAX_STREAMS_PER_CONNECTION, DEFAULT_MAX_WAITERS_PER_HOST,
-    DEFAULT_MIN_IDLE, DEFAULT_PROTOCOL, DEFAULT_TCP_KEEPALIVE_COUNT, DEFAULT_TCP_KEEPALIVE_IDLE,
-    DEFAULT_TCP_KEEPALIVE_INTERVAL,
+    PoolBuilder, PoolConfig, Protocol, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_CONNECT_ATTEMPT_DELAY,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_H2_CONNECTION_WINDOW, DEFAULT_H2_KEEPALIVE_INTERVAL,
+    DEFAULT_H2_KEEPALIVE_TIMEOUT, DEFAULT_H2_STREAM_WINDOW, DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS_PER_HOST, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_STREAMS_PER_CONNECTION,
+    DEFAULT_MAX_WAITERS_PER_HOST, DEFAULT_MIN_IDLE, DEFAULT_PROTOCOL, DEFAULT_TCP_KEEPALIVE_COUNT,
+    DEFAULT_TCP_KEEPALIVE_IDLE, DEFAULT_TCP_KEEPALIVE_INTERVAL,
 };
 #[cfg(test)]
 pub(crate) use config::{ZONAL_FAILURES_BEFORE_FALLBACK, ZONAL_FALLBACK_COOLDOWN};
@@ -165,6 +179,8 @@ use origin_pool::OriginPool;
 pub(crate) struct Shared {
     pub(crate) config: PoolConfig,
     pub(crate) connector: Arc<dyn crate::connect::Dial>,
+    /// Every address's health, shared by all origins resolving to it.
+    pub(crate) health: Arc<crate::connect::AddressHealth>,
     pub(crate) next_id: AtomicU64,
 }
 
@@ -247,6 +263,7 @@ impl Pool {
                 shared: Arc::new(Shared {
                     config,
                     connector,
+                    health: Arc::default(),
                     next_id: AtomicU64::new(1),
                 }),
                 origins: RwLock::new([HashMap::new(), HashMap::new()]),
@@ -350,7 +367,8 @@ impl Pool {
         }
     }
 
-    /// A snapshot of every origin's counters and state. With the `metrics` feature it also
+    /// A snapshot of every origin's counters and state, and of every address connected to
+    /// ([`PoolStats::addresses`]). With the `metrics` feature it also
     /// sets the pool's gauges (as every maintenance tick does).
     pub fn stats(&self) -> PoolStats {
         let hosts = self.inner.origins.read().unwrap_or_else(|p| p.into_inner());
@@ -360,7 +378,16 @@ impl Pool {
             .map(|h| h.stats())
             .collect();
         out.sort_by(|a, b| a.origin().cmp(b.origin()));
-        let stats = PoolStats { origins: out };
+        drop(hosts);
+        let addresses = self
+            .inner
+            .shared
+            .health
+            .snapshot(tokio::time::Instant::now());
+        let stats = PoolStats {
+            origins: out,
+            addresses,
+        };
         #[cfg(feature = "metrics")]
         crate::metrics::publish_gauges(&stats);
         stats

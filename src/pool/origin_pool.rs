@@ -22,6 +22,7 @@ use super::h2::{H2Conn, H2Lease, H2_ASSUMED_PEER_STREAMS};
 use super::keep_alive::IdleLimits;
 use super::stats::{CloseReason, Counters, OriginStats};
 use super::{Protocol, Shared};
+use crate::connect::Failure;
 use crate::error::Error;
 use crate::origin::Origin;
 
@@ -198,14 +199,19 @@ impl OriginPool {
         lease
     }
 
-    /// Drains HTTP/2 connections past `max_lifetime` (their open streams finish) and drops
-    /// every spent one.
+    /// Drains HTTP/2 connections past `max_lifetime` or to an address found dead (their open
+    /// streams finish) and drops every spent one.
     fn drain_expired_h2(&self, st: &mut State, now: Instant) {
         if let Some(max) = self.shared.config.max_lifetime {
             for c in &st.h2 {
                 if now.duration_since(c.created) >= max {
                     c.drain(CloseReason::MaxLifetime);
                 }
+            }
+        }
+        for c in &st.h2 {
+            if c.address.is_dead() {
+                c.drain(CloseReason::AddressDead);
             }
         }
         st.h2.retain(|c| !c.is_spent());
@@ -308,7 +314,15 @@ impl OriginPool {
                 Ended::Error => CloseReason::Error,
                 Ended::Closed => CloseReason::ClosedByServer,
             });
+            // An unanswered PING says the address may be gone: eject it (outside the lock).
+            let silent = (ended == Ended::PingTimeout).then(|| c.address.address().clone());
             st.h2.retain(|c| !c.is_spent());
+            drop(st);
+            if let Some(address) = silent {
+                self.shared
+                    .health
+                    .failed(&address, Failure::PingTimeout, Instant::now());
+            }
             return;
         }
         let Some(pos) = st.idle.iter().position(|c| c.id == id) else {
@@ -526,8 +540,8 @@ pub(super) enum Ended {
     Error,
 }
 
-/// Why `conn` must be closed rather than used at `now`, if it must: closed by the server, past
-/// its lifetime, or idle past the effective idle limit (with that limit's reason).
+/// Why `conn` must be closed rather than used at `now`, if it must: closed by the server, to an
+/// address found dead, past its lifetime, or idle past the effective idle limit (with that limit's reason).
 fn expiry(
     conn: &H1Conn,
     now: Instant,
@@ -536,6 +550,8 @@ fn expiry(
 ) -> Option<CloseReason> {
     if conn.is_closed() {
         Some(CloseReason::ClosedByServer)
+    } else if conn.address.is_dead() {
+        Some(CloseReason::AddressDead)
     } else if max_lifetime.is_some_and(|l| now.duration_since(conn.created) >= l) {
         Some(CloseReason::MaxLifetime)
     } else {

@@ -34,10 +34,15 @@ pub enum CloseReason {
     GoAway,
     /// HTTP/2: a PING went unanswered for the keep-alive timeout (a dead or black-holed peer).
     PingTimeout,
+    /// Its address was ejected while another address of the endpoint was healthy (a connect
+    /// to it timed out, was refused or reset, or a PING on another connection to it went
+    /// unanswered): HTTP/2 takes no new stream on it (open ones finish); an idle HTTP/1.1 one
+    /// is closed at checkout.
+    AddressDead,
 }
 
 /// Every reason, in the order of [`CloseReason::all`] (the counters' layout).
-pub(crate) const REASONS: [CloseReason; 12] = [
+pub(crate) const REASONS: [CloseReason; 13] = [
     CloseReason::IdleTimeout,
     CloseReason::LearnedIdleLimit,
     CloseReason::AnnouncedIdleLimit,
@@ -50,6 +55,7 @@ pub(crate) const REASONS: [CloseReason; 12] = [
     CloseReason::PoolDropped,
     CloseReason::GoAway,
     CloseReason::PingTimeout,
+    CloseReason::AddressDead,
 ];
 
 impl CloseReason {
@@ -74,6 +80,7 @@ impl CloseReason {
             CloseReason::PoolDropped => "pool_dropped",
             CloseReason::GoAway => "goaway",
             CloseReason::PingTimeout => "ping_timeout",
+            CloseReason::AddressDead => "address_dead",
         }
     }
 
@@ -332,12 +339,19 @@ impl OriginStats {
 #[non_exhaustive]
 pub struct PoolStats {
     pub(crate) origins: Vec<OriginStats>,
+    pub(crate) addresses: Vec<crate::connect::AddressStats>,
 }
 
 impl PoolStats {
     /// Per-origin snapshots.
     pub fn origins(&self) -> &[OriginStats] {
         &self.origins
+    }
+    /// Per-address snapshots, sorted by address: every address a connect of the pool was
+    /// started on, with its connections, connect failures and ejections (shared by all
+    /// origins that resolve to it).
+    pub fn addresses(&self) -> &[crate::connect::AddressStats] {
+        &self.addresses
     }
     /// Connections opened, all origins.
     pub fn opened(&self) -> u64 {

@@ -1,5 +1,6 @@
 //! Pool behaviour under paused tokio time, against an in-memory server.
 
+mod addresses;
 mod fake;
 mod fake_h2;
 mod h2;

@@ -190,6 +190,7 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
         concurrency: a.concurrency,
         protocol: a.protocol,
         h2_connections: a.h2_connections,
+        resolve: (!a.resolve.is_empty()).then(|| a.resolve.clone().into()),
     };
 
     // Build each client and time its first call right away.
@@ -197,7 +198,7 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
     for kind in kinds {
         let versions_before = target.server_versions();
         let handshakes_before = target.server_tls_handshakes();
-        let client = Arc::new(BenchClient::build(kind, &target, &call, opts).await?);
+        let client = Arc::new(BenchClient::build(kind, &target, &call, opts.clone()).await?);
         let first_call = Some(first_call(client.clone(), call.clone()).await?);
         let tls_group = handshakes_before.and_then(|b| target.server_tls_groups_since(b));
         let server_versions = match (versions_before, target.server_versions()) {
@@ -305,6 +306,7 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
                     first_call: e.first_call,
                     connections_opened,
                     cpu: e.cpu,
+                    addresses: e.client.addresses(),
                 },
             );
             let (protocol, seen_by) = negotiated(e);
@@ -357,6 +359,8 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
         cpu_includes_server: !external,
         allocator: crate::ALLOCATOR.to_owned(),
         clients: reports,
+        resolve: (!a.resolve.is_empty())
+            .then(|| a.resolve.iter().map(ToString::to_string).collect()),
         runs: 1,
     };
     print!("{}", report.text());

@@ -1,7 +1,9 @@
 //! An in-memory HTTP/1.1 server and a dialer that connects the pool to it, so pool tests run
 //! under paused tokio time with no sockets.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -46,7 +48,8 @@ pub(super) struct Server {
     pub(super) idle_closes: AtomicUsize,
     /// Fails the next N dials (connect refused).
     pub(super) refuse_dials: AtomicUsize,
-    /// Hosts whose dials are refused, and every host dialed in order.
+    /// Hosts whose connects are refused (they resolve to an address that refuses), and every
+    /// host resolved, in order.
     pub(super) refuse_hosts: Mutex<Vec<String>>,
     pub(super) dialed_hosts: Mutex<Vec<String>>,
     /// Speak HTTP/2 (as if ALPN chose it).
@@ -57,6 +60,10 @@ pub(super) struct Server {
     pub(super) h2s: Arc<super::fake_h2::H2Server>,
     /// One flag per dialed connection, in dial order: see [`Server::reset_silently`].
     resets: Mutex<Vec<Arc<AtomicBool>>>,
+    /// See [`Server::resolve_to`], [`Server::reach`], [`Server::dialed_addrs`].
+    resolved: Mutex<HashMap<String, Vec<SocketAddr>>>,
+    reach: Mutex<HashMap<SocketAddr, Reach>>,
+    dialed_addrs: Mutex<Vec<SocketAddr>>,
 }
 
 impl Server {
@@ -79,33 +86,109 @@ pub(super) struct FakeDialer {
     pub(super) server: Arc<Server>,
 }
 
+/// The address every name resolves to unless [`Server::resolve_to`] says otherwise.
+pub(super) const DEFAULT_ADDR: &str = "127.0.0.1:443";
+
+/// Where a host in [`Server::refuse_hosts`] resolves: an address that refuses every connect.
+const REFUSING_ADDR: &str = "192.0.2.1:443";
+
+/// How one address answers a connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reach {
+    /// Swallows the SYN: the connect never completes (the race's timeout ends it).
+    BlackHole,
+    /// Refuses at once.
+    Refuse,
+    /// Accepts TCP, then resets during the TLS handshake.
+    ResetInHandshake,
+    /// Completes after this long.
+    Slow(Duration),
+}
+
+impl Server {
+    /// `host` resolves to these addresses, in this order.
+    pub(super) fn resolve_to(&self, host: &str, addrs: &[&str]) {
+        self.resolved.lock().unwrap().insert(
+            host.to_owned(),
+            addrs.iter().map(|a| a.parse().unwrap()).collect(),
+        );
+    }
+
+    /// Connects to `addr` behave as `reach` says (`None`: they succeed at once).
+    pub(super) fn reach(&self, addr: &str, reach: impl Into<Option<Reach>>) {
+        let addr: SocketAddr = addr.parse().unwrap();
+        let mut map = self.reach.lock().unwrap();
+        match reach.into() {
+            Some(r) => map.insert(addr, r),
+            None => map.remove(&addr),
+        };
+    }
+
+    /// Every address a connect attempt started on, in order.
+    pub(super) fn dialed_addrs(&self) -> Vec<SocketAddr> {
+        self.dialed_addrs.lock().unwrap().clone()
+    }
+}
+
+fn refused() -> Error {
+    Error::with(
+        Kind::Connect,
+        std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+    )
+}
+
 impl Dial for FakeDialer {
-    fn dial<'a>(
+    fn resolve(&self, host: &str, _port: u16) -> crate::connect::Resolving {
+        self.server
+            .dialed_hosts
+            .lock()
+            .unwrap()
+            .push(host.to_owned());
+        let refused = self
+            .server
+            .refuse_hosts
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|h| h == host);
+        let addrs = if refused {
+            vec![REFUSING_ADDR.parse().unwrap()]
+        } else {
+            self.server
+                .resolved
+                .lock()
+                .unwrap()
+                .get(host)
+                .cloned()
+                .unwrap_or_else(|| vec![DEFAULT_ADDR.parse().unwrap()])
+        };
+        Box::pin(std::future::ready(Ok(addrs)))
+    }
+
+    fn dial_addr<'a>(
         &'a self,
         _origin: &'a Origin,
-        host: &'a str,
-        _rotation: usize,
+        addr: SocketAddr,
         _timeout: Duration,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Opened, Error>> + Send + 'a>>
     {
         Box::pin(async move {
-            self.server
-                .dialed_hosts
-                .lock()
-                .unwrap()
-                .push(host.to_owned());
-            if self
-                .server
-                .refuse_hosts
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|h| h == host)
-            {
-                return Err(Error::with(
-                    Kind::Connect,
-                    std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
-                ));
+            self.server.dialed_addrs.lock().unwrap().push(addr);
+            if addr == REFUSING_ADDR.parse().unwrap() {
+                return Err(refused());
+            }
+            let reach = self.server.reach.lock().unwrap().get(&addr).copied();
+            match reach {
+                Some(Reach::BlackHole) => std::future::pending::<()>().await,
+                Some(Reach::Refuse) => return Err(refused()),
+                Some(Reach::ResetInHandshake) => {
+                    return Err(Error::with(
+                        Kind::Tls,
+                        std::io::Error::from(std::io::ErrorKind::ConnectionReset),
+                    ))
+                }
+                Some(Reach::Slow(d)) => tokio::time::sleep(d).await,
+                None => {}
             }
             let gate = self.server.dial_gate.lock().unwrap().clone();
             if let Some(gate) = gate {
@@ -117,10 +200,7 @@ impl Dial for FakeDialer {
                 .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
                 .is_ok()
             {
-                return Err(Error::with(
-                    Kind::Connect,
-                    std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
-                ));
+                return Err(refused());
             }
             self.server.dials.fetch_add(1, SeqCst);
             let (client, server_end) = tokio::io::duplex(64 * 1024);
@@ -134,7 +214,7 @@ impl Dial for FakeDialer {
             self.server.resets.lock().unwrap().push(reset.clone());
             Ok(Opened {
                 stream: MaybeTlsStream::Memory(MemoryStream { io: client, reset }),
-                remote: "127.0.0.1:443".parse().unwrap(),
+                remote: addr,
                 probe: None,
                 h2,
             })

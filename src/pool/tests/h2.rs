@@ -267,6 +267,10 @@ async fn a_black_holed_connection_is_noticed_by_ping_and_its_stream_ends_maybe_e
     assert_eq!(server.h2s.ran("stuck"), 1);
     run_spawned_tasks().await;
     assert_eq!(pool.stats().closed(CloseReason::PingTimeout), 1);
+    let address = pool.stats().addresses()[0].clone();
+    assert_eq!(address.last_failure(), Some("ping_timeout"), "{address:?}");
+    assert_eq!(address.ejections(), 1);
+    assert!(!address.is_dead(), "the only address of its name");
     server.h2s.set(|b| b.delay = Duration::ZERO);
     assert!(
         !call(&pool).await.unwrap().reused,

@@ -215,6 +215,15 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "N", value_parser = bounded_usize::<1, MAX_MIN_IDLE>)]
     pub(crate) h2_connections: Option<usize>,
 
+    /// Every endpoint name resolves to these addresses, in this order (comma list of IP
+    /// addresses; the port stays the endpoint's): measure a chosen set of an interface
+    /// endpoint's ENIs, or a set with one of them black-holed. The crate's clients race them
+    /// by health; sdk-default and smithy-pool get the same list from their DNS resolver;
+    /// raw-hyper connects to the first. The report names the addresses each crate client's
+    /// connections used. Default: the system resolver.
+    #[arg(long, value_delimiter = ',', value_name = "ADDR,...")]
+    pub(crate) resolve: Vec<std::net::IpAddr>,
+
     /// `min_idle` of the lambda-vpce clients' pools, which are prewarmed to it before the
     /// first call and kept topped up; 0 to 512 (the pool's connection cap). Default: the
     /// concurrency, at most 512 (0 disables prewarm).

@@ -6,6 +6,7 @@
 //! left on another connection *inside one attempt*; those are not SDK retries and show in the
 //! pool's `unsent_resends`, not here.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use aws_smithy_http_client::pool::{ConnectionEvent, ConnectionPool};
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
@@ -29,6 +31,7 @@ use lambda_vpce::{pool::PoolBuilder, LambdaVpce};
 
 use super::outcome::{ErrorKind, Outcome};
 use super::raw::RawHyper;
+use super::report::AddressReport;
 use super::target::Target;
 use crate::common::CmdError;
 
@@ -113,7 +116,7 @@ pub(crate) struct Call {
 }
 
 /// How every client is set up.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct ClientOptions {
     /// The SDK retry limit; `None` keeps each client's default.
     pub(crate) max_attempts: Option<u32>,
@@ -125,6 +128,18 @@ pub(crate) struct ClientOptions {
     pub(crate) protocol: Option<Protocol>,
     /// HTTP/2 connections the crate's pools spread streams over; `None`: the pool's default.
     pub(crate) h2_connections: Option<usize>,
+    /// `--resolve`: what every endpoint name resolves to (`None`: the system resolver).
+    pub(crate) resolve: Option<Arc<[IpAddr]>>,
+}
+
+/// `--resolve` for the SDK's HTTP clients: every name resolves to the same addresses.
+#[derive(Debug, Clone)]
+struct FixedDns(Arc<[IpAddr]>);
+
+impl ResolveDns for FixedDns {
+    fn resolve_dns<'a>(&'a self, _name: &'a str) -> DnsFuture<'a> {
+        DnsFuture::ready(Ok(self.0.to_vec()))
+    }
 }
 
 /// The HTTP versions a crate client's responses came over (from their `ConnectionInfo`): a
@@ -256,7 +271,7 @@ impl BenchClient {
         let interceptor = CountAttempts(attempts.clone(), versions.clone());
         match kind {
             ClientKind::LambdaVpce => {
-                let lv = crate_client(target, opts).await?;
+                let lv = crate_client(target, &opts).await?;
                 let conf = lv.client().config().to_builder().interceptor(interceptor);
                 let client = aws_sdk_lambda::Client::from_conf(conf.build());
                 if opts.min_idle > 0 {
@@ -277,8 +292,8 @@ impl BenchClient {
                 })
             }
             ClientKind::SdkDefault => {
-                let http = default_http_client(target)?;
-                let client = sdk_client(target, http, opts, interceptor);
+                let http = default_http_client(target, opts.resolve.clone())?;
+                let client = sdk_client(target, http, &opts, interceptor);
                 Ok(BenchClient {
                     kind,
                     inner: Inner::Sdk { client, pool: None },
@@ -289,8 +304,8 @@ impl BenchClient {
             }
             ClientKind::SmithyPool => {
                 let opened = Arc::new(AtomicU64::new(0));
-                let http = smithy_pool_client(target, opened.clone())?;
-                let client = sdk_client(target, http, opts, interceptor);
+                let http = smithy_pool_client(target, opened.clone(), opts.resolve.clone())?;
+                let client = sdk_client(target, http, &opts, interceptor);
                 Ok(BenchClient {
                     kind,
                     inner: Inner::Sdk { client, pool: None },
@@ -305,6 +320,7 @@ impl BenchClient {
                     call,
                     opts.concurrency,
                     opts.protocol.unwrap_or(lambda_vpce::pool::DEFAULT_PROTOCOL),
+                    opts.resolve.as_ref().and_then(|r| r.first().copied()),
                 )
                 .await?;
                 let opened = raw.opened();
@@ -317,7 +333,7 @@ impl BenchClient {
                 })
             }
             ClientKind::LambdaVpceLean => {
-                let lv = crate_client(target, opts).await?;
+                let lv = crate_client(target, &opts).await?;
                 let invoker = lambda_vpce::lean::LeanInvoker::from_client(&lv)?;
                 use lambda_vpce::validate::InvocationType as T;
                 let invocation_type = match call.invocation_type {
@@ -395,6 +411,28 @@ impl BenchClient {
         self.opened.as_ref().map(|o| o.load(Ordering::Relaxed))
     }
 
+    /// What the crate's pool saw of each address (`None` for the other clients).
+    pub(crate) fn addresses(&self) -> Option<Vec<AddressReport>> {
+        let stats = match &self.inner {
+            Inner::Sdk { pool: Some(p), .. } => p.stats(),
+            Inner::Lean { invoker, .. } => invoker.pool().stats(),
+            _ => return None,
+        };
+        Some(
+            stats
+                .addresses()
+                .iter()
+                .map(|a| AddressReport {
+                    address: a.address().to_string(),
+                    connects: a.connects(),
+                    connections: a.connections() as u64,
+                    connect_failures: a.connect_failures(),
+                    ejections: a.ejections(),
+                })
+                .collect(),
+        )
+    }
+
     /// True when the client opens connections in the background (pool maintenance), so that
     /// the embedded endpoint's per-slice accept counts must subtract them.
     pub(crate) fn opens_in_background(&self) -> bool {
@@ -433,7 +471,7 @@ fn sdk_invoke(
 }
 
 /// The crate's client on its own pool with `min_idle` (each kind prewarms it its own way).
-async fn crate_client(target: &Target, opts: ClientOptions) -> Result<LambdaVpce, CmdError> {
+async fn crate_client(target: &Target, opts: &ClientOptions) -> Result<LambdaVpce, CmdError> {
     let mut b = LambdaVpce::builder()
         .endpoint(target.endpoint.clone())
         .region(target.region.clone())
@@ -444,6 +482,11 @@ async fn crate_client(target: &Target, opts: ClientOptions) -> Result<LambdaVpce
             }
             if let Some(n) = opts.h2_connections {
                 pool = pool.h2_connections(n);
+            }
+            if let Some(ips) = opts.resolve.clone() {
+                pool = pool.resolver(lambda_vpce::FnResolver(move |_host: &str, port: u16| {
+                    Ok(ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect())
+                }));
             }
             pool
         });
@@ -469,18 +512,29 @@ fn trust_context(target: &Target) -> Result<TlsContext, CmdError> {
     Ok(TlsContext::builder().with_trust_store(store).build()?)
 }
 
-fn default_http_client(target: &Target) -> Result<SharedHttpClient, CmdError> {
-    Ok(aws_smithy_http_client::Builder::new()
+fn default_http_client(
+    target: &Target,
+    resolve: Option<Arc<[IpAddr]>>,
+) -> Result<SharedHttpClient, CmdError> {
+    let builder = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(sdk_crypto()))
-        .tls_context(trust_context(target)?)
-        .build_https())
+        .tls_context(trust_context(target)?);
+    Ok(match resolve {
+        Some(ips) => builder.build_with_resolver(FixedDns(ips)),
+        None => builder.build_https(),
+    })
 }
 
 fn smithy_pool_client(
     target: &Target,
     opened: Arc<AtomicU64>,
+    resolve: Option<Arc<[IpAddr]>>,
 ) -> Result<SharedHttpClient, CmdError> {
-    let pool: ConnectionPool = ConnectionPool::builder()
+    let mut builder = ConnectionPool::builder();
+    if let Some(ips) = resolve {
+        builder = builder.dns_resolver(FixedDns(ips));
+    }
+    let pool: ConnectionPool = builder
         .event_listener(move |event: &ConnectionEvent<'_>| {
             if matches!(event, ConnectionEvent::Opened(_)) {
                 opened.fetch_add(1, Ordering::Relaxed);
@@ -496,7 +550,7 @@ fn smithy_pool_client(
 fn sdk_client(
     target: &Target,
     http: SharedHttpClient,
-    opts: ClientOptions,
+    opts: &ClientOptions,
     interceptor: CountAttempts,
 ) -> aws_sdk_lambda::Client {
     let mut conf = match &target.sdk_config {

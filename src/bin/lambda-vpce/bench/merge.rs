@@ -206,9 +206,39 @@ pub(crate) fn merge(runs: &[(String, RunReport)]) -> Result<Merged, CmdError> {
         client_cpus: client_cpus(runs),
         allocator: same_or(&|r| r.allocator.clone(), "mixed"),
         clients,
+        // Each runner's own resolver; kept when every runner used the same addresses.
+        resolve: first
+            .resolve
+            .clone()
+            .filter(|v| runs.iter().all(|(_, r)| r.resolve.as_ref() == Some(v))),
         runs: runs.iter().map(|(_, r)| r.runs).sum(),
     };
     Ok(Merged { report, histograms })
+}
+
+/// Every runner's addresses, their counts summed per address (`None` when no runner
+/// reported any).
+fn merge_addresses(parts: &[(&str, &ClientReport)]) -> Option<Vec<super::report::AddressReport>> {
+    let mut out: Vec<super::report::AddressReport> = Vec::new();
+    for a in parts
+        .iter()
+        .filter_map(|(_, c)| c.addresses.as_ref())
+        .flatten()
+    {
+        match out.iter_mut().find(|o| o.address == a.address) {
+            Some(o) => {
+                o.connects += a.connects;
+                o.connections += a.connections;
+                o.connect_failures += a.connect_failures;
+                o.ejections += a.ejections;
+            }
+            None => out.push(a.clone()),
+        }
+    }
+    parts
+        .iter()
+        .any(|(_, c)| c.addresses.is_some())
+        .then_some(out)
 }
 
 /// Every runner's CPUs together when every runner was pinned (runners on one host pinned
@@ -284,6 +314,7 @@ fn merge_client(
     let report = ClientReport {
         tls_provider: same(&|c| &c.tls_provider),
         tls_group: same(&|c| &c.tls_group),
+        addresses: merge_addresses(parts),
         protocol: if same_protocol {
             first.protocol.clone()
         } else {
@@ -376,6 +407,7 @@ mod tests {
                 .iter()
                 .map(|(n, t)| ClientReport::new(n, t, Extras::default()))
                 .collect(),
+            resolve: None,
             runs: 1,
         }
     }

@@ -195,6 +195,7 @@ impl RawHyper {
         call: &Call,
         workers: usize,
         protocol: Protocol,
+        resolve: Option<std::net::IpAddr>,
     ) -> Result<RawHyper, CmdError> {
         let e = &target.endpoint;
         let https = e.scheme() == "https";
@@ -229,7 +230,8 @@ impl RawHyper {
         let raw = RawHyper {
             slots: (0..workers.max(1)).map(|_| Mutex::default()).collect(),
             dialer: Dialer {
-                host: e.connect_host().to_owned(),
+                // `--resolve`: the first address given.
+                host: resolve.map_or_else(|| e.connect_host().to_owned(), |ip| ip.to_string()),
                 port: e.port(),
                 tls,
                 h2_prior_knowledge: protocol == Protocol::Http2,

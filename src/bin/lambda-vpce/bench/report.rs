@@ -49,7 +49,14 @@
 //!     "histogram": str | null,          // ok calls' latencies (µs), HdrHistogram V2
 //!                                       // compressed, base64 ("HISTFAAA…")
 //!     "started_unix_s", "ended_unix_s": f64 | null  // first slice's start, last slice's end
+//!     "addresses": [{                   // lambda-vpce, lambda-vpce-lean only (absent for
+//!       "address": "ip:port",           // the others): every address the pool connected to
+//!       "connects": u64,                // connects that completed TCP + TLS (race losers too)
+//!       "connections": u64,             // connections open to it at the end of the run
+//!       "connect_failures": u64, "ejections": u64
+//!     }]
 //!   }],
+//!   "resolve": [str],                   // --resolve (absent: the system resolver)
 //!   "runs": u64                         // runs merged into this report (1: a single run)
 //!     "protocol": "HTTP/1.1" | "HTTP/2" | "HTTP/1.1+HTTP/2" | null,  // negotiated (see below)
 //!     "protocol_seen_by": "client" | "server" | null
@@ -137,16 +144,35 @@ pub(crate) struct ClientReport {
     /// The key-exchange group the endpoint negotiated; absent in older reports.
     #[serde(default)]
     pub(crate) tls_group: Option<String>,
+    /// The crate clients' pools: every address connected to, with its connects, connections
+    /// open at the end, connect failures and ejections (`None`: another client, or a report
+    /// written before the field existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) addresses: Option<Vec<AddressReport>>,
+}
+
+/// One address as a crate client's pool saw it (`--resolve`, or whatever DNS answered).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct AddressReport {
+    /// `ip:port`.
+    pub(crate) address: String,
+    /// Connects to it that completed TCP and TLS.
+    pub(crate) connects: u64,
+    /// Connections open to it when the run ended.
+    pub(crate) connections: u64,
+    pub(crate) connect_failures: u64,
+    pub(crate) ejections: u64,
 }
 
 /// What the run measured beyond the tally, per client.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Extras {
     pub(crate) retried: Option<u64>,
     pub(crate) attempts: Option<u64>,
     pub(crate) first_call: Option<(Duration, bool)>,
     pub(crate) connections_opened: Option<u64>,
     pub(crate) cpu: Option<Duration>,
+    pub(crate) addresses: Option<Vec<AddressReport>>,
 }
 
 impl ClientReport {
@@ -207,6 +233,7 @@ impl ClientReport {
             protocol_seen_by: None,
             tls_provider: None,
             tls_group: None,
+            addresses: x.addresses,
         }
     }
 }
@@ -258,6 +285,10 @@ pub(crate) struct RunReport {
     pub(crate) client_cpus: Option<Vec<usize>>,
     pub(crate) allocator: String,
     pub(crate) clients: Vec<ClientReport>,
+    /// `--resolve`: the addresses every endpoint name resolved to (absent: the system
+    /// resolver).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) resolve: Option<Vec<String>>,
     /// How many runs this report merges (`bench merge`); 1 for a single run.
     #[serde(default = "one")]
     pub(crate) runs: u64,
@@ -416,6 +447,13 @@ fn client_block(out: &mut String, c: &ClientReport, cpu_includes_server: bool) {
             c.tls_group
                 .as_deref()
                 .map_or_else(|| "-".to_owned(), |g| format!("{g} (seen by the server)"))
+        );
+    }
+    for a in c.addresses.iter().flatten() {
+        let _ = writeln!(
+            out,
+            "  address      {}   connects {}   open {}   connect failures {}   ejections {}",
+            a.address, a.connects, a.connections, a.connect_failures, a.ejections
         );
     }
 }
