@@ -43,6 +43,9 @@ const HOP_BY_HOP: [HeaderName; 5] = [
 pub(crate) const AMZ_SDK_INVOCATION_ID: HeaderName =
     HeaderName::from_static("amz-sdk-invocation-id");
 
+/// A stream just opened: its response, and the sender of a streaming request body.
+pub(super) type Opened = (ResponseFuture, Option<BodyPipe>);
+
 /// Opens a stream for `request` on `tx` and starts its body. `Err` hands the request back
 /// whole: no stream was made, so nothing reached the server (the connection is going away or
 /// gone). The body is sent at once when it is in memory (every Lambda API call's); a streaming
@@ -57,7 +60,7 @@ pub(super) fn open(
     tx: &mut SendRequest<Bytes>,
     request: http::Request<SdkBody>,
     copy: bool,
-) -> Result<(ResponseFuture, Option<BodyPipe>), (Option<http::Request<SdkBody>>, h2::Error)> {
+) -> Result<Opened, (Option<http::Request<SdkBody>>, h2::Error)> {
     let (mut parts, body) = request.into_parts();
     prepare_head(&mut parts.headers, &parts.method, body.content_length());
     let eos = body.is_end_stream();
