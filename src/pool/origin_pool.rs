@@ -302,7 +302,7 @@ impl OriginPool {
     }
 
     /// The connection task of `id` ended with `ended`. An HTTP/2 connection drains (its
-    /// streams still finish: hyper's connection task ends at a GOAWAY, its streams do not). An
+    /// streams still finish: the `h2` connection's task ends at a GOAWAY, its streams do not). An
     /// HTTP/1.1 connection that sat idle was closed by the server: remove it, and learn from how
     /// long it had been idle.
     pub(super) fn on_connection_ended(&self, id: u64, ended: Ended) {
