@@ -4,7 +4,6 @@
 use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::process::ExitCode;
 
-use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::{ProvideErrorMetadata as _, SdkError};
 use aws_sdk_lambda::operation::invoke::InvokeError;
@@ -264,7 +263,8 @@ fn report_failure(err: &SdkError<InvokeError, HttpResponse>) -> ExitCode {
         }
         return ExitCode::from(EXIT_SERVICE_ERROR);
     }
-    if verdict.is_not_sent() && has_credentials_error(err) {
+    if verdict.is_not_sent() && lambda_vpce::Error::find_in(err).is_some_and(|e| e.is_credentials())
+    {
         eprintln!("error: no usable AWS credentials (nothing was sent)");
         print_sources(err);
         return ExitCode::from(EXIT_USAGE);
@@ -287,20 +287,6 @@ fn print_sources(err: &(dyn std::error::Error + 'static)) {
         eprintln!("  caused by: {s}");
         source = s.source();
     }
-}
-
-/// The credential chain failed: the SDK reports it as a dispatch failure, but nothing was
-/// sent, and it is a configuration problem.
-fn has_credentials_error(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur = Some(err);
-    while let Some(e) = cur {
-        // The SDK may box the boxed error again; look through one `Box<dyn Error>`.
-        if e.is::<CredentialsError>() {
-            return true;
-        }
-        cur = e.source();
-    }
-    false
 }
 
 /// Whether to end the payload with a newline: only on a terminal (so the prompt does not run
