@@ -44,7 +44,8 @@ use aws_types::region::SigningRegion;
 use aws_types::SigningName;
 
 use crate::lean::sign::{self, AmzDate, SigningMac};
-use skew::{AttemptSkew, SkewMirror};
+use skew::AttemptSkew;
+pub(crate) use skew::SkewMirror;
 
 /// Which signer the SDK client built by [`LambdaVpce`](crate::LambdaVpce) signs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,13 +64,13 @@ pub enum Signer {
 /// Hex SHA-256 of an empty body, the payload hash of every bodiless request.
 const EMPTY_SHA256: &[u8; 64] = b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-/// Installs the lean `sigv4` scheme and the skew measurement it signs with.
+/// Installs the lean `sigv4` scheme (the skew it signs with is measured by the client's
+/// interceptor, `super::interceptor::CallInterceptor::new(true)`).
 pub(crate) fn install(
     conf: aws_sdk_lambda::config::Builder,
     scheme: LeanSigV4,
 ) -> aws_sdk_lambda::config::Builder {
-    conf.interceptor(SkewMirror::default())
-        .push_auth_scheme(scheme)
+    conf.push_auth_scheme(scheme)
 }
 
 /// How many requests each signer signed (tests and measurements).

@@ -5,6 +5,7 @@ mod attempt;
 mod auth;
 mod ca_bundle;
 mod connector;
+mod interceptor;
 mod retry;
 mod settings;
 mod validate;
@@ -358,8 +359,9 @@ impl LambdaVpceBuilder {
         if let Some(provider) = &credentials_provider {
             conf = conf.credentials_provider(provider.clone());
         }
-        conf = conf.interceptor(validate::ValidateInvoke);
-        conf = conf.interceptor(attempt::AttemptWitness);
+        conf = conf.interceptor(interceptor::CallInterceptor::new(
+            self.signer == Signer::Lean,
+        ));
         #[cfg(feature = "metrics")]
         {
             conf = conf.interceptor(crate::metrics::SdkCallOutcomes);

@@ -21,6 +21,15 @@ use aws_smithy_types::retry::RetryConfig;
 
 use super::*;
 
+/// A configuration with the lean scheme as `LambdaVpceBuilder` installs it: the scheme and the
+/// client's interceptor, whose skew mirror the scheme signs with.
+fn lean(
+    conf: aws_sdk_lambda::config::Builder,
+    scheme: LeanSigV4,
+) -> aws_sdk_lambda::config::Builder {
+    install(conf, scheme).interceptor(crate::sdk::interceptor::CallInterceptor::new(true))
+}
+
 const REGION: &str = "us-east-1";
 const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:my-fn";
 const PLAIN: &str = "https://lambda.us-east-1.amazonaws.com";
@@ -126,7 +135,7 @@ fn pair(url: &str, credentials: Credentials, time: SystemTime, date: Option<&'st
     let scheme = LeanSigV4::default();
     let counts = scheme.counts();
     Pair {
-        lean: aws_sdk_lambda::Client::from_conf(install(base(), scheme).build()),
+        lean: aws_sdk_lambda::Client::from_conf(lean(base(), scheme).build()),
         sdk: aws_sdk_lambda::Client::from_conf(base().build()),
         recorder,
         counts,
@@ -480,9 +489,8 @@ async fn new_credentials_from_the_sdks_resolver_are_signed_with_a_new_key() {
             .time_source(StaticTimeSource::new(time))
             .retry_config(RetryConfig::disabled())
     };
-    let one =
-        aws_sdk_lambda::Client::from_conf(install(base(creds(false)), scheme.clone()).build());
-    let two = aws_sdk_lambda::Client::from_conf(install(base(rotated.clone()), scheme).build());
+    let one = aws_sdk_lambda::Client::from_conf(lean(base(creds(false)), scheme.clone()).build());
+    let two = aws_sdk_lambda::Client::from_conf(lean(base(rotated.clone()), scheme).build());
     let sdk_two = aws_sdk_lambda::Client::from_conf(base(rotated).build());
     call(one).await;
     call(two).await;
