@@ -11,8 +11,8 @@
 //!
 //! ```text
 //!  connect: TLS, ALPN picks h2 (`Protocol`) ── handshake (connection::handshake): no push,
-//!    │      8 MiB stream / 32 MiB connection windows, 1 MiB frames; the server's frames are
-//!    │      read on their way to `h2` (watch::Watched)
+//!    │      the configured windows (h2_windows), 1 MiB frames; the server's frames are read
+//!    │      on their way to `h2` (watch::Watched)
 //!    ▼
 //!  wait for the server's first SETTINGS ── its SETTINGS_MAX_CONCURRENT_STREAMS is known before
 //!    │                                     the first stream
@@ -39,16 +39,16 @@
 //!
 //! | what happened | proof | what the pool does | the call, if it cannot resend |
 //! |---|---|---|---|
-//! | `h2` made no stream for the request (the connection is going away or gone) | nothing was written | drains the connection ([`CloseReason::GoAway`] or [`CloseReason::Error`]); resends the request as it is, on another connection, counted in `unsent_resends` (budget: 4, shared with HTTP/1.1's hand-backs) | not sent |
-//! | GOAWAY whose last-stream-id is below the stream | RFC 9113 §6.8: not processed | drains the connection; resends a copy kept of the request (an in-memory body: every Lambda API call's), counted in `unsent_resends` (budget: [`refused::MAX_REFUSED_RESENDS`], 16) | not sent ([`RefusedUnreplayable`](crate::Error::is_not_sent) for a streaming body) |
+//! | `h2` made no stream for the request (the connection is going away or gone) | nothing was written | drains the connection ([`CloseReason::GoAway`] or [`CloseReason::Error`]); resends the request as it is, on another connection, counted in `unsent_resends` (budget: `MAX_UNSENT_RESENDS` in `config.rs`, shared with HTTP/1.1's hand-backs) | not sent |
+//! | GOAWAY whose last-stream-id is below the stream | RFC 9113 §6.8: not processed | drains the connection; resends a copy kept of the request (an in-memory body: every Lambda API call's), counted in `unsent_resends` (budget: [`refused::MAX_REFUSED_RESENDS`]) | not sent ([`RefusedUnreplayable`](crate::Error::is_not_sent) for a streaming body) |
 //! | `RST_STREAM` with `REFUSED_STREAM` | §8.7: not processed | as for GOAWAY: drains ([`CloseReason::GoAway`]), resends the copy | not sent |
 //! | GOAWAY with the stream at or below its last-stream-id, then the connection closes before the answer | none: it may have been processed | the stream fails with the close's I/O error | may have executed |
 //! | a PING unanswered for `h2_keepalive`'s timeout | none | closes the connection ([`CloseReason::PingTimeout`]) and ejects its address; new calls go elsewhere | its open streams: may have executed |
 //! | any other reset or I/O error on the stream | none | | may have executed |
 //!
-//! The rule itself — which `h2` errors are the server's proof — is [`refused::refused_by_peer`];
-//! the SDK's retry classifier and the lean path never resend on their own what the pool has
-//! not proven unsent (see `docs/never-twice.md`).
+//! The rule itself — which `h2` errors are the server's proof — is [`refused::refused_by_peer`].
+//! Above the pool, the SDK's retry classifier and the lean path resend only what Lambda says
+//! did not run (a 429) or deduplicates (a named durable invoke): `docs/never-twice.md`.
 //!
 //! # Cancellation
 //!
