@@ -27,14 +27,14 @@
 //! Counters move as events happen (from the pool's own counters, so they equal
 //! [`Pool::stats`](crate::Pool::stats)); gauges are set from a
 //! [`PoolStats`](crate::pool::PoolStats) snapshot on every maintenance tick (see the
-//! [`pool`](crate::pool) module's "Background work") and on every `Pool::stats()` call. Labels never carry a credential, a payload, a function name
-//! or a request id: `origin` is `scheme://host:port` (plus `sni=` when TLS names another host),
-//! so the cardinality is origins × 13 close reasons + 2 paths × 5 verdicts + 4 per endpoint
-//! address (`address` is `ip:port`, one per Availability Zone of an interface endpoint). The
-//! per-address series are set from snapshots like the gauges (the counters with their absolute
-//! value). The function name
-//! is deliberately not a label: ARNs with versions and aliases grow without bound and carry the
-//! account id; count per function in your own code if you need it.
+//! [`pool`](crate::pool) module's "Background work") and on every `Pool::stats()` call. Labels
+//! never carry a credential, a payload, a function name or a request id: `origin` is
+//! `scheme://host:port` (plus `sni=` when TLS names another host), so the cardinality is
+//! origins × 13 close reasons + 2 paths × 5 verdicts + 4 per endpoint address (`address` is
+//! `ip:port`, one per Availability Zone of an interface endpoint). The per-address series are
+//! set from snapshots like the gauges (the counters with their absolute value). The function
+//! name is deliberately not a label: ARNs with versions and aliases grow without bound and
+//! carry the account id; count per function in your own code if you need it.
 //!
 //! Inside the crate this module is a sink: the pool, the lean path and the SDK adapter report
 //! to it with plain values (an origin's label, its close reasons' names, a snapshot's numbers);
