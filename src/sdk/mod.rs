@@ -12,14 +12,14 @@
 //!
 //! ```text
 //!  send()
-//!    │  input serialised by the SDK (a missing required field: ConstructionFailure)
 //!    ▼
-//!  interceptors ── validate::ValidateInvoke: Lambda's input rules (crate::validate) before
-//!    │             anything is sent → Error::is_invalid_input
-//!    │          ── attempt::AttemptWitness: a witness per attempt, moved on at each stage
-//!    │             (identity and endpoint → signing → reached the pool)
-//!    │          ── auth::skew::SkewMirror: the SDK's clock-skew measurement, for the signer
-//!    │          ── metrics::SdkCallOutcomes (feature `metrics`): the call's verdict, at its end
+//!  validate::ValidateInvoke (an interceptor, before serialisation): Invoke's input rules
+//!    │  (crate::validate) → Error::is_invalid_input, nothing built or sent
+//!    ▼
+//!  input serialised by the SDK (a missing required field: ConstructionFailure)
+//!    ▼
+//!  each attempt: attempt::AttemptWitness puts a witness in it, moved on at each stage
+//!    │  (identity and endpoint → signing → reached the pool)
 //!    ▼
 //!  identity (the SDK's credentials provider and cache) and endpoint (the crate's endpoint URL;
 //!    │  FIPS / dual-stack already applied to it, so cleared for the SDK's resolver)
@@ -27,7 +27,8 @@
 //!  signer ── auth::LeanSigV4 (`auth.rs`, `auth/canonical.rs`; SigV4 primitives in crate::sign),
 //!    │       under the SDK's `sigv4` scheme id: signing key cached per day, canonical request
 //!    │       streamed, byte-identical to aws-runtime's SigV4Signer, which signs whatever it
-//!    │       cannot reproduce ([`Signer::Sdk`] uses the SDK's for everything)
+//!    │       cannot reproduce ([`Signer::Sdk`] uses the SDK's for everything); the clock skew
+//!    │       the SDK measures, mirrored for it by auth::skew::SkewMirror
 //!    ▼
 //!  connector ── connector::PoolHttpClient → PoolConnector: marks the witness "reached the
 //!    │          pool"; the call's deadline from the SDK's read timeout, else
@@ -49,7 +50,8 @@
 //!    │                 run: never ([`RetryPolicy::SdkDefault`] keeps the SDK's policy)
 //!    ▼
 //!  Ok(output), or an SdkError: Verdict::of_sdk (verdict.rs) says who saw the request —
-//!  not sent / invalid input / may have executed / service
+//!  not sent / invalid input / may have executed / service (with the `metrics` feature,
+//!  metrics::SdkCallOutcomes counts it)
 //! ```
 //!
 //! `docs/never-twice.md` has the verdict's table and the retry policy case by case;
