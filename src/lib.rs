@@ -6,9 +6,11 @@
 //! have reached the server is sent twice** — plus a lean `Invoke` path and an embedded
 //! Lambda-compatible endpoint for tests and benchmarks.
 //!
-//! You get a real [`aws_sdk_lambda::Client`]: every operation, the SDK's own types.
+//! You get a real [`aws_sdk_lambda::Client`]: every operation, the SDK's own types. The example
+//! calls the embedded endpoint, so it needs the `local` feature (on by default).
 //!
 //! ```
+//! # #[cfg(feature = "local")]
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use aws_sdk_lambda::primitives::Blob;
@@ -30,15 +32,19 @@
 //! assert_eq!(vpce.pool().stats().opened(), 1);
 //! # Ok(())
 //! # }
+//! # #[cfg(not(feature = "local"))]
+//! # fn main() {}
 //! ```
 //!
 //! ## Map
 //! - [`endpoint`]: private DNS, VPCE names (regional, zonal), connect-only VPCE, any URL →
 //!   connect host, TLS name, signing host. Pure, validated.
 //! - [`pool`]: the connection pool — its module doc is the architecture (the life of one
-//!   request, close reasons, locks). Usable as a `tower::Service`.
+//!   request, close reasons, locks; HTTP/2's lifecycle in `src/pool/h2/mod.rs`). Usable as a
+//!   `tower::Service`.
 //! - [`LambdaVpce`] / [`LambdaVpceBuilder`]: the SDK adapter (`HttpClient`/`HttpConnector`)
-//!   and the [`RetryPolicy::NeverTwice`] retry policy; [`Settings`]: the endpoint URL, FIPS,
+//!   and the [`RetryPolicy::NeverTwice`] retry policy (the life of an SDK call, step by step,
+//!   is `src/sdk/mod.rs`'s doc); [`Settings`]: the endpoint URL, FIPS,
 //!   dual-stack and CA bundle of the user's AWS configuration, as aws-config resolves them.
 //! - [`Error`]: one error type; [`Error::is_not_sent`] (safe to resend) and
 //!   [`Error::is_maybe_executed`] (the function may have run) are the questions that matter.
@@ -74,7 +80,9 @@ pub mod metrics;
 mod origin;
 pub mod policy;
 pub mod pool;
+mod protocol;
 mod sdk;
+mod sign;
 pub mod tls;
 pub mod validate;
 mod verdict;

@@ -25,20 +25,24 @@
 //! | `lambda_vpce_calls_total` | counter | `path`, `verdict` | calls by outcome: `path` = `sdk` / `lean`, `verdict` = `ok` / `not_sent` / `maybe_executed` / `service` / `invalid_input` |
 //!
 //! Counters move as events happen (from the pool's own counters, so they equal
-//! [`Pool::stats`](crate::Pool::stats)); gauges are set from a [`PoolStats`] snapshot on every
-//! maintenance tick (every [`MAINTENANCE_INTERVAL`](crate::pool::MAINTENANCE_INTERVAL)) and
-//! on every `Pool::stats()` call. Labels never carry a credential, a payload, a function name
-//! or a request id: `origin` is `scheme://host:port` (plus `sni=` when TLS names another host),
-//! so the cardinality is origins × 13 close reasons + 2 paths × 5 verdicts + 4 per endpoint
-//! address (`address` is `ip:port`, one per Availability Zone of an interface endpoint). The
-//! per-address series are set from snapshots like the gauges (the counters with their absolute
-//! value). The function name
-//! is deliberately not a label: ARNs with versions and aliases grow without bound and carry the
-//! account id; count per function in your own code if you need it.
+//! [`Pool::stats`](crate::Pool::stats)); gauges are set from a
+//! [`PoolStats`](crate::pool::PoolStats) snapshot on every maintenance tick (see the
+//! [`pool`](crate::pool) module's "Background work") and on every `Pool::stats()` call. Labels
+//! never carry a credential, a payload, a function name or a request id: `origin` is
+//! `scheme://host:port` (plus `sni=` when TLS names another host), so the cardinality is
+//! origins × 13 close reasons + 2 paths × 5 verdicts + 4 per endpoint address (`address` is
+//! `ip:port`, one per Availability Zone of an interface endpoint). The per-address series are
+//! set from snapshots like the gauges (the counters with their absolute value). The function
+//! name is deliberately not a label: ARNs with versions and aliases grow without bound and
+//! carry the account id; count per function in your own code if you need it.
+//!
+//! Inside the crate this module is a sink: the pool, the lean path and the SDK adapter report
+//! to it with plain values (an origin's label, its close reasons' names, a snapshot's numbers);
+//! it knows none of their types.
+
+use std::time::Duration;
 
 use metrics::{Counter, Gauge, Histogram};
-
-use crate::pool::PoolStats;
 
 /// The pool's metric names (see the module table).
 pub(crate) mod names {
@@ -65,20 +69,24 @@ pub(crate) mod names {
 }
 
 /// One origin's event handles, registered once when the origin is first used (so a recorder
-/// installed later does not see that origin).
+/// installed later does not see that origin). `REASONS`: how many close reasons the pool
+/// counts, one `closed_total` series each.
 #[derive(Debug)]
-pub(crate) struct OriginMetrics {
+pub(crate) struct OriginMetrics<const REASONS: usize> {
     pub(crate) opened: Counter,
     pub(crate) requests: Counter,
     pub(crate) reused: Counter,
     pub(crate) unsent_resends: Counter,
     pub(crate) connect_failures: Counter,
-    pub(crate) closed: [Counter; crate::pool::CLOSE_REASONS.len()],
+    /// One per close reason, in the order of the names given to [`OriginMetrics::new`].
+    pub(crate) closed: [Counter; REASONS],
     pub(crate) acquire_wait: Histogram,
 }
 
-impl OriginMetrics {
-    pub(crate) fn new(origin: &str) -> Self {
+impl<const REASONS: usize> OriginMetrics<REASONS> {
+    /// The handles of the origin labelled `origin`, with a `closed_total` series for each of
+    /// `close_reasons` (the `reason` label).
+    pub(crate) fn new(origin: &str, close_reasons: [&'static str; REASONS]) -> Self {
         let c = |name: &'static str| metrics::counter!(name, "origin" => origin.to_owned());
         OriginMetrics {
             opened: c(names::OPENED),
@@ -86,42 +94,72 @@ impl OriginMetrics {
             reused: c(names::REUSED),
             unsent_resends: c(names::UNSENT_RESENDS),
             connect_failures: c(names::CONNECT_FAILURES),
-            closed: crate::pool::CLOSE_REASONS.map(|r| {
-                metrics::counter!(names::CLOSED, "origin" => origin.to_owned(), "reason" => r.as_str())
+            closed: close_reasons.map(|reason| {
+                metrics::counter!(names::CLOSED, "origin" => origin.to_owned(), "reason" => reason)
             }),
             acquire_wait: metrics::histogram!(names::ACQUIRE_WAIT, "origin" => origin.to_owned()),
         }
     }
 }
 
-/// Sets every origin's gauges from `stats`.
-pub(crate) fn publish_gauges(stats: &PoolStats) {
-    for h in stats.origins() {
-        let g = |name: &'static str| -> Gauge {
-            metrics::gauge!(name, "origin" => h.origin().to_owned())
-        };
-        g(names::OPEN).set(h.opened().saturating_sub(h.closed_total()) as f64);
-        g(names::IDLE).set(h.idle() as f64);
-        g(names::IN_USE).set(h.in_use() as f64);
-        g(names::CONNECTING).set(h.connecting() as f64);
-        g(names::WAITERS).set(h.waiters() as f64);
-        if let Some(d) = h.learned_idle_limit() {
-            g(names::LEARNED_IDLE).set(d.as_secs_f64());
-        }
-        if let Some(d) = h.effective_idle_limit() {
-            g(names::EFFECTIVE_IDLE).set(d.as_secs_f64());
-        }
+/// One origin's gauges, as a snapshot of the pool has them.
+#[derive(Debug)]
+pub(crate) struct OriginGauges<'a> {
+    /// The `origin` label.
+    pub(crate) origin: &'a str,
+    /// Connections open (opened − closed).
+    pub(crate) open: u64,
+    pub(crate) idle: usize,
+    pub(crate) in_use: usize,
+    pub(crate) connecting: usize,
+    pub(crate) waiters: usize,
+    /// Set only once learned.
+    pub(crate) learned_idle_limit: Option<Duration>,
+    pub(crate) effective_idle_limit: Option<Duration>,
+}
+
+/// Sets one origin's gauges.
+pub(crate) fn set_origin_gauges(o: &OriginGauges<'_>) {
+    let g =
+        |name: &'static str| -> Gauge { metrics::gauge!(name, "origin" => o.origin.to_owned()) };
+    g(names::OPEN).set(o.open as f64);
+    g(names::IDLE).set(o.idle as f64);
+    g(names::IN_USE).set(o.in_use as f64);
+    g(names::CONNECTING).set(o.connecting as f64);
+    g(names::WAITERS).set(o.waiters as f64);
+    if let Some(d) = o.learned_idle_limit {
+        g(names::LEARNED_IDLE).set(d.as_secs_f64());
     }
-    for a in stats.addresses() {
-        let label = a.address().to_string();
-        metrics::gauge!(names::ADDRESS_CONNECTIONS, "address" => label.clone())
-            .set(a.connections() as f64);
-        metrics::gauge!(names::ADDRESS_EJECTED, "address" => label.clone())
-            .set(if a.is_ejected() { 1.0 } else { 0.0 });
-        metrics::counter!(names::ADDRESS_CONNECT_FAILURES, "address" => label.clone())
-            .absolute(a.connect_failures());
-        metrics::counter!(names::ADDRESS_EJECTIONS, "address" => label).absolute(a.ejections());
+    if let Some(d) = o.effective_idle_limit {
+        g(names::EFFECTIVE_IDLE).set(d.as_secs_f64());
     }
+}
+
+/// One endpoint address's series, as a snapshot of the pool has them.
+#[derive(Debug)]
+pub(crate) struct AddressGauges {
+    /// The `address` label: `ip:port`.
+    pub(crate) address: String,
+    pub(crate) connections: usize,
+    pub(crate) ejected: bool,
+    /// Absolute values of counters kept by the pool.
+    pub(crate) connect_failures: u64,
+    pub(crate) ejections: u64,
+}
+
+/// Sets one address's series.
+pub(crate) fn set_address_gauges(a: AddressGauges) {
+    let label = a.address;
+    metrics::gauge!(names::ADDRESS_CONNECTIONS, "address" => label.clone())
+        .set(a.connections as f64);
+    metrics::gauge!(names::ADDRESS_EJECTED, "address" => label.clone()).set(if a.ejected {
+        1.0
+    } else {
+        0.0
+    });
+    metrics::counter!(names::ADDRESS_CONNECT_FAILURES, "address" => label.clone())
+        .absolute(a.connect_failures);
+    metrics::counter!(names::ADDRESS_EJECTIONS, "address" => label).absolute(a.ejections);
 }
 
 /// Which caller made a call: the `path` label.

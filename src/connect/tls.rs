@@ -6,6 +6,7 @@
 use rustls::RootCertStore;
 use rustls_pki_types::CertificateDer;
 
+use crate::protocol::Protocol;
 use crate::BuildError;
 
 /// Roots and ALPN for a pool's TLS connections.
@@ -16,20 +17,19 @@ pub(crate) struct TlsSettings {
     /// Trust only `extra_roots`, not the Mozilla roots (for tests against a private CA).
     pub(crate) only_extra_roots: bool,
     /// What ALPN offers.
-    pub(crate) protocol: crate::pool::Protocol,
-}
-
-impl Default for TlsSettings {
-    fn default() -> Self {
-        TlsSettings {
-            extra_roots: Vec::new(),
-            only_extra_roots: false,
-            protocol: crate::pool::DEFAULT_PROTOCOL,
-        }
-    }
+    pub(crate) protocol: Protocol,
 }
 
 impl TlsSettings {
+    /// The Mozilla roots alone, ALPN offering `protocol`.
+    pub(crate) fn new(protocol: Protocol) -> Self {
+        TlsSettings {
+            extra_roots: Vec::new(),
+            only_extra_roots: false,
+            protocol,
+        }
+    }
+
     /// Parses every certificate in a PEM bundle and adds it as a trusted root.
     pub(crate) fn add_ca_pem(&mut self, pem: &[u8]) -> Result<(), BuildError> {
         let mut reader = pem;
@@ -66,7 +66,7 @@ impl TlsSettings {
             .map_err(|e| BuildError::new("tls", e.to_string(), "TLS 1.2 or 1.3 support"))?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        config.alpn_protocols = self.protocol.alpn_ids();
+        config.alpn_protocols = self.protocol.alpn();
         crate::tls::check_fips(config.fips(), "the TLS client configuration")?;
         Ok(config)
     }

@@ -16,6 +16,7 @@ use tokio_rustls::TlsConnector;
 use super::h2_settings::{read_server_settings, Http2Settings};
 use super::CertificateNames;
 use crate::connect::TlsSettings;
+use crate::protocol::Protocol;
 use crate::{endpoint::Endpoint, BuildError, GaiResolver, Resolve};
 
 /// The DNS, TCP and TLS handshakes with an endpoint's connect host, timed.
@@ -229,7 +230,8 @@ fn describe(e: &io::Error) -> String {
 type Seen = Arc<Mutex<Option<CertificateDer<'static>>>>;
 
 fn tls_connector(ca_pem: Option<&[u8]>) -> Result<(TlsConnector, Seen), BuildError> {
-    let mut settings = TlsSettings::default();
+    // Only its roots are used here; ALPN offers both protocols, as a pool on `Auto` does.
+    let mut settings = TlsSettings::new(Protocol::Auto);
     if let Some(pem) = ca_pem {
         settings.add_ca_pem(pem)?;
     }
@@ -255,7 +257,7 @@ fn tls_connector(ca_pem: Option<&[u8]>) -> Result<(TlsConnector, Seen), BuildErr
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.alpn_protocols = settings.protocol.alpn();
     crate::tls::check_fips(config.fips(), "doctor's TLS client configuration")?;
     Ok((TlsConnector::from(Arc::new(config)), seen))
 }

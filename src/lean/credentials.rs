@@ -8,8 +8,8 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use aws_credential_types::Credentials;
 use http::HeaderValue;
 
-use super::sign::{self, AmzDate};
 use crate::error::{Error, Kind};
+use crate::sign::{self, AmzDate};
 
 /// Credentials are refreshed this long before their expiry (the SDK's identity cache uses the
 /// same lead time), so no request is signed with credentials about to lapse in flight.

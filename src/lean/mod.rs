@@ -11,7 +11,7 @@
 //!    ▼
 //!  credentials (cached; refreshed REFRESH_BEFORE_EXPIRY before expiry; signing key per day)
 //!    ▼
-//!  request: URI + headers in one buffer, SigV4 streamed into SHA-256/HMAC (sign.rs)
+//!  request: URI + headers in one buffer, SigV4 streamed into SHA-256/HMAC (crate::sign)
 //!    ▼
 //!  Pool::send ── error ──► returned as is: not sent, or may have executed (never resent,
 //!    │                       unless the invoke names a durable execution: see below)
@@ -71,7 +71,6 @@ mod credentials;
 mod request;
 mod response;
 mod retry;
-pub(crate) mod sign;
 
 #[cfg(all(test, feature = "local"))]
 mod test_server;

@@ -10,9 +10,9 @@ use http::header::{HeaderName, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST
 use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use super::credentials::Identity;
-use super::sign::{self, AmzDate, Canonical};
 use crate::error::{Error, Kind};
 use crate::pool::AMZ_SDK_INVOCATION_ID;
+use crate::sign::{self, AmzDate, Canonical};
 use crate::validate::{self, InvocationType};
 
 /// The `user-agent` the lean path sends (SigV4 leaves it unsigned).

@@ -1,9 +1,12 @@
 //! The response body: returns its connection to the pool at its end, keeps the call's
-//! deadline, and classifies failures as "may have executed".
+//! deadline, and classifies failures as "may have executed"; and [`ConnectionInfo`], the facts
+//! of the connection that carried the exchange.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
@@ -11,10 +14,30 @@ use hyper::body::Incoming;
 use tokio::time::{Instant, Sleep};
 
 use super::checkout::InUse as Pooled;
-use super::h2_stream::H2Body;
-use super::send::ConnectionInfo;
+use super::h2::H2Body;
 use super::stats::CloseReason;
 use crate::error::{Error, Kind};
+
+/// Facts about the connection that carried a request: [`Body::connection_info`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConnectionInfo {
+    /// The pool's id of the connection (the `connection_id` tracing field).
+    pub connection_id: u64,
+    /// The connection had carried a request before.
+    pub reused: bool,
+    /// How long it sat idle before this request (zero for a new connection).
+    pub idle_before: Duration,
+    /// How many connections handed this request back unsent before this one took it.
+    pub unsent_resends: u32,
+    /// The address connected to.
+    pub remote_addr: SocketAddr,
+    /// The HTTP version the connection speaks (`HTTP_11` or `HTTP_2`).
+    pub version: http::Version,
+    /// HTTP/2: the server's `SETTINGS_MAX_CONCURRENT_STREAMS` as last seen on the connection
+    /// (`None` on HTTP/1.1, or when the server announced no limit).
+    pub peer_max_streams: Option<u32>,
+}
 
 pin_project_lite::pin_project! {
     /// A response body from the pool.

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::connect::{GaiResolver, Keepalive, Resolve, SocketOptions, TlsSettings};
+use crate::protocol::Protocol;
 use crate::BuildError;
 
 /// Default [`PoolBuilder::idle_timeout`]: 20 s.
@@ -90,15 +91,9 @@ const MAX_H2_WINDOW: u32 = (1 << 31) - 1;
 const MIN_H2_WINDOW: u32 = 65_535;
 
 /// How many times one request may be handed back unsent by a connection and sent on another
-/// before the call fails "not sent": 4.
+/// before the call fails "not sent": 4. (HTTP/2 streams the server refused have their own
+/// budget, `h2::MAX_REFUSED_RESENDS`, beside the refused-stream rule.)
 pub(crate) const MAX_UNSENT_RESENDS: u32 = 4;
-
-/// How many times one HTTP/2 request may be refused by the server (GOAWAY above its stream,
-/// `REFUSED_STREAM`) and resent before the call fails "not sent": 16. Larger than
-/// [`MAX_UNSENT_RESENDS`] because each refusal is the server's proof, and drains the refusing
-/// connection, so the resend goes to another (a server that closes after a few streams, like
-/// nginx at `keepalive_requests`, refuses a burst of callers connection after connection).
-pub(crate) const MAX_REFUSED_RESENDS: u32 = 16;
 
 /// The smallest margin kept below a learned or announced server idle limit: covers timer slop
 /// and the request's trip to the server: 100 ms.
@@ -134,59 +129,6 @@ pub(crate) const SPREAD_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 const MAX_KEEPALIVE_COUNT: u32 = 127;
 const MAX_KEEPALIVE_SECS: u64 = 32_767;
-
-/// The HTTP version a pool speaks, set with [`PoolBuilder::protocol`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Protocol {
-    /// HTTP/1.1 only: ALPN offers `http/1.1`; one request per connection at a time.
-    Http1,
-    /// HTTP/2 only: ALPN offers `h2` alone, and a TLS server that does not pick it fails the
-    /// connect (not sent); over plain `http://` (loopback) HTTP/2 with prior knowledge.
-    Http2,
-    /// ALPN offers `h2` then `http/1.1` and the server decides (what Lambda's endpoint and
-    /// aws-sdk-lambda's default client negotiate: `h2`). Plain `http://` speaks HTTP/1.1.
-    Auto,
-}
-
-impl Protocol {
-    /// `http1`, `http2` or `auto`: the form the CLI's `--protocol` flag takes.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Http1 => "http1",
-            Protocol::Http2 => "http2",
-            Protocol::Auto => "auto",
-        }
-    }
-
-    /// The ALPN protocol ids a pool of this protocol offers in its TLS handshake, in order of
-    /// preference: `http/1.1`, `h2`, or `h2` then `http/1.1` (the server picks).
-    pub fn alpn_ids(self) -> Vec<Vec<u8>> {
-        match self {
-            Protocol::Http1 => vec![b"http/1.1".to_vec()],
-            Protocol::Http2 => vec![b"h2".to_vec()],
-            Protocol::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
-        }
-    }
-}
-
-impl std::str::FromStr for Protocol {
-    type Err = BuildError;
-    fn from_str(s: &str) -> Result<Self, BuildError> {
-        match s.to_ascii_lowercase().as_str() {
-            "http1" | "http/1.1" | "h1" => Ok(Protocol::Http1),
-            "http2" | "h2" => Ok(Protocol::Http2),
-            "auto" => Ok(Protocol::Auto),
-            _ => Err(BuildError::new("protocol", s, "http1, http2 or auto")),
-        }
-    }
-}
-
-impl std::fmt::Display for Protocol {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// The protocol a pool speaks unless told otherwise: ALPN decides, and Lambda's endpoint picks
 /// `h2`, over which a graceful restart or GOAWAY fails no call (a stream the server did not
@@ -321,7 +263,7 @@ impl Default for PoolBuilder {
                     nodelay: true,
                     keepalive: None,
                 },
-                tls: TlsSettings::default(),
+                tls: TlsSettings::new(DEFAULT_PROTOCOL),
                 h2: H2Config::default(),
                 resolver: Arc::new(GaiResolver),
             },

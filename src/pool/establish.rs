@@ -1,34 +1,24 @@
 //! Establishing a connection: the zonal or regional name, the transport (`connect`: DNS, TCP,
-//! TLS with ALPN), the HTTP/1.1 or HTTP/2 handshake, and the task that drives it.
+//! TLS with ALPN), the HTTP/1.1 or HTTP/2 handshake (HTTP/2's settings and PINGs are in
+//! `h2::connection`), and the task that drives it.
 
 use std::future::Future;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use bytes::Bytes;
 use hyper_util::rt::TokioIo;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 use super::config::{ZONAL_FAILURES_BEFORE_FALLBACK, ZONAL_FALLBACK_COOLDOWN};
 use super::h1::H1Conn;
-use super::h2::H2Conn;
-use super::h2_watch::{PeerSettings, Watched};
+use super::h2::{handshake, H2Conn};
 use super::origin_pool::{Ended, OriginPool};
 use super::stats::Counters;
-use super::Protocol;
 use crate::connect::{OnAddress, Opened, RaceSettings};
 use crate::error::{Error, Kind};
-
-/// The largest HTTP/2 frame the client accepts: 1 MiB (the protocol's default is 16 KiB), so
-/// a 6 MB response comes in a few frames from a server that sends large ones.
-const H2_MAX_FRAME_SIZE: u32 = 1 << 20;
-
-/// How much of one streaming request body `h2` buffers ahead of the flow-control window:
-/// 8 MiB, more than Lambda's 6 MB payload. (An in-memory body, every Lambda API call's, is
-/// queued whole and sent as the window allows.)
-const H2_MAX_SEND_BUFFER: usize = 8 << 20;
+use crate::protocol::Protocol;
 
 /// A new connection, before it is put in service.
 pub(super) enum Established {
@@ -64,22 +54,8 @@ impl OriginPool {
         };
         let conn = if h2 {
             let h2 = &self.shared.config.h2;
-            let peer = Arc::new(PeerSettings::default());
-            let io = Watched::new(opened.stream, peer.clone());
-            let (tx, mut connection) = h2::client::Builder::new()
-                .enable_push(false)
-                .initial_window_size(h2.stream_window)
-                .initial_connection_window_size(h2.connection_window)
-                .max_frame_size(H2_MAX_FRAME_SIZE)
-                .max_send_buffer_size(H2_MAX_SEND_BUFFER)
-                .handshake::<_, Bytes>(io)
-                .await
-                .map_err(|e| Error::with(Kind::Connect, e))?;
-            let keepalive = h2
-                .keepalive_interval
-                .zip(connection.ping_pong())
-                .map(|(interval, ping)| (ping, interval, h2.keepalive_timeout));
-            drive(run_h2(connection, keepalive), weak, id);
+            let (tx, peer, driver) = handshake(opened.stream, h2).await?;
+            drive(driver.run(), weak, id);
             tokio::time::timeout(timeout, peer.wait_for_settings())
                 .await
                 .map_err(|_| {
@@ -225,46 +201,6 @@ async fn run_h1(connection: impl Future<Output = hyper::Result<()>>, id: u64) ->
         Err(e) => {
             tracing::debug!(connection_id = id, error = %e, "connection ended with an error");
             Ended::Error
-        }
-    }
-}
-
-/// Drives an HTTP/2 connection and, with `keepalive` = (pinger, interval, timeout), PINGs it
-/// every interval, also while idle. A PING unanswered within the timeout ends it: dropping the
-/// connection fails its open streams (an I/O error: "may have executed") and closes the socket.
-async fn run_h2<T>(
-    connection: h2::client::Connection<T, Bytes>,
-    keepalive: Option<(h2::PingPong, Duration, Duration)>,
-) -> Ended
-where
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    let ended = |result: Result<(), h2::Error>| match result {
-        Ok(()) => Ended::Closed,
-        Err(e) => {
-            tracing::debug!(error = %e, "HTTP/2 connection ended with an error");
-            Ended::Error
-        }
-    };
-    let Some((mut ping, interval, timeout)) = keepalive else {
-        return ended(connection.await);
-    };
-    let pings = async move {
-        loop {
-            tokio::time::sleep(interval).await;
-            match tokio::time::timeout(timeout, ping.ping(h2::Ping::opaque())).await {
-                Ok(Ok(_pong)) => {}
-                // The connection is ending: its own result says how.
-                Ok(Err(_)) => std::future::pending::<()>().await,
-                Err(_) => return,
-            }
-        }
-    };
-    tokio::select! {
-        result = connection => ended(result),
-        () = pings => {
-            tracing::debug!("HTTP/2 PING unanswered; closing the connection");
-            Ended::PingTimeout
         }
     }
 }

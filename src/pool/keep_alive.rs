@@ -2,8 +2,14 @@
 
 use std::time::Duration;
 
+use http::HeaderName;
+
 use super::config::{LEARNED_IDLE_MARGIN_DIVISOR, LEARNED_IDLE_MARGIN_MIN};
 use super::stats::CloseReason;
+
+/// `Keep-Alive`, not among `http`'s constants; a constant so that no lookup parses it. Read on
+/// HTTP/1.1 responses, and dropped from HTTP/2 requests (a hop-by-hop header).
+pub(super) const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 
 /// Parameters of a `Keep-Alive` response header (RFC 2068 §19.7.1.1, as nginx and Apache send
 /// it): `timeout=N` seconds and `max=N` requests.

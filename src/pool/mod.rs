@@ -1,6 +1,12 @@
 //! The connection pool: HTTP/1.1 on hyper 1.x `client::conn` and HTTP/2 on the `h2` crate
-//! (driven directly: see `h2_stream`), over TLS, keyed by origin, built so that **no request is ever sent on a connection the server has already
-//! dropped**, and no request that may have reached the server is ever sent twice.
+//! (driven directly), over TLS, keyed by origin, built so that **no request is ever
+//! sent on a connection the server has already dropped**, and no request that may have
+//! reached the server is ever sent twice.
+//!
+//! This module's doc is the pool's architecture: the life of one request, the two protocols,
+//! zones, close reasons, locks, background work, cancellation. The HTTP/2 lifecycle — GOAWAY,
+//! `REFUSED_STREAM`, PING, and what the server proved unprocessed — is the doc of the `h2`
+//! submodule (`src/pool/h2/mod.rs`); what each means for a call is `docs/http2.md`.
 //!
 //! # The life of one request
 //!
@@ -21,8 +27,8 @@
 //!    │  (max_connections_per_host) and start a connect task: resolve → race the healthy
 //!    │  addresses, least loaded first, the next one after connect_attempt_delay (`connect`:
 //!    │  TCP with nodelay, keepalive → TLS with ALPN by `Protocol`) → handshake (HTTP/2:
-//!    │  until the server's SETTINGS arrived). Whatever comes first serves the caller: a returned connection, a
-//!    │  freed slot, or the new connection.
+//!    │  until the server's SETTINGS arrived). Whatever comes first serves the caller: a
+//!    │  returned connection, a freed slot, or the new connection.
 //!    ▼
 //!  HTTP/1.1 only: peek at the socket of a reused TLS connection (recv MSG_PEEK, no waker): a
 //!    │  FIN, RST or close_notify hyper has not processed yet → closed, never sent on, learned
@@ -34,7 +40,8 @@
 //!    │                 · HTTP/1.1: hyper handed the request back before writing it
 //!    │                 · HTTP/2: no stream was made (the connection already going away)
 //!    │                 · HTTP/2: GOAWAY with a last-stream-id below the stream, or
-//!    │                   REFUSED_STREAM (RFC 9113 §6.8, §8.7) — from a copy kept of the request
+//!    │                   REFUSED_STREAM (RFC 9113 §6.8, §8.7) — from a copy kept of the
+//!    │                   request; the rule and its table: `src/pool/h2/mod.rs`
 //!    │── anything else after writing ──► Error::is_maybe_executed; never resent (a stream at
 //!    │                 or below a GOAWAY's last-stream-id that the close cuts short included)
 //!    ▼
@@ -50,7 +57,7 @@
 //! decides — Lambda picks `h2`, as for aws-sdk-lambda's default client), [`Protocol::Http1`],
 //! or [`Protocol::Http2`]. A checkout is an exclusive HTTP/1.1 connection
 //! or a stream slot on a shared HTTP/2 connection (`checkout::Checkout::{H1, H2}`). The
-//! server's SETTINGS and GOAWAY frames are read as they arrive (`h2_watch`), so a connection
+//! server's SETTINGS and GOAWAY frames are read as they arrive (`h2/watch.rs`), so a connection
 //! stops taking streams the moment a GOAWAY is read, and never carries more streams than the
 //! server allows: no request queues inside `h2`, out of sight of waiters, `acquire_timeout`
 //! and statistics. An HTTP/2 connection **drains** — no new stream, open ones finish, it
@@ -59,7 +66,8 @@
 //! [`DEFAULT_H2_KEEPALIVE_INTERVAL`], also while idle) with a timeout (default
 //! [`DEFAULT_H2_KEEPALIVE_TIMEOUT`]) notice a dead or black-holed connection within their sum
 //! ([`CloseReason::PingTimeout`]); its open streams end "may have executed". Idle limits do not
-//! apply to a shared connection: PINGs keep its flow alive.
+//! apply to a shared connection: PINGs keep its flow alive. The whole lifecycle, and what each
+//! of the server's frames proves, is `src/pool/h2/mod.rs`.
 //!
 //! Connection states: connecting → (idle ⇄ in use | shared → draining) → closed. Every state
 //! but closed holds one permit of its origin's semaphore, so `max_connections_per_host` counts
@@ -79,10 +87,10 @@
 //! measurements.
 //!
 //! # Close reasons
-//! See [`CloseReason`]: idle timeout, learned idle limit, announced idle limit, max lifetime,
-//! closed by server, request limit, error, abandoned, not ready, pool dropped, GOAWAY, PING
-//! timeout, address dead. Each close is counted once, in the connection's `Drop`, and logged with the
-//! `close_reason` field.
+//! See [`CloseReason`] (13 reasons): idle timeout, learned idle limit, announced idle limit, max
+//! lifetime, closed by server, request limit, error, abandoned, not ready, pool dropped, GOAWAY,
+//! PING timeout, address dead. Each close is counted once, in the connection's `Drop`, and
+//! logged with the `close_reason` field.
 //!
 //! # Learning the server's idle limit (HTTP/1.1)
 //! The server's idle cutoff is the one that matters, and Lambda does not state it. The pool
@@ -108,25 +116,28 @@
 //! `prewarm`) made inside a runtime, and again by the next one if the runtime it ran on shut
 //! down; it ends when the pool is dropped. Warm connects, its own and `prewarm`'s, are decided
 //! and counted under the origin's lock (`OriginPool::reserve_warm_locked`), so together they
-//! never open more than `min_idle`. Each connection has one task driving its connection future (hyper's HTTP/1.1, `h2`'s HTTP/2,
-//! with its PINGs). A
-//! connect runs in its own task so that a cancelled caller never leaves a half-open
-//! connection: the connect finishes and its connection goes to the pool (or fails and frees
-//! its permit).
+//! never open more than `min_idle`. Each connection has one task driving its connection future
+//! (hyper's HTTP/1.1, `h2`'s HTTP/2 with its PINGs). A connect runs in its own task so that a
+//! cancelled caller never leaves a half-open connection: the connect finishes and its
+//! connection goes to the pool (or fails and frees its permit).
 //!
 //! # Cancellation
 //! Dropping a call at any `.await` leaks nothing: a waiter's place is removed (a connection or
 //! slot handed to it meanwhile goes back), a checked-out HTTP/1.1 connection mid-exchange is
 //! closed, an HTTP/2 stream is reset and its slot freed — also mid-request-body: a streaming
-//! body's sender stops with the call (`h2_stream::BodyPipe`) — and permits are freed by `Drop`.
-//! The HTTP/2 matrix is `src/pool/tests/h2_cancel.rs`: dropped while waiting for a slot, while sending
-//! the body, while awaiting the response, while reading it.
+//! body's sender stops with the call (`h2::stream::BodyPipe`) — and permits are freed by
+//! `Drop`. The HTTP/2 matrix is `src/pool/tests/h2_cancel.rs`: dropped while waiting for a
+//! slot, while sending the body, while awaiting the response, while reading it.
 //!
 //! # Files
 //! `origin_pool` (one origin's state), `checkout` (waiters, sharing a connect, the in-use
-//! guard), `establish` (zonal fallback, handshakes, the driver task), `h1`, `h2` (shared
-//! connections, leases, what the server proved unprocessed), `h2_watch`, `send`, `body`,
-//! `keep_alive`, `maintenance`, `stats`, `config`.
+//! guard), `establish` (zonal fallback, handshakes, the driver task), `h1`, `h2/` (a folder:
+//! shared connections and leases, streams, the server's frames, and the refused-stream rule —
+//! what the server proved unprocessed), `send` (one exchange on either protocol, and the
+//! resends), `body` (the response body, [`ConnectionInfo`]), `keep_alive`, `maintenance`,
+//! `stats` (close reasons, counters, snapshots; reported to `crate::metrics` with the
+//! `metrics` feature), `config`. Below the pool: `crate::connect` (resolve, race, TLS),
+//! `crate::origin` and `crate::protocol` (values both use). Tests: `src/pool/tests/`.
 
 mod body;
 mod checkout;
@@ -134,8 +145,6 @@ mod config;
 mod establish;
 mod h1;
 mod h2;
-mod h2_stream;
-mod h2_watch;
 mod keep_alive;
 mod maintenance;
 mod origin_pool;
@@ -146,9 +155,11 @@ mod tests;
 
 pub use crate::connect::AddressStats;
 use crate::origin::{self, Origin};
+pub use crate::protocol::Protocol;
 pub use body::Body;
+pub use body::ConnectionInfo;
 pub use config::{
-    PoolBuilder, PoolConfig, Protocol, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_CONNECT_ATTEMPT_DELAY,
+    PoolBuilder, PoolConfig, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_CONNECT_ATTEMPT_DELAY,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_H2_CONNECTION_WINDOW, DEFAULT_H2_KEEPALIVE_INTERVAL,
     DEFAULT_H2_KEEPALIVE_TIMEOUT, DEFAULT_H2_STREAM_WINDOW, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS_PER_HOST, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_STREAMS_PER_CONNECTION,
@@ -157,11 +168,9 @@ pub use config::{
 };
 #[cfg(test)]
 pub(crate) use config::{ZONAL_FAILURES_BEFORE_FALLBACK, ZONAL_FALLBACK_COOLDOWN};
-pub(crate) use h2_stream::AMZ_SDK_INVOCATION_ID;
+pub(crate) use h2::AMZ_SDK_INVOCATION_ID;
 pub(crate) use send::deadline_after;
-pub use send::{ConnectionInfo, RequestOptions};
-#[cfg(feature = "metrics")]
-pub(crate) use stats::REASONS as CLOSE_REASONS;
+pub use send::RequestOptions;
 pub use stats::{CloseReason, OriginStats, PoolStats};
 
 use std::collections::HashMap;
@@ -389,7 +398,7 @@ impl Pool {
             addresses,
         };
         #[cfg(feature = "metrics")]
-        crate::metrics::publish_gauges(&stats);
+        stats.publish();
         stats
     }
 

@@ -21,10 +21,11 @@ use super::h1::H1Conn;
 use super::h2::{H2Conn, H2Lease, H2_ASSUMED_PEER_STREAMS};
 use super::keep_alive::IdleLimits;
 use super::stats::{CloseReason, Counters, OriginStats};
-use super::{Protocol, Shared};
+use super::Shared;
 use crate::connect::Failure;
 use crate::error::Error;
 use crate::origin::Origin;
+use crate::protocol::Protocol;
 
 /// Closes seen after less idle time than this are taken as the server going away (a deploy,
 /// a restart), not as its idle policy, and do not lower the learned limit.
@@ -308,12 +309,7 @@ impl OriginPool {
     pub(super) fn on_connection_ended(&self, id: u64, ended: Ended) {
         let mut st = self.lock();
         if let Some(c) = st.h2.iter().find(|c| c.id == id) {
-            c.drain(match ended {
-                _ if c.peer.goaway() => CloseReason::GoAway,
-                Ended::PingTimeout => CloseReason::PingTimeout,
-                Ended::Error => CloseReason::Error,
-                Ended::Closed => CloseReason::ClosedByServer,
-            });
+            c.task_ended(ended);
             // An unanswered PING says the address may be gone: eject it (outside the lock).
             let silent = (ended == Ended::PingTimeout).then(|| c.address.address().clone());
             st.h2.retain(|c| !c.is_spent());

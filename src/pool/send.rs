@@ -1,24 +1,24 @@
-//! Sending one request: checkout, `try_send_request`, and a resend of what provably never
-//! reached the server (handed back unsent; on HTTP/2 also refused by the server).
+//! Sending one request: checkout, the exchange — HTTP/1.1 on hyper's `try_send_request`,
+//! HTTP/2 as a stream on `h2` (`h2::stream`) — and a resend of what provably never reached the
+//! server (handed back unsent; on HTTP/2 also refused by the server: `h2::refused`, and the
+//! lifecycle around it in `h2/mod.rs`).
 
 use std::future::poll_fn;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_smithy_types::body::SdkBody;
-use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, HOST};
+use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, HOST};
 use http::uri::Authority;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::body::{Body, Inner as BodyInner};
+use super::body::{Body, ConnectionInfo, Inner as BodyInner};
 use super::checkout::{Checkout, InUse};
-use super::config::{MAX_REFUSED_RESENDS, MAX_UNSENT_RESENDS, SETTLE_TIMEOUT};
+use super::config::{MAX_UNSENT_RESENDS, SETTLE_TIMEOUT};
 use super::h1::H1Conn;
-use super::h2::H2Lease;
-use super::h2_stream::{self, H2Body};
-use super::keep_alive::KeepAliveHeader;
+use super::h2::{refused_by_peer, stream, H2Body, H2Lease, MAX_REFUSED_RESENDS};
+use super::keep_alive::{KeepAliveHeader, KEEP_ALIVE};
 use super::origin_pool::OriginPool;
 use super::stats::{CloseReason, Counters};
 use crate::connect::PeerState;
@@ -58,30 +58,6 @@ impl RequestOptions {
 pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
     Instant::now().checked_add(timeout)
 }
-
-/// Facts about the connection that carried a request: [`Body::connection_info`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ConnectionInfo {
-    /// The pool's id of the connection (the `connection_id` tracing field).
-    pub connection_id: u64,
-    /// The connection had carried a request before.
-    pub reused: bool,
-    /// How long it sat idle before this request (zero for a new connection).
-    pub idle_before: Duration,
-    /// How many connections handed this request back unsent before this one took it.
-    pub unsent_resends: u32,
-    /// The address connected to.
-    pub remote_addr: SocketAddr,
-    /// The HTTP version the connection speaks (`HTTP_11` or `HTTP_2`).
-    pub version: http::Version,
-    /// HTTP/2: the server's `SETTINGS_MAX_CONCURRENT_STREAMS` as last seen on the connection
-    /// (`None` on HTTP/1.1, or when the server announced no limit).
-    pub peer_max_streams: Option<u32>,
-}
-
-/// `Keep-Alive`, not among `http`'s constants; a constant so that no lookup parses it.
-pub(super) const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 
 /// Sends `request` to the origin `pool` routed it to (or fails with the routing error), with
 /// `opts`, else the options in its extensions.
@@ -344,7 +320,7 @@ async fn send_h2(
     };
     // `pipe`: a streaming request body's sender, kept going while this call lasts (dropped
     // with it, the stream is reset).
-    let (response, pipe) = match h2_stream::open(&mut lease.tx, request, replay.is_some()) {
+    let (response, pipe) = match stream::open(&mut lease.tx, request, replay.is_some()) {
         Ok(opened) => opened,
         Err((unsent, err)) => {
             let Some(unsent) = unsent.or(replay) else {
@@ -357,13 +333,7 @@ async fn send_h2(
             );
             // Gone away, or closed (its error is the connection's): either way it takes no
             // new stream. The stats say which.
-            lease
-                .conn
-                .drain(if err.is_go_away() || lease.conn.peer.goaway() {
-                    CloseReason::GoAway
-                } else {
-                    CloseReason::Error
-                });
+            lease.conn.refused_new_stream(&err);
             return Sent::Unsent(unsent, err.into());
         }
     };
@@ -380,7 +350,7 @@ async fn send_h2(
             let response = response.map(|stream| H2Body::new(stream, content_length, pipe));
             Sent::Response(finish(pool, in_use, response, info, opts.deadline))
         }
-        Err(err) if h2_stream::refused_by_peer(&err) => {
+        Err(err) if refused_by_peer(&err) => {
             // The server refuses streams here (a GOAWAY, or a REFUSED_STREAM: at its limit
             // or about to close): no new stream on this connection; open ones finish.
             if let Checkout::H2(lease) = in_use.checkout() {
@@ -444,7 +414,7 @@ fn no_response_in_time() -> Error {
 /// Puts `request` in the form its connection speaks, from the caller's absolute URI or from the
 /// form an earlier connection left it in when it handed it back unsent:
 /// - HTTP/1.1: origin form, with the `Host` header (`send` set it);
-/// - HTTP/2: `:scheme: https` and `:authority`, which hyper takes from the URI (RFC 9113
+/// - HTTP/2: `:scheme: https` and `:authority`, which `h2` takes from the URI (RFC 9113
 ///   §8.3.1; the connection is TLS: `h2` comes only from ALPN), and no `Host` header. The
 ///   authority is the `Host` value, which SigV4 signed; the RFC asks clients to send it there
 ///   only, and nginx answers a request carrying both with 400 (found by the nginx peer suite).

@@ -142,7 +142,7 @@ pub(crate) struct Counters {
     pub(crate) in_use: Count,
     closed: [AtomicU64; REASONS.len()],
     #[cfg(feature = "metrics")]
-    metrics: Option<crate::metrics::OriginMetrics>,
+    metrics: Option<crate::metrics::OriginMetrics<{ REASONS.len() }>>,
 }
 
 impl Counters {
@@ -150,7 +150,10 @@ impl Counters {
     pub(crate) fn new(origin: &impl fmt::Display) -> Self {
         #[cfg(feature = "metrics")]
         {
-            let m = crate::metrics::OriginMetrics::new(&origin.to_string());
+            let m = crate::metrics::OriginMetrics::new(
+                &origin.to_string(),
+                REASONS.map(CloseReason::as_str),
+            );
             Counters {
                 opened: Count::exported(m.opened.clone()),
                 reused: Count::exported(m.reused.clone()),
@@ -384,5 +387,34 @@ impl PoolStats {
     /// In-use connections now, all origins.
     pub fn in_use(&self) -> usize {
         self.origins.iter().map(|h| h.in_use).sum()
+    }
+}
+
+#[cfg(feature = "metrics")]
+impl PoolStats {
+    /// Sets the `metrics` gauges (and the per-address counters) from this snapshot: the pool
+    /// reports to the `metrics` module, which knows none of its types.
+    pub(crate) fn publish(&self) {
+        for h in &self.origins {
+            crate::metrics::set_origin_gauges(&crate::metrics::OriginGauges {
+                origin: &h.origin,
+                open: h.opened.saturating_sub(h.closed_total()),
+                idle: h.idle,
+                in_use: h.in_use,
+                connecting: h.connecting,
+                waiters: h.waiters,
+                learned_idle_limit: h.learned_idle_limit,
+                effective_idle_limit: h.effective_idle_limit,
+            });
+        }
+        for a in &self.addresses {
+            crate::metrics::set_address_gauges(crate::metrics::AddressGauges {
+                address: a.address().to_string(),
+                connections: a.connections(),
+                ejected: a.is_ejected(),
+                connect_failures: a.connect_failures(),
+                ejections: a.ejections(),
+            });
+        }
     }
 }

@@ -1,6 +1,6 @@
-//! The SDK client's `sigv4` auth scheme: the lean path's signer (cached signing key, streamed
-//! canonical request) for every request it can sign exactly as aws-runtime's `SigV4Signer`
-//! would, and that signer itself for the rest.
+//! The SDK client's `sigv4` auth scheme: the signer the lean path uses too (`crate::sign`:
+//! cached signing key, streamed canonical request) for every request it can sign exactly as
+//! aws-runtime's `SigV4Signer` would, and that signer itself for the rest.
 //!
 //! [`LeanSigV4`] replaces the SDK's scheme under the same id (`sigv4`), so the SDK's auth
 //! resolution, identity resolver and identity cache (credential refresh) are unchanged: the
@@ -43,7 +43,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 use aws_types::region::SigningRegion;
 use aws_types::SigningName;
 
-use crate::lean::sign::{self, AmzDate, SigningMac};
+use crate::sign::{self, AmzDate, SigningMac};
 use skew::AttemptSkew;
 pub(crate) use skew::SkewMirror;
 

@@ -1,5 +1,69 @@
 //! The SDK adapter: a real [`aws_sdk_lambda::Client`] whose HTTP goes through the crate's
 //! [`Pool`], with endpoint routing and the [`RetryPolicy::NeverTwice`] retry policy.
+//!
+//! # The life of an SDK call
+//!
+//! [`LambdaVpceBuilder::build`] takes the user's AWS configuration as aws-config's loader
+//! resolves it ([`Settings`], `settings.rs`: endpoint URL, FIPS, dual-stack, CA bundle and
+//! region, each with its source; see `docs/configuration.md`), turns it into one [`Endpoint`]
+//! (`settings::choose_endpoint`), builds the [`Pool`] for it, and gives the SDK client its
+//! parts. A call such as `client.invoke().function_name(..).send()` then runs through the SDK's
+//! own orchestrator, with the crate's pieces at these steps:
+//!
+//! ```text
+//!  send()
+//!    ▼
+//!  validate::ValidateInvoke (before serialisation): Invoke's input rules
+//!    │  (crate::validate) → Error::is_invalid_input, nothing built or sent
+//!    │  [this, the witness and the skew mirror are one registered interceptor,
+//!    │   interceptor::CallInterceptor: the orchestrator walks every interceptor on every hook]
+//!    ▼
+//!  input serialised by the SDK (a missing required field: ConstructionFailure)
+//!    ▼
+//!  each attempt: attempt::AttemptWitness puts a witness in it, moved on at each stage
+//!    │  (identity and endpoint → signing → reached the pool)
+//!    ▼
+//!  identity (the SDK's credentials provider and cache) and endpoint (the crate's endpoint URL;
+//!    │  FIPS / dual-stack already applied to it, so cleared for the SDK's resolver)
+//!    ▼
+//!  signer ── auth::LeanSigV4 (`auth.rs`, `auth/canonical.rs`; SigV4 primitives in crate::sign),
+//!    │       under the SDK's `sigv4` scheme id: signing key cached per day, canonical request
+//!    │       streamed, byte-identical to aws-runtime's SigV4Signer, which signs whatever it
+//!    │       cannot reproduce ([`Signer::Sdk`] uses the SDK's for everything); the clock skew
+//!    │       the SDK measures, mirrored for it by auth::skew::SkewMirror
+//!    ▼
+//!  connector ── connector::PoolHttpClient → PoolConnector: marks the witness "reached the
+//!    │          pool"; the call's deadline from the SDK's read timeout, else
+//!    │          DEFAULT_RESPONSE_TIMEOUT; RequestFacts (idempotent method, durable name)
+//!    ▼
+//!  pool ── Pool::send_with: checkout, send, and the only resends: a request that provably never
+//!    │     left, or that the server proved unprocessed (crate::pool; HTTP/2 in pool::h2). A
+//!    │     failure is the crate's Error with its verdict, wrapped as a CallError with the
+//!    │     request's facts in a ConnectorError (connector::to_connector_error)
+//!    ▼
+//!  attempt completion ── AttemptWitness: an attempt that failed before the pool saw it sent
+//!    │                   nothing; its error becomes the crate's (credentials, configuration,
+//!    │                   or not sent) — told by the witness, never by the error's text
+//!    ▼
+//!  retry classifier ── retry::NeverTwice, after the SDK's own: a 429 after its Retry-After
+//!    │                 (capped at MAX_RETRY_AFTER); an idempotent method keeps the SDK's
+//!    │                 verdict; a durable-named Invoke that may have run is retried (Lambda
+//!    │                 deduplicates it); not sent: the SDK may retry; anything that may have
+//!    │                 run: never ([`RetryPolicy::SdkDefault`] keeps the SDK's policy)
+//!    ▼
+//!  Ok(output), or an SdkError: Verdict::of_sdk (verdict.rs) says who saw the request —
+//!  not sent / invalid input / may have executed / service (with the `metrics` feature,
+//!  metrics::SdkCallOutcomes counts it)
+//! ```
+//!
+//! `docs/never-twice.md` has the verdict's table and the retry policy case by case;
+//! `docs/configuration.md` has every setting and where it is read from.
+//!
+//! # Files
+//! `settings.rs` and `ca_bundle.rs` (what the configuration says), `interceptor.rs` (the one
+//! interceptor: `validate.rs`, `attempt.rs` and the skew mirror behind it), `auth.rs` with `auth/` (the signer, its canonical request, the clock skew), `connector.rs`,
+//! `retry.rs`; this file builds the client ([`LambdaVpceBuilder`]) and loads the configuration
+//! chain ([`load_sdk_config`]).
 
 mod attempt;
 mod auth;

@@ -14,7 +14,7 @@ use std::borrow::Cow;
 
 use sha2::{Digest, Sha256};
 
-use crate::lean::sign::{hash_trimmed, is_unreserved, HEX_UPPER};
+use crate::sign::{hash_trimmed, is_unreserved, HEX_UPPER};
 
 /// The most headers a request may have for the lean signer (the SDK's Lambda requests carry
 /// about ten); more go to the SDK's signer.

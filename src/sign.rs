@@ -1,7 +1,16 @@
-//! SigV4 for one `Invoke`, built from aws-sigv4's primitives without intermediate allocations.
+//! SigV4, below the two signers that use it: the lean path's `Invoke` ([`crate::lean`]) and the
+//! SDK client's `sigv4` auth scheme (`sdk/auth.rs`). Built from aws-sigv4's primitives without
+//! intermediate allocations, in two parts:
 //!
-//! What [`aws_sigv4::http_request::sign`] does for a request, done here for the one request
-//! shape the lean path sends:
+//! - what both use: the timestamp ([`AmzDate`]), hex SHA-256, label encoding, header-value
+//!   trimming, the signing key and its HMAC ([`signing_key_for`], [`keyed_mac`]), the signature
+//!   ([`signature_for`]) and the `Authorization` value; the SDK adapter streams the canonical
+//!   request of any request itself (`sdk/auth/canonical.rs`) with these pieces;
+//! - `Invoke`'s own canonical request ([`Canonical`], [`SignedHeaders`]): the lean path's one
+//!   request shape.
+//!
+//! What [`aws_sigv4::http_request::sign`] does for a request, done here for that one request
+//! shape:
 //!
 //! - the signing key comes from [`aws_sigv4::sign::v4::generate_signing_key`], derived once per
 //!   (date, region, service, secret) by the credentials cache, not once per request;

@@ -1,14 +1,15 @@
-//! Shared HTTP/2 connections: stream slots, leases, draining, and which failures the server
-//! proved it never processed.
+//! One shared HTTP/2 connection: its handshake, the task that drives it with PINGs, its stream
+//! slots and leases, draining, and the reason its close is counted under.
 //!
 //! An HTTP/2 connection carries many requests at once. The pool hands out one [`H2Lease`] per
 //! request — a stream slot — and never more than the connection's limit: the smaller of
-//! [`PoolBuilder::max_streams_per_connection`](super::PoolBuilder::max_streams_per_connection)
-//! and the server's `SETTINGS_MAX_CONCURRENT_STREAMS` (read by [`super::h2_watch`]), so no
+//! [`PoolBuilder::max_streams_per_connection`](crate::pool::PoolBuilder::max_streams_per_connection)
+//! and the server's `SETTINGS_MAX_CONCURRENT_STREAMS` (read by [`super::watch`]), so no
 //! request ever queues inside `h2`, out of sight of the pool's waiters, `acquire_timeout` and
 //! statistics. A connection **drains** — takes no new stream, lets its open streams finish,
 //! closes when the last one ends — when the server sends GOAWAY, when it passes
-//! `max_lifetime`, when its connection task ends, or when the pool is dropped.
+//! `max_lifetime`, when its connection task ends, or when the pool is dropped. Which failures
+//! the server proved it never processed is [`super::refused`]'s rule.
 //!
 //! Lock rule: slot counts change only under the origin's state lock, so that a freed slot and
 //! a waiting caller always meet. An [`H2Lease`] is therefore never dropped under that lock: code
@@ -17,15 +18,28 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use h2::client::SendRequest;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
-use super::h2_watch::PeerSettings;
-use super::origin_pool::OriginPool;
-use super::stats::{CloseReason, Counters};
+use super::watch::{PeerSettings, Watched};
+use crate::error::{Error, Kind};
+use crate::pool::config::H2Config;
+use crate::pool::origin_pool::{Ended, OriginPool};
+use crate::pool::stats::{CloseReason, Counters};
+
+/// The largest HTTP/2 frame the client accepts: 1 MiB (the protocol's default is 16 KiB), so
+/// a 6 MB response comes in a few frames from a server that sends large ones.
+const H2_MAX_FRAME_SIZE: u32 = 1 << 20;
+
+/// How much of one streaming request body `h2` buffers ahead of the flow-control window:
+/// 8 MiB, more than Lambda's 6 MB payload. (An in-memory body, every Lambda API call's, is
+/// queued whole and sent as the window allows.)
+const H2_MAX_SEND_BUFFER: usize = 8 << 20;
 
 /// Streams a new connection may carry before the server's SETTINGS arrived (RFC 9113 §6.5.2
 /// advises not assuming more than 100). The pool waits for that SETTINGS frame before it
@@ -142,6 +156,27 @@ impl H2Conn {
         })
     }
 
+    /// Its connection task ended with `ended` (see [`Driver::run`]): it drains for the reason that
+    /// says, GOAWAY first (a server that sent one closed on purpose, whatever followed).
+    pub(in crate::pool) fn task_ended(&self, ended: Ended) {
+        self.drain(match ended {
+            _ if self.peer.goaway() => CloseReason::GoAway,
+            Ended::PingTimeout => CloseReason::PingTimeout,
+            Ended::Error => CloseReason::Error,
+            Ended::Closed => CloseReason::ClosedByServer,
+        });
+    }
+
+    /// `h2` made no stream for a request (`err`): the connection takes no new stream, gone away
+    /// ([`CloseReason::GoAway`]) or closed ([`CloseReason::Error`]); either way it drains.
+    pub(crate) fn refused_new_stream(&self, err: &h2::Error) {
+        self.drain(if err.is_go_away() || self.peer.goaway() {
+            CloseReason::GoAway
+        } else {
+            CloseReason::Error
+        });
+    }
+
     fn close_reason(&self) -> CloseReason {
         let given = *self.reason.lock().unwrap_or_else(|p| p.into_inner());
         given.unwrap_or(if self.peer.goaway() {
@@ -199,5 +234,86 @@ impl H2Conn {
     /// Frees one slot; call under the origin's state lock (by [`OriginPool::release_stream`]).
     pub(crate) fn release_slot_locked(&self) {
         self.open.fetch_sub(1, Relaxed);
+    }
+}
+
+/// The HTTP/2 handshake over `io`: the client's settings (no push, the configured windows, 1 MiB
+/// frames), and a reader of the server's SETTINGS and GOAWAY frames between the socket and
+/// `h2` ([`Watched`]). Returns the sender of new streams, what the server says, and the
+/// connection's [`Driver`] for the caller to run in its own task. Wait for
+/// [`PeerSettings::wait_for_settings`] before leasing a stream.
+pub(crate) async fn handshake<T>(
+    io: T,
+    config: &H2Config,
+) -> Result<(SendRequest<Bytes>, Arc<PeerSettings>, Driver<T>), Error>
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    let peer = Arc::new(PeerSettings::default());
+    let io = Watched::new(io, peer.clone());
+    let (tx, mut connection) = h2::client::Builder::new()
+        .enable_push(false)
+        .initial_window_size(config.stream_window)
+        .initial_connection_window_size(config.connection_window)
+        .max_frame_size(H2_MAX_FRAME_SIZE)
+        .max_send_buffer_size(H2_MAX_SEND_BUFFER)
+        .handshake::<_, Bytes>(io)
+        .await
+        .map_err(|e| Error::with(Kind::Connect, e))?;
+    let keepalive = config
+        .keepalive_interval
+        .zip(connection.ping_pong())
+        .map(|(interval, ping)| (ping, interval, config.keepalive_timeout));
+    Ok((
+        tx,
+        peer,
+        Driver {
+            connection,
+            keepalive,
+        },
+    ))
+}
+
+/// An HTTP/2 connection's future with its PINGs: [`Driver::run`] it in the connection's task.
+pub(crate) struct Driver<T> {
+    connection: h2::client::Connection<Watched<T>, Bytes>,
+    /// (pinger, interval, timeout), when PINGs are on.
+    keepalive: Option<(h2::PingPong, Duration, Duration)>,
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
+    /// Drives the connection and, with keep-alive on, PINGs it every interval, also while
+    /// idle. A PING unanswered within the timeout ends it: dropping the connection fails its
+    /// open streams (an I/O error: "may have executed") and closes the socket.
+    pub(crate) async fn run(self) -> Ended {
+        let ended = |result: Result<(), h2::Error>| match result {
+            Ok(()) => Ended::Closed,
+            Err(e) => {
+                tracing::debug!(error = %e, "HTTP/2 connection ended with an error");
+                Ended::Error
+            }
+        };
+        let connection = self.connection;
+        let Some((mut ping, interval, timeout)) = self.keepalive else {
+            return ended(connection.await);
+        };
+        let pings = async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                match tokio::time::timeout(timeout, ping.ping(h2::Ping::opaque())).await {
+                    Ok(Ok(_pong)) => {}
+                    // The connection is ending: its own result says how.
+                    Ok(Err(_)) => std::future::pending::<()>().await,
+                    Err(_) => return,
+                }
+            }
+        };
+        tokio::select! {
+            result = connection => ended(result),
+            () = pings => {
+                tracing::debug!("HTTP/2 PING unanswered; closing the connection");
+                Ended::PingTimeout
+            }
+        }
     }
 }

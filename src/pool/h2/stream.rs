@@ -23,7 +23,7 @@ use http_body::{Body as _, Frame, SizeHint};
 
 use tokio::sync::oneshot;
 
-use super::send::KEEP_ALIVE;
+use crate::pool::keep_alive::KEEP_ALIVE;
 
 /// Headers that name a hop, which HTTP/2 forbids (RFC 9113 §8.2.2); `h2` rejects a request
 /// carrying one (the list `h2`'s `check_headers` refuses), so they are dropped (`TE` only when
@@ -44,7 +44,7 @@ pub(crate) const AMZ_SDK_INVOCATION_ID: HeaderName =
     HeaderName::from_static("amz-sdk-invocation-id");
 
 /// A stream just opened: its response, and the sender of a streaming request body.
-pub(super) type Opened = (ResponseFuture, Option<BodyPipe>);
+pub(crate) type Opened = (ResponseFuture, Option<BodyPipe>);
 
 /// Opens a stream for `request` on `tx` and starts its body. `Err` hands the request back
 /// whole: no stream was made, so nothing reached the server (the connection is going away or
@@ -56,7 +56,7 @@ pub(super) type Opened = (ResponseFuture, Option<BodyPipe>);
 /// the request's head goes to `h2` as it is and `Err` hands back nothing (resend the copy);
 /// without, the head is copied first so that `Err` can hand the request back.
 #[allow(clippy::result_large_err)]
-pub(super) fn open(
+pub(crate) fn open(
     tx: &mut SendRequest<Bytes>,
     request: http::Request<SdkBody>,
     copy: bool,
@@ -246,7 +246,7 @@ pub(crate) struct H2Body {
 }
 
 impl H2Body {
-    pub(super) fn new(
+    pub(crate) fn new(
         stream: RecvStream,
         content_length: Option<u64>,
         pipe: Option<BodyPipe>,
@@ -300,18 +300,6 @@ impl http_body::Body for H2Body {
             None => SizeHint::default(),
         }
     }
-}
-
-/// Whether the server proved it did not process the stream that failed with `err`, so that
-/// sending the request again cannot run it twice: a GOAWAY whose last-stream-id is below the
-/// stream (RFC 9113 §6.8: `h2` fails exactly those streams with the GOAWAY's error, and any
-/// stream opened after it), or a `RST_STREAM` with `REFUSED_STREAM` (§8.7). A stream at or
-/// below the last-stream-id that the connection's close cuts short fails with an I/O error
-/// instead, and is not "refused": the server may have processed it.
-pub(crate) fn refused_by_peer(err: &h2::Error) -> bool {
-    err.is_remote()
-        && (err.is_go_away()
-            || (err.is_reset() && err.reason() == Some(h2::Reason::REFUSED_STREAM)))
 }
 
 #[cfg(test)]
