@@ -4,19 +4,17 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
-use lambda_vpce::local::{headers, Behaviour, CloseKind, FunctionSpec, LocalEndpoint};
-use rustls::pki_types::ServerName;
+use lambda_vpce::local::{Behaviour, CloseKind, FunctionSpec, LocalEndpoint};
+use lambda_vpce::wire::{self, header as headers};
+use support::sigv4::ReferenceSigner;
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -27,23 +25,7 @@ struct Client {
 }
 
 async fn connect(ep: &LocalEndpoint) -> Client {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut ep.ca_pem().as_bytes()) {
-        roots
-            .add(cert.expect("CA PEM parses"))
-            .expect("CA is a valid root");
-    }
-    let config = rustls::ClientConfig::builder_with_provider(lambda_vpce::tls::crypto_provider())
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let tcp = TcpStream::connect(ep.addr()).await.expect("connects");
-    let name = ServerName::try_from("localhost").expect("valid name");
-    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(name, tcp)
-        .await
-        .expect("TLS handshake with the endpoint's CA");
+    let tls = support::tls::connect(ep, &[]).await;
     let (sender, conn) = http1::handshake(TokioIo::new(tls))
         .await
         .expect("HTTP/1 handshake");
@@ -90,28 +72,12 @@ impl<'a> Call<'a> {
         let mut req = req
             .body(Full::new(Bytes::copy_from_slice(self.body)))
             .expect("valid request");
-        let identity = Credentials::new(self.akid, self.secret, None, None, "test").into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(ep.region())
-            .name("lambda")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .expect("signing params")
-            .into();
-        let url = format!("https://{host}{path}");
-        let signable = SignableRequest::new(
-            self.method,
-            &url,
-            req.headers()
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.to_str().expect("ascii header"))),
-            SignableBody::Bytes(self.body),
-        )
-        .expect("signable");
-        let (instructions, _) = sign(signable, &params).expect("signs").into_parts();
-        instructions.apply_to_request_http1x(&mut req);
+        let credentials = Credentials::new(self.akid, self.secret, None, None, "test");
+        ReferenceSigner::new(credentials, ep.region()).sign_request(
+            &mut req,
+            &format!("https://{host}{path}"),
+            self.body,
+        );
         req
     }
 }
@@ -465,7 +431,10 @@ async fn throttled_invoke_is_429_with_retry_after_and_not_an_execution() {
         header(&parts, headers::ERROR_TYPE),
         Some("TooManyRequestsException")
     );
-    assert_eq!(header(&parts, headers::RETRY_AFTER), Some("3"));
+    assert_eq!(
+        header(&parts, http::header::RETRY_AFTER.as_str()),
+        Some("3")
+    );
     let err: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
     assert_eq!(
         err["Reason"],
@@ -615,7 +584,7 @@ async fn streaming_invoke_is_an_event_stream_of_payload_chunks_then_invoke_compl
     assert_eq!(parts.status, StatusCode::OK);
     assert_eq!(
         header(&parts, "content-type"),
-        Some(headers::EVENT_STREAM_CONTENT_TYPE)
+        Some(wire::EVENT_STREAM_CONTENT_TYPE)
     );
     let mut decoder = MessageFrameDecoder::new();
     let mut events = Vec::new();

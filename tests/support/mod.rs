@@ -1,15 +1,24 @@
 //! The one support library of the integration tests (`mod support;` in every `tests/*.rs`):
 //! a client on the local endpoint, the interceptor that records each attempt's
-//! `amz-sdk-invocation-id`, a call's outcome as the library's [`Verdict`] sees it, and one
-//! bounded wait. Submodules: [`aws_settings`] (AWS configurations loaded by aws-config from a fake environment and files), [`cli`] (the binary's fixture), [`raw`] (a raw TCP server),
-//! [`peers`] and [`stored_zip`] (the peer suites).
+//! `amz-sdk-invocation-id`, a call's outcome as the library's [`Verdict`] sees it, one bounded
+//! wait, and a scratch directory. Submodules: [`aws_settings`] (AWS configurations loaded by
+//! aws-config from a fake environment and files), [`cli`] (the binary's fixture), [`h2raw`] (a
+//! raw `h2` client with a frame tap), [`raw`] (a raw TCP server), [`sigv4`] (the one
+//! reference SigV4 signer), [`tls`] (TLS clients of the endpoint: the rustls config, the SDK's
+//! default client), [`peers`] and [`stored_zip`] (the peer suites).
+//!
+//! Lambda's header names, limits and invocation types come from the library's
+//! [`lambda_vpce::wire`], never from a literal here.
 #![allow(dead_code, unreachable_pub)]
 
 pub mod aws_settings;
 pub mod cli;
+pub mod h2raw;
 pub mod peers;
 pub mod raw;
+pub mod sigv4;
 pub mod stored_zip;
+pub mod tls;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,10 +32,8 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use lambda_vpce::local::LocalEndpoint;
+use lambda_vpce::wire::header::SDK_INVOCATION_ID;
 use lambda_vpce::{pool::PoolBuilder, LambdaVpce, RetryPolicy, Verdict, DEFAULT_RESPONSE_TIMEOUT};
-
-/// The header the SDK keeps across its retries and the endpoint's ledger counts by.
-pub const INVOCATION_ID: &str = "amz-sdk-invocation-id";
 
 /// Records the invocation id of every attempt the SDK transmits.
 #[derive(Debug, Clone, Default)]
@@ -100,7 +107,7 @@ impl Intercept for Attempts {
         _rc: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(id) = ctx.request().headers().get(INVOCATION_ID) {
+        if let Some(id) = ctx.request().headers().get(SDK_INVOCATION_ID) {
             self.0
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -342,4 +349,29 @@ pub async fn invoke_shaped(
         .send()
         .await;
     classify(result, attempts)
+}
+
+/// A fresh directory `<tmp>/lambda-vpce-<name>-<pid>-<n>` (`n`: anything that tells this
+/// test's directory from its neighbours', such as an endpoint's port); the caller removes it.
+pub fn scratch_dir(name: &str, n: impl std::fmt::Display) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("lambda-vpce-{name}-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
+/// Whether the tests run in CI: the environment variable `CI` is set (and not `false` or `0`),
+/// as `.ci/run` and every CI service set it.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "false" | "0"))
+}
+
+/// For a test that cannot run on this machine (not root, a tool missing): in CI a failure
+/// that says why (CI is where it must run; a skip there would pass silently); elsewhere a
+/// `SKIPPED` note on stderr, after which the caller returns.
+pub fn cannot_run(test: &str, why: &str) {
+    assert!(
+        !in_ci(),
+        "{test} cannot run here, and CI must run it (the environment variable CI is set): {why}"
+    );
+    eprintln!("SKIPPED {test}: {why} (with CI set, this fails)");
 }
