@@ -35,14 +35,81 @@ use lambda_vpce::local::LocalEndpoint;
 use lambda_vpce::wire::header::SDK_INVOCATION_ID;
 use lambda_vpce::{pool::PoolBuilder, LambdaVpce, RetryPolicy, Verdict, DEFAULT_RESPONSE_TIMEOUT};
 
-/// Records the invocation id of every attempt the SDK transmits.
-#[derive(Debug, Clone, Default)]
-pub struct Attempts(Arc<Mutex<Vec<String>>>);
+/// Records the value of one request header on every attempt the SDK transmits (an
+/// interceptor). `Debug` names the header, never a value: the SDK traces its interceptors'
+/// `Debug` at TRACE, and a recorded value may be a signature.
+#[derive(Clone)]
+pub struct HeaderLog {
+    name: &'static str,
+    values: Arc<Mutex<Vec<String>>>,
+}
+
+impl HeaderLog {
+    /// A log of header `name`'s values.
+    pub fn new(name: &'static str) -> Self {
+        HeaderLog {
+            name,
+            values: Arc::default(),
+        }
+    }
+
+    /// Every recorded value, in order.
+    pub fn values(&self) -> Vec<String> {
+        self.values
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl std::fmt::Debug for HeaderLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HeaderLog({}: ..)", self.name)
+    }
+}
+
+impl Intercept for HeaderLog {
+    fn name(&self) -> &'static str {
+        "record a header"
+    }
+
+    fn read_before_transmit(
+        &self,
+        ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(value) = ctx.request().headers().get(self.name) {
+            self.values
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(value.to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// Records the invocation id (`amz-sdk-invocation-id`) of every attempt the SDK transmits.
+#[derive(Clone)]
+pub struct Attempts(HeaderLog);
+
+impl std::fmt::Debug for Attempts {
+    /// The ids (not secrets), for a failing test's message.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Attempts").field(&self.ids()).finish()
+    }
+}
+
+impl Default for Attempts {
+    fn default() -> Self {
+        Attempts(HeaderLog::new(SDK_INVOCATION_ID))
+    }
+}
 
 impl Attempts {
     /// Every attempt's invocation id, in order.
     pub fn ids(&self) -> Vec<String> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.0.values()
     }
 
     /// How many attempts the SDK transmitted.
@@ -104,16 +171,10 @@ impl Intercept for Attempts {
     fn read_before_transmit(
         &self,
         ctx: &BeforeTransmitInterceptorContextRef<'_>,
-        _rc: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(id) = ctx.request().headers().get(SDK_INVOCATION_ID) {
-            self.0
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(id.to_owned());
-        }
-        Ok(())
+        self.0.read_before_transmit(ctx, rc, cfg)
     }
 }
 
