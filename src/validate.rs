@@ -693,21 +693,6 @@ mod tests {
     }
 
     #[test]
-    fn invocation_types_parse_from_their_header_values_only() {
-        for t in [
-            InvocationType::RequestResponse,
-            InvocationType::Event,
-            InvocationType::DryRun,
-        ] {
-            assert_eq!(t.as_str().parse::<InvocationType>().unwrap(), t);
-        }
-        assert_eq!(
-            "event".parse::<InvocationType>().unwrap_err().field(),
-            "invocation_type"
-        );
-    }
-
-    #[test]
     fn a_base64_json_object_is_a_valid_client_context() {
         let encoded = encode_client_context(r#"{"custom":{"k":"v"}}"#).unwrap();
         assert_eq!(encoded, "eyJjdXN0b20iOnsiayI6InYifX0=");

@@ -183,6 +183,40 @@ async fn dry_run_returns_204_and_is_not_an_execution() {
 }
 
 #[tokio::test]
+async fn an_unknown_invocation_type_or_an_event_stream_is_400_and_runs_nothing() {
+    let ep = LocalEndpoint::start().await.expect("starts");
+    let mut client = connect(&ep).await;
+    for bad in ["event", "Async", ""] {
+        let (parts, body) = invoke(
+            &ep,
+            &mut client,
+            "echo",
+            b"{}",
+            &[(headers::INVOCATION_TYPE, bad)],
+        )
+        .await;
+        assert_eq!(parts.status, StatusCode::BAD_REQUEST, "{bad:?}");
+        assert_eq!(
+            header(&parts, headers::ERROR_TYPE),
+            Some("InvalidParameterValueException")
+        );
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("Unsupported invocation type"), "{body}");
+    }
+    let path = "/2021-11-15/functions/echo/response-streaming-invocations";
+    let req = Call::new(&ep, "POST", path, b"{}")
+        .header(headers::INVOCATION_TYPE, "Event")
+        .build(&ep, path);
+    let (parts, _) = send(&mut client, req).await.expect("a response");
+    assert_eq!(
+        parts.status,
+        StatusCode::BAD_REQUEST,
+        "a stream cannot be an Event"
+    );
+    assert_eq!(ep.ledger().total(), 0);
+}
+
+#[tokio::test]
 async fn full_arn_with_qualifier_runs_that_version() {
     let ep = LocalEndpoint::start().await.expect("starts");
     let mut client = connect(&ep).await;

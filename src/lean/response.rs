@@ -279,7 +279,7 @@ mod tests {
         let e = service_error(
             429,
             &headers(&[
-                ("x-amzn-errortype", "TooManyRequestsException:http://internal.amazon.com/"),
+                (header::ERROR_TYPE, "TooManyRequestsException:http://internal.amazon.com/"),
                 ("retry-after", "3"),
             ]),
             br#"{"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."}"#,
@@ -346,7 +346,7 @@ mod tests {
         for body in [&b"[1,2]"[..], b"\"text\"", b"null", b"42", b""] {
             let e = service_error(
                 429,
-                &headers(&[("x-amzn-errortype", "TooManyRequestsException")]),
+                &headers(&[(header::ERROR_TYPE, "TooManyRequestsException")]),
                 body,
             );
             assert_eq!(e.error_code(), Some("TooManyRequestsException"));
@@ -359,7 +359,7 @@ mod tests {
         let e = service_error(
             502,
             &headers(&[
-                ("x-amzn-errortype", "ServiceException"),
+                (header::ERROR_TYPE, "ServiceException"),
                 ("retry-after", "1"),
             ]),
             b"<html>bad gateway</html>",
@@ -371,7 +371,7 @@ mod tests {
         assert_eq!(e.retry_after(), Some(Duration::from_secs(1)));
         let e = service_error(
             502,
-            &headers(&[("x-amzn-errortype", "ServiceException")]),
+            &headers(&[(header::ERROR_TYPE, "ServiceException")]),
             b" \r\n",
         );
         assert_eq!(

@@ -416,7 +416,7 @@ mod tests {
             .uri(uri)
             .header("host", "localhost:4443")
             .header("content-type", "application/json")
-            .header("x-amz-invocation-type", "RequestResponse")
+            .header(headers::INVOCATION_TYPE, "RequestResponse")
             .header("x-amz-user-agent", "aws-sdk-rust  test   agent")
             .body(())
             .expect("valid test request");

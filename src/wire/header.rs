@@ -37,3 +37,42 @@ pub const TENANT_ID: &str = "x-amz-tenant-id";
 /// the embedded endpoint's on demand), which the pool learns from. The `http` crate does not
 /// name it.
 pub const KEEP_ALIVE: &str = "keep-alive";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every name, for the checks below.
+    const ALL: [&str; 16] = [
+        INVOCATION_TYPE,
+        LOG_TYPE,
+        LOG_RESULT,
+        CLIENT_CONTEXT,
+        EXECUTED_VERSION,
+        FUNCTION_ERROR,
+        REQUEST_ID,
+        ERROR_TYPE,
+        SDK_INVOCATION_ID,
+        SECURITY_TOKEN,
+        AMZ_DATE,
+        CONTENT_SHA256,
+        DURABLE_EXECUTION_NAME,
+        DURABLE_EXECUTION_ARN,
+        TENANT_ID,
+        KEEP_ALIVE,
+    ];
+
+    #[test]
+    fn every_name_is_a_distinct_lower_case_http_header_name() {
+        for name in ALL {
+            let parsed = http::HeaderName::from_bytes(name.as_bytes()).expect(name);
+            assert_eq!(
+                parsed.as_str(),
+                name,
+                "stored lower case, as header maps and SigV4 want"
+            );
+        }
+        let distinct: std::collections::HashSet<_> = ALL.iter().collect();
+        assert_eq!(distinct.len(), ALL.len());
+    }
+}

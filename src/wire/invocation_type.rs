@@ -74,3 +74,51 @@ impl From<InvocationType> for aws_sdk_lambda::types::InvocationType {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [InvocationType; 3] = [
+        InvocationType::RequestResponse,
+        InvocationType::Event,
+        InvocationType::DryRun,
+    ];
+
+    #[test]
+    fn invocation_types_parse_from_their_header_values_only() {
+        for t in ALL {
+            assert_eq!(t.as_str().parse::<InvocationType>().unwrap(), t);
+        }
+        assert_eq!(
+            "event".parse::<InvocationType>().unwrap_err().field(),
+            "invocation_type"
+        );
+    }
+
+    #[test]
+    fn each_invocation_type_is_the_sdks_of_the_same_name() {
+        for t in ALL {
+            assert_eq!(
+                aws_sdk_lambda::types::InvocationType::from(t).as_str(),
+                t.as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn only_an_event_is_held_to_the_asynchronous_limit() {
+        assert_eq!(
+            InvocationType::Event.max_payload_bytes(),
+            MAX_EVENT_PAYLOAD_BYTES
+        );
+        assert_eq!(
+            InvocationType::RequestResponse.max_payload_bytes(),
+            MAX_SYNC_PAYLOAD_BYTES
+        );
+        assert_eq!(
+            InvocationType::DryRun.max_payload_bytes(),
+            MAX_SYNC_PAYLOAD_BYTES
+        );
+    }
+}
