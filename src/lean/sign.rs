@@ -32,9 +32,9 @@ pub(crate) const SERVICE: &str = "lambda";
 /// The SigV4 algorithm name.
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The path of `Invoke` before the function's name.
-pub(crate) const PATH_PREFIX: &str = "/2015-03-31/functions/";
+pub(crate) const PATH_PREFIX: &str = crate::wire::INVOKE_PATH_PREFIX;
 /// The path of `Invoke` after the function's name.
-pub(crate) const PATH_SUFFIX: &str = "/invocations";
+pub(crate) const PATH_SUFFIX: &str = crate::wire::INVOKE_PATH_SUFFIX;
 /// The `Qualifier` query parameter with its `=`.
 pub(crate) const QUALIFIER_PARAM: &str = "Qualifier=";
 /// The content type the SDK sends for `Invoke`'s blob payload.

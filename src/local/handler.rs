@@ -40,9 +40,6 @@ const OVERSIZED_HEADER_BYTES: usize = 1024 * 1024;
 /// Default and largest `MaxItems` of ListFunctions.
 const LIST_MAX_ITEMS: usize = 50;
 
-const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
-const STREAM_PREFIX: &str = "/2021-11-15/functions/";
-
 enum Op<'a> {
     List,
     Get(&'a str),
@@ -51,8 +48,8 @@ enum Op<'a> {
 }
 
 fn route<'a>(method: &Method, path: &'a str) -> Option<Op<'a>> {
-    if let Some(rest) = path.strip_prefix(INVOKE_PREFIX) {
-        if let Some(name) = rest.strip_suffix("/invocations") {
+    if let Some(rest) = path.strip_prefix(wire::INVOKE_PATH_PREFIX) {
+        if let Some(name) = rest.strip_suffix(wire::INVOKE_PATH_SUFFIX) {
             return (method == Method::POST && !name.is_empty() && !name.contains('/'))
                 .then_some(Op::Invoke(name));
         }
@@ -66,12 +63,12 @@ fn route<'a>(method: &Method, path: &'a str) -> Option<Op<'a>> {
             _ => None,
         };
     }
-    if path == "/2015-03-31/functions" && method == Method::GET {
+    if Some(path) == wire::INVOKE_PATH_PREFIX.strip_suffix('/') && method == Method::GET {
         return Some(Op::List);
     }
     let name = path
-        .strip_prefix(STREAM_PREFIX)?
-        .strip_suffix("/response-streaming-invocations")?;
+        .strip_prefix(wire::STREAM_PATH_PREFIX)?
+        .strip_suffix(wire::STREAM_PATH_SUFFIX)?;
     (method == Method::POST && !name.is_empty() && !name.contains('/'))
         .then_some(Op::InvokeStream(name))
 }

@@ -16,6 +16,17 @@ mod invocation_type;
 
 pub use invocation_type::InvocationType;
 
+/// `Invoke`'s path is this, the function's name or ARN (percent-encoded), then
+/// [`INVOKE_PATH_SUFFIX`]; `ListFunctions` is this path alone (API version 2015-03-31).
+pub(crate) const INVOKE_PATH_PREFIX: &str = "/2015-03-31/functions/";
+/// The end of `Invoke`'s path.
+pub(crate) const INVOKE_PATH_SUFFIX: &str = "/invocations";
+/// `InvokeWithResponseStream`'s path is this, the function, then [`STREAM_PATH_SUFFIX`] (API
+/// version 2021-11-15).
+pub(crate) const STREAM_PATH_PREFIX: &str = "/2021-11-15/functions/";
+/// The end of `InvokeWithResponseStream`'s path.
+pub(crate) const STREAM_PATH_SUFFIX: &str = "/response-streaming-invocations";
+
 /// Largest request payload of a synchronous (`RequestResponse` or `DryRun`) invoke: 6 MB
 /// (Lambda's quotas page; the API model states no limit).
 pub const MAX_SYNC_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
