@@ -22,9 +22,12 @@ pub(crate) const INVOKE_PATH_PREFIX: &str = "/2015-03-31/functions/";
 /// The end of `Invoke`'s path.
 pub(crate) const INVOKE_PATH_SUFFIX: &str = "/invocations";
 /// `InvokeWithResponseStream`'s path is this, the function, then [`STREAM_PATH_SUFFIX`] (API
-/// version 2021-11-15).
+/// version 2021-11-15). (Only the embedded endpoint serves it; the client sends it through the
+/// SDK.)
+#[cfg_attr(not(feature = "local"), allow(dead_code))]
 pub(crate) const STREAM_PATH_PREFIX: &str = "/2021-11-15/functions/";
 /// The end of `InvokeWithResponseStream`'s path.
+#[cfg_attr(not(feature = "local"), allow(dead_code))]
 pub(crate) const STREAM_PATH_SUFFIX: &str = "/response-streaming-invocations";
 
 /// Largest request payload of a synchronous (`RequestResponse` or `DryRun`) invoke: 6 MB
