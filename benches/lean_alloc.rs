@@ -22,7 +22,7 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use lambda_vpce::lean::{InvokeRequest, LeanInvoker};
-use lambda_vpce::validate::InvocationType;
+use lambda_vpce::wire::{header, InvocationType};
 use lambda_vpce::{endpoint::Endpoint, pool::Pool};
 
 struct Counting;
@@ -155,8 +155,8 @@ fn main() {
             .uri(uri)
             .header("content-type", "application/octet-stream")
             .header("content-length", PAYLOAD_BYTES.to_string())
-            .header("x-amz-invocation-type", "RequestResponse")
-            .header("amz-sdk-invocation-id", uuid::Uuid::new_v4().to_string())
+            .header(header::INVOCATION_TYPE, "RequestResponse")
+            .header(header::SDK_INVOCATION_ID, uuid::Uuid::new_v4().to_string())
             .body(payload.clone())
             .expect("request");
         let params = v4::SigningParams::builder()

@@ -25,6 +25,7 @@ use aws_smithy_types::body::SdkBody;
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use http_body_util::{BodyExt, Full};
+use lambda_vpce::wire::header;
 use lambda_vpce::{pool::Pool, pool::PoolBuilder};
 
 const IDLE_SIZES: [usize; 3] = [1, 100, 10_000];
@@ -97,7 +98,7 @@ fn pool_for(server: &Server, max: usize) -> Pool {
 
 fn request(url: &str) -> http::Request<SdkBody> {
     http::Request::post(format!("{url}{PATH}"))
-        .header("x-amz-invocation-type", "RequestResponse")
+        .header(header::INVOCATION_TYPE, "RequestResponse")
         .body(SdkBody::from(PAYLOAD))
         .expect("valid request")
 }
@@ -115,7 +116,7 @@ async fn send_one(pool: &Pool, request: http::Request<SdkBody>) {
 /// measures the pool, not URL formatting and parsing (the bare side uses a static path).
 fn request_to(uri: &http::Uri) -> http::Request<SdkBody> {
     http::Request::post(uri.clone())
-        .header("x-amz-invocation-type", "RequestResponse")
+        .header(header::INVOCATION_TYPE, "RequestResponse")
         .body(SdkBody::from(PAYLOAD))
         .expect("valid request")
 }
@@ -218,7 +219,7 @@ async fn bare_one(sender: &mut hyper::client::conn::http1::SendRequest<Full<Byte
     sender.ready().await.expect("ready");
     let req = http::Request::post(PATH)
         .header(http::header::HOST, host)
-        .header("x-amz-invocation-type", "RequestResponse")
+        .header(header::INVOCATION_TYPE, "RequestResponse")
         .body(Full::new(Bytes::from_static(PAYLOAD)))
         .expect("valid request");
     let resp = sender.send_request(req).await.expect("response");

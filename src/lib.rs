@@ -49,6 +49,8 @@
 //! - [`Error`]: one error type; [`Error::is_not_sent`] (safe to resend) and
 //!   [`Error::is_maybe_executed`] (the function may have run) are the questions that matter.
 //! - [`validate`], [`policy`]: Lambda's input rules and VPC endpoint policies.
+//! - [`wire`]: Lambda's wire format in one place — header names, invocation types, payload
+//!   limits — shared by the client paths, the embedded endpoint and the tests.
 //! - [`local`] (feature `local`, default): the embedded endpoint with switchable faults and an
 //!   execution ledger.
 //!
@@ -86,6 +88,12 @@ mod sign;
 pub mod tls;
 pub mod validate;
 mod verdict;
+pub mod wire;
+
+// The one reference SigV4 signer of the unit tests and of `tests/` (aws-sigv4's `sign()`).
+#[cfg(test)]
+#[path = "../tests/support/sigv4.rs"]
+mod reference_sigv4;
 
 // One public path per type: a type of a public module (`endpoint`, `lean`, `pool`, `local`, ...)
 // is named through that module only; the root re-exports the private modules' types.

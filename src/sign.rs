@@ -34,14 +34,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use hmac::{Hmac, Mac as _};
 use sha2::{Digest, Sha256};
 
+use crate::wire::{header, LOG_TYPE_TAIL};
+
 /// The SigV4 signing name of Lambda.
 pub(crate) const SERVICE: &str = "lambda";
 /// The SigV4 algorithm name.
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The path of `Invoke` before the function's name.
-pub(crate) const PATH_PREFIX: &str = "/2015-03-31/functions/";
+pub(crate) const PATH_PREFIX: &str = crate::wire::INVOKE_PATH_PREFIX;
 /// The path of `Invoke` after the function's name.
-pub(crate) const PATH_SUFFIX: &str = "/invocations";
+pub(crate) const PATH_SUFFIX: &str = crate::wire::INVOKE_PATH_SUFFIX;
 /// The `Qualifier` query parameter with its `=`.
 pub(crate) const QUALIFIER_PARAM: &str = "Qualifier=";
 /// The content type the SDK sends for `Invoke`'s blob payload.
@@ -230,17 +232,17 @@ impl SignedHeaders {
     /// The signed header names in SigV4's (byte) order.
     fn names(self) -> impl Iterator<Item = &'static str> {
         [
-            ("amz-sdk-invocation-id", true),
+            (header::SDK_INVOCATION_ID, true),
             ("content-length", true),
             ("content-type", true),
             ("host", true),
-            ("x-amz-client-context", self.client_context),
-            ("x-amz-date", true),
-            ("x-amz-durable-execution-name", self.durable_execution_name),
-            ("x-amz-invocation-type", true),
-            ("x-amz-log-type", self.log_tail),
-            ("x-amz-security-token", self.security_token),
-            ("x-amz-tenant-id", self.tenant_id),
+            (header::CLIENT_CONTEXT, self.client_context),
+            (header::AMZ_DATE, true),
+            (header::DURABLE_EXECUTION_NAME, self.durable_execution_name),
+            (header::INVOCATION_TYPE, true),
+            (header::LOG_TYPE, self.log_tail),
+            (header::SECURITY_TOKEN, self.security_token),
+            (header::TENANT_ID, self.tenant_id),
         ]
         .into_iter()
         .filter_map(|(name, present)| present.then_some(name))
@@ -268,9 +270,6 @@ impl SignedHeaders {
         self.emit(|b| out.extend_from_slice(b));
     }
 }
-
-/// The log type header's value when the log tail is asked for.
-pub(crate) const LOG_TYPE_TAIL: &str = "Tail";
 
 /// What the canonical request of one `Invoke` is made of.
 #[derive(Debug)]
@@ -330,30 +329,30 @@ impl Canonical<'_> {
             }
         }
         h.update(b"\n");
-        hash_header(&mut h, "amz-sdk-invocation-id", self.invocation_id);
+        hash_header(&mut h, header::SDK_INVOCATION_ID, self.invocation_id);
         hash_header(&mut h, "content-length", self.content_length);
         hash_header(&mut h, "content-type", CONTENT_TYPE.as_bytes());
         hash_header(&mut h, "host", self.host.as_bytes());
         if let Some(cc) = self.client_context {
-            hash_header(&mut h, "x-amz-client-context", cc.as_bytes());
+            hash_header(&mut h, header::CLIENT_CONTEXT, cc.as_bytes());
         }
-        hash_header(&mut h, "x-amz-date", self.date.date_time());
+        hash_header(&mut h, header::AMZ_DATE, self.date.date_time());
         if let Some(name) = self.durable_execution_name {
-            hash_header(&mut h, "x-amz-durable-execution-name", name.as_bytes());
+            hash_header(&mut h, header::DURABLE_EXECUTION_NAME, name.as_bytes());
         }
         hash_header(
             &mut h,
-            "x-amz-invocation-type",
+            header::INVOCATION_TYPE,
             self.invocation_type.as_bytes(),
         );
         if self.log_tail {
-            hash_header(&mut h, "x-amz-log-type", LOG_TYPE_TAIL.as_bytes());
+            hash_header(&mut h, header::LOG_TYPE, LOG_TYPE_TAIL.as_bytes());
         }
         if let Some(token) = self.security_token {
-            hash_header(&mut h, "x-amz-security-token", token);
+            hash_header(&mut h, header::SECURITY_TOKEN, token);
         }
         if let Some(tenant) = self.tenant_id {
-            hash_header(&mut h, "x-amz-tenant-id", tenant.as_bytes());
+            hash_header(&mut h, header::TENANT_ID, tenant.as_bytes());
         }
         h.update(b"\n");
         self.signed_headers().emit(|b| h.update(b));

@@ -24,7 +24,7 @@
 //! | `DurableExecutionName` ([`durable_execution_name`]) | 1–64 characters of `[a-zA-Z0-9-_]` | model: `^[a-zA-Z0-9-_]+$`, length 1–64 |
 //! | `TenantId` ([`tenant_id`]) | 1–256 characters of `[a-zA-Z0-9._:/=+\-@ ]` | model: `^[a-zA-Z0-9\._:\/=+\-@ ]+$`, length 1–256 |
 //! | `Payload` ([`payload`]) | at most 6 MB (`RequestResponse`, `DryRun`) or 1 MB (`Event`) | Lambda's quotas page (invocation payload, synchronous and asynchronous); the model has no limit. Refused early so that an oversized body is not uploaded to be refused |
-//! | `InvocationType` ([`InvocationType`]) | `RequestResponse`, `Event`, `DryRun` | model enum |
+//! | `InvocationType` ([`InvocationType`]) | `RequestResponse`, `Event`, `DryRun` | model enum; the type and the payload limits live in [`wire`](crate::wire), shared with the embedded endpoint |
 //! | function ARN for policies ([`function_arn`]) | `arn:PARTITION:lambda:R:\d{12}:function:NAME(:QUALIFIER)?` as `FunctionName`'s ARN form, the partition named and `function:` present | model (`FunctionArn`); the stricter form is what an endpoint policy's `Resource` needs |
 //! | region ([`region`]) | `[a-z]{2,4}(-[a-z]+)+-\d{1,2}`, at most 30 characters | not an API field: the crate's own rule for the regions it puts into host names (VPCE names); the region's endpoint itself is aws-sdk-lambda's resolver's |
 //!
@@ -37,6 +37,7 @@ use std::str::FromStr;
 
 use base64::Engine as _;
 
+use crate::wire::InvocationType;
 use crate::BuildError;
 
 /// Longest function name given alone (no `:`): 64 characters.
@@ -45,10 +46,6 @@ pub const MAX_FUNCTION_NAME_LEN: usize = 64;
 pub const MAX_FUNCTION_REF_LEN: usize = 256;
 /// Longest `Qualifier` (version or alias): 128 characters.
 pub const MAX_QUALIFIER_LEN: usize = 128;
-/// Largest request payload of a synchronous (`RequestResponse` or `DryRun`) invoke: 6 MB.
-pub const MAX_SYNC_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
-/// Largest request payload of an asynchronous (`Event`) invoke: 1 MB.
-pub const MAX_EVENT_PAYLOAD_BYTES: usize = 1024 * 1024;
 /// Longest `ClientContext`, counted after base64 encoding: 3,583 bytes.
 pub const MAX_CLIENT_CONTEXT_BYTES: usize = 3583;
 /// Longest region name accepted: 30 characters.
@@ -189,75 +186,6 @@ pub fn qualifier(s: &str) -> Result<(), BuildError> {
         Ok(())
     } else {
         Err(BuildError::new("qualifier", s, EXPECT_QUALIFIER))
-    }
-}
-
-/// The three ways to invoke a function (`X-Amz-Invocation-Type`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum InvocationType {
-    /// Synchronous: wait for the function's response. The default.
-    #[default]
-    RequestResponse,
-    /// Asynchronous: Lambda queues the event and answers 202.
-    Event,
-    /// Validate parameter values and permissions without running the function (204).
-    DryRun,
-}
-
-impl InvocationType {
-    /// The header value: `RequestResponse`, `Event` or `DryRun`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            InvocationType::RequestResponse => "RequestResponse",
-            InvocationType::Event => "Event",
-            InvocationType::DryRun => "DryRun",
-        }
-    }
-
-    /// The largest request payload Lambda accepts for this invocation type:
-    /// [`MAX_EVENT_PAYLOAD_BYTES`] for `Event`, [`MAX_SYNC_PAYLOAD_BYTES`] otherwise.
-    pub fn max_payload_bytes(self) -> usize {
-        match self {
-            InvocationType::Event => MAX_EVENT_PAYLOAD_BYTES,
-            InvocationType::RequestResponse | InvocationType::DryRun => MAX_SYNC_PAYLOAD_BYTES,
-        }
-    }
-}
-
-impl fmt::Display for InvocationType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for InvocationType {
-    type Err = BuildError;
-
-    /// Parses `RequestResponse`, `Event` or `DryRun` (exact spelling, as Lambda wants it).
-    fn from_str(s: &str) -> Result<Self, BuildError> {
-        match s {
-            "RequestResponse" => Ok(InvocationType::RequestResponse),
-            "Event" => Ok(InvocationType::Event),
-            "DryRun" => Ok(InvocationType::DryRun),
-            _ => Err(BuildError::new(
-                "invocation_type",
-                s,
-                "RequestResponse, Event or DryRun",
-            )),
-        }
-    }
-}
-
-impl From<InvocationType> for aws_sdk_lambda::types::InvocationType {
-    fn from(t: InvocationType) -> Self {
-        match t {
-            InvocationType::RequestResponse => {
-                aws_sdk_lambda::types::InvocationType::RequestResponse
-            }
-            InvocationType::Event => aws_sdk_lambda::types::InvocationType::Event,
-            InvocationType::DryRun => aws_sdk_lambda::types::InvocationType::DryRun,
-        }
     }
 }
 
@@ -553,6 +481,7 @@ fn is_account(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::{MAX_EVENT_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES};
     use proptest::prelude::*;
 
     #[test]
@@ -761,21 +690,6 @@ mod tests {
         assert!(e.expected().contains("1048576 bytes"), "{e}");
         assert!(e.expected().contains("1 MB"), "{e}");
         assert!(e.got().contains("1048577"), "{e}");
-    }
-
-    #[test]
-    fn invocation_types_parse_from_their_header_values_only() {
-        for t in [
-            InvocationType::RequestResponse,
-            InvocationType::Event,
-            InvocationType::DryRun,
-        ] {
-            assert_eq!(t.as_str().parse::<InvocationType>().unwrap(), t);
-        }
-        assert_eq!(
-            "event".parse::<InvocationType>().unwrap_err().field(),
-            "invocation_type"
-        );
     }
 
     #[test]

@@ -8,7 +8,8 @@ mod support;
 
 use std::time::Duration;
 
-use lambda_vpce::validate::{self, InvocationType};
+use lambda_vpce::validate;
+use lambda_vpce::wire::{self, InvocationType};
 use lambda_vpce::{
     endpoint::Endpoint, endpoint::VpceName, pool::PoolBuilder, BuildError, LambdaVpce,
 };
@@ -262,8 +263,8 @@ fn function_names_arns_and_qualifiers_follow_lambdas_patterns() {
 
 #[test]
 fn payloads_over_lambdas_limits_are_refused_with_the_limit_in_the_message() {
-    let sync = validate::MAX_SYNC_PAYLOAD_BYTES;
-    let event = validate::MAX_EVENT_PAYLOAD_BYTES;
+    let sync = wire::MAX_SYNC_PAYLOAD_BYTES;
+    let event = wire::MAX_EVENT_PAYLOAD_BYTES;
     assert!(validate::payload(sync, InvocationType::RequestResponse).is_ok());
     let e = validate::payload(sync + 1, InvocationType::RequestResponse).expect_err("over 6 MB");
     assert!(e.to_string().contains(&sync.to_string()), "{e}");
@@ -289,7 +290,7 @@ async fn an_over_limit_payload_through_the_sdk_client_is_refused_before_sending(
     use lambda_vpce::local::LocalEndpoint;
     let ep = LocalEndpoint::start().await.expect("starts");
     let c = support::client(&ep, &support::ClientOpts::default());
-    let o = support::invoke(&c, "echo", vec![b'x'; validate::MAX_SYNC_PAYLOAD_BYTES + 1]).await;
+    let o = support::invoke(&c, "echo", vec![b'x'; wire::MAX_SYNC_PAYLOAD_BYTES + 1]).await;
     assert_eq!(
         ep.stats().requests,
         0,
@@ -298,7 +299,7 @@ async fn an_over_limit_payload_through_the_sdk_client_is_refused_before_sending(
     );
     assert!(
         o.message
-            .contains(&validate::MAX_SYNC_PAYLOAD_BYTES.to_string()),
+            .contains(&wire::MAX_SYNC_PAYLOAD_BYTES.to_string()),
         "{}",
         o.message
     );

@@ -2,6 +2,8 @@
 //! client and the lean path. These tests change the process environment, so this binary holds
 //! only them and each takes `ENV` for its whole run.
 
+mod support;
+
 use std::path::PathBuf;
 
 use aws_credential_types::Credentials;
@@ -22,12 +24,7 @@ struct Setup {
 impl Setup {
     async fn start(name: &str) -> Setup {
         let ep = LocalEndpoint::start().await.expect("endpoint");
-        let dir = std::env::temp_dir().join(format!(
-            "lambda-vpce-ca-{name}-{}-{}",
-            std::process::id(),
-            ep.addr().port()
-        ));
-        std::fs::create_dir_all(&dir).expect("dir");
+        let dir = support::scratch_dir(&format!("ca-{name}"), ep.addr().port());
         ep.write_ca_pem(dir.join("ca.pem")).expect("ca");
         std::fs::write(dir.join("config"), "").expect("config");
         std::env::remove_var("AWS_CA_BUNDLE");

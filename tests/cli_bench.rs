@@ -3,7 +3,9 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_lambda-vpce");
+mod support;
+
+use support::cli::BIN;
 
 /// Every field of a client's entry in the JSON report (schema version 1).
 const CLIENT_FIELDS: [&str; 15] = [
@@ -503,21 +505,7 @@ async fn serve_with_http2_negotiates_h2_in_alpn() {
 
 /// The protocol a TLS client offering `h2` and `http/1.1` gets from `authority`.
 async fn negotiated_alpn(authority: &str, ca_pem: &str) -> Option<Vec<u8>> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
-        roots.add(cert.ok()?).ok()?;
-    }
-    let provider = lambda_vpce::tls::crypto_provider();
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .ok()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let tcp = tokio::net::TcpStream::connect(authority).await.ok()?;
-    let name = rustls::pki_types::ServerName::try_from("localhost").ok()?;
-    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
-        .connect(name, tcp)
+    let tls = support::tls::try_connect(authority, ca_pem, &[b"h2", b"http/1.1"])
         .await
         .ok()?;
     tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec)

@@ -1,6 +1,8 @@
 //! `lambda-vpce policy`: the printed JSON is the library's policy, and refusals exit 2.
 
-use std::process::{Command, Output};
+mod support;
+
+use std::process::Output;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/caller";
 const USER: &str = "arn:aws:iam::123456789012:user/ops";
@@ -8,7 +10,7 @@ const F1: &str = "arn:aws:lambda:us-east-1:123456789012:function:orders:prod";
 const F2: &str = "arn:aws:lambda:us-east-1:123456789012:function:billing";
 
 fn policy(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lambda-vpce"))
+    support::cli::bin()
         .arg("policy")
         .args(args)
         .env_clear()

@@ -2,6 +2,8 @@
 //! point the instance metadata service (IMDS) at a local listener through the process
 //! environment, so this binary holds only them and each takes `ENV` for its whole run.
 
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -17,12 +19,7 @@ static ENV: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 async fn imds_that_counts() -> Arc<AtomicUsize> {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let dir = std::env::temp_dir().join(format!(
-        "lambda-vpce-chain-{}-{}",
-        std::process::id(),
-        addr.port()
-    ));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = support::scratch_dir("chain", addr.port());
     std::fs::write(dir.join("config"), "").expect("config");
     for var in [
         "AWS_REGION",

@@ -24,7 +24,9 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
+use lambda_vpce::wire::header;
 use lambda_vpce::LambdaVpce;
+use support::sigv4::ReferenceSigner;
 
 /// A function reference whose path label needs encoding (`:` → `%3A`).
 const FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:my-fn";
@@ -238,48 +240,34 @@ impl Recorded {
 /// Recomputes the recorded request's signature with aws-sigv4 (the SDK's own signer library)
 /// from its method, URI, signed headers and body, and compares it with the one it carries.
 fn signature_verifies(r: &Recorded, url: &str) -> Result<(), String> {
-    use aws_sigv4::http_request::{
-        sign, PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings,
-    };
-    use aws_sigv4::sign::v4;
+    use aws_sigv4::http_request::{PayloadChecksumKind, SignableBody, SigningSettings};
     let (signed_headers, signature) = r.signature();
     let names: Vec<&str> = signed_headers.split(';').collect();
     let mut settings = SigningSettings::default();
-    if names.contains(&"x-amz-content-sha256") {
+    if names.contains(&header::CONTENT_SHA256) {
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
     }
-    let body = match r.header("x-amz-content-sha256") {
+    let body = match r.header(header::CONTENT_SHA256) {
         Some("UNSIGNED-PAYLOAD") => SignableBody::UnsignedPayload,
         _ => SignableBody::Bytes(&r.body),
     };
-    let identity = shared_credentials().into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("lambda")
-        .time(UNIX_EPOCH + Duration::from_secs(CLOCK_SECS))
-        .settings(settings)
-        .build()
-        .map_err(|e| e.to_string())?
-        .into();
     let headers = r.headers.iter().filter(|(n, _)| {
         names.contains(&n.as_str())
             && !matches!(
                 n.as_str(),
-                "x-amz-date" | "x-amz-security-token" | "x-amz-content-sha256"
+                header::AMZ_DATE | header::SECURITY_TOKEN | header::CONTENT_SHA256
             )
     });
     let uri = format!("{url}{}", r.path_and_query);
-    let signable = SignableRequest::new(
-        &r.method,
-        &uri,
-        headers.map(|(n, v)| (n.as_str(), v.as_str())),
-        body,
-    )
-    .map_err(|e| e.to_string())?;
-    let (_, expected) = sign(signable, &params)
-        .map_err(|e| e.to_string())?
-        .into_parts();
+    let (_, expected) = ReferenceSigner::new(shared_credentials(), "us-east-1")
+        .at(UNIX_EPOCH + Duration::from_secs(CLOCK_SECS))
+        .settings(settings)
+        .sign(
+            &r.method,
+            &uri,
+            headers.map(|(n, v)| (n.as_str(), v.as_str())),
+            body,
+        )?;
     if expected == signature {
         Ok(())
     } else {

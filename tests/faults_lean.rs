@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lambda_vpce::local::{CloseKind, LocalEndpoint};
-use lambda_vpce::validate::{self, InvocationType};
+use lambda_vpce::wire::{self, InvocationType};
 use lambda_vpce::{lean::InvokeRequest, lean::LeanInvoker, pool::PoolBuilder, FnResolver};
 use support::{client_with, http1_endpoint, wait_until, Class, ClientOpts};
 
@@ -264,8 +264,8 @@ async fn lean_connect_failures_are_not_sent() {
 async fn lean_refuses_over_limit_payloads_and_bad_names_before_sending() {
     let ep = endpoint().await;
     let inv = lean_default(&ep);
-    let sync = validate::MAX_SYNC_PAYLOAD_BYTES;
-    let event = validate::MAX_EVENT_PAYLOAD_BYTES;
+    let sync = wire::MAX_SYNC_PAYLOAD_BYTES;
+    let event = wire::MAX_EVENT_PAYLOAD_BYTES;
     let cases = [
         (InvokeRequest::new("echo", vec![b'x'; sync + 1]), Some(sync)),
         (

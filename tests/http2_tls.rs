@@ -12,7 +12,6 @@
 mod support;
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use aws_sdk_lambda::primitives::Blob;
 use aws_smithy_types::body::SdkBody;
@@ -308,25 +307,7 @@ async fn concurrent_calls_to_a_refusing_origin_over_an_http2_pool_all_fail_not_s
 #[tokio::test]
 async fn the_endpoint_refuses_an_http2_request_without_scheme_https_and_authority() {
     let ep = unsigned_h2_endpoint().await;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut ep.ca_pem().as_bytes()) {
-        roots.add(cert.expect("CA")).expect("CA added");
-    }
-    let mut config =
-        rustls::ClientConfig::builder_with_provider(lambda_vpce::tls::crypto_provider())
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let tcp = tokio::net::TcpStream::connect(ep.addr())
-        .await
-        .expect("TCP");
-    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
-    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(name, tcp)
-        .await
-        .expect("TLS");
+    let tls = support::tls::connect(&ep, &[b"h2"]).await;
     let (mut send, conn) = hyper::client::conn::http2::handshake(
         hyper_util::rt::TokioExecutor::new(),
         hyper_util::rt::TokioIo::new(tls),

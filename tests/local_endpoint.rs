@@ -4,19 +4,17 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
-use lambda_vpce::local::{headers, Behaviour, CloseKind, FunctionSpec, LocalEndpoint};
-use rustls::pki_types::ServerName;
+use lambda_vpce::local::{Behaviour, CloseKind, FunctionSpec, LocalEndpoint};
+use lambda_vpce::wire::{self, header as headers};
+use support::sigv4::ReferenceSigner;
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -27,23 +25,7 @@ struct Client {
 }
 
 async fn connect(ep: &LocalEndpoint) -> Client {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut ep.ca_pem().as_bytes()) {
-        roots
-            .add(cert.expect("CA PEM parses"))
-            .expect("CA is a valid root");
-    }
-    let config = rustls::ClientConfig::builder_with_provider(lambda_vpce::tls::crypto_provider())
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let tcp = TcpStream::connect(ep.addr()).await.expect("connects");
-    let name = ServerName::try_from("localhost").expect("valid name");
-    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(name, tcp)
-        .await
-        .expect("TLS handshake with the endpoint's CA");
+    let tls = support::tls::connect(ep, &[]).await;
     let (sender, conn) = http1::handshake(TokioIo::new(tls))
         .await
         .expect("HTTP/1 handshake");
@@ -90,28 +72,12 @@ impl<'a> Call<'a> {
         let mut req = req
             .body(Full::new(Bytes::copy_from_slice(self.body)))
             .expect("valid request");
-        let identity = Credentials::new(self.akid, self.secret, None, None, "test").into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(ep.region())
-            .name("lambda")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .expect("signing params")
-            .into();
-        let url = format!("https://{host}{path}");
-        let signable = SignableRequest::new(
-            self.method,
-            &url,
-            req.headers()
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.to_str().expect("ascii header"))),
-            SignableBody::Bytes(self.body),
-        )
-        .expect("signable");
-        let (instructions, _) = sign(signable, &params).expect("signs").into_parts();
-        instructions.apply_to_request_http1x(&mut req);
+        let credentials = Credentials::new(self.akid, self.secret, None, None, "test");
+        ReferenceSigner::new(credentials, ep.region()).sign_request(
+            &mut req,
+            &format!("https://{host}{path}"),
+            self.body,
+        );
         req
     }
 }
@@ -213,6 +179,40 @@ async fn dry_run_returns_204_and_is_not_an_execution() {
     .await;
     assert_eq!(parts.status, StatusCode::NO_CONTENT);
     assert!(body.is_empty());
+    assert_eq!(ep.ledger().total(), 0);
+}
+
+#[tokio::test]
+async fn an_unknown_invocation_type_or_an_event_stream_is_400_and_runs_nothing() {
+    let ep = LocalEndpoint::start().await.expect("starts");
+    let mut client = connect(&ep).await;
+    for bad in ["event", "Async", ""] {
+        let (parts, body) = invoke(
+            &ep,
+            &mut client,
+            "echo",
+            b"{}",
+            &[(headers::INVOCATION_TYPE, bad)],
+        )
+        .await;
+        assert_eq!(parts.status, StatusCode::BAD_REQUEST, "{bad:?}");
+        assert_eq!(
+            header(&parts, headers::ERROR_TYPE),
+            Some("InvalidParameterValueException")
+        );
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("Unsupported invocation type"), "{body}");
+    }
+    let path = "/2021-11-15/functions/echo/response-streaming-invocations";
+    let req = Call::new(&ep, "POST", path, b"{}")
+        .header(headers::INVOCATION_TYPE, "Event")
+        .build(&ep, path);
+    let (parts, _) = send(&mut client, req).await.expect("a response");
+    assert_eq!(
+        parts.status,
+        StatusCode::BAD_REQUEST,
+        "a stream cannot be an Event"
+    );
     assert_eq!(ep.ledger().total(), 0);
 }
 
@@ -465,7 +465,10 @@ async fn throttled_invoke_is_429_with_retry_after_and_not_an_execution() {
         header(&parts, headers::ERROR_TYPE),
         Some("TooManyRequestsException")
     );
-    assert_eq!(header(&parts, headers::RETRY_AFTER), Some("3"));
+    assert_eq!(
+        header(&parts, http::header::RETRY_AFTER.as_str()),
+        Some("3")
+    );
     let err: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
     assert_eq!(
         err["Reason"],
@@ -615,7 +618,7 @@ async fn streaming_invoke_is_an_event_stream_of_payload_chunks_then_invoke_compl
     assert_eq!(parts.status, StatusCode::OK);
     assert_eq!(
         header(&parts, "content-type"),
-        Some(headers::EVENT_STREAM_CONTENT_TYPE)
+        Some(wire::EVENT_STREAM_CONTENT_TYPE)
     );
     let mut decoder = MessageFrameDecoder::new();
     let mut events = Vec::new();

@@ -2,20 +2,17 @@
 //! stream ids, GOAWAY last-stream-ids and reset reasons are seen exactly: each HTTP/2 fault
 //! does what its doc says and the ledger agrees.
 
-#[path = "support/h2raw.rs"]
-mod h2raw;
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use h2::Reason;
-use h2raw::{Answer, H2Conn, Seen, INITIAL_WINDOW_SIZE, MAX_CONCURRENT_STREAMS};
 use lambda_vpce::local::{
     AbruptGoaway, LocalEndpoint, RefuseStreams, StreamOutcome, DEFAULT_H2_MAX_CONCURRENT_STREAMS,
-    DEFAULT_H2_STREAM_WINDOW, H2_ENHANCE_YOUR_CALM,
+    H2_ENHANCE_YOUR_CALM,
 };
+use support::h2raw::{Answer, H2Conn, Seen, INITIAL_WINDOW_SIZE, MAX_CONCURRENT_STREAMS};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Longest a test waits on something a real socket does.
@@ -30,39 +27,19 @@ async fn h2c_endpoint() -> LocalEndpoint {
         .expect("endpoint starts")
 }
 
-/// The ALPN protocol a TLS client offering `offer` gets from `ep`.
-async fn alpn(ep: &LocalEndpoint, offer: &[&[u8]]) -> Option<Vec<u8>> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut ep.ca_pem().as_bytes()) {
-        roots.add(cert.expect("CA")).expect("CA added");
-    }
-    let mut config =
-        rustls::ClientConfig::builder_with_provider(lambda_vpce::tls::crypto_provider())
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    config.alpn_protocols = offer.iter().map(|p| p.to_vec()).collect();
-    let tcp = tokio::net::TcpStream::connect(ep.addr())
-        .await
-        .expect("TCP");
-    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
-    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(name, tcp)
-        .await
-        .expect("TLS");
-    tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec)
-}
-
 #[tokio::test]
 async fn alpn_picks_h2_by_default_and_http1_only_offers_http1_alone() {
     let ep = LocalEndpoint::start().await.expect("starts");
     assert_eq!(
-        alpn(&ep, &[b"h2", b"http/1.1"]).await.as_deref(),
+        support::tls::negotiated_alpn(&ep, &[b"h2", b"http/1.1"])
+            .await
+            .as_deref(),
         Some(&b"h2"[..])
     );
     assert_eq!(
-        alpn(&ep, &[b"http/1.1"]).await.as_deref(),
+        support::tls::negotiated_alpn(&ep, &[b"http/1.1"])
+            .await
+            .as_deref(),
         Some(&b"http/1.1"[..])
     );
     let http1 = LocalEndpoint::builder()
@@ -71,7 +48,9 @@ async fn alpn_picks_h2_by_default_and_http1_only_offers_http1_alone() {
         .await
         .expect("starts");
     assert_eq!(
-        alpn(&http1, &[b"h2", b"http/1.1"]).await.as_deref(),
+        support::tls::negotiated_alpn(&http1, &[b"h2", b"http/1.1"])
+            .await
+            .as_deref(),
         Some(&b"http/1.1"[..])
     );
 }
@@ -91,7 +70,8 @@ async fn an_h2c_connection_advertises_128_streams_and_large_windows_and_answers(
     );
     assert_eq!(
         conn.tap.setting(INITIAL_WINDOW_SIZE),
-        Some(DEFAULT_H2_STREAM_WINDOW)
+        Some(8 << 20),
+        "8 MiB per stream, as `LocalEndpointBuilder`'s docs say: more than a 6 MB payload"
     );
     assert_eq!(ep.ledger().executions("call-1"), 1);
     let records = ep.ledger().streams_of("call-1");

@@ -3,33 +3,10 @@
 //! with the endpoint.
 #![cfg(feature = "local")]
 
-use lambda_vpce::local::LocalEndpoint;
+mod support;
 
-/// aws-sdk-lambda with aws-smithy-http-client trusting only the endpoint's CA.
-fn sdk_client(ep: &LocalEndpoint) -> aws_sdk_lambda::Client {
-    use aws_sdk_lambda::config::Region;
-    use aws_smithy_http_client::tls;
-    let trust = tls::TrustStore::empty().with_pem_certificate(ep.ca_pem().as_bytes().to_vec());
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::AwsLc,
-        ))
-        .tls_context(
-            tls::TlsContext::builder()
-                .with_trust_store(trust)
-                .build()
-                .expect("TLS context"),
-        )
-        .build_https();
-    let conf = aws_sdk_lambda::Config::builder()
-        .behavior_version_latest()
-        .region(Region::new(ep.region().to_owned()))
-        .credentials_provider(ep.credentials())
-        .endpoint_url(ep.url())
-        .http_client(http)
-        .build();
-    aws_sdk_lambda::Client::from_conf(conf)
-}
+use lambda_vpce::local::LocalEndpoint;
+use support::tls::sdk_default_client as sdk_client;
 
 #[tokio::test]
 async fn aws_sdk_lambda_invokes_in_all_three_types_and_is_counted_by_its_invocation_id() {

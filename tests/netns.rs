@@ -24,8 +24,10 @@
 //!
 //! They change the machine's network configuration (namespaces only) and take ~20 s, so they
 //! are `#[ignore]`d: CI (root) runs `cargo test --test netns -- --ignored`. Run that way
-//! without root or without `ip`, each prints why it skipped and passes. Without `iptables`, the black-holes use a
-//! `blackhole` route instead and the middlebox test skips. The client and the endpoint run on
+//! without root or without `ip`, each prints why it skipped and passes — unless the
+//! environment variable `CI` is set (`.ci/run` sets it): then it fails, saying why, since CI is
+//! where these must run. Without `iptables`, the black-holes use a `blackhole` route instead
+//! and the middlebox test skips (fails, with `CI` set). The client and the endpoint run on
 //! their own threads moved into the namespaces with `setns(2)`, each with a current-thread
 //! tokio runtime, so every socket they open lives in their namespace.
 #![cfg(all(feature = "local", target_os = "linux"))]
@@ -405,12 +407,14 @@ fn client_speaking(
     support::client_with(ep, pool, &opts)
 }
 
+/// The namespaces for test `$tag`; without them, a failure in CI and a skip elsewhere
+/// ([`support::cannot_run`]).
 macro_rules! netns_or_skip {
     ($tag:expr) => {
         match Netns::create($tag) {
             Ok(ns) => ns,
             Err(why) => {
-                eprintln!("SKIPPED {}: {why}", $tag);
+                support::cannot_run($tag, &why);
                 return;
             }
         }
@@ -571,12 +575,18 @@ fn over_http2_a_black_hole_with_invokes_in_flight_is_noticed_by_ping_and_the_nex
 fn keepalive_probes_carry_a_long_invoke_through_a_middlebox_that_forgets_idle_flows() {
     let ns = Arc::new(netns_or_skip!("mbox"));
     if !ns.iptables {
-        eprintln!("SKIPPED mbox: no iptables to simulate a middlebox (conntrack + INVALID drop)");
+        support::cannot_run(
+            "mbox",
+            "no iptables to simulate a middlebox (conntrack + INVALID drop)",
+        );
         return;
     }
     let forget_after = Duration::from_secs(3);
     if let Err(e) = ns.forgetful_middlebox(forget_after) {
-        eprintln!("SKIPPED mbox: this kernel cannot simulate the middlebox: {e}");
+        support::cannot_run(
+            "mbox",
+            &format!("this kernel cannot simulate the middlebox: {e}"),
+        );
         return;
     }
     let server = Server::start(&ns);

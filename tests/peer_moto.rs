@@ -8,9 +8,8 @@
 
 mod support;
 
+use support::sigv4::ReferenceSigner;
 use support::{peers, stored_zip};
-
-use std::time::SystemTime;
 
 use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::operation::RequestId;
@@ -65,31 +64,13 @@ async fn create_role(lambda: &LambdaVpce, url: &str, name: &str) -> String {
     );
     let uri = format!("{url}/");
     let content_type = "application/x-www-form-urlencoded; charset=utf-8";
-    let identity = peers::fake_credentials().into();
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region(peers::REGION)
-        .name("iam")
-        .time(SystemTime::now())
-        .settings(aws_sigv4::http_request::SigningSettings::default())
-        .build()
-        .expect("signing parameters")
-        .into();
-    let signable = aws_sigv4::http_request::SignableRequest::new(
-        "POST",
-        &uri,
-        [("content-type", content_type)].into_iter(),
-        aws_sigv4::http_request::SignableBody::Bytes(body.as_bytes()),
-    )
-    .expect("signable request");
-    let (instructions, _) = aws_sigv4::http_request::sign(signable, &params)
-        .expect("signing")
-        .into_parts();
     let mut request = http::Request::post(&uri)
         .header("content-type", content_type)
-        .body(SdkBody::from(body))
+        .body(SdkBody::from(body.clone()))
         .expect("request");
-    instructions.apply_to_request_http1x(&mut request);
+    ReferenceSigner::new(peers::fake_credentials(), peers::REGION)
+        .service("iam")
+        .sign_request(&mut request, &uri, body.as_bytes());
     let response = lambda
         .pool()
         .send(request)

@@ -20,11 +20,9 @@ use support::peers;
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_lambda::config::{Credentials, Region};
 use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::operation::RequestId;
 use aws_sdk_lambda::primitives::Blob;
-use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_types::retry::RetryConfig;
 use lambda_vpce::pool::{CloseReason, OriginStats, Protocol};
 use lambda_vpce::{pool::PoolBuilder, LambdaVpce};
@@ -106,23 +104,7 @@ fn client_with(url: &str, ca: &[u8], pool: PoolBuilder) -> LambdaVpce {
 /// aws-sdk-lambda with its default HTTP client (hyper-util legacy, rustls on aws-lc-rs, ALPN `h2`
 /// then `http/1.1`) trusting the test CA, retries off: `sdk-default` as the bench builds it.
 fn sdk_default(url: &str, ca: &[u8]) -> aws_sdk_lambda::Client {
-    let tls = TlsContext::builder()
-        .with_trust_store(TrustStore::default().with_pem_certificate(ca.to_vec()))
-        .build()
-        .expect("a TLS context with the test CA");
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::AwsLc,
-        ))
-        .tls_context(tls)
-        .build_https();
-    let creds: Credentials = peers::fake_credentials();
-    let conf = aws_sdk_lambda::config::Builder::new()
-        .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
-        .credentials_provider(creds)
-        .region(Region::new(peers::REGION))
-        .endpoint_url(url)
-        .http_client(http)
+    let conf = support::tls::sdk_default_config(url, ca, peers::REGION, peers::fake_credentials())
         .retry_config(RetryConfig::standard().with_max_attempts(1))
         .build();
     aws_sdk_lambda::Client::from_conf(conf)

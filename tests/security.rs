@@ -9,14 +9,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use aws_sdk_lambda::primitives::Blob;
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
 use lambda_vpce::local::LocalEndpoint;
 use lambda_vpce::{endpoint::Endpoint, pool::PoolBuilder};
-use support::{client, client_with, invoke, Class, ClientOpts};
+use support::{client, client_with, invoke, Class, ClientOpts, HeaderLog};
 
 const ACCESS_KEY_ID: &str = "AKIDSECURITYTEST0001";
 const SECRET_KEY: &str = "s3cr3t+Security/Test+Key+0123456789abcdefXYZ";
@@ -54,37 +49,6 @@ impl Write for Capture {
         Ok(b.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Records the `Authorization` header values the SDK sent. Its `Debug` shows no value: the
-/// SDK traces its interceptors' `Debug` at TRACE.
-#[derive(Clone, Default)]
-struct Authorizations(Arc<Mutex<Vec<String>>>);
-
-impl std::fmt::Debug for Authorizations {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Authorizations(..)")
-    }
-}
-
-impl Intercept for Authorizations {
-    fn name(&self) -> &'static str {
-        "record authorization"
-    }
-    fn read_before_transmit(
-        &self,
-        ctx: &BeforeTransmitInterceptorContextRef<'_>,
-        _rc: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if let Some(v) = ctx.request().headers().get("authorization") {
-            self.0
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(v.to_owned());
-        }
         Ok(())
     }
 }
@@ -143,7 +107,7 @@ async fn run_calls_with_session_token() -> (String, Vec<String>) {
         ..ClientOpts::default()
     };
     let c = client(&ep, &opts);
-    let auths = Authorizations::default();
+    let auths = HeaderLog::new("authorization");
     for payload in [format!("{{\"m\":\"{PAYLOAD_MARKER}\"}}"), "{}".to_owned()] {
         let out = c
             .client()
@@ -172,7 +136,7 @@ async fn run_calls_with_session_token() -> (String, Vec<String>) {
         .expect("list");
     drop(c);
     ep.shutdown().await;
-    let auths = auths.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let auths = auths.values();
     assert!(auths.len() >= 3, "the interceptor saw the signed requests");
     let log = String::from_utf8_lossy(&buf.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
     (log, auths)

@@ -3,10 +3,10 @@
 //! 30-second run is in `.ci/run`.
 #![cfg(feature = "cli")]
 
-use std::process::Command;
+mod support;
 
 fn soak(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_lambda-vpce"))
+    support::cli::bin()
         .arg("soak")
         .args(args)
         .env("RUST_LOG", "error")
@@ -16,8 +16,7 @@ fn soak(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn a_short_chaos_soak_has_no_duplicate_lost_or_hung_call() {
-    let dir = std::env::temp_dir().join(format!("lambda-vpce-soak-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = support::scratch_dir("soak", "chaos");
     let json = dir.join("soak.json");
     let out = soak(&[
         "--duration",

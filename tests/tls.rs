@@ -63,31 +63,9 @@ async fn by_default_the_handshake_negotiates_the_post_quantum_hybrid_group() {
 #[cfg(all(feature = "aws-lc-rs", not(any(feature = "ring", feature = "fips"))))]
 #[tokio::test]
 async fn the_sdks_default_client_negotiates_the_same_hybrid_group() {
-    use aws_sdk_lambda::config::Region;
     use aws_sdk_lambda::primitives::Blob;
-    use aws_smithy_http_client::tls;
     let ep = LocalEndpoint::start().await.expect("endpoint starts");
-    let trust = tls::TrustStore::empty().with_pem_certificate(ep.ca_pem().as_bytes().to_vec());
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::AwsLc,
-        ))
-        .tls_context(
-            tls::TlsContext::builder()
-                .with_trust_store(trust)
-                .build()
-                .expect("TLS context"),
-        )
-        .build_https();
-    let sdk = aws_sdk_lambda::Client::from_conf(
-        aws_sdk_lambda::Config::builder()
-            .behavior_version_latest()
-            .region(Region::new(ep.region().to_owned()))
-            .credentials_provider(ep.credentials())
-            .endpoint_url(ep.url())
-            .http_client(http)
-            .build(),
-    );
+    let sdk = support::tls::sdk_default_client(&ep);
     sdk.invoke()
         .function_name("echo")
         .payload(Blob::new("{}"))

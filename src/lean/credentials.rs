@@ -13,11 +13,11 @@ use crate::sign::{self, AmzDate};
 
 /// Credentials are refreshed this long before their expiry (the SDK's identity cache uses the
 /// same lead time), so no request is signed with credentials about to lapse in flight.
-pub const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
+pub(crate) const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
 
 /// After a failed refresh while the cached credentials are still valid, the provider is asked
 /// again no sooner than this; until then the cached ones are used.
-pub const REFRESH_RETRY_INTERVAL: Duration = Duration::from_secs(10);
+pub(crate) const REFRESH_RETRY_INTERVAL: Duration = Duration::from_secs(10);
 
 /// One set of credentials with what signing needs from them.
 pub(crate) struct Identity {

@@ -9,7 +9,7 @@
 //!    │  name, tenant id): refused → not sent
 //!    │  once per call: payload SHA-256, amz-sdk-invocation-id (kept across every retry)
 //!    ▼
-//!  credentials (cached; refreshed REFRESH_BEFORE_EXPIRY before expiry; signing key per day)
+//!  credentials (cached; refreshed 5 minutes before expiry, as the SDK; signing key per day)
 //!    ▼
 //!  request: URI + headers in one buffer, SigV4 streamed into SHA-256/HMAC (crate::sign)
 //!    ▼
@@ -52,7 +52,7 @@
 //! The headers the SDK sends for `Invoke` (`X-Amz-Invocation-Type`, `X-Amz-Log-Type`,
 //! `X-Amz-Client-Context`, `X-Amz-Durable-Execution-Name`, `X-Amz-Tenant-Id`, `content-type: application/octet-stream`, `content-length`,
 //! `x-amz-date`, `x-amz-security-token`, `authorization`, `amz-sdk-invocation-id`), with a
-//! `user-agent` of [`USER_AGENT_VALUE`]; not the SDK's `x-amz-user-agent` and
+//! `user-agent` of `lambda-vpce/VERSION lean`; not the SDK's `x-amz-user-agent` and
 //! `amz-sdk-request` (retry bookkeeping of the SDK's own). The invocation type is always sent.
 //!
 //! # Allocations
@@ -77,9 +77,8 @@ mod test_server;
 #[cfg(all(test, feature = "local"))]
 mod tests;
 
-pub use credentials::{REFRESH_BEFORE_EXPIRY, REFRESH_RETRY_INTERVAL};
-pub use request::{InvokeRequest, USER_AGENT_VALUE};
-pub use response::{InvokeResponse, MAX_ERROR_BODY_BYTES};
+pub use request::InvokeRequest;
+pub use response::InvokeResponse;
 pub use retry::{DEFAULT_DURABLE_BACKOFF, DEFAULT_MAX_DURABLE_RETRIES};
 
 use std::sync::Arc;
@@ -337,7 +336,7 @@ impl LeanInvoker {
             .await?;
         let opened = self.inner.pool.prewarm().await?;
         if let Some(request) = dry_run {
-            self.invoke(request.invocation_type(crate::validate::InvocationType::DryRun))
+            self.invoke(request.invocation_type(crate::wire::InvocationType::DryRun))
                 .await?;
         }
         Ok(opened)

@@ -11,24 +11,27 @@ use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use super::credentials::Identity;
 use crate::error::{Error, Kind};
-use crate::pool::AMZ_SDK_INVOCATION_ID;
 use crate::sign::{self, AmzDate, Canonical};
-use crate::validate::{self, InvocationType};
+use crate::validate;
+use crate::wire::{header, InvocationType};
 
 /// The `user-agent` the lean path sends (SigV4 leaves it unsigned).
-pub const USER_AGENT_VALUE: &str = concat!("lambda-vpce/", env!("CARGO_PKG_VERSION"), " lean");
+pub(crate) const USER_AGENT_VALUE: &str =
+    concat!("lambda-vpce/", env!("CARGO_PKG_VERSION"), " lean");
 
-const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
-const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
-const X_AMZ_INVOCATION_TYPE: HeaderName = HeaderName::from_static("x-amz-invocation-type");
-const X_AMZ_LOG_TYPE: HeaderName = HeaderName::from_static("x-amz-log-type");
-const X_AMZ_CLIENT_CONTEXT: HeaderName = HeaderName::from_static("x-amz-client-context");
+const X_AMZ_DATE: HeaderName = HeaderName::from_static(header::AMZ_DATE);
+const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static(header::SECURITY_TOKEN);
+const X_AMZ_INVOCATION_TYPE: HeaderName = HeaderName::from_static(header::INVOCATION_TYPE);
+const X_AMZ_LOG_TYPE: HeaderName = HeaderName::from_static(header::LOG_TYPE);
+const X_AMZ_CLIENT_CONTEXT: HeaderName = HeaderName::from_static(header::CLIENT_CONTEXT);
 const X_AMZ_DURABLE_EXECUTION_NAME: HeaderName =
-    HeaderName::from_static("x-amz-durable-execution-name");
-const X_AMZ_TENANT_ID: HeaderName = HeaderName::from_static("x-amz-tenant-id");
+    HeaderName::from_static(header::DURABLE_EXECUTION_NAME);
+const X_AMZ_TENANT_ID: HeaderName = HeaderName::from_static(header::TENANT_ID);
+/// The SDK's per-call id, kept across a call's retries.
+const AMZ_SDK_INVOCATION_ID: HeaderName = HeaderName::from_static(header::SDK_INVOCATION_ID);
 // Header values checked at compile time, not per call.
 const CONTENT_TYPE_VALUE: HeaderValue = HeaderValue::from_static(sign::CONTENT_TYPE);
-const LOG_TYPE_TAIL_VALUE: HeaderValue = HeaderValue::from_static(sign::LOG_TYPE_TAIL);
+const LOG_TYPE_TAIL_VALUE: HeaderValue = HeaderValue::from_static(crate::wire::LOG_TYPE_TAIL);
 const USER_AGENT_HEADER: HeaderValue = HeaderValue::from_static(USER_AGENT_VALUE);
 
 fn invocation_type_value(t: InvocationType) -> HeaderValue {

@@ -10,10 +10,11 @@ use http_body_util::{BodyExt, Limited};
 
 use crate::error::Error;
 use crate::pool::{Body, ConnectionInfo};
+use crate::wire::header;
 
 /// The most of an error response's body read to find its code and message; a longer body is
 /// dropped (and its connection closed) and the error keeps what its headers say.
-pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
 /// A successful (2xx) `Invoke`: 200 with the function's response for `RequestResponse`, 202
 /// for `Event`, 204 for `DryRun`.
@@ -63,13 +64,13 @@ impl fmt::Debug for InvokeResponse {
 }
 
 // Constants, so that no lookup parses a name.
-const X_AMZ_FUNCTION_ERROR: HeaderName = HeaderName::from_static("x-amz-function-error");
-const X_AMZ_LOG_RESULT: HeaderName = HeaderName::from_static("x-amz-log-result");
-const X_AMZ_EXECUTED_VERSION: HeaderName = HeaderName::from_static("x-amz-executed-version");
-const X_AMZN_REQUESTID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+const X_AMZ_FUNCTION_ERROR: HeaderName = HeaderName::from_static(header::FUNCTION_ERROR);
+const X_AMZ_LOG_RESULT: HeaderName = HeaderName::from_static(header::LOG_RESULT);
+const X_AMZ_EXECUTED_VERSION: HeaderName = HeaderName::from_static(header::EXECUTED_VERSION);
+const X_AMZN_REQUESTID: HeaderName = HeaderName::from_static(header::REQUEST_ID);
 const X_AMZ_DURABLE_EXECUTION_ARN: HeaderName =
-    HeaderName::from_static("x-amz-durable-execution-arn");
-const X_AMZN_ERRORTYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
+    HeaderName::from_static(header::DURABLE_EXECUTION_ARN);
+const X_AMZN_ERRORTYPE: HeaderName = HeaderName::from_static(header::ERROR_TYPE);
 
 fn header(headers: &HeaderMap, name: HeaderName) -> Option<String> {
     headers
@@ -278,7 +279,7 @@ mod tests {
         let e = service_error(
             429,
             &headers(&[
-                ("x-amzn-errortype", "TooManyRequestsException:http://internal.amazon.com/"),
+                (header::ERROR_TYPE, "TooManyRequestsException:http://internal.amazon.com/"),
                 ("retry-after", "3"),
             ]),
             br#"{"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."}"#,
@@ -345,7 +346,7 @@ mod tests {
         for body in [&b"[1,2]"[..], b"\"text\"", b"null", b"42", b""] {
             let e = service_error(
                 429,
-                &headers(&[("x-amzn-errortype", "TooManyRequestsException")]),
+                &headers(&[(header::ERROR_TYPE, "TooManyRequestsException")]),
                 body,
             );
             assert_eq!(e.error_code(), Some("TooManyRequestsException"));
@@ -358,7 +359,7 @@ mod tests {
         let e = service_error(
             502,
             &headers(&[
-                ("x-amzn-errortype", "ServiceException"),
+                (header::ERROR_TYPE, "ServiceException"),
                 ("retry-after", "1"),
             ]),
             b"<html>bad gateway</html>",
@@ -370,7 +371,7 @@ mod tests {
         assert_eq!(e.retry_after(), Some(Duration::from_secs(1)));
         let e = service_error(
             502,
-            &headers(&[("x-amzn-errortype", "ServiceException")]),
+            &headers(&[(header::ERROR_TYPE, "ServiceException")]),
             b" \r\n",
         );
         assert_eq!(

@@ -1,18 +1,19 @@
 //! Test fakes: a tiny plain-HTTP server on 127.0.0.1 that records every request and answers
-//! with a canned response, and a SigV4 checker built on `aws_sigv4::http_request::sign()`.
+//! with a canned response, and a SigV4 checker built on the tests' reference signer (`aws_sigv4::http_request::sign()`).
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use http::HeaderMap;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
+
+use crate::reference_sigv4::ReferenceSigner;
+use crate::wire::header;
 
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
@@ -121,9 +122,9 @@ pub(super) fn response(
         .expect("response")
 }
 
-/// The `Authorization` value `aws_sigv4::http_request::sign()` computes for a request with
-/// default settings (what the SDK uses for Lambda). `headers` must not include the ones
-/// `sign()` adds itself (`authorization`, `x-amz-date`, `x-amz-security-token`).
+/// The `Authorization` value the reference signer (`aws_sigv4::http_request::sign()` with
+/// default settings, what the SDK uses for Lambda) computes for a POST with `headers` (not
+/// the ones `sign()` adds itself: `authorization`, `x-amz-date`, `x-amz-security-token`).
 pub(super) fn sigv4_authorization(
     uri: &str,
     headers: &[(&str, &str)],
@@ -132,38 +133,16 @@ pub(super) fn sigv4_authorization(
     region: &str,
     time: SystemTime,
 ) -> String {
-    let identity = credentials.clone().into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("lambda")
-        .time(time)
-        .settings(SigningSettings::default())
-        .build()
-        .expect("params")
-        .into();
-    let signable = SignableRequest::new(
-        "POST",
-        uri,
-        headers.iter().copied(),
-        SignableBody::Bytes(body),
-    )
-    .expect("signable");
-    let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
-    instructions
-        .into_parts()
-        .0
-        .into_iter()
-        .find(|h| h.name() == "authorization")
-        .map(|h| h.value().to_owned())
-        .expect("authorization")
+    ReferenceSigner::new(credentials.clone(), region)
+        .at(time)
+        .authorization("POST", uri, headers.iter().copied(), body)
 }
 
 /// Parses `x-amz-date` (`YYYYMMDDTHHMMSSZ`).
 pub(super) fn parse_amz_date(s: &str) -> SystemTime {
     let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
     time::PrimitiveDateTime::parse(s, &fmt)
-        .expect("x-amz-date")
+        .expect(header::AMZ_DATE)
         .assume_utc()
         .into()
 }
@@ -180,12 +159,16 @@ pub(super) fn verify_signature(r: &Recorded, credentials: &Credentials, region: 
     else {
         return false;
     };
-    let Some(date) = r.headers.get("x-amz-date").and_then(|v| v.to_str().ok()) else {
+    let Some(date) = r
+        .headers
+        .get(header::AMZ_DATE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     let headers: Vec<(&str, &str)> = signed
         .split(';')
-        .filter(|n| !matches!(*n, "x-amz-date" | "x-amz-security-token"))
+        .filter(|n| !matches!(*n, header::AMZ_DATE | header::SECURITY_TOKEN))
         .filter_map(|n| Some((n, r.headers.get(n)?.to_str().ok()?)))
         .collect();
     let host = r

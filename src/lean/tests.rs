@@ -12,10 +12,11 @@ use bytes::Bytes;
 use http::HeaderValue;
 
 use super::credentials::Identity;
-use super::request::{self, Prepared, Target};
+use super::request::{self, Prepared, Target, USER_AGENT_VALUE};
 use super::test_server::{response, sigv4_authorization, verify_signature, TestServer};
 use super::*;
-use crate::validate::{self, InvocationType};
+use crate::validate;
+use crate::wire::{self, header, InvocationType};
 
 mod shapes;
 
@@ -63,7 +64,7 @@ fn lean_and_sdk_authorization(
         .filter(|(n, _)| {
             !matches!(
                 n.as_str(),
-                "authorization" | "x-amz-date" | "x-amz-security-token"
+                "authorization" | header::AMZ_DATE | header::SECURITY_TOKEN
             )
         })
         .map(|(n, v)| (n.as_str(), v.to_str().expect("ascii")))
@@ -173,8 +174,8 @@ async fn sdk_and_lean(server: &TestServer, token: bool) -> (LambdaVpce, LeanInvo
 /// Headers that legitimately differ per call or per client.
 const PER_CALL: [&str; 6] = [
     "authorization",
-    "x-amz-date",
-    "amz-sdk-invocation-id",
+    header::AMZ_DATE,
+    header::SDK_INVOCATION_ID,
     "user-agent",
     "x-amz-user-agent",
     "amz-sdk-request",
@@ -236,11 +237,11 @@ async fn lean_sends_the_sdks_headers_path_and_body_for_the_same_invoke() {
             "content-length",
             "content-type",
             "host",
-            "x-amz-client-context",
-            "x-amz-durable-execution-name",
-            "x-amz-invocation-type",
-            "x-amz-security-token",
-            "x-amz-tenant-id",
+            header::CLIENT_CONTEXT,
+            header::DURABLE_EXECUTION_NAME,
+            header::INVOCATION_TYPE,
+            header::SECURITY_TOKEN,
+            header::TENANT_ID,
         ] {
             assert!(names.contains(&must), "{must} missing from {names:?}");
         }
@@ -255,7 +256,9 @@ async fn lean_sends_the_sdks_headers_path_and_body_for_the_same_invoke() {
         );
         for r in [sdk, lean] {
             assert!(verify_signature(r, &credentials, REGION), "{:?}", r.path);
-            let id = r.headers["amz-sdk-invocation-id"].to_str().expect("ascii");
+            let id = r.headers[header::SDK_INVOCATION_ID]
+                .to_str()
+                .expect("ascii");
             assert!(uuid::Uuid::parse_str(id).is_ok());
         }
         assert_eq!(lean.headers["user-agent"], USER_AGENT_VALUE);
@@ -274,10 +277,10 @@ async fn both_paths_read_a_function_error_with_its_log_version_and_request_id_al
         response(
             200,
             &[
-                ("x-amz-function-error", "Unhandled"),
-                ("x-amz-log-result", log),
-                ("x-amz-executed-version", "7"),
-                ("x-amzn-requestid", "r-1"),
+                (header::FUNCTION_ERROR, "Unhandled"),
+                (header::LOG_RESULT, log),
+                (header::EXECUTED_VERSION, "7"),
+                (header::REQUEST_ID, "r-1"),
             ],
             r#"{"errorMessage":"boom","errorType":"Error"}"#,
         )
@@ -325,13 +328,13 @@ async fn both_paths_read_404_and_429_as_the_same_service_errors() {
         if r.path.contains("nope") {
             response(
                 404,
-                &[("x-amzn-errortype", "ResourceNotFoundException:http://internal.amazon.com/")],
+                &[(header::ERROR_TYPE, "ResourceNotFoundException:http://internal.amazon.com/")],
                 r#"{"Type":"User","Message":"Function not found: nope"}"#,
             )
         } else {
             response(
                 429,
-                &[("x-amzn-errortype", "TooManyRequestsException"), ("retry-after", "2")],
+                &[(header::ERROR_TYPE, "TooManyRequestsException"), ("retry-after", "2")],
                 r#"{"Reason":"ConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."}"#,
             )
         }
@@ -382,7 +385,7 @@ async fn a_throttled_invoke_is_retried_with_the_same_invocation_id_until_it_succ
             response(
                 429,
                 &[
-                    ("x-amzn-errortype", "TooManyRequestsException"),
+                    (header::ERROR_TYPE, "TooManyRequestsException"),
                     ("retry-after", "0"),
                 ],
                 "{}",
@@ -402,7 +405,7 @@ async fn a_throttled_invoke_is_retried_with_the_same_invocation_id_until_it_succ
     assert_eq!(seen.len(), 3);
     let ids: Vec<_> = seen
         .iter()
-        .map(|r| r.headers["amz-sdk-invocation-id"].clone())
+        .map(|r| r.headers[header::SDK_INVOCATION_ID].clone())
         .collect();
     assert!(ids.iter().all(|id| *id == ids[0]));
 }
@@ -414,7 +417,7 @@ async fn a_timeout_too_large_for_the_clock_means_no_deadline_not_a_panic() {
         0 => response(
             429,
             &[
-                ("x-amzn-errortype", "TooManyRequestsException"),
+                (header::ERROR_TYPE, "TooManyRequestsException"),
                 ("retry-after", "0"),
             ],
             "{}",
@@ -467,7 +470,7 @@ async fn a_server_error_is_returned_after_one_request_never_retried() {
     let server = TestServer::start(|_, _| {
         response(
             500,
-            &[("x-amzn-errortype", "ServiceException")],
+            &[(header::ERROR_TYPE, "ServiceException")],
             r#"{"Message":"oops"}"#,
         )
     })
@@ -530,12 +533,12 @@ async fn payloads_over_the_limit_are_refused_and_nothing_reaches_the_server() {
     let server = TestServer::start(|_, _| response(200, &[], "{}")).await;
     let (_client, lean) = sdk_and_lean(&server, false).await;
     for (t, max) in [
-        (InvocationType::Event, validate::MAX_EVENT_PAYLOAD_BYTES),
+        (InvocationType::Event, wire::MAX_EVENT_PAYLOAD_BYTES),
         (
             InvocationType::RequestResponse,
-            validate::MAX_SYNC_PAYLOAD_BYTES,
+            wire::MAX_SYNC_PAYLOAD_BYTES,
         ),
-        (InvocationType::DryRun, validate::MAX_SYNC_PAYLOAD_BYTES),
+        (InvocationType::DryRun, wire::MAX_SYNC_PAYLOAD_BYTES),
     ] {
         let e = lean
             .invoke(InvokeRequest::new("my-fn", vec![b'x'; max + 1]).invocation_type(t))
@@ -596,7 +599,7 @@ async fn prewarm_sends_one_dry_run_shaped_like_the_request_it_is_given() {
     let seen = server.requests();
     assert_eq!(seen.len(), 2, "one DryRun per prewarm, nothing else sent");
     for r in &seen {
-        assert_eq!(r.headers["x-amz-invocation-type"], "DryRun");
+        assert_eq!(r.headers[header::INVOCATION_TYPE], "DryRun");
         assert!(verify_signature(r, &creds(false), REGION));
     }
     assert_eq!(

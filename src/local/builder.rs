@@ -20,12 +20,16 @@ pub const DEFAULT_SECRET_ACCESS_KEY: &str = "local-lambda-vpce-secret-access-key
 
 /// Default `SETTINGS_MAX_CONCURRENT_STREAMS` the endpoint advertises on HTTP/2 (Lambda's).
 pub const DEFAULT_H2_MAX_CONCURRENT_STREAMS: u32 = 128;
-/// Default HTTP/2 stream receive window (`SETTINGS_INITIAL_WINDOW_SIZE`): 8 MiB, more than a
-/// 6 MB synchronous payload, so a request body never waits for a `WINDOW_UPDATE`.
-pub const DEFAULT_H2_STREAM_WINDOW: u32 = 8 * 1024 * 1024;
-/// Default HTTP/2 connection receive window: 16 MiB (two 6 MB bodies in flight at once
-/// without waiting; it bounds what one connection can make the server buffer).
-pub const DEFAULT_H2_CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
+/// The HTTP/2 stream receive window the endpoint advertises (`SETTINGS_INITIAL_WINDOW_SIZE`):
+/// 8 MiB, more than a 6 MB synchronous payload, so a request body never waits for a
+/// `WINDOW_UPDATE`. (Not a setting; the client pool's own window is
+/// [`pool::DEFAULT_H2_STREAM_WINDOW`](crate::pool::DEFAULT_H2_STREAM_WINDOW).)
+pub(crate) const H2_STREAM_WINDOW: u32 = 8 * 1024 * 1024;
+/// The HTTP/2 connection receive window the endpoint keeps: 16 MiB (two 6 MB bodies in flight
+/// at once without waiting; it bounds what one connection can make the server buffer). Not a
+/// setting, and not the client pool's
+/// [`pool::DEFAULT_H2_CONNECTION_WINDOW`](crate::pool::DEFAULT_H2_CONNECTION_WINDOW) (32 MiB).
+pub(crate) const H2_CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
 
 /// Builds a [`LocalEndpoint`].
 ///
@@ -39,7 +43,8 @@ pub const DEFAULT_H2_CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
 /// plain HTTP a connection that opens with the HTTP/2 preface is served as h2c (prior
 /// knowledge). An HTTP/2 connection is served by the `h2` crate's server: it advertises
 /// [`h2_max_concurrent_streams`](Self::h2_max_concurrent_streams) and receive windows of
-/// [`DEFAULT_H2_STREAM_WINDOW`] per stream and [`DEFAULT_H2_CONNECTION_WINDOW`] per connection.
+/// 8 MiB per stream (`SETTINGS_INITIAL_WINDOW_SIZE`, more than a 6 MB payload) and 16 MiB per
+/// connection.
 /// An HTTP/2 request must name its target the HTTP/2 way, `:scheme` (`https`, or `http` on
 /// h2c) and `:authority` (with a `Host` header, if any, naming the same; RFC 9113 §8.3.1), or
 /// it is refused with 400 `InvalidRequestContentException`.
@@ -263,8 +268,8 @@ impl LocalEndpointBuilder {
             tls,
             http2: self.http2.then_some(H2Config {
                 max_concurrent_streams: self.h2_max_concurrent_streams,
-                stream_window: DEFAULT_H2_STREAM_WINDOW,
-                connection_window: DEFAULT_H2_CONNECTION_WINDOW,
+                stream_window: H2_STREAM_WINDOW,
+                connection_window: H2_CONNECTION_WINDOW,
             }),
             registry: Registry::new(&self.region, self.functions),
             call_ledger_limit: self.call_ledger_limit,

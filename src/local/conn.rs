@@ -28,9 +28,9 @@ use super::stats::bump;
 use super::tls::ALPN_H2;
 
 /// Longest a TLS handshake may take.
-pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest an orderly close (TLS `close_notify` + FIN) may take before the socket is dropped.
-pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+pub(crate) const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// What a fault asks the connection task to do instead of letting hyper respond.
 #[derive(Debug)]

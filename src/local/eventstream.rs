@@ -11,7 +11,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 /// How many `PayloadChunk` events a non-empty payload is split into (at most).
-pub const PAYLOAD_CHUNKS: usize = 3;
+pub(crate) const PAYLOAD_CHUNKS: usize = 3;
 
 fn event(event_type: &'static str, content_type: &'static str, payload: Bytes) -> Message {
     Message::new(payload)

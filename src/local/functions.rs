@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 /// The account id in every ARN the endpoint makes.
-pub const ACCOUNT_ID: &str = "123456789012";
+pub(crate) const ACCOUNT_ID: &str = "123456789012";
 /// The version the functions report when none is given.
-pub const DEFAULT_VERSION: &str = "1";
+pub(crate) const DEFAULT_VERSION: &str = "1";
 /// The runtime the functions report.
-pub const RUNTIME: &str = "provided.al2023";
+pub(crate) const RUNTIME: &str = "provided.al2023";
 
 /// What a function does with its payload.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub struct FunctionSpec {
 }
 
 impl FunctionSpec {
-    /// A function with [`DEFAULT_VERSION`].
+    /// A function with version `1`.
     pub fn new(name: impl Into<String>, behaviour: Behaviour) -> Self {
         FunctionSpec {
             name: name.into(),

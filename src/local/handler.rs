@@ -27,24 +27,18 @@ use super::conn::{ConnCtx, Takeover};
 use super::eventstream;
 use super::faults::{ChaosAction, FaultConfig};
 use super::functions::{parse_ref, Behaviour, FunctionSpec};
-use super::headers;
 use super::ledger::{DurableStart, Outcome};
 use super::reply::{Reply, GARBAGE};
 use super::stats::bump;
+use crate::wire::{self, header as headers, InvocationType};
 
-/// Largest synchronous invoke payload Lambda accepts (6 MB).
-pub const MAX_SYNC_PAYLOAD: usize = 6 * 1024 * 1024;
-/// Largest asynchronous (`Event`) invoke payload Lambda accepts (1 MB).
-pub const MAX_EVENT_PAYLOAD: usize = 1024 * 1024;
-/// Largest request body read at all; bigger ones are refused without being read in full.
-pub const MAX_REQUEST_BODY: usize = MAX_SYNC_PAYLOAD + 64 * 1024;
+/// Largest request body read at all (the largest payload Lambda accepts, plus room); bigger
+/// ones are refused without being read in full.
+const MAX_REQUEST_BODY: usize = wire::MAX_SYNC_PAYLOAD_BYTES + 64 * 1024;
 /// Size of the header added by `oversized_headers`.
-pub const OVERSIZED_HEADER_BYTES: usize = 1024 * 1024;
+const OVERSIZED_HEADER_BYTES: usize = 1024 * 1024;
 /// Default and largest `MaxItems` of ListFunctions.
-pub const LIST_MAX_ITEMS: usize = 50;
-
-const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
-const STREAM_PREFIX: &str = "/2021-11-15/functions/";
+const LIST_MAX_ITEMS: usize = 50;
 
 enum Op<'a> {
     List,
@@ -54,8 +48,8 @@ enum Op<'a> {
 }
 
 fn route<'a>(method: &Method, path: &'a str) -> Option<Op<'a>> {
-    if let Some(rest) = path.strip_prefix(INVOKE_PREFIX) {
-        if let Some(name) = rest.strip_suffix("/invocations") {
+    if let Some(rest) = path.strip_prefix(wire::INVOKE_PATH_PREFIX) {
+        if let Some(name) = rest.strip_suffix(wire::INVOKE_PATH_SUFFIX) {
             return (method == Method::POST && !name.is_empty() && !name.contains('/'))
                 .then_some(Op::Invoke(name));
         }
@@ -69,12 +63,12 @@ fn route<'a>(method: &Method, path: &'a str) -> Option<Op<'a>> {
             _ => None,
         };
     }
-    if path == "/2015-03-31/functions" && method == Method::GET {
+    if Some(path) == wire::INVOKE_PATH_PREFIX.strip_suffix('/') && method == Method::GET {
         return Some(Op::List);
     }
     let name = path
-        .strip_prefix(STREAM_PREFIX)?
-        .strip_suffix("/response-streaming-invocations")?;
+        .strip_prefix(wire::STREAM_PATH_PREFIX)?
+        .strip_suffix(wire::STREAM_PATH_SUFFIX)?;
     (method == Method::POST && !name.is_empty() && !name.contains('/'))
         .then_some(Op::InvokeStream(name))
 }
@@ -271,7 +265,10 @@ where
         Reply::error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "RequestTooLargeException",
-            &format!("Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction operation"),
+            &format!(
+                "Request must be smaller than {} bytes for the InvokeFunction operation",
+                wire::MAX_SYNC_PAYLOAD_BYTES
+            ),
         )
     };
     let declared = header(head, CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
@@ -307,13 +304,6 @@ fn not_found(ctx: &ConnCtx, name: &str, qualifier: Option<&str>) -> Reply {
     )
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum InvocationType {
-    RequestResponse,
-    Event,
-    DryRun,
-}
-
 fn executed_version(spec: &FunctionSpec, qualifier: Option<&str>) -> String {
     match qualifier {
         None | Some("$LATEST") => "$LATEST".to_owned(),
@@ -336,7 +326,7 @@ fn status_fault(status: u16, retry_after: Option<u32>) -> Reply {
             let mut reply = Reply::json(status, body.to_string());
             reply.header(headers::ERROR_TYPE, "TooManyRequestsException");
             if let Some(secs) = retry_after {
-                reply.header(headers::RETRY_AFTER, secs.to_string());
+                reply.header(http::header::RETRY_AFTER, secs.to_string());
             }
             reply
         }
@@ -458,16 +448,23 @@ async fn invoke(
     let Some(spec) = state.registry.get(&fref.name) else {
         return not_found(ctx, &fref.name, qualifier.as_deref());
     };
-    let invocation_type = match header(head, headers::INVOCATION_TYPE) {
-        None | Some("RequestResponse") => InvocationType::RequestResponse,
-        Some("Event") if !streaming => InvocationType::Event,
-        Some("DryRun") => InvocationType::DryRun,
-        Some(other) => {
+    let invocation_type = match header(head, headers::INVOCATION_TYPE).map(str::parse) {
+        None => InvocationType::RequestResponse,
+        Some(Ok(InvocationType::Event)) if streaming => {
+            return Reply::error(
+                StatusCode::BAD_REQUEST,
+                "InvalidParameterValueException",
+                "Unsupported invocation type: Event",
+            )
+        }
+        Some(Ok(t)) => t,
+        Some(Err(_)) => {
+            let other = header(head, headers::INVOCATION_TYPE).unwrap_or_default();
             return Reply::error(
                 StatusCode::BAD_REQUEST,
                 "InvalidParameterValueException",
                 &format!("Unsupported invocation type: {other}"),
-            )
+            );
         }
     };
     let durable_name = match durable_name(spec, head, qualifier.as_deref()) {
@@ -480,10 +477,7 @@ async fn invoke(
     if invocation_type == InvocationType::DryRun {
         return Reply::new(StatusCode::NO_CONTENT);
     }
-    let limit = match invocation_type {
-        InvocationType::Event => MAX_EVENT_PAYLOAD,
-        _ => MAX_SYNC_PAYLOAD,
-    };
+    let limit = invocation_type.max_payload_bytes();
     if payload.len() > limit {
         return Reply::error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -586,7 +580,7 @@ async fn invoke(
     }
     let version = executed_version(spec, qualifier.as_deref());
 
-    let tail = header(head, headers::LOG_TYPE) == Some("Tail");
+    let tail = header(head, headers::LOG_TYPE) == Some(wire::LOG_TYPE_TAIL);
     let log = tail.then(|| log_tail(request_id, &version, client_context.as_deref()));
     let mut reply = if streaming {
         let (output, complete) = match outcome {
@@ -608,7 +602,7 @@ async fn invoke(
             );
         };
         let mut reply = Reply::new(StatusCode::OK);
-        reply.header(CONTENT_TYPE, headers::EVENT_STREAM_CONTENT_TYPE);
+        reply.header(CONTENT_TYPE, wire::EVENT_STREAM_CONTENT_TYPE);
         reply.frames = Some(frames);
         reply
     } else {

@@ -22,7 +22,7 @@ use crate::tls::{group_name, suite_name};
 
 /// How many handshakes [`LocalEndpoint::tls_handshakes`](super::LocalEndpoint::tls_handshakes)
 /// keeps (the most recent ones).
-pub const TLS_HANDSHAKES_KEPT: usize = 256;
+pub(crate) const TLS_HANDSHAKES_KEPT: usize = 256;
 
 /// One TLS handshake the endpoint saw. Names are IANA's (`X25519MLKEM768`, `secp256r1`,
 /// `TLS13_AES_128_GCM_SHA256`, `ECDSA_NISTP256_SHA256`).

@@ -56,7 +56,7 @@ pub(crate) enum DurableStart {
 }
 
 /// Most HTTP/2 stream records kept; older ones are dropped first.
-pub const MAX_STREAM_RECORDS: usize = 100_000;
+pub(crate) const MAX_STREAM_RECORDS: usize = 100_000;
 
 /// The call-id limit `lambda-vpce serve` and `bench`'s embedded endpoint run with
 /// ([`LocalEndpointBuilder::call_ledger_limit`](super::LocalEndpointBuilder::call_ledger_limit)):
@@ -101,7 +101,7 @@ pub struct StreamRecord {
 /// routing and the payload checks, before any latency, stall or "die" misbehaviour. DryRun
 /// calls, refused requests (403, 404, 413) and injected 429/5xx answers are not executions.
 ///
-/// Over HTTP/2 it also keeps a [`StreamRecord`] per stream (the last [`MAX_STREAM_RECORDS`]).
+/// Over HTTP/2 it also keeps a [`StreamRecord`] per stream (the last 100,000).
 ///
 /// A named invoke of a durable function that finds an execution of that name (same payload)
 /// re-attaches to it: no execution is counted, and [`durable_executions`](Self::durable_executions)

@@ -12,8 +12,8 @@
 //! idle or abrupt, `REFUSED_STREAM`, a black hole, `RST_STREAM` mid-response, a stream limit).
 //! [`LocalEndpoint::drain_connections`] restarts it gracefully, like an nginx reload.
 //!
-//! It is a peer of the client code, not part of it: it shares only the header names in
-//! [`headers`].
+//! It is a peer of the client code, not part of it: it shares only Lambda's wire format
+//! ([`wire`](crate::wire): header names, invocation types, payload limits).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -43,7 +43,6 @@ mod faults;
 mod functions;
 mod handler;
 mod handshakes;
-pub mod headers;
 mod http2;
 mod io;
 mod ledger;
@@ -54,25 +53,15 @@ mod stats;
 mod tls;
 
 pub use builder::{
-    LocalEndpointBuilder, DEFAULT_ACCESS_KEY_ID, DEFAULT_H2_CONNECTION_WINDOW,
-    DEFAULT_H2_MAX_CONCURRENT_STREAMS, DEFAULT_H2_STREAM_WINDOW, DEFAULT_REGION,
+    LocalEndpointBuilder, DEFAULT_ACCESS_KEY_ID, DEFAULT_H2_MAX_CONCURRENT_STREAMS, DEFAULT_REGION,
     DEFAULT_SECRET_ACCESS_KEY,
 };
-pub use conn::{CLOSE_TIMEOUT, TLS_HANDSHAKE_TIMEOUT};
-pub use eventstream::PAYLOAD_CHUNKS;
 pub use faults::{
     AbruptGoaway, ChaosConfig, CloseKind, FaultConfig, Faults, RefuseStreams, DEFAULT_CHAOS_STALL,
     H2_ENHANCE_YOUR_CALM, H2_INTERNAL_ERROR,
 };
-pub use functions::{Behaviour, FunctionSpec, ACCOUNT_ID, DEFAULT_VERSION, RUNTIME};
-pub use handler::{
-    LIST_MAX_ITEMS, MAX_EVENT_PAYLOAD, MAX_REQUEST_BODY, MAX_SYNC_PAYLOAD, OVERSIZED_HEADER_BYTES,
-};
-pub use handshakes::{TlsHandshake, TLS_HANDSHAKES_KEPT};
-pub use ledger::{
-    Ledger, StreamOutcome, StreamRecord, LONG_RUN_CALL_LEDGER_LIMIT, MAX_STREAM_RECORDS,
-};
+pub use functions::{Behaviour, FunctionSpec};
+pub use handshakes::TlsHandshake;
+pub use ledger::{Ledger, StreamOutcome, StreamRecord, LONG_RUN_CALL_LEDGER_LIMIT};
 pub use server::LocalEndpoint;
-pub use sigv4::MAX_CLOCK_SKEW;
 pub use stats::ServerStats;
-pub use tls::SERVER_NAMES;

@@ -7,7 +7,7 @@ use http::{HeaderMap, Response, StatusCode};
 use serde_json::json;
 
 use super::body::LocalBody;
-use super::headers;
+use crate::wire::header as headers;
 
 /// A response being built.
 #[derive(Debug)]

@@ -248,7 +248,7 @@ impl LocalEndpoint {
         self.state.stats.snapshot(self.state.ledger.total())
     }
 
-    /// The most recent TLS handshakes (up to [`TLS_HANDSHAKES_KEPT`](super::TLS_HANDSHAKES_KEPT)),
+    /// The most recent TLS handshakes (up to 256),
     /// oldest first: what each ClientHello offered and what was negotiated. Empty in plain mode.
     pub fn tls_handshakes(&self) -> Vec<TlsHandshake> {
         self.state.handshakes.snapshot()

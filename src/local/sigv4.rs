@@ -12,10 +12,10 @@ use std::time::{Duration, SystemTime};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::headers;
+use crate::wire::header as headers;
 
 /// Largest accepted difference between a request's `X-Amz-Date` and the server clock.
-pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
+pub(crate) const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 const SERVICE: &str = "lambda";
@@ -399,9 +399,8 @@ fn canonical_query(query: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reference_sigv4::ReferenceSigner;
     use aws_credential_types::Credentials;
-    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-    use aws_sigv4::sign::v4;
 
     const AKID: &str = "AKIDLOCALTEST";
     const SECRET: &str = "local/secret/key";
@@ -417,32 +416,14 @@ mod tests {
             .uri(uri)
             .header("host", "localhost:4443")
             .header("content-type", "application/json")
-            .header("x-amz-invocation-type", "RequestResponse")
+            .header(headers::INVOCATION_TYPE, "RequestResponse")
             .header("x-amz-user-agent", "aws-sdk-rust  test   agent")
             .body(())
             .expect("valid test request");
-        let identity =
-            Credentials::new(AKID, SECRET, token.map(str::to_owned), None, "test").into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region("us-east-1")
-            .name("lambda")
-            .time(time)
-            .settings(SigningSettings::default())
-            .build()
-            .expect("valid signing params")
-            .into();
-        let signable = SignableRequest::new(
-            "POST",
-            uri,
-            req.headers()
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or_default())),
-            SignableBody::Bytes(body),
-        )
-        .expect("signable");
-        let (instructions, _) = sign(signable, &params).expect("signed").into_parts();
-        instructions.apply_to_request_http1x(&mut req);
+        let credentials = Credentials::new(AKID, SECRET, token.map(str::to_owned), None, "test");
+        ReferenceSigner::new(credentials, "us-east-1")
+            .at(time)
+            .sign_request(&mut req, uri, body);
         req.into_parts().0
     }
 

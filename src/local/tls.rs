@@ -13,7 +13,7 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// Names the server certificate covers.
-pub const SERVER_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+pub(crate) const SERVER_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
 /// The ALPN name of HTTP/1.1.
 const ALPN_HTTP1: &[u8] = b"http/1.1";

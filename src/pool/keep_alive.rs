@@ -9,7 +9,7 @@ use super::stats::CloseReason;
 
 /// `Keep-Alive`, not among `http`'s constants; a constant so that no lookup parses it. Read on
 /// HTTP/1.1 responses, and dropped from HTTP/2 requests (a hop-by-hop header).
-pub(super) const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+pub(super) const KEEP_ALIVE: HeaderName = HeaderName::from_static(crate::wire::header::KEEP_ALIVE);
 
 /// Parameters of a `Keep-Alive` response header (RFC 2068 §19.7.1.1, as nginx and Apache send
 /// it): `timeout=N` seconds and `max=N` requests.

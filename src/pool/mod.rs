@@ -168,7 +168,6 @@ pub use config::{
 };
 #[cfg(test)]
 pub(crate) use config::{ZONAL_FAILURES_BEFORE_FALLBACK, ZONAL_FALLBACK_COOLDOWN};
-pub(crate) use h2::AMZ_SDK_INVOCATION_ID;
 pub(crate) use send::deadline_after;
 pub use send::RequestOptions;
 pub use stats::{CloseReason, OriginStats, PoolStats};

@@ -25,7 +25,22 @@ use crate::connect::PeerState;
 use crate::error::{BoxError, Error, Kind};
 
 /// Per-request options, carried in the request's extensions.
+///
+/// Built from [`RequestOptions::default`] (no deadline, the pool's connect timeout) or
+/// [`RequestOptions::with_timeout`], then [`deadline`](Self::deadline) and
+/// [`connect_timeout`](Self::connect_timeout); the fields can be read, and the struct may gain
+/// fields.
+///
+/// ```
+/// use std::time::Duration;
+/// use lambda_vpce::pool::RequestOptions;
+/// let opts = RequestOptions::with_timeout(Duration::from_secs(5))
+///     .connect_timeout(Duration::from_millis(500));
+/// assert_eq!(opts.connect_timeout, Some(Duration::from_millis(500)));
+/// assert!(opts.deadline.is_some());
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct RequestOptions {
     /// The whole call (checkout, send, response and body) must end by then. Before the request
     /// is handed to a connection, passing it is "not sent"; after, "may have executed".
@@ -42,6 +57,19 @@ impl RequestOptions {
     /// pool's `acquire_timeout`) follows this rule.
     pub fn with_timeout(timeout: Duration) -> Self {
         Self::until(deadline_after(timeout))
+    }
+
+    /// Sets the deadline of the whole call (`None`: no deadline).
+    pub fn deadline(mut self, deadline: impl Into<Option<Instant>>) -> Self {
+        self.deadline = deadline.into();
+        self
+    }
+
+    /// Overrides the pool's `connect_timeout` for connects this request starts (`None`: the
+    /// pool's).
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = timeout.into();
+        self
     }
 
     /// Options with `deadline` (`None`: no deadline) and the pool's connect timeout.

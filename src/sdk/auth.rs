@@ -44,6 +44,7 @@ use aws_types::region::SigningRegion;
 use aws_types::SigningName;
 
 use crate::sign::{self, AmzDate, SigningMac};
+use crate::wire::header;
 use skew::AttemptSkew;
 pub(crate) use skew::SkewMirror;
 
@@ -280,10 +281,10 @@ impl LeanSigner {
 
         // The order and the replacing inserts of aws-runtime's `apply_signing_instructions`.
         let headers = request.headers_mut();
-        headers.insert("x-amz-date", date_time.to_owned());
+        headers.insert(header::AMZ_DATE, date_time.to_owned());
         headers.insert("authorization", auth);
         if let Some(token) = token {
-            headers.insert("x-amz-security-token", token.to_owned());
+            headers.insert(header::SECURITY_TOKEN, token.to_owned());
         }
         true
     }

@@ -69,9 +69,6 @@ pub(crate) struct RequestFacts {
     pub(crate) durable_named: bool,
 }
 
-/// The header naming a durable execution (the SDK's `DurableExecutionName`).
-pub(crate) const DURABLE_EXECUTION_NAME: &str = "x-amz-durable-execution-name";
-
 /// A failure of a request, with whether its method is idempotent (RFC 9110 §9.2.2).
 #[derive(Debug)]
 pub(crate) struct CallError {
@@ -118,7 +115,9 @@ impl HttpConnector for PoolConnector {
                         | http::Method::DELETE
                         | http::Method::OPTIONS
                 ),
-                durable_named: request.headers().contains_key(DURABLE_EXECUTION_NAME),
+                durable_named: request
+                    .headers()
+                    .contains_key(crate::wire::header::DURABLE_EXECUTION_NAME),
             };
             match pool.send_with(request, opts).await {
                 Ok(response) => {

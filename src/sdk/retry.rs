@@ -86,7 +86,7 @@ impl ClassifyRetry for NeverTwice {
         };
         if let Some(response) = ctx.response() {
             if response.status().as_u16() == 429 {
-                return match retry_after(response.headers().get("retry-after")) {
+                return match retry_after(response.headers().get(http::header::RETRY_AFTER)) {
                     Some(d) => RetryAction::retryable_error_with_explicit_delay(
                         ErrorKind::ThrottlingError,
                         d,

@@ -7,7 +7,8 @@ use aws_sdk_lambda::operation::invoke::InvokeInput;
 use aws_sdk_lambda::operation::invoke_with_response_stream::InvokeWithResponseStreamInput;
 
 use crate::error::{Error, Kind};
-use crate::validate::{self, InvocationType};
+use crate::validate;
+use crate::wire::InvocationType;
 
 /// An interceptor that validates `Invoke` and `InvokeWithResponseStream` inputs against
 /// Lambda's own rules (function name/ARN pattern and length, qualifier, client context, durable

@@ -6,6 +6,14 @@ use std::process::Command;
 
 use lambda_vpce::local::{LocalEndpoint, LocalEndpointBuilder};
 
+/// The `lambda-vpce` binary cargo built for these tests.
+pub const BIN: &str = env!("CARGO_BIN_EXE_lambda-vpce");
+
+/// A command running [`BIN`], with the caller's environment.
+pub fn bin() -> Command {
+    Command::new(BIN)
+}
+
 pub struct CliFixture {
     pub endpoint: LocalEndpoint,
     pub dir: PathBuf,
@@ -20,12 +28,7 @@ impl CliFixture {
     /// [`start`](Self::start) with an endpoint built from `builder`.
     pub async fn start_with(name: &str, builder: LocalEndpointBuilder) -> CliFixture {
         let endpoint = builder.start().await.expect("endpoint starts");
-        let dir = std::env::temp_dir().join(format!(
-            "lambda-vpce-{name}-{}-{}",
-            std::process::id(),
-            endpoint.addr().port()
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let dir = super::scratch_dir(name, endpoint.addr().port());
         endpoint
             .write_ca_pem(dir.join("ca.pem"))
             .expect("CA written");
@@ -35,7 +38,7 @@ impl CliFixture {
 
     /// The binary with a clean environment; with `credentials`, the endpoint's keys.
     pub fn command(&self, credentials: bool) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lambda-vpce"));
+        let mut cmd = bin();
         cmd.env_clear()
             .env("HOME", &self.dir)
             .env("AWS_EC2_METADATA_DISABLED", "true")

@@ -231,7 +231,7 @@ impl H2Conn {
             "http://{}/2015-03-31/functions/{function}/invocations",
             self.authority
         ))
-        .header("amz-sdk-invocation-id", call_id)
+        .header(lambda_vpce::wire::header::SDK_INVOCATION_ID, call_id)
         .header("content-type", "application/json")
         .body(())
         .expect("request");

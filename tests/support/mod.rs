@@ -1,15 +1,24 @@
 //! The one support library of the integration tests (`mod support;` in every `tests/*.rs`):
 //! a client on the local endpoint, the interceptor that records each attempt's
-//! `amz-sdk-invocation-id`, a call's outcome as the library's [`Verdict`] sees it, and one
-//! bounded wait. Submodules: [`aws_settings`] (AWS configurations loaded by aws-config from a fake environment and files), [`cli`] (the binary's fixture), [`raw`] (a raw TCP server),
-//! [`peers`] and [`stored_zip`] (the peer suites).
+//! `amz-sdk-invocation-id`, a call's outcome as the library's [`Verdict`] sees it, one bounded
+//! wait, and a scratch directory. Submodules: [`aws_settings`] (AWS configurations loaded by
+//! aws-config from a fake environment and files), [`cli`] (the binary's fixture), [`h2raw`] (a
+//! raw `h2` client with a frame tap), [`raw`] (a raw TCP server), [`sigv4`] (the one
+//! reference SigV4 signer), [`tls`] (TLS clients of the endpoint: the rustls config, the SDK's
+//! default client), [`peers`] and [`stored_zip`] (the peer suites).
+//!
+//! Lambda's header names, limits and invocation types come from the library's
+//! [`lambda_vpce::wire`], never from a literal here.
 #![allow(dead_code, unreachable_pub)]
 
 pub mod aws_settings;
 pub mod cli;
+pub mod h2raw;
 pub mod peers;
 pub mod raw;
+pub mod sigv4;
 pub mod stored_zip;
+pub mod tls;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,19 +32,84 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use lambda_vpce::local::LocalEndpoint;
+use lambda_vpce::wire::header::SDK_INVOCATION_ID;
 use lambda_vpce::{pool::PoolBuilder, LambdaVpce, RetryPolicy, Verdict, DEFAULT_RESPONSE_TIMEOUT};
 
-/// The header the SDK keeps across its retries and the endpoint's ledger counts by.
-pub const INVOCATION_ID: &str = "amz-sdk-invocation-id";
+/// Records the value of one request header on every attempt the SDK transmits (an
+/// interceptor). `Debug` names the header, never a value: the SDK traces its interceptors'
+/// `Debug` at TRACE, and a recorded value may be a signature.
+#[derive(Clone)]
+pub struct HeaderLog {
+    name: &'static str,
+    values: Arc<Mutex<Vec<String>>>,
+}
 
-/// Records the invocation id of every attempt the SDK transmits.
-#[derive(Debug, Clone, Default)]
-pub struct Attempts(Arc<Mutex<Vec<String>>>);
+impl HeaderLog {
+    /// A log of header `name`'s values.
+    pub fn new(name: &'static str) -> Self {
+        HeaderLog {
+            name,
+            values: Arc::default(),
+        }
+    }
+
+    /// Every recorded value, in order.
+    pub fn values(&self) -> Vec<String> {
+        self.values
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl std::fmt::Debug for HeaderLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HeaderLog({}: ..)", self.name)
+    }
+}
+
+impl Intercept for HeaderLog {
+    fn name(&self) -> &'static str {
+        "record a header"
+    }
+
+    fn read_before_transmit(
+        &self,
+        ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(value) = ctx.request().headers().get(self.name) {
+            self.values
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(value.to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// Records the invocation id (`amz-sdk-invocation-id`) of every attempt the SDK transmits.
+#[derive(Clone)]
+pub struct Attempts(HeaderLog);
+
+impl std::fmt::Debug for Attempts {
+    /// The ids (not secrets), for a failing test's message.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Attempts").field(&self.ids()).finish()
+    }
+}
+
+impl Default for Attempts {
+    fn default() -> Self {
+        Attempts(HeaderLog::new(SDK_INVOCATION_ID))
+    }
+}
 
 impl Attempts {
     /// Every attempt's invocation id, in order.
     pub fn ids(&self) -> Vec<String> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.0.values()
     }
 
     /// How many attempts the SDK transmitted.
@@ -97,16 +171,10 @@ impl Intercept for Attempts {
     fn read_before_transmit(
         &self,
         ctx: &BeforeTransmitInterceptorContextRef<'_>,
-        _rc: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(id) = ctx.request().headers().get(INVOCATION_ID) {
-            self.0
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(id.to_owned());
-        }
-        Ok(())
+        self.0.read_before_transmit(ctx, rc, cfg)
     }
 }
 
@@ -342,4 +410,29 @@ pub async fn invoke_shaped(
         .send()
         .await;
     classify(result, attempts)
+}
+
+/// A fresh directory `<tmp>/lambda-vpce-<name>-<pid>-<n>` (`n`: anything that tells this
+/// test's directory from its neighbours', such as an endpoint's port); the caller removes it.
+pub fn scratch_dir(name: &str, n: impl std::fmt::Display) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("lambda-vpce-{name}-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
+/// Whether the tests run in CI: the environment variable `CI` is set (and not `false` or `0`),
+/// as `.ci/run` and every CI service set it.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "false" | "0"))
+}
+
+/// For a test that cannot run on this machine (not root, a tool missing): in CI a failure
+/// that says why (CI is where it must run; a skip there would pass silently); elsewhere a
+/// `SKIPPED` note on stderr, after which the caller returns.
+pub fn cannot_run(test: &str, why: &str) {
+    assert!(
+        !in_ci(),
+        "{test} cannot run here, and CI must run it (the environment variable CI is set): {why}"
+    );
+    eprintln!("SKIPPED {test}: {why} (with CI set, this fails)");
 }

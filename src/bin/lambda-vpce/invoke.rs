@@ -12,7 +12,8 @@ use aws_sdk_lambda::primitives::Blob;
 use base64::Engine as _;
 use clap::{Args, ValueEnum};
 use lambda_vpce::doctor::EndpointPolicyDenial;
-use lambda_vpce::validate::{self, InvocationType};
+use lambda_vpce::validate;
+use lambda_vpce::wire::InvocationType;
 use lambda_vpce::{BuildError, Verdict};
 
 use crate::common::{lambda_builder, CmdResult, EndpointArgs};

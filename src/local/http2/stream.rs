@@ -14,9 +14,9 @@ use http_body::{Body, Frame};
 
 use crate::local::conn::{ConnCtx, CLOSE_TIMEOUT};
 use crate::local::handler;
-use crate::local::headers;
 use crate::local::ledger::{StreamOutcome, StreamRecord};
 use crate::local::stats::bump;
+use crate::wire::header as headers;
 
 /// Most bytes of body `h2_reset_mid_response` sends before the reset: less than the smallest
 /// initial stream window a client may have (64 KiB − 1), so they are never held by flow control.

@@ -84,4 +84,3 @@ mod watch;
 pub(super) use connection::{handshake, H2Conn, H2Lease, H2_ASSUMED_PEER_STREAMS};
 pub(super) use refused::{refused_by_peer, MAX_REFUSED_RESENDS};
 pub(super) use stream::H2Body;
-pub(crate) use stream::AMZ_SDK_INVOCATION_ID;

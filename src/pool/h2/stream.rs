@@ -40,8 +40,8 @@ const HOP_BY_HOP: [HeaderName; 5] = [
 /// The SDK's per-call id (the lean path sends it too). Different on every request, so over
 /// HTTP/2 it is kept out of the HPACK dynamic table (sent never-indexed, RFC 7541 §6.2.3),
 /// where each one (~90 bytes of a 4 KiB table) would evict headers that repeat on every call.
-pub(crate) const AMZ_SDK_INVOCATION_ID: HeaderName =
-    HeaderName::from_static("amz-sdk-invocation-id");
+const AMZ_SDK_INVOCATION_ID: HeaderName =
+    HeaderName::from_static(crate::wire::header::SDK_INVOCATION_ID);
 
 /// A stream just opened: its response, and the sender of a streaming request body.
 pub(crate) type Opened = (ResponseFuture, Option<BodyPipe>);

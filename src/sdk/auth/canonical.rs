@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use sha2::{Digest, Sha256};
 
 use crate::sign::{hash_trimmed, is_unreserved, HEX_UPPER};
+use crate::wire::header;
 
 /// The most headers a request may have for the lean signer (the SDK's Lambda requests carry
 /// about ten); more go to the SDK's signer.
@@ -251,8 +252,8 @@ pub(crate) fn hash<'a>(
     let mut has_host = false;
     for (name, value) in headers {
         // aws-sigv4 replaces these with its own; excluded headers are not signed at all.
-        if name == "x-amz-date"
-            || (name == "x-amz-security-token" && added.security_token.is_some())
+        if name == header::AMZ_DATE
+            || (name == header::SECURITY_TOKEN && added.security_token.is_some())
             || EXCLUDED.contains(&name)
         {
             continue;
@@ -265,10 +266,10 @@ pub(crate) fn hash<'a>(
         *list.get_mut(n)? = ("host", added.host);
         n += 1;
     }
-    *list.get_mut(n)? = ("x-amz-date", added.date_time);
+    *list.get_mut(n)? = (header::AMZ_DATE, added.date_time);
     n += 1;
     if let Some(token) = added.security_token {
-        *list.get_mut(n)? = ("x-amz-security-token", token);
+        *list.get_mut(n)? = (header::SECURITY_TOKEN, token);
         n += 1;
     }
     let list = &mut list[..n];

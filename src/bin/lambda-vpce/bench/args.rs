@@ -34,7 +34,7 @@ pub(crate) const MAX_MIN_IDLE: usize = lambda_vpce::pool::DEFAULT_MAX_CONNECTION
 /// Most worker threads of the embedded endpoint's own runtime (`--server-threads`).
 pub(crate) const MAX_SERVER_THREADS: usize = 256;
 /// Largest payload (`--payload-bytes`): Lambda's synchronous request limit.
-pub(crate) const MAX_PAYLOAD_BYTES: usize = lambda_vpce::validate::MAX_SYNC_PAYLOAD_BYTES;
+pub(crate) const MAX_PAYLOAD_BYTES: usize = lambda_vpce::wire::MAX_SYNC_PAYLOAD_BYTES;
 /// Slowest open-loop rate (`--rate`), calls per second: one call every 1000 s.
 pub(crate) const MIN_RATE: f64 = 0.001;
 /// Fastest open-loop rate (`--rate`), calls per second.

@@ -254,7 +254,7 @@ enum Inner {
     Raw(Box<RawHyper>),
     Lean {
         invoker: lambda_vpce::lean::LeanInvoker,
-        invocation_type: lambda_vpce::validate::InvocationType,
+        invocation_type: lambda_vpce::wire::InvocationType,
     },
 }
 
@@ -335,7 +335,7 @@ impl BenchClient {
             ClientKind::LambdaVpceLean => {
                 let lv = crate_client(target, &opts).await?;
                 let invoker = lambda_vpce::lean::LeanInvoker::from_client(&lv)?;
-                use lambda_vpce::validate::InvocationType as T;
+                use lambda_vpce::wire::InvocationType as T;
                 let invocation_type = match call.invocation_type {
                     InvocationType::Event => T::Event,
                     InvocationType::DryRun => T::DryRun,
@@ -446,7 +446,7 @@ impl BenchClient {
 /// The lean path's request for `call`.
 fn lean_request(
     call: &Call,
-    invocation_type: lambda_vpce::validate::InvocationType,
+    invocation_type: lambda_vpce::wire::InvocationType,
 ) -> lambda_vpce::lean::InvokeRequest {
     let request =
         lambda_vpce::lean::InvokeRequest::new(call.function.clone(), call.payload.clone())
