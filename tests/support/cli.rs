@@ -6,6 +6,10 @@ use std::process::Command;
 
 use lambda_vpce::local::{LocalEndpoint, LocalEndpointBuilder};
 
+/// The `lambda-vpce` binary: Cargo sets its path for the tests of its own package
+/// (`crates/cli`) only; the library's tests, which share this module, have none.
+const BIN: Option<&str> = option_env!("CARGO_BIN_EXE_lambda-vpce");
+
 pub struct CliFixture {
     pub endpoint: LocalEndpoint,
     pub dir: PathBuf,
@@ -35,7 +39,7 @@ impl CliFixture {
 
     /// The binary with a clean environment; with `credentials`, the endpoint's keys.
     pub fn command(&self, credentials: bool) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lambda-vpce"));
+        let mut cmd = Command::new(BIN.expect("CLI fixtures are for the CLI crate's tests"));
         cmd.env_clear()
             .env("HOME", &self.dir)
             .env("AWS_EC2_METADATA_DISABLED", "true")

@@ -7,28 +7,31 @@
 //! embedded endpoint to others makes every client of the run cross between CPUs the same way,
 //! as a client and a server on different machines always do.
 //!
-//! The clients' CPUs are set on the main thread before the runtime starts, so every thread the
-//! bench starts inherits them; the endpoint's own runtime sets its CPUs on each of its threads
-//! as it starts ([`LocalEndpointBuilder::on_worker_start`]). The report carries the CPUs the
-//! OS then says each side may run on, not the flags.
-//!
-//! [`LocalEndpointBuilder::on_worker_start`]: lambda_vpce::local::LocalEndpointBuilder::on_worker_start
+//! On Linux a thread starts with the CPUs of the thread that creates it. The clients' CPUs are
+//! set on the main thread before the runtime starts ([`pin_current_thread`]), so every thread
+//! the bench starts inherits them. A server started in-process gets its own CPUs the same way:
+//! [`first_poll_pinned`] pins the calling thread for the first poll of the server's start (a
+//! tokio runtime built then spawns its workers from this thread), restores the thread's CPUs,
+//! and [`verify_new_threads`] then reads, in `/proc`, the CPUs of every thread that appeared
+//! meanwhile. No hook in the server is needed. The report carries the CPUs the OS says each
+//! side may run on, not the flags.
 
+use std::collections::BTreeSet;
 use std::fmt;
-use std::time::Duration;
-
-use tokio::sync::watch;
+use std::future::Future;
+use std::pin::pin;
+use std::task::Poll;
 
 /// The highest CPU number a list may name (the kernel's `CPU_SETSIZE` − 1).
-pub(crate) const MAX_CPU: usize = 1023;
+pub const MAX_CPU: usize = 1023;
 
 /// A CPU list as `taskset -c` takes it (`0`, `0-3`, `0,2,4-7`): sorted, without repeats.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CpuList(Vec<usize>);
+pub struct CpuList(Vec<usize>);
 
 impl CpuList {
     /// Parses `0`, `0-3`, `0,2,4-7`; clap's value parser for the two flags.
-    pub(crate) fn parse(s: &str) -> Result<CpuList, String> {
+    pub fn parse(s: &str) -> Result<CpuList, String> {
         let mut cpus = Vec::new();
         for part in s.split(',') {
             let part = part.trim();
@@ -47,7 +50,7 @@ impl CpuList {
     }
 
     /// The CPUs, ascending.
-    pub(crate) fn cpus(&self) -> &[usize] {
+    pub fn cpus(&self) -> &[usize] {
         &self.0
     }
 }
@@ -64,7 +67,7 @@ fn cpu(s: &str) -> Result<usize, String> {
 }
 
 /// `0-3,5`: consecutive CPUs as ranges, as `taskset` prints them.
-pub(crate) struct Compact<'a>(pub(crate) &'a [usize]);
+pub struct Compact<'a>(pub &'a [usize]);
 
 impl fmt::Display for Compact<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -92,7 +95,7 @@ impl fmt::Display for Compact<'_> {
 
 /// Refuses a list naming a CPU outside the calling thread's affinity (absent, offline, or left
 /// out by `taskset`): pinning never widens what the process was started with.
-pub(crate) fn check(flag: &str, list: &CpuList) -> Result<(), String> {
+pub fn check(flag: &str, list: &CpuList) -> Result<(), String> {
     let allowed = current().map_err(|e| format!("{flag}: {e}"))?;
     let missing: Vec<usize> = list
         .cpus()
@@ -112,73 +115,89 @@ pub(crate) fn check(flag: &str, list: &CpuList) -> Result<(), String> {
 }
 
 /// Pins the calling thread (and every thread it starts afterwards) to `list`.
-pub(crate) fn pin_current_thread(list: &CpuList) -> Result<(), String> {
+pub fn pin_current_thread(list: &CpuList) -> Result<(), String> {
     imp::pin(list.cpus()).map_err(|e| format!("cannot pin to CPUs {}: {e}", Compact(list.cpus())))
 }
 
 /// The CPUs the calling thread may run on, as the OS reports them.
-pub(crate) fn current() -> Result<Vec<usize>, String> {
+pub fn current() -> Result<Vec<usize>, String> {
     imp::current().map_err(|e| format!("cannot read this thread's CPUs: {e}"))
 }
 
-/// How long `bench` waits for every endpoint thread to report where it was pinned.
-pub(crate) const PIN_REPORT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// What each endpoint thread reported after pinning itself: the CPUs it may then run on, or
-/// why it could not pin.
-#[derive(Debug, Clone)]
-pub(crate) struct Observed(watch::Sender<Vec<Result<Vec<usize>, String>>>);
-
-impl Default for Observed {
-    fn default() -> Self {
-        Observed(watch::Sender::new(Vec::new()))
-    }
+/// Awaits `start`, its first poll made with the calling thread pinned to `list`; the thread's
+/// own CPUs are restored before that poll returns. Every thread created during the first poll
+/// (a tokio runtime built there: its workers and first blocking threads) runs on `list`, and so
+/// does every thread those threads create later. The pinning is undone on the same thread it
+/// was done on, whichever thread later polls run on.
+pub async fn first_poll_pinned<F: Future>(list: &CpuList, start: F) -> Result<F::Output, String> {
+    let mut start = pin!(start);
+    let mut first = true;
+    std::future::poll_fn(|cx| {
+        if !first {
+            return start.as_mut().poll(cx).map(Ok);
+        }
+        first = false;
+        let own = match current() {
+            Ok(own) => own,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
+        if let Err(e) = pin_current_thread(list) {
+            return Poll::Ready(Err(e));
+        }
+        let polled = start.as_mut().poll(cx);
+        if let Err(e) = imp::pin(&own) {
+            return Poll::Ready(Err(format!(
+                "cannot restore this thread's CPUs {}: {e}",
+                Compact(&own)
+            )));
+        }
+        polled.map(Ok)
+    })
+    .await
 }
 
-impl Observed {
-    /// A hook for [`on_worker_start`](lambda_vpce::local::LocalEndpointBuilder::on_worker_start):
-    /// pins the thread to `list` and reports the CPUs it then may run on (or the error).
-    pub(crate) fn pinning_hook(&self, list: CpuList) -> impl Fn() + Send + Sync + 'static {
-        let reports = self.0.clone();
-        move || {
-            let result = pin_current_thread(&list).and_then(|()| current());
-            reports.send_modify(|r| r.push(result));
-        }
-    }
+/// The ids of this process's threads (Linux: `/proc/self/task`).
+pub fn threads() -> Result<BTreeSet<u32>, String> {
+    imp::threads().map_err(|e| format!("cannot list this process's threads: {e}"))
+}
 
-    /// Waits (at most [`PIN_REPORT_TIMEOUT`]) until `threads` endpoint threads have reported,
-    /// then returns their CPUs: an error unless every thread is on exactly `list`.
-    pub(crate) async fn verify(
-        &self,
-        list: &CpuList,
-        threads: usize,
-    ) -> Result<Vec<usize>, String> {
-        let mut rx = self.0.subscribe();
-        let waited =
-            tokio::time::timeout(PIN_REPORT_TIMEOUT, rx.wait_for(|r| r.len() >= threads)).await;
-        let reports = self.0.borrow().clone();
-        if waited.is_err() {
+/// The CPUs thread `tid` of this process may run on, as the OS reports them (Linux:
+/// `Cpus_allowed_list` in `/proc/self/task/TID/status`); `None` when the thread has ended.
+pub fn thread_cpus(tid: u32) -> Result<Option<Vec<usize>>, String> {
+    imp::thread_cpus(tid).map_err(|e| format!("cannot read the CPUs of thread {tid}: {e}"))
+}
+
+/// Checks that every thread of this process not in `before` (see [`threads`]) whose name
+/// starts with `named` (`""`: any; the kernel keeps a name's first 15 bytes) may run on
+/// exactly `list`, and that there is at least one; returns `list`'s CPUs.
+pub fn verify_new_threads(
+    before: &BTreeSet<u32>,
+    named: &str,
+    list: &CpuList,
+) -> Result<Vec<usize>, String> {
+    let mut seen = 0;
+    for tid in threads()?.difference(before) {
+        match imp::thread_name(*tid) {
+            Ok(Some(name)) if name.starts_with(named) => {}
+            Ok(_) => continue,
+            Err(e) => return Err(format!("cannot read the name of thread {tid}: {e}")),
+        }
+        let Some(cpus) = thread_cpus(*tid)? else {
+            continue;
+        };
+        if cpus != list.cpus() {
             return Err(format!(
-                "{} of the embedded endpoint's {threads} threads reported their CPUs within {:?}",
-                reports.len(),
-                PIN_REPORT_TIMEOUT
+                "thread {tid} runs on CPUs {}, not {}",
+                Compact(&cpus),
+                Compact(list.cpus())
             ));
         }
-        for report in &reports {
-            match report {
-                Ok(cpus) if cpus == list.cpus() => {}
-                Ok(cpus) => {
-                    return Err(format!(
-                        "an embedded endpoint thread runs on CPUs {}, not the --server-cpus {}",
-                        Compact(cpus),
-                        Compact(list.cpus())
-                    ))
-                }
-                Err(e) => return Err(format!("an embedded endpoint thread: {e}")),
-            }
-        }
-        Ok(list.cpus().to_vec())
+        seen += 1;
     }
+    if seen == 0 {
+        return Err(format!("no new thread named {named}* to check"));
+    }
+    Ok(list.cpus().to_vec())
 }
 
 #[cfg(target_os = "linux")]
@@ -197,6 +216,39 @@ mod imp {
         let set = sched_getaffinity(None)?;
         Ok((0..CpuSet::MAX_CPU).filter(|&c| set.is_set(c)).collect())
     }
+
+    pub(super) fn threads() -> std::io::Result<std::collections::BTreeSet<u32>> {
+        let mut out = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir("/proc/self/task")? {
+            if let Some(tid) = entry?.file_name().to_str().and_then(|n| n.parse().ok()) {
+                out.insert(tid);
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) fn thread_name(tid: u32) -> std::io::Result<Option<String>> {
+        match std::fs::read_to_string(format!("/proc/self/task/{tid}/comm")) {
+            Ok(s) => Ok(Some(s.trim_end().to_owned())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(super) fn thread_cpus(tid: u32) -> std::io::Result<Option<Vec<usize>>> {
+        let status = match std::fs::read_to_string(format!("/proc/self/task/{tid}/status")) {
+            Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let list = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .ok_or_else(|| std::io::Error::other("no Cpus_allowed_list"))?;
+        super::CpuList::parse(list)
+            .map(|l| Some(l.cpus().to_vec()))
+            .map_err(std::io::Error::other)
+    }
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -213,6 +265,18 @@ mod imp {
     }
 
     pub(super) fn current() -> std::io::Result<Vec<usize>> {
+        Err(unsupported())
+    }
+
+    pub(super) fn threads() -> std::io::Result<std::collections::BTreeSet<u32>> {
+        Err(unsupported())
+    }
+
+    pub(super) fn thread_name(_: u32) -> std::io::Result<Option<String>> {
+        Err(unsupported())
+    }
+
+    pub(super) fn thread_cpus(_: u32) -> std::io::Result<Option<Vec<usize>>> {
         Err(unsupported())
     }
 }
@@ -273,30 +337,63 @@ mod tests {
         }
     }
 
+    /// A runtime built in the pinned first poll, on a thread of its own (the pinning must
+    /// not touch the test harness's threads): its workers, and the threads they start, run on
+    /// the list; the calling thread gets its own CPUs back; the verification sees it.
     #[cfg(target_os = "linux")]
-    #[tokio::test]
-    async fn the_endpoint_hook_reports_each_threads_cpus_and_verify_waits_for_every_thread() {
-        let first = current().expect("reads the affinity")[0];
-        let list = CpuList::parse(&first.to_string()).expect("parses");
-        let observed = Observed::default();
-        let hook = observed.pinning_hook(list.clone());
-        std::thread::spawn(hook).join().expect("the thread ends");
-        assert_eq!(observed.verify(&list, 1).await, Ok(vec![first]));
-        let other = CpuList::parse(&(first + 1).to_string()).expect("parses");
-        assert!(observed.verify(&other, 1).await.is_err());
+    #[test]
+    fn a_runtime_started_in_the_pinned_first_poll_runs_its_workers_on_the_list() {
+        std::thread::spawn(|| {
+            let own = current().expect("reads the affinity");
+            let list = CpuList::parse(&own[0].to_string()).expect("parses");
+            let caller = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let before = threads().expect("lists threads");
+            let server = caller
+                .block_on(first_poll_pinned(&list, async {
+                    tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(2)
+                        .thread_name("pin-probe")
+                        .enable_all()
+                        .build()
+                        .expect("server runtime")
+                }))
+                .expect("pins and restores");
+            assert_eq!(
+                current().expect("reads"),
+                own,
+                "the caller's CPUs are restored"
+            );
+            let late = server
+                .block_on(server.spawn(async { std::thread::spawn(current).join() }))
+                .expect("task")
+                .expect("thread")
+                .expect("reads");
+            assert_eq!(late, vec![own[0]], "a worker's own threads inherit");
+            assert_eq!(
+                verify_new_threads(&before, "pin-probe", &list),
+                Ok(vec![own[0]])
+            );
+            if own.len() > 1 {
+                let other = CpuList::parse(&own[1].to_string()).expect("parses");
+                let err =
+                    verify_new_threads(&before, "pin-probe", &other).expect_err("not on that CPU");
+                assert!(err.contains("runs on CPUs"), "{err}");
+            }
+            drop(server);
+        })
+        .join()
+        .expect("the test thread ends");
     }
 
     #[cfg(target_os = "linux")]
-    #[tokio::test(start_paused = true)]
-    async fn verify_gives_up_on_threads_that_never_report() {
+    #[test]
+    fn no_new_thread_is_refused_rather_than_verified() {
         let list = CpuList::parse(&current().expect("reads")[0].to_string()).expect("parses");
-        let err = Observed::default()
-            .verify(&list, 2)
-            .await
-            .expect_err("no thread reported");
-        assert!(
-            err.contains("0 of the embedded endpoint's 2 threads"),
-            "{err}"
-        );
+        let all = threads().expect("lists threads");
+        let err = verify_new_threads(&all, "no-such-thread", &list).expect_err("nothing new");
+        assert!(err.contains("no new thread"), "{err}");
     }
 }
