@@ -68,6 +68,9 @@
 //! SDK's pooled client, a raw-hyper floor) implement [`Client`] in the `lambda-vpce` CLI
 //! (`crates/cli/src/bench/clients.rs`): the harness has no dependency on the library.
 
+#![forbid(unsafe_code)]
+#![warn(missing_debug_implementations, unreachable_pub)]
+
 pub mod baseline;
 pub mod cpu;
 pub mod histogram;

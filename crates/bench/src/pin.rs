@@ -67,6 +67,7 @@ fn cpu(s: &str) -> Result<usize, String> {
 }
 
 /// `0-3,5`: consecutive CPUs as ranges, as `taskset` prints them.
+#[derive(Debug, Clone, Copy)]
 pub struct Compact<'a>(pub &'a [usize]);
 
 impl fmt::Display for Compact<'_> {
