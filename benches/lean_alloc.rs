@@ -7,10 +7,13 @@
 //! the same request built as an `http::Request` and signed with `aws_sigv4::http_request::sign()`
 //! (what the SDK's signer runs per attempt). Then whole calls: a warm `Invoke` through the lean
 //! path and through the crate's SDK client (with its default lean signer, then with
-//! `Signer::Sdk`), all on the crate's pool, against `lambda-vpce
-//! serve --plain-http` in its own process (so only the client's allocations are counted): the
+//! `Signer::Sdk`), all on the crate's pool, against the embedded
+//! endpoint (plain HTTP) in a process of its own, this binary run again (`common::serve`), so
+//! only the client's allocations are counted: the
 //! request, the pool's send, hyper's connection task and reading the response. Times are
 //! printed for information only.
+
+mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -91,6 +94,9 @@ fn counted_n(label: &str, iterations: u64, mut f: impl FnMut()) {
 }
 
 fn main() {
+    if common::serve_child() {
+        return;
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -186,19 +192,10 @@ fn main() {
     whole_calls(&rt, &payload);
 }
 
-/// Allocations per warm `Invoke`, client side only, against a `serve` process.
+/// Allocations per warm `Invoke`, client side only, against the endpoint in its own process.
 fn whole_calls(rt: &tokio::runtime::Runtime, payload: &Bytes) {
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_lambda-vpce"))
-        .args(["serve", "--plain-http", "--no-verify-signatures"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("lambda-vpce serve starts");
-    let stdout = server.stdout.take().expect("piped stdout");
-    let url = std::io::BufRead::lines(std::io::BufReader::new(stdout))
-        .map_while(Result::ok)
-        .find_map(|l| l.strip_prefix("url: ").map(str::to_owned))
-        .expect("serve printed its URL");
+    let server = common::serve(true);
+    let url = server.url.clone();
     let client = rt
         .block_on(
             lambda_vpce::LambdaVpce::builder()
@@ -256,6 +253,5 @@ fn whole_calls(rt: &tokio::runtime::Runtime, payload: &Bytes) {
             std::hint::black_box(out);
         },
     );
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 }

@@ -37,13 +37,6 @@ impl Protocol {
             Protocol::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
         }
     }
-
-    /// `alpn` for the bench harness in `src/bin` only, until it builds its own list (issue 27,
-    /// item 2): not part of the API.
-    #[doc(hidden)]
-    pub fn alpn_ids(self) -> Vec<Vec<u8>> {
-        self.alpn()
-    }
 }
 
 impl std::str::FromStr for Protocol {

@@ -385,40 +385,6 @@ async fn an_endpoint_that_cannot_bind_on_a_runtime_of_its_own_is_an_error_not_a_
 }
 
 #[tokio::test]
-async fn the_worker_start_hook_runs_on_every_thread_of_the_endpoints_own_runtime() {
-    let (started, names) = std::sync::mpsc::channel();
-    let started = std::sync::Mutex::new(started);
-    let ep = LocalEndpoint::builder()
-        .worker_threads(2)
-        .on_worker_start(move || {
-            let name = std::thread::current().name().map(str::to_owned);
-            let _ = started.lock().unwrap().send(name);
-        })
-        .start()
-        .await
-        .expect("starts");
-    invoke_echo_as(&ep, &["call-a"]).await;
-    // Each worker reports as it starts; the second may start after the call was answered.
-    for worker in 1..=2 {
-        let name = names
-            .recv_timeout(Duration::from_secs(5))
-            .unwrap_or_else(|e| panic!("worker {worker} never ran the hook: {e}"));
-        assert_eq!(name.as_deref(), Some("lambda-vpce-endpoint"));
-    }
-}
-
-#[tokio::test]
-async fn a_worker_start_hook_without_threads_of_its_own_is_refused_naming_the_field() {
-    let err = LocalEndpoint::builder()
-        .on_worker_start(|| {})
-        .start()
-        .await
-        .expect_err("worker_threads is 0");
-    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
-    assert!(err.to_string().contains("on_worker_start"), "{err}");
-}
-
-#[tokio::test]
 async fn a_ledger_limit_keeps_only_the_most_recent_call_ids_and_the_total() {
     let ep = LocalEndpoint::builder()
         .call_ledger_limit(2)

@@ -2,7 +2,6 @@
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 
 use super::faults::{FaultConfig, Faults};
 use super::functions::{FunctionSpec, Registry};
@@ -72,11 +71,7 @@ pub struct LocalEndpointBuilder {
     faults: FaultConfig,
     call_ledger_limit: Option<usize>,
     worker_threads: usize,
-    on_worker_start: Option<WorkerHook>,
 }
-
-/// Runs on each thread of the endpoint's own runtime as it starts.
-pub(crate) type WorkerHook = Arc<dyn Fn() + Send + Sync>;
 
 impl std::fmt::Debug for LocalEndpointBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -91,7 +86,6 @@ impl std::fmt::Debug for LocalEndpointBuilder {
             .field("faults", &self.faults)
             .field("call_ledger_limit", &self.call_ledger_limit)
             .field("worker_threads", &self.worker_threads)
-            .field("on_worker_start", &self.on_worker_start.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -111,7 +105,6 @@ impl Default for LocalEndpointBuilder {
             faults: FaultConfig::default(),
             call_ledger_limit: None,
             worker_threads: 0,
-            on_worker_start: None,
         }
     }
 }
@@ -196,18 +189,12 @@ impl LocalEndpointBuilder {
     /// answering. The runtime ends with the endpoint (without waiting for its tasks); its timers
     /// are its own, so the caller's `tokio::time::pause` does not reach them. `0`: the caller's
     /// runtime. Default: 0.
+    ///
+    /// The runtime is built, and its threads started, in the first poll of
+    /// [`start`](Self::start), from the thread that polls it: on Linux they inherit that
+    /// thread's CPU affinity (`bench --server-cpus` pins the endpoint this way).
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = n;
-        self
-    }
-
-    /// Runs `hook` on each thread of the endpoint's own runtime
-    /// ([`worker_threads`](Self::worker_threads) above 0) as the thread starts, before it
-    /// serves anything: to pin the endpoint to some CPUs (`bench --server-cpus` does), name
-    /// it to a profiler, or set its priority. With `worker_threads(0)` the endpoint has no
-    /// threads of its own, and [`start`](Self::start) refuses a hook. Default: none.
-    pub fn on_worker_start(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
-        self.on_worker_start = Some(Arc::new(hook));
         self
     }
 
@@ -234,7 +221,7 @@ impl LocalEndpointBuilder {
     ///
     /// An invalid setting is refused before binding: an [`io::ErrorKind::InvalidInput`] error
     /// whose inner error is a [`BuildError`] naming the field (`"h2_max_concurrent_streams"`,
-    /// `"plain_http"`, `"on_worker_start"`).
+    /// `"plain_http"`).
     pub async fn start(self) -> io::Result<LocalEndpoint> {
         let invalid = |e: BuildError| io::Error::new(io::ErrorKind::InvalidInput, e);
         if self.h2_max_concurrent_streams == 0 {
@@ -249,13 +236,6 @@ impl LocalEndpointBuilder {
                 "plain_http",
                 format!("true on {}", self.addr.ip()),
                 "a loopback address (plain HTTP is only served on loopback)",
-            )));
-        }
-        if self.on_worker_start.is_some() && self.worker_threads == 0 {
-            return Err(invalid(BuildError::new(
-                "on_worker_start",
-                "a hook with worker_threads(0)",
-                "worker_threads above 0 (the hook runs on the endpoint's own threads)",
             )));
         }
         let tls = if self.plain_http {
@@ -281,7 +261,7 @@ impl LocalEndpointBuilder {
         };
         match self.worker_threads {
             0 => LocalEndpoint::launch(config).await,
-            n => LocalEndpoint::launch_on_own_runtime(config, n, self.on_worker_start).await,
+            n => LocalEndpoint::launch_on_own_runtime(config, n).await,
         }
     }
 }

@@ -155,21 +155,18 @@ impl LocalEndpoint {
         })
     }
 
-    /// [`launch`](Self::launch) on a new runtime of `workers` threads (each running `on_start`
-    /// first), which the endpoint keeps and ends with; a launch that fails ends it too.
+    /// [`launch`](Self::launch) on a new runtime of `workers` threads, which the endpoint keeps
+    /// and ends with; a launch that fails ends it too. The runtime is built before the first
+    /// await: its threads start from the thread that polls this first (and inherit its CPUs).
     pub(crate) async fn launch_on_own_runtime(
         config: Config,
         workers: usize,
-        on_start: Option<super::builder::WorkerHook>,
     ) -> io::Result<LocalEndpoint> {
         let mut builder = tokio::runtime::Builder::new_multi_thread();
         builder
             .worker_threads(workers)
             .thread_name("lambda-vpce-endpoint")
             .enable_all();
-        if let Some(hook) = on_start {
-            builder.on_thread_start(move || hook());
-        }
         let built = builder.build()?;
         let handle = built.handle().clone();
         let runtime = OwnRuntime(Some(built));

@@ -356,25 +356,6 @@ impl Pool {
         self.origin_for(uri)?.prewarm(n).await
     }
 
-    /// Takes the most recently used idle connection to `uri`'s origin and returns it at once:
-    /// the pool's own cost of one checkout and checkin, for `benches/pool_checkout.rs`.
-    /// Returns whether there was an idle connection. Not part of the API.
-    #[cfg(feature = "bench-internals")]
-    #[doc(hidden)]
-    pub fn checkout_checkin_idle(&self, uri: &http::Uri) -> bool {
-        let Ok(host) = self.origin_for(uri) else {
-            return false;
-        };
-        match host.try_idle(tokio::time::Instant::now()) {
-            Some(checkout::Checkout::H1(conn)) => {
-                host.checkin(conn);
-                true
-            }
-            Some(checkout::Checkout::H2(_lease)) => true,
-            None => false,
-        }
-    }
-
     /// A snapshot of every origin's counters and state, and of every address connected to
     /// ([`PoolStats::addresses`]). With the `metrics` feature it also
     /// sets the pool's gauges (as every maintenance tick does).

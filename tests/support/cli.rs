@@ -6,12 +6,18 @@ use std::process::Command;
 
 use lambda_vpce::local::{LocalEndpoint, LocalEndpointBuilder};
 
-/// The `lambda-vpce` binary cargo built for these tests.
-pub const BIN: &str = env!("CARGO_BIN_EXE_lambda-vpce");
+/// The `lambda-vpce` binary: Cargo sets its path for the tests of its own package
+/// (`crates/cli`) only; the library's tests, which share this module, have none.
+const BIN_PATH: Option<&str> = option_env!("CARGO_BIN_EXE_lambda-vpce");
 
-/// A command running [`BIN`], with the caller's environment.
+/// The path of the `lambda-vpce` binary cargo built for the CLI crate's tests.
+pub fn bin_path() -> &'static str {
+    BIN_PATH.expect("the lambda-vpce binary is built for the CLI crate's tests only")
+}
+
+/// A command running the binary, with the caller's environment.
 pub fn bin() -> Command {
-    Command::new(BIN)
+    Command::new(bin_path())
 }
 
 pub struct CliFixture {

@@ -1,5 +1,6 @@
 //! `lambda-vpce policy`: the printed JSON is the library's policy, and refusals exit 2.
 
+#[path = "../../../tests/support/mod.rs"]
 mod support;
 
 use std::process::Output;

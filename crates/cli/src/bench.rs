@@ -1,10 +1,11 @@
 //! `lambda-vpce bench`: invoke latency and throughput of several clients, measured in the same
 //! run, interleaved, against the embedded endpoint (default) or any endpoint.
 //!
-//! The pieces: [`args`] (the flags), [`target`] (embedded or external endpoint), [`clients`]
-//! (building each client and making one call; [`raw`] is the raw-hyper floor), [`workload`]
-//! (slices, rounds, closed and open loop), [`cpu`] (process CPU time), [`report`] (tables and
-//! the JSON schema), [`plot`] (the latency CDF), [`pin`] (`--client-cpus`, `--server-cpus`).
+//! The harness is the `lambda-vpce-bench` crate (`crates/bench`: workload, schedule,
+//! histograms, report, merge, pinning, plot); this command is its flags and lambda-vpce's
+//! clients: [`args`] (the flags), [`target`] (embedded or external endpoint), [`clients`]
+//! (building each client and making one call, the harness's `Client`; [`raw`] is the
+//! raw-hyper floor), [`merge`] (`bench merge`).
 //!
 //! Sequence: start the target; for each client, build it (lambda-vpce prewarms `--min-idle`
 //! connections) and time its first call; warm every client up; then `--rounds` rounds, each
@@ -13,18 +14,10 @@
 //! CPU per call and connections opened are attributed to the client whose slice ran.
 
 mod args;
-mod baseline;
 mod clients;
-mod cpu;
-mod histogram;
 mod merge;
-mod outcome;
-mod pin;
-mod plot;
 mod raw;
-mod report;
 mod target;
-mod workload;
 
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
@@ -32,14 +25,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use lambda_vpce_bench::report::{ClientReport, Extras, RunReport, ServerReport};
+use lambda_vpce_bench::{baseline, cpu, pin, plot, workload, Amount, Progress, Shape, Tally};
 use tokio::time::Instant;
 
 pub(crate) use args::BenchArgs;
 use clients::{BenchClient, Call, ClientKind, ClientOptions};
-use report::{ClientReport, Extras, RunReport, ServerReport};
 pub(crate) use target::ServerKnobs;
 use target::Target;
-use workload::{Amount, Shape, Tally};
 
 use crate::common::{CmdError, CmdResult};
 
@@ -199,7 +192,7 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
         let versions_before = target.server_versions();
         let handshakes_before = target.server_tls_handshakes();
         let client = Arc::new(BenchClient::build(kind, &target, &call, opts.clone()).await?);
-        let first_call = Some(first_call(client.clone(), call.clone()).await?);
+        let first_call = Some(first_call(client.clone()).await?);
         let tls_group = handshakes_before.and_then(|b| target.server_tls_groups_since(b));
         let server_versions = match (versions_before, target.server_versions()) {
             (Some((a0, h0)), Some((a1, h1))) => {
@@ -225,10 +218,9 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
         for e in &entries {
             workload::run_slice(
                 e.client.clone(),
-                call.clone(),
                 shape,
                 Amount::Calls(warmup),
-                quiet.clone(),
+                lambda_vpce_bench::no_progress(),
                 u64::MAX,
             )
             .await?;
@@ -258,10 +250,9 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
             };
             let tally = workload::run_slice(
                 e.client.clone(),
-                call.clone(),
                 shape,
                 slice_amount,
-                bar,
+                progress_of(bar),
                 u64::from(round),
             )
             .await?;
@@ -394,13 +385,11 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
 /// calls are (a call made from the runtime's `block_on` thread waits for cross-thread wake-ups
 /// the workers don't, and would not be comparable with their percentiles). Fails if the task
 /// panicked.
-async fn first_call(
-    client: Arc<BenchClient>,
-    call: Arc<Call>,
-) -> Result<(Duration, bool), CmdError> {
+async fn first_call(client: Arc<BenchClient>) -> Result<(Duration, bool), CmdError> {
+    use lambda_vpce_bench::Client as _;
     tokio::spawn(async move {
         let began = Instant::now();
-        let ok = client.call(&call, 0).await.is_ok();
+        let ok = client.call(0).await.is_ok();
         (began.elapsed(), ok)
     })
     .await
@@ -454,6 +443,11 @@ fn background_opened(entries: &[Entry]) -> u64 {
         .filter(|e| e.client.opens_in_background())
         .filter_map(|e| e.client.opened())
         .sum()
+}
+
+/// The harness's progress callback, ticking `bar`.
+fn progress_of(bar: ProgressBar) -> Progress {
+    Arc::new(move |n| bar.inc(n))
 }
 
 fn progress_bar(amount: Amount, rounds: u32, clients: usize) -> ProgressBar {

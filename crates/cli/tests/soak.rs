@@ -1,8 +1,8 @@
 //! `lambda-vpce soak` end to end: a short run of the real binary must reconcile every call with
 //! the endpoint's ledger (no duplicate, lost or hung call) and write its JSON report. The
 //! 30-second run is in `.ci/run`.
-#![cfg(feature = "cli")]
 
+#[path = "../../../tests/support/mod.rs"]
 mod support;
 
 fn soak(args: &[&str]) -> std::process::Output {

@@ -12,7 +12,7 @@ use std::time::Duration;
 const USER_HZ: u64 = 100;
 
 /// CPU time used by the process so far, or `None` where it cannot be read.
-pub(crate) fn process_cpu() -> Option<Duration> {
+pub fn process_cpu() -> Option<Duration> {
     schedstat().or_else(stat)
 }
 

@@ -83,101 +83,101 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::outcome::ErrorKind;
-use super::pin::Compact;
-use super::workload::Tally;
-use crate::common::CmdError;
+use crate::outcome::ErrorKind;
+use crate::pin::Compact;
+use crate::workload::Tally;
+use crate::Error;
 
 /// Failed calls by kind.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-pub(crate) struct ErrorsByKind {
-    pub(crate) not_sent: u64,
-    pub(crate) maybe_executed: u64,
-    pub(crate) service: u64,
-    pub(crate) other: u64,
+pub struct ErrorsByKind {
+    pub not_sent: u64,
+    pub maybe_executed: u64,
+    pub service: u64,
+    pub other: u64,
     /// Refused before sending (validation); added after the first four keys (absent in
     /// older reports: 0).
     #[serde(default)]
-    pub(crate) invalid_input: u64,
+    pub invalid_input: u64,
 }
 
 /// One client's line of the report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct ClientReport {
-    pub(crate) client: String,
-    pub(crate) requests: u64,
-    pub(crate) ok: u64,
-    pub(crate) errors: u64,
-    pub(crate) errors_by_kind: ErrorsByKind,
-    pub(crate) retried: Option<u64>,
-    pub(crate) attempts: Option<u64>,
-    pub(crate) p50_us: u64,
-    pub(crate) p90_us: u64,
-    pub(crate) p99_us: u64,
-    pub(crate) p999_us: u64,
-    pub(crate) max_us: u64,
-    pub(crate) mean_us: f64,
-    pub(crate) first_call_us: Option<u64>,
-    pub(crate) first_call_ok: bool,
-    pub(crate) throughput_rps: f64,
-    pub(crate) connections_opened: Option<u64>,
-    pub(crate) reuse_ratio: Option<f64>,
-    pub(crate) cpu_us_per_call: Option<f64>,
-    pub(crate) wall_s: f64,
+pub struct ClientReport {
+    pub client: String,
+    pub requests: u64,
+    pub ok: u64,
+    pub errors: u64,
+    pub errors_by_kind: ErrorsByKind,
+    pub retried: Option<u64>,
+    pub attempts: Option<u64>,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+    pub p999_us: u64,
+    pub max_us: u64,
+    pub mean_us: f64,
+    pub first_call_us: Option<u64>,
+    pub first_call_ok: bool,
+    pub throughput_rps: f64,
+    pub connections_opened: Option<u64>,
+    pub reuse_ratio: Option<f64>,
+    pub cpu_us_per_call: Option<f64>,
+    pub wall_s: f64,
     /// The ok calls' latencies (µs): [`super::histogram`]'s form. `None` in reports written
     /// before the field existed.
     #[serde(default)]
-    pub(crate) histogram: Option<String>,
+    pub histogram: Option<String>,
     /// When the client's first measured slice started and its last ended, UNIX seconds.
     #[serde(default)]
-    pub(crate) started_unix_s: Option<f64>,
+    pub started_unix_s: Option<f64>,
     #[serde(default)]
-    pub(crate) ended_unix_s: Option<f64>,
+    pub ended_unix_s: Option<f64>,
     /// The negotiated protocol; absent in reports written before the field existed.
     #[serde(default)]
-    pub(crate) protocol: Option<String>,
+    pub protocol: Option<String>,
     #[serde(default)]
-    pub(crate) protocol_seen_by: Option<String>,
+    pub protocol_seen_by: Option<String>,
     /// The client's crypto provider; absent in reports written before the field existed.
     #[serde(default)]
-    pub(crate) tls_provider: Option<String>,
+    pub tls_provider: Option<String>,
     /// The key-exchange group the endpoint negotiated; absent in older reports.
     #[serde(default)]
-    pub(crate) tls_group: Option<String>,
+    pub tls_group: Option<String>,
     /// The crate clients' pools: every address connected to, with its connects, connections
     /// open at the end, connect failures and ejections (`None`: another client, or a report
     /// written before the field existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) addresses: Option<Vec<AddressReport>>,
+    pub addresses: Option<Vec<AddressReport>>,
 }
 
 /// One address as a crate client's pool saw it (`--resolve`, or whatever DNS answered).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct AddressReport {
+pub struct AddressReport {
     /// `ip:port`.
-    pub(crate) address: String,
+    pub address: String,
     /// Connects to it that completed TCP and TLS.
-    pub(crate) connects: u64,
+    pub connects: u64,
     /// Connections open to it when the run ended.
-    pub(crate) connections: u64,
-    pub(crate) connect_failures: u64,
-    pub(crate) ejections: u64,
+    pub connections: u64,
+    pub connect_failures: u64,
+    pub ejections: u64,
 }
 
 /// What the run measured beyond the tally, per client.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Extras {
-    pub(crate) retried: Option<u64>,
-    pub(crate) attempts: Option<u64>,
-    pub(crate) first_call: Option<(Duration, bool)>,
-    pub(crate) connections_opened: Option<u64>,
-    pub(crate) cpu: Option<Duration>,
-    pub(crate) addresses: Option<Vec<AddressReport>>,
+pub struct Extras {
+    pub retried: Option<u64>,
+    pub attempts: Option<u64>,
+    pub first_call: Option<(Duration, bool)>,
+    pub connections_opened: Option<u64>,
+    pub cpu: Option<Duration>,
+    pub addresses: Option<Vec<AddressReport>>,
 }
 
 impl ClientReport {
     /// Summarises one client's tally.
-    pub(crate) fn new(client: &str, t: &Tally, x: Extras) -> ClientReport {
+    pub fn new(client: &str, t: &Tally, x: Extras) -> ClientReport {
         let q = |p: f64| {
             if t.ok == 0 {
                 0
@@ -226,7 +226,7 @@ impl ClientReport {
                 .map(|o| (1.0 - o as f64 / calls).clamp(0.0, 1.0)),
             cpu_us_per_call: x.cpu.map(|c| c.as_secs_f64() * 1e6 / calls),
             wall_s: wall,
-            histogram: super::histogram::encode(&t.hist).ok(),
+            histogram: crate::histogram::encode(&t.hist).ok(),
             started_unix_s: t.window.map(|(a, _)| unix(a)),
             ended_unix_s: t.window.map(|(_, b)| unix(b)),
             protocol: None,
@@ -240,58 +240,58 @@ impl ClientReport {
 
 /// The embedded endpoint's knobs, as reported.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub(crate) struct ServerReport {
-    pub(crate) idle_close_ms: Option<u64>,
-    pub(crate) max_requests: Option<u32>,
-    pub(crate) latency_ms: Option<u64>,
-    pub(crate) http2: bool,
+pub struct ServerReport {
+    pub idle_close_ms: Option<u64>,
+    pub max_requests: Option<u32>,
+    pub latency_ms: Option<u64>,
+    pub http2: bool,
     /// Worker threads of the endpoint's own runtime; 0 (and absent, in reports written before
     /// the field): it shared the bench's runtime.
     #[serde(default)]
-    pub(crate) threads: usize,
+    pub threads: usize,
 }
 
 /// The whole report (see the module doc for the schema).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct RunReport {
-    pub(crate) schema_version: u32,
-    pub(crate) mode: String,
-    pub(crate) endpoint: String,
-    pub(crate) concurrency: usize,
-    pub(crate) payload_bytes: usize,
-    pub(crate) invocation_type: String,
-    pub(crate) function: String,
-    pub(crate) rounds: u32,
-    pub(crate) warmup: u64,
-    pub(crate) requests_per_client: Option<u64>,
-    pub(crate) duration_s: Option<f64>,
-    pub(crate) rate_rps: Option<f64>,
-    pub(crate) think_time_ms: Option<[u64; 2]>,
-    pub(crate) max_attempts: Option<u32>,
-    pub(crate) min_idle: usize,
-    pub(crate) server: Option<ServerReport>,
+pub struct RunReport {
+    pub schema_version: u32,
+    pub mode: String,
+    pub endpoint: String,
+    pub concurrency: usize,
+    pub payload_bytes: usize,
+    pub invocation_type: String,
+    pub function: String,
+    pub rounds: u32,
+    pub warmup: u64,
+    pub requests_per_client: Option<u64>,
+    pub duration_s: Option<f64>,
+    pub rate_rps: Option<f64>,
+    pub think_time_ms: Option<[u64; 2]>,
+    pub max_attempts: Option<u32>,
+    pub min_idle: usize,
+    pub server: Option<ServerReport>,
     #[serde(default)]
-    pub(crate) protocol: Option<String>,
+    pub protocol: Option<String>,
     /// `--h2-connections`; absent in reports written before the flag existed.
     #[serde(default)]
-    pub(crate) h2_connections: Option<usize>,
-    pub(crate) cpu_includes_server: bool,
+    pub h2_connections: Option<usize>,
+    pub cpu_includes_server: bool,
     /// `--server-cpus`: the CPUs the embedded endpoint's threads may run on, as the OS
     /// reported them (absent in reports written before the flag existed: not pinned).
     #[serde(default)]
-    pub(crate) server_cpus: Option<Vec<usize>>,
+    pub server_cpus: Option<Vec<usize>>,
     /// `--client-cpus`: the CPUs the bench's own threads may run on (`None`: not pinned).
     #[serde(default)]
-    pub(crate) client_cpus: Option<Vec<usize>>,
-    pub(crate) allocator: String,
-    pub(crate) clients: Vec<ClientReport>,
+    pub client_cpus: Option<Vec<usize>>,
+    pub allocator: String,
+    pub clients: Vec<ClientReport>,
     /// `--resolve`: the addresses every endpoint name resolved to (absent: the system
     /// resolver).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) resolve: Option<Vec<String>>,
+    pub resolve: Option<Vec<String>>,
     /// How many runs this report merges (`bench merge`); 1 for a single run.
     #[serde(default = "one")]
-    pub(crate) runs: u64,
+    pub runs: u64,
 }
 
 fn one() -> u64 {
@@ -300,7 +300,7 @@ fn one() -> u64 {
 
 impl RunReport {
     /// Reads a JSON report written by `--json` (or by `bench merge --json`).
-    pub(crate) fn read_json(path: &Path) -> Result<RunReport, CmdError> {
+    pub fn read_json(path: &Path) -> Result<RunReport, Error> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         serde_json::from_str(&text)
@@ -308,7 +308,7 @@ impl RunReport {
     }
 
     /// Writes the JSON report.
-    pub(crate) fn write_json(&self, path: &Path) -> Result<(), CmdError> {
+    pub fn write_json(&self, path: &Path) -> Result<(), Error> {
         let text = serde_json::to_string_pretty(self)?;
         std::fs::write(path, text + "\n")
             .map_err(|e| format!("cannot write --json {}: {e}", path.display()))?;
@@ -316,7 +316,7 @@ impl RunReport {
     }
 
     /// The text report: a block per client, then a one-line-per-client summary.
-    pub(crate) fn text(&self) -> String {
+    pub fn text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{}", self.headline());
         for c in &self.clients {
@@ -490,7 +490,7 @@ mod tests {
 
     #[test]
     fn a_client_without_successes_reports_zero_percentiles_not_garbage() {
-        let mut errors = [0; crate::bench::outcome::KINDS];
+        let mut errors = [0; crate::outcome::KINDS];
         errors[ErrorKind::NotSent.index()] = 3;
         let t = Tally {
             calls: 3,

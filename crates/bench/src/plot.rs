@@ -5,17 +5,17 @@ use std::path::Path;
 use hdrhistogram::Histogram;
 use plotters::prelude::*;
 
-use crate::common::CmdError;
+use crate::Error;
 
 /// Width and height of the SVG, in pixels.
 const SIZE: (u32, u32) = (960, 600);
 
 /// Writes the CDF of each `(client, histogram)` to `path` as SVG.
-pub(crate) fn write_cdf(
+pub fn write_cdf(
     path: &Path,
     title: &str,
     series: &[(&str, &Histogram<u64>)],
-) -> Result<(), CmdError> {
+) -> Result<(), Error> {
     let present: Vec<_> = series.iter().filter(|(_, h)| !h.is_empty()).collect();
     let lo = present
         .iter()
@@ -75,6 +75,6 @@ pub(crate) fn write_cdf(
     Ok(())
 }
 
-fn plot_err<E: std::fmt::Display>(e: E) -> CmdError {
+fn plot_err<E: std::fmt::Display>(e: E) -> Error {
     format!("cannot draw the plot: {e}").into()
 }

@@ -4,6 +4,7 @@ use std::process::{Command, Output, Stdio};
 
 use lambda_vpce::local::CloseKind;
 
+#[path = "../../../tests/support/mod.rs"]
 mod support;
 
 use support::cli;

@@ -29,8 +29,9 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 
+use lambda_vpce_bench::{ErrorKind, Outcome};
+
 use super::clients::{Call, Versions};
-use super::outcome::{ErrorKind, Outcome};
 use super::target::Target;
 use crate::common::CmdError;
 
@@ -359,8 +360,19 @@ fn tls_config(ca_pem: Option<&[u8]>, protocol: Protocol) -> Result<rustls::Clien
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    config.alpn_protocols = protocol.alpn_ids();
+    config.alpn_protocols = alpn_ids(protocol);
     Ok(config)
+}
+
+/// The ALPN ids (RFC 7301) the crate's pool offers for `protocol`, in order of preference:
+/// the server picks.
+fn alpn_ids(protocol: Protocol) -> Vec<Vec<u8>> {
+    match protocol {
+        Protocol::Http1 => vec![b"http/1.1".to_vec()],
+        Protocol::Http2 => vec![b"h2".to_vec()],
+        // Auto, and any protocol a later pool adds: offer both.
+        _ => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+    }
 }
 
 /// Percent-encodes one path segment the way the SDK does (everything but unreserved bytes).

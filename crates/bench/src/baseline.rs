@@ -3,12 +3,12 @@
 
 use std::fmt::Write as _;
 
-use super::report::{ClientReport, RunReport};
+use crate::report::{ClientReport, RunReport};
 
 /// The comparison table: per client of `new`, each figure as `new (±x.x%)` against the same
 /// client in `old` (`new (was -)` where `old` did not measure it), then a note for every field
 /// in which the runs measured different things.
-pub(crate) fn text(old: &RunReport, new: &RunReport) -> String {
+pub fn text(old: &RunReport, new: &RunReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "\nagainst the baseline (change in %, + is higher):");
     let _ = writeln!(
@@ -33,7 +33,7 @@ pub(crate) fn text(old: &RunReport, new: &RunReport) -> String {
             cell(c.errors as f64, o.errors as f64, 0),
         );
     }
-    for (field, was, now) in super::merge::baseline_differences(old, new) {
+    for (field, was, now) in crate::merge::baseline_differences(old, new) {
         let _ = writeln!(
             out,
             "note: the runs measured different things: `{field}` was {was}, is {now}"

@@ -5,6 +5,7 @@ use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
+#[path = "../../../tests/support/mod.rs"]
 mod support;
 
 use support::cli;

@@ -9,7 +9,8 @@ use aws_credential_types::Credentials;
 use lambda_vpce::local::{FaultConfig, LocalEndpoint, LONG_RUN_CALL_LEDGER_LIMIT};
 use lambda_vpce::{endpoint::Endpoint, endpoint::EndpointKind};
 
-use super::pin::{CpuList, Observed};
+use lambda_vpce_bench::pin::{self, CpuList};
+
 use crate::common::{CmdError, EndpointArgs};
 
 /// The embedded endpoint's misbehaviours the bench can switch on.
@@ -71,29 +72,37 @@ pub(crate) struct Target {
 impl Target {
     /// Starts the embedded endpoint with `knobs`, offering `h2` in ALPN when `http2`, on a
     /// runtime of its own with `threads` workers (0: on the bench's runtime), pinned to `cpus`
-    /// when given (refused unless every thread ends up on exactly those CPUs).
+    /// when given (refused unless every thread it started runs on exactly those CPUs). The
+    /// endpoint builds its runtime in the first poll of its start, whose workers inherit the
+    /// calling thread's CPUs: [`pin::first_poll_pinned`] pins this thread for that poll only.
     pub(crate) async fn embedded(
         knobs: ServerKnobs,
         http2: bool,
         threads: usize,
         cpus: Option<CpuList>,
     ) -> Result<Target, CmdError> {
-        let mut builder = LocalEndpoint::builder()
+        let builder = LocalEndpoint::builder()
             .http2(http2)
             .worker_threads(threads)
             .call_ledger_limit(LONG_RUN_CALL_LEDGER_LIMIT)
             .faults(knobs.fault_config());
-        let observed = Observed::default();
-        if let Some(list) = &cpus {
-            builder = builder.on_worker_start(observed.pinning_hook(list.clone()));
-        }
-        let local = builder
-            .start()
-            .await
-            .map_err(|e| format!("cannot start the embedded endpoint: {e}"))?;
-        let server_cpus = match &cpus {
-            Some(list) => Some(observed.verify(list, threads).await?),
-            None => None,
+        let (local, server_cpus) = match &cpus {
+            Some(list) => {
+                let before = pin::threads()?;
+                let local = pin::first_poll_pinned(list, builder.start()).await?;
+                let local =
+                    local.map_err(|e| format!("cannot start the embedded endpoint: {e}"))?;
+                let pinned = pin::verify_new_threads(&before, "", list)
+                    .map_err(|e| format!("the embedded endpoint's threads: {e}"))?;
+                (local, Some(pinned))
+            }
+            None => (
+                builder
+                    .start()
+                    .await
+                    .map_err(|e| format!("cannot start the embedded endpoint: {e}"))?,
+                None,
+            ),
         };
         let url = local.url();
         let endpoint = Endpoint::from_url(&url)?;

@@ -7,10 +7,10 @@ use base64::Engine as _;
 use hdrhistogram::serialization::{Deserializer, Serializer as _, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
-use crate::common::CmdError;
+use crate::Error;
 
 /// `hist` as base64 of its V2 compressed serialization.
-pub(crate) fn encode(hist: &Histogram<u64>) -> Result<String, CmdError> {
+pub fn encode(hist: &Histogram<u64>) -> Result<String, Error> {
     let mut bytes = Vec::new();
     V2DeflateSerializer::new()
         .serialize(hist, &mut bytes)
@@ -19,7 +19,7 @@ pub(crate) fn encode(hist: &Histogram<u64>) -> Result<String, CmdError> {
 }
 
 /// A histogram from [`encode`]'s form; `what` names it in the error.
-pub(crate) fn decode(text: &str, what: &str) -> Result<Histogram<u64>, CmdError> {
+pub fn decode(text: &str, what: &str) -> Result<Histogram<u64>, Error> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text.trim())
         .map_err(|e| format!("{what}: not base64 ({e})"))?;
@@ -31,7 +31,7 @@ pub(crate) fn decode(text: &str, what: &str) -> Result<Histogram<u64>, CmdError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::workload::new_histogram;
+    use crate::workload::new_histogram;
 
     #[test]
     fn a_hand_made_histograms_percentiles_round_trip_through_the_encoding() {

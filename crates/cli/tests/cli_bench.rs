@@ -3,9 +3,10 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+#[path = "../../../tests/support/mod.rs"]
 mod support;
 
-use support::cli::BIN;
+use support::cli::bin_path;
 
 /// Every field of a client's entry in the JSON report (schema version 1).
 const CLIENT_FIELDS: [&str; 15] = [
@@ -29,7 +30,7 @@ const CLIENT_FIELDS: [&str; 15] = [
 /// Starts `lambda-vpce serve ARGS --ca-out CA` and returns it with the lines it printed before
 /// `serving` (blocking reads of a few lines the child prints at once).
 fn spawn_serve(args: &[&str], ca: &std::path::Path) -> (std::process::Child, Vec<String>) {
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(bin_path())
         .arg("serve")
         .args(args)
         .arg("--ca-out")
@@ -58,7 +59,7 @@ fn temp_path(name: &str) -> std::path::PathBuf {
 /// the JSON report.
 fn bench_report(args: &[&str]) -> (String, serde_json::Value) {
     let json = temp_path(&format!("report-{}.json", args.join("_").replace('/', "")));
-    let out = Command::new(BIN)
+    let out = Command::new(bin_path())
         .arg("bench")
         .args(args)
         .arg("--json")
@@ -82,7 +83,7 @@ fn bench_report(args: &[&str]) -> (String, serde_json::Value) {
 
 /// Runs `lambda-vpce ARGS` and asserts it was refused: exit code 2, `says` on stderr.
 fn assert_refused(args: &[&str], says: &str) {
-    let out = Command::new(BIN)
+    let out = Command::new(bin_path())
         .args(args)
         .output()
         .expect("the binary runs");
@@ -290,7 +291,7 @@ fn bench_measures_an_external_endpoint_with_credentials_from_the_standard_chain(
         .map(|(k, v)| (format!("AWS_{k}"), v.to_owned()))
         .collect();
     let json = temp_path("external.json");
-    let out = Command::new(BIN)
+    let out = Command::new(bin_path())
         .args(["bench", "--endpoint-url", &url, "--ca-cert"])
         .arg(&ca)
         .args(["--region", "us-east-1", "--requests", "30", "--warmup", "3"])
@@ -565,7 +566,7 @@ fn bench_merge_adds_up_two_runs_and_refuses_one_that_measured_something_else() {
             "{c}"
         );
     }
-    let out = Command::new(BIN)
+    let out = Command::new(bin_path())
         .args(["bench", "merge"])
         .args([&paths[0], &paths[1]])
         .arg("--json")

@@ -1,5 +1,5 @@
-//! `lambda-vpce bench merge A.json B.json …`: the runs of a fleet of load generators as one
-//! report, with exact percentiles from the merged HDR histograms.
+//! Merging the reports of a fleet of load generators (`lambda-vpce bench merge A.json B.json …`)
+//! into one report, with exact percentiles from the merged HDR histograms.
 //!
 //! Runs merge when they measured the same thing: the same clients, `mode`, `payload_bytes`,
 //! `invocation_type`, `function`, `think_time_ms`, `max_attempts`, embedded `server`
@@ -15,73 +15,18 @@
 //! wall window, from the first runner's start to the last runner's end (a runner that started
 //! late lowers it; it is never the sum of rates measured over different windows).
 
-use std::path::PathBuf;
-
-use clap::Args;
 use hdrhistogram::Histogram;
 
-use super::histogram;
-use super::report::{ClientReport, ErrorsByKind, RunReport};
-use super::workload::new_histogram;
-use crate::common::{CmdError, CmdResult};
-
-/// Flags of `lambda-vpce bench merge`.
-#[derive(Debug, Args)]
-pub(crate) struct MergeArgs {
-    /// The JSON reports (`bench --json`) of runs of the same clients, two or more.
-    #[arg(value_name = "REPORT.json", num_args = 2.., required = true)]
-    pub(crate) reports: Vec<PathBuf>,
-
-    /// Write the merged report as JSON (the same schema, `runs` = how many were merged).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) json: Option<PathBuf>,
-
-    /// Write the merged latency CDF of every client as an SVG.
-    #[arg(long, value_name = "FILE.svg")]
-    pub(crate) plot: Option<PathBuf>,
-
-    /// Also print each figure's change against this earlier report.
-    #[arg(long, value_name = "OLD.json")]
-    pub(crate) baseline: Option<PathBuf>,
-}
-
-/// Runs `bench merge`.
-pub(crate) fn run(a: MergeArgs) -> CmdResult {
-    let mut runs = Vec::with_capacity(a.reports.len());
-    for path in &a.reports {
-        runs.push((path.display().to_string(), RunReport::read_json(path)?));
-    }
-    let merged = merge(&runs)?;
-    print!("{}", merged.report.text());
-    if let Some(path) = &a.baseline {
-        let old = RunReport::read_json(path)?;
-        print!("{}", super::baseline::text(&old, &merged.report));
-    }
-    if let Some(path) = &a.json {
-        merged.report.write_json(path)?;
-    }
-    if let Some(path) = &a.plot {
-        let series: Vec<_> = merged
-            .report
-            .clients
-            .iter()
-            .zip(&merged.histograms)
-            .map(|(c, h)| (c.client.as_str(), h))
-            .collect();
-        let title = format!(
-            "bench merge of {} runs: latency CDF of successful calls",
-            merged.report.runs
-        );
-        super::plot::write_cdf(path, &title, &series)?;
-    }
-    Ok(std::process::ExitCode::SUCCESS)
-}
+use crate::histogram;
+use crate::report::{ClientReport, ErrorsByKind, RunReport};
+use crate::workload::new_histogram;
+use crate::Error;
 
 /// A merged report and its clients' merged histograms (in the report's client order).
 #[derive(Debug)]
-pub(crate) struct Merged {
-    pub(crate) report: RunReport,
-    pub(crate) histograms: Vec<Histogram<u64>>,
+pub struct Merged {
+    pub report: RunReport,
+    pub histograms: Vec<Histogram<u64>>,
 }
 
 /// A report field by name, as text to compare and print.
@@ -120,13 +65,13 @@ fn compare(fields: &[Field], a: &RunReport, b: &RunReport) -> Vec<(&'static str,
 }
 
 /// The fields two reports must agree on to be merged, with both values where they differ.
-pub(crate) fn differences(a: &RunReport, b: &RunReport) -> Vec<(&'static str, String, String)> {
+pub fn differences(a: &RunReport, b: &RunReport) -> Vec<(&'static str, String, String)> {
     compare(MEASURED, a, b)
 }
 
 /// Every field in which a run differs from its baseline: [`differences`], then the runner's
 /// own setup.
-pub(crate) fn baseline_differences(
+pub fn baseline_differences(
     old: &RunReport,
     new: &RunReport,
 ) -> Vec<(&'static str, String, String)> {
@@ -136,7 +81,7 @@ pub(crate) fn baseline_differences(
 }
 
 /// Merges `runs` (name, report); refuses runs that measured different things.
-pub(crate) fn merge(runs: &[(String, RunReport)]) -> Result<Merged, CmdError> {
+pub fn merge(runs: &[(String, RunReport)]) -> Result<Merged, Error> {
     let [(first_name, first), rest @ ..] = runs else {
         return Err("bench merge needs at least one report".into());
     };
@@ -218,8 +163,8 @@ pub(crate) fn merge(runs: &[(String, RunReport)]) -> Result<Merged, CmdError> {
 
 /// Every runner's addresses, their counts summed per address (`None` when no runner
 /// reported any).
-fn merge_addresses(parts: &[(&str, &ClientReport)]) -> Option<Vec<super::report::AddressReport>> {
-    let mut out: Vec<super::report::AddressReport> = Vec::new();
+fn merge_addresses(parts: &[(&str, &ClientReport)]) -> Option<Vec<crate::report::AddressReport>> {
+    let mut out: Vec<crate::report::AddressReport> = Vec::new();
     for a in parts
         .iter()
         .filter_map(|(_, c)| c.addresses.as_ref())
@@ -253,9 +198,7 @@ fn client_cpus(runs: &[(String, RunReport)]) -> Option<Vec<usize>> {
     Some(all)
 }
 
-fn merge_client(
-    parts: &[(&str, &ClientReport)],
-) -> Result<(ClientReport, Histogram<u64>), CmdError> {
+fn merge_client(parts: &[(&str, &ClientReport)]) -> Result<(ClientReport, Histogram<u64>), Error> {
     let mut hist = new_histogram();
     let (mut start, mut end) = (f64::INFINITY, f64::NEG_INFINITY);
     for (name, c) in parts {
@@ -362,8 +305,8 @@ fn merge_client(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::report::Extras;
-    use crate::bench::workload::Tally;
+    use crate::report::Extras;
+    use crate::workload::Tally;
     use std::time::{Duration, SystemTime};
 
     fn tally(samples: &[u64], start_s: u64, end_s: u64) -> Tally {

@@ -29,9 +29,10 @@ use clap::ValueEnum;
 use lambda_vpce::pool::{ConnectionInfo, Protocol};
 use lambda_vpce::{pool::PoolBuilder, LambdaVpce};
 
-use super::outcome::{ErrorKind, Outcome};
+use lambda_vpce_bench::report::AddressReport;
+use lambda_vpce_bench::{ErrorKind, Outcome};
+
 use super::raw::RawHyper;
-use super::report::AddressReport;
 use super::target::Target;
 use crate::common::CmdError;
 
@@ -231,12 +232,13 @@ impl Intercept for CountAttempts {
     }
 }
 
-/// One built client.
+/// One built client, with the call it makes.
 #[derive(Debug)]
 pub(crate) struct BenchClient {
     /// Which client this is.
     pub(crate) kind: ClientKind,
     inner: Inner,
+    call: Arc<Call>,
     /// Attempts, for SDK-based clients.
     pub(crate) attempts: Option<Arc<Attempts>>,
     /// Connections this client opened, when it can count them itself.
@@ -263,7 +265,7 @@ impl BenchClient {
     pub(crate) async fn build(
         kind: ClientKind,
         target: &Target,
-        call: &Call,
+        call: &Arc<Call>,
         opts: ClientOptions,
     ) -> Result<BenchClient, CmdError> {
         let attempts = Arc::new(Attempts::default());
@@ -286,6 +288,7 @@ impl BenchClient {
                         client,
                         pool: Some(lv.pool().clone()),
                     },
+                    call: call.clone(),
                     attempts: Some(attempts),
                     opened: None,
                     versions,
@@ -297,6 +300,7 @@ impl BenchClient {
                 Ok(BenchClient {
                     kind,
                     inner: Inner::Sdk { client, pool: None },
+                    call: call.clone(),
                     attempts: Some(attempts),
                     opened: None,
                     versions,
@@ -309,6 +313,7 @@ impl BenchClient {
                 Ok(BenchClient {
                     kind,
                     inner: Inner::Sdk { client, pool: None },
+                    call: call.clone(),
                     attempts: Some(attempts),
                     opened: Some(opened),
                     versions,
@@ -327,6 +332,7 @@ impl BenchClient {
                 Ok(BenchClient {
                     kind,
                     inner: Inner::Raw(Box::new(raw)),
+                    call: call.clone(),
                     attempts: None,
                     opened: Some(opened),
                     versions,
@@ -355,6 +361,7 @@ impl BenchClient {
                         invoker,
                         invocation_type,
                     },
+                    call: call.clone(),
                     attempts: Some(attempts),
                     opened: None,
                     versions,
@@ -363,15 +370,16 @@ impl BenchClient {
         }
     }
 
-    /// Makes one call as worker `worker`.
-    pub(crate) async fn call(&self, call: &Call, worker: usize) -> Outcome {
+    /// Makes its call as worker `worker`.
+    async fn invoke(&self, worker: usize) -> Outcome {
+        let call = &*self.call;
         match &self.inner {
             Inner::Sdk { client, .. } => {
                 let result = sdk_invoke(client, call).send().await;
                 match result {
                     Ok(out) if out.function_error().is_some() => Err(ErrorKind::Service),
                     Ok(_) => Ok(()),
-                    Err(e) => Err(ErrorKind::of(&lambda_vpce::Verdict::of_sdk(&e))),
+                    Err(e) => Err(kind_of(&lambda_vpce::Verdict::of_sdk(&e))),
                 }
             }
             Inner::Raw(raw) => raw.call(worker, &self.versions).await,
@@ -393,7 +401,7 @@ impl BenchClient {
                 match result {
                     Ok(out) if out.function_error.is_some() => Err(ErrorKind::Service),
                     Ok(_) => Ok(()),
-                    Err(e) => Err(ErrorKind::of(&e.verdict())),
+                    Err(e) => Err(kind_of(&e.verdict())),
                 }
             }
         }
@@ -440,6 +448,23 @@ impl BenchClient {
             &self.inner,
             Inner::Sdk { pool: Some(_), .. } | Inner::Lean { .. }
         )
+    }
+}
+
+impl lambda_vpce_bench::Client for BenchClient {
+    fn call(&self, worker: usize) -> impl std::future::Future<Output = Outcome> + Send {
+        self.invoke(worker)
+    }
+}
+
+/// The kind counted for a failure with this verdict.
+pub(crate) fn kind_of(verdict: &lambda_vpce::Verdict) -> ErrorKind {
+    use lambda_vpce::Verdict;
+    match verdict {
+        Verdict::InvalidInput => ErrorKind::InvalidInput,
+        v if v.is_not_sent() => ErrorKind::NotSent,
+        v if v.is_service() => ErrorKind::Service,
+        _ => ErrorKind::MaybeExecuted,
     }
 }
 
@@ -567,4 +592,22 @@ fn sdk_client(
         conf = conf.retry_config(RetryConfig::standard().with_max_attempts(n));
     }
     aws_sdk_lambda::Client::from_conf(conf.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_vpce::Verdict;
+
+    #[test]
+    fn each_verdict_is_counted_under_its_own_kind() {
+        assert_eq!(kind_of(&Verdict::NotSent), ErrorKind::NotSent);
+        assert_eq!(kind_of(&Verdict::InvalidInput), ErrorKind::InvalidInput);
+        assert_eq!(kind_of(&Verdict::MaybeExecuted), ErrorKind::MaybeExecuted);
+        let throttled = Verdict::Service {
+            status: 429,
+            code: None,
+        };
+        assert_eq!(kind_of(&throttled), ErrorKind::Service);
+    }
 }
