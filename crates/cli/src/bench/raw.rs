@@ -24,6 +24,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use lambda_vpce::pool::Protocol;
+use lambda_vpce::wire::header;
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -148,11 +149,11 @@ impl Signer {
             .method(Method::POST)
             .uri(self.absolute.as_str())
             .header(http::header::HOST, self.host.clone())
-            .header("x-amz-invocation-type", self.invocation_type.clone())
+            .header(header::INVOCATION_TYPE, self.invocation_type.clone())
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(())?;
         if let Some(tenant) = &self.tenant_id {
-            req.headers_mut().insert("x-amz-tenant-id", tenant.clone());
+            req.headers_mut().insert(header::TENANT_ID, tenant.clone());
         }
         let params = v4::SigningParams::builder()
             .identity(&self.identity)
@@ -304,7 +305,7 @@ impl RawHyper {
             match sender.try_send_request(req).await {
                 Ok(resp) => {
                     let ok = resp.status().is_success()
-                        && !resp.headers().contains_key("x-amz-function-error");
+                        && !resp.headers().contains_key(header::FUNCTION_ERROR);
                     let mut body = resp.into_body();
                     while let Some(frame) = body.frame().await {
                         if frame.is_err() {

@@ -12,7 +12,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 use lambda_vpce::{LambdaVpce, Verdict};
 
 /// The header the SDK keeps across retries and the endpoint's ledger counts by.
-const INVOCATION_ID: &str = "amz-sdk-invocation-id";
+const INVOCATION_ID: &str = lambda_vpce::wire::header::SDK_INVOCATION_ID;
 
 /// How one call ended, as the caller saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
