@@ -14,7 +14,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use lambda_vpce::local::LocalEndpoint;
-use lambda_vpce::{lean::InvokeRequest, lean::LeanInvoker, LambdaVpce};
+use lambda_vpce::{lean::InvokeRequest, LambdaVpce};
 
 const PAYLOAD_BYTES: usize = 1024;
 
@@ -75,7 +75,7 @@ fn invoke_paths(c: &mut Criterion) {
             .http_client(http)
             .build(),
     );
-    let lean = LeanInvoker::from_client(&crate_client).expect("lean invoker builds");
+    let lean = crate_client.lean().expect("lean invoker builds");
     let payload = payload();
     let lean_payload = bytes::Bytes::from(payload.clone());
     // Warm both: one connection each.

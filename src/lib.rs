@@ -99,10 +99,11 @@ mod reference_sigv4;
 // is named through that module only; the root re-exports the private modules' types.
 pub use connect::{FnResolver, GaiResolver, Resolve, Resolving};
 pub use error::{BuildError, Error};
+pub use pool::DEFAULT_RESPONSE_TIMEOUT;
 pub use sdk::{
     load_sdk_config, load_sdk_config_for_region, CaBundle, CaBundleSource, LambdaVpce,
     LambdaVpceBuilder, PoolHttpClient, RetryPolicy, Setting, SettingSource, Settings, Signer,
-    CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY, DEFAULT_RESPONSE_TIMEOUT, MAX_RETRY_AFTER,
+    CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY, MAX_RETRY_AFTER,
 };
 pub use verdict::Verdict;
 

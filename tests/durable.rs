@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use aws_sdk_lambda::primitives::Blob;
 use lambda_vpce::local::{Behaviour, CloseKind, FunctionSpec, LocalEndpoint};
-use lambda_vpce::{lean::InvokeRequest, lean::LeanInvoker, lean::LeanInvokerBuilder};
+use lambda_vpce::{lean::InvokeRequest, lean::LeanInvoker};
 use support::{client, invoke_shaped, wait_until, Class, ClientOpts};
 
 const DURABLE: &str = "orders";
@@ -50,7 +50,7 @@ fn sdk_opts(response_timeout: Duration) -> ClientOpts {
 
 fn lean(ep: &LocalEndpoint, attempt_timeout: Option<Duration>) -> LeanInvoker {
     let c = client(ep, &ClientOpts::default());
-    LeanInvokerBuilder::from_client(&c)
+    c.lean_builder()
         .response_timeout(WAIT)
         .attempt_timeout(attempt_timeout)
         .build()

@@ -49,7 +49,7 @@ async fn endpoint() -> Arc<LocalEndpoint> {
 
 fn lean(ep: &LocalEndpoint, pool: PoolBuilder, opts: &ClientOpts) -> LeanInvoker {
     let c = client_with(ep, pool, opts);
-    lambda_vpce::lean::LeanInvokerBuilder::from_client(&c)
+    c.lean_builder()
         .response_timeout(opts.response_timeout)
         .build()
         .expect("lean invoker builds")

@@ -550,7 +550,7 @@ async fn over_http2_the_pool_learns_nginx_stream_limit_from_its_settings() {
     let n = nginx();
     let s = h2_limits();
     let lambda = client_with(&s.url, &n.ca, PoolBuilder::new().protocol(Protocol::Http2));
-    let lean = lambda_vpce::lean::LeanInvoker::from_client(&lambda).expect("a lean invoker");
+    let lean = lambda.lean().expect("a lean invoker");
     let out = lean
         .invoke(lambda_vpce::lean::InvokeRequest::new(
             "peer-fn",

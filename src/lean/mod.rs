@@ -92,8 +92,9 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::error::{Error, Kind};
+use crate::pool::DEFAULT_RESPONSE_TIMEOUT;
 use crate::pool::{deadline_after, Pool, RequestOptions};
-use crate::{BuildError, Endpoint, LambdaVpce, DEFAULT_RESPONSE_TIMEOUT};
+use crate::{BuildError, Endpoint};
 use credentials::CredentialsCache;
 use request::{Prepared, Target};
 
@@ -163,18 +164,6 @@ impl LeanInvokerBuilder {
             max_throttle_retries: DEFAULT_MAX_THROTTLE_RETRIES,
             max_durable_retries: DEFAULT_MAX_DURABLE_RETRIES,
         }
-    }
-
-    /// The pool, endpoint, region, credentials provider, time source and response timeout of a
-    /// built [`LambdaVpce`] client.
-    pub fn from_client(client: &LambdaVpce) -> Self {
-        let config = client.client().config();
-        let mut b = LeanInvokerBuilder::new(client.pool().clone(), client.endpoint());
-        b.region = config.region().map(|r| r.to_string());
-        b.credentials = client.credentials_provider.clone();
-        b.response_timeout = client.response_timeout;
-        b.time_source = config.time_source();
-        b
     }
 
     /// The region to sign for. Default: the endpoint's region (none for a plain URL).
@@ -297,12 +286,6 @@ impl LeanInvoker {
     /// A builder for calls to `endpoint` through `pool`.
     pub fn builder(pool: Pool, endpoint: &Endpoint) -> LeanInvokerBuilder {
         LeanInvokerBuilder::new(pool, endpoint)
-    }
-
-    /// An invoker sharing a [`LambdaVpce`] client's pool, endpoint, region and credentials
-    /// provider, with the defaults of [`LeanInvokerBuilder`].
-    pub fn from_client(client: &LambdaVpce) -> Result<LeanInvoker, BuildError> {
-        LeanInvokerBuilder::from_client(client).build()
     }
 
     /// The pool the calls go through.

@@ -17,6 +17,7 @@ use super::test_server::{response, sigv4_authorization, verify_signature, TestSe
 use super::*;
 use crate::validate;
 use crate::wire::{self, header, InvocationType};
+use crate::LambdaVpce;
 
 mod shapes;
 
@@ -341,7 +342,8 @@ async fn both_paths_read_404_and_429_as_the_same_service_errors() {
     })
     .await;
     let (client, _) = sdk_and_lean(&server, false).await;
-    let lean = LeanInvokerBuilder::from_client(&client)
+    let lean = client
+        .lean_builder()
         .max_throttle_retries(0)
         .build()
         .expect("lean");
@@ -426,7 +428,8 @@ async fn a_timeout_too_large_for_the_clock_means_no_deadline_not_a_panic() {
     })
     .await;
     let (client, default_lean) = sdk_and_lean(&server, false).await;
-    let lean = LeanInvokerBuilder::from_client(&client)
+    let lean = client
+        .lean_builder()
         .response_timeout(Duration::MAX)
         .build()
         .expect("a long response timeout is accepted");
@@ -451,7 +454,8 @@ async fn a_timeout_too_large_for_the_clock_means_no_deadline_not_a_panic() {
     assert_eq!(options.deadline, None);
     assert_eq!(server.requests().len(), 3, "one throttled, two answered");
 
-    let zero = LeanInvokerBuilder::from_client(&client)
+    let zero = client
+        .lean_builder()
         .response_timeout(Duration::ZERO)
         .build()
         .expect_err("a zero timeout is still refused");

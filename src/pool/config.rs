@@ -30,6 +30,13 @@ pub const DEFAULT_MAX_WAITERS_PER_HOST: usize = 4096;
 /// Default [`PoolBuilder::acquire_timeout`]: 10 s to get a connection before failing "not sent".
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The deadline the SDK adapter and the lean path give a call that sets none (the SDK's
+/// `read_timeout`, [`LeanInvokerBuilder::response_timeout`](crate::lean::LeanInvokerBuilder::response_timeout)):
+/// 910 s, so a synchronous invoke of a function running its full 15 minutes (900 s) completes.
+/// Both callers apply it through [`RequestOptions`](crate::pool::RequestOptions); the pool
+/// itself sets no deadline.
+pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(910);
+
 /// Default [`PoolBuilder::connect_timeout`]: 3.1 s for each connect attempt to one address,
 /// TCP connect and TLS handshake together (the AWS SDK's own default connect timeout).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);

@@ -158,6 +158,7 @@ use crate::origin::{self, Origin};
 pub use crate::protocol::Protocol;
 pub use body::Body;
 pub use body::ConnectionInfo;
+pub use config::DEFAULT_RESPONSE_TIMEOUT;
 pub use config::{
     PoolBuilder, PoolConfig, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_CONNECT_ATTEMPT_DELAY,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_H2_CONNECTION_WINDOW, DEFAULT_H2_KEEPALIVE_INTERVAL,

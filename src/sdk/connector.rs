@@ -13,14 +13,10 @@ use aws_smithy_types::body::SdkBody;
 use crate::pool::{deadline_after, Pool, RequestOptions};
 use crate::Error;
 
-/// Default response timeout for calls through the SDK when the SDK sets no read timeout:
-/// 910 s, so a synchronous invoke of a function running its full 15 minutes (900 s) completes.
-pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(910);
-
 /// An [`HttpClient`] for the AWS SDK backed by a [`Pool`].
 ///
 /// It honours the SDK's `HttpConnectorSettings`: `connect_timeout` for connects a call starts,
-/// `read_timeout` as the call's deadline (default [`DEFAULT_RESPONSE_TIMEOUT`]).
+/// `read_timeout` as the call's deadline (default [`DEFAULT_RESPONSE_TIMEOUT`](crate::pool::DEFAULT_RESPONSE_TIMEOUT)).
 #[derive(Debug, Clone)]
 pub struct PoolHttpClient {
     pool: Pool,

@@ -74,9 +74,10 @@ mod retry;
 mod settings;
 mod validate;
 
+use crate::pool::DEFAULT_RESPONSE_TIMEOUT;
 pub use auth::Signer;
 pub use ca_bundle::{CaBundle, CaBundleSource};
-pub use connector::{PoolHttpClient, DEFAULT_RESPONSE_TIMEOUT};
+pub use connector::PoolHttpClient;
 pub use retry::{RetryPolicy, MAX_RETRY_AFTER};
 pub use settings::{Setting, SettingSource, Settings, CA_BUNDLE_ENV, CA_BUNDLE_PROFILE_KEY};
 
@@ -213,7 +214,26 @@ impl LambdaVpce {
     /// (see [`crate::lean`]). Build it once and clone it: each invoker has its own credentials
     /// and signing-key cache. Fails when the SDK configuration has no credentials provider.
     pub fn lean(&self) -> Result<crate::lean::LeanInvoker, BuildError> {
-        crate::lean::LeanInvoker::from_client(self)
+        self.lean_builder().build()
+    }
+
+    /// A builder for the lean path that starts from this client's pool, endpoint, region,
+    /// credentials provider, time source and response timeout, for changing the lean path's
+    /// own settings (retries, attempt timeout) before [`build`](crate::lean::LeanInvokerBuilder::build).
+    pub fn lean_builder(&self) -> crate::lean::LeanInvokerBuilder {
+        let config = self.client.config();
+        let mut b = crate::lean::LeanInvokerBuilder::new(self.pool().clone(), self.endpoint())
+            .response_timeout(self.response_timeout);
+        if let Some(region) = config.region() {
+            b = b.region(region.to_string());
+        }
+        if let Some(provider) = &self.credentials_provider {
+            b = b.credentials_provider(provider.clone());
+        }
+        if let Some(time) = config.time_source() {
+            b = b.time_source(time);
+        }
+        b
     }
 
     /// Takes the SDK client out.

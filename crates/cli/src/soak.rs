@@ -288,9 +288,7 @@ async fn soak(args: &SoakArgs, duration: Duration) -> Result<Report, crate::comm
         }
         if args.paths != "sdk" {
             let c = client(&lean_ep, deadline, args.protocol())?;
-            let lean = lambda_vpce::lean::LeanInvokerBuilder::from_client(&c)
-                .response_timeout(deadline)
-                .build()?;
+            let lean = c.lean_builder().response_timeout(deadline).build()?;
             lean_clients.push(c);
             drivers.push((Driver::Lean(lean), deadline));
         }

@@ -340,7 +340,7 @@ impl BenchClient {
             }
             ClientKind::LambdaVpceLean => {
                 let lv = crate_client(target, &opts).await?;
-                let invoker = lambda_vpce::lean::LeanInvoker::from_client(&lv)?;
+                let invoker = lv.lean()?;
                 use lambda_vpce::wire::InvocationType as T;
                 let invocation_type = match call.invocation_type {
                     InvocationType::Event => T::Event,
