@@ -59,10 +59,11 @@
 //! # }
 //! ```
 //!
-//! To compare several clients fairly, run them in rounds: for each round, one slice of each
-//! client, in [`workload::round_order`], with [`workload::slice_calls`] of the total each,
-//! merging each client's slices with [`Tally::merge`]. A whole run's report is a
-//! [`report::RunReport`] (what `lambda-vpce bench --json` writes, and `bench merge` reads).
+//! To compare several clients fairly, run them in interleaved rounds with [`run_rounds`]
+//! ([`rounds`]: each round one slice of every client, the order rotated; each client's slices
+//! merged, its CPU time summed; [`rounds::SliceHooks`] to measure around each slice). A whole
+//! run's report is a [`report::RunReport`] (what `lambda-vpce bench --json` writes, and
+//! `bench merge` reads).
 //!
 //! lambda-vpce's own clients (its SDK client, its lean path, the SDK's default client, the
 //! SDK's pooled client, a raw-hyper floor) implement [`Client`] in the `lambda-vpce` CLI
@@ -79,9 +80,11 @@ pub mod outcome;
 pub mod pin;
 pub mod plot;
 pub mod report;
+pub mod rounds;
 pub mod workload;
 
 pub use outcome::{ErrorKind, Outcome};
+pub use rounds::run_rounds;
 pub use workload::{no_progress, run_slice, Amount, Client, Progress, Shape, Tally};
 
 /// The harness's errors: a message, or the failure it came from.

@@ -9,9 +9,10 @@
 //!
 //! Sequence: start the target; for each client, build it (lambda-vpce prewarms `--min-idle`
 //! connections) and time its first call; warm every client up; then `--rounds` rounds, each
-//! running one slice of every client's workload in a rotated order. Around every slice the
-//! process CPU time and (embedded endpoint) the accepted-connection count are read, so that
-//! CPU per call and connections opened are attributed to the client whose slice ran.
+//! running one slice of every client's workload in a rotated order (the harness's
+//! `run_rounds`, which also sums each client's CPU time). Around every slice ([`Hooks`]) the
+//! embedded endpoint's accepted-connection count is read, so that connections opened are
+//! attributed to the client whose slice ran.
 
 mod args;
 mod clients;
@@ -26,7 +27,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use lambda_vpce_bench::report::{ClientReport, Extras, RunReport, ServerReport};
-use lambda_vpce_bench::{baseline, cpu, pin, plot, workload, Amount, Progress, Shape, Tally};
+use lambda_vpce_bench::rounds::{Slice, SliceHooks};
+use lambda_vpce_bench::{baseline, pin, plot, workload, Amount, Progress, Shape, Tally};
 use tokio::time::Instant;
 
 pub(crate) use args::BenchArgs;
@@ -232,50 +234,21 @@ pub(crate) async fn run(mut a: BenchArgs) -> CmdResult {
     }
 
     let progress = progress_bar(amount, a.rounds, entries.len());
-    for round in 0..a.rounds {
-        for i in workload::round_order(entries.len(), round) {
-            let slice_amount = match amount {
-                Amount::Calls(n) => Amount::Calls(workload::slice_calls(n, a.rounds, round)),
-                Amount::For(d) => Amount::For(d / a.rounds),
-            };
-            let bg_before = background_opened(&entries);
-            let server_before = target.server_connections();
-            let cpu_before = cpu::process_cpu();
-            let bar = match amount {
-                Amount::Calls(_) => progress.clone(),
-                Amount::For(_) => quiet.clone(),
-            };
-            let Some(e) = entries.get_mut(i) else {
-                continue;
-            };
-            let tally = workload::run_slice(
-                e.client.clone(),
-                shape,
-                slice_amount,
-                progress_of(bar),
-                u64::from(round),
-            )
-            .await?;
-            e.cpu = match (e.cpu, cpu_before, cpu::process_cpu()) {
-                (Some(sum), Some(b), Some(after)) => Some(sum + after.saturating_sub(b)),
-                _ => None,
-            };
-            e.tally.merge(&tally);
-            if matches!(amount, Amount::For(_)) {
-                progress.inc(1);
-            }
-            let bg_after = background_opened(&entries);
-            if let (Some(b), Some(after)) = (server_before, target.server_connections()) {
-                let bg = bg_after.saturating_sub(bg_before);
-                if let Some(e) = entries.get_mut(i) {
-                    e.server_conns = e
-                        .server_conns
-                        .map(|s| s + after.saturating_sub(b).saturating_sub(bg));
-                }
-            }
-        }
-    }
+    let clients: Vec<Arc<BenchClient>> = entries.iter().map(|e| e.client.clone()).collect();
+    let mut hooks = Hooks {
+        entries: &mut entries,
+        target: &target,
+        amount,
+        progress: &progress,
+        quiet,
+        before: (0, None),
+    };
+    let runs = lambda_vpce_bench::run_rounds(&clients, shape, amount, a.rounds, &mut hooks).await?;
     progress.finish_and_clear();
+    for (e, run) in entries.iter_mut().zip(runs) {
+        e.tally = run.tally;
+        e.cpu = run.cpu;
+    }
 
     let https = target.url.starts_with("https://");
     let reports: Vec<ClientReport> = entries
@@ -434,6 +407,51 @@ fn attempts(c: &BenchClient) -> (u64, u64) {
             a.retried.load(Ordering::Relaxed),
         )
     })
+}
+
+/// What `bench` does around each slice: the progress bar, and the embedded endpoint's new
+/// connections attributed to the client whose slice ran (less those that clients opening
+/// connections in the background opened meanwhile).
+struct Hooks<'a> {
+    entries: &'a mut [Entry],
+    target: &'a Target,
+    amount: Amount,
+    progress: &'a ProgressBar,
+    quiet: ProgressBar,
+    /// Background-opened and accepted connections when the slice started.
+    before: (u64, Option<u64>),
+}
+
+impl SliceHooks for Hooks<'_> {
+    fn progress(&mut self, _: Slice) -> Progress {
+        progress_of(match self.amount {
+            Amount::Calls(_) => self.progress.clone(),
+            Amount::For(_) => self.quiet.clone(),
+        })
+    }
+
+    fn before(&mut self, _: Slice) {
+        self.before = (
+            background_opened(self.entries),
+            self.target.server_connections(),
+        );
+    }
+
+    fn after(&mut self, slice: Slice, _: &Tally) {
+        if matches!(self.amount, Amount::For(_)) {
+            self.progress.inc(1);
+        }
+        let (bg_before, server_before) = self.before;
+        let bg_after = background_opened(self.entries);
+        if let (Some(b), Some(after)) = (server_before, self.target.server_connections()) {
+            let bg = bg_after.saturating_sub(bg_before);
+            if let Some(e) = self.entries.get_mut(slice.client) {
+                e.server_conns = e
+                    .server_conns
+                    .map(|s| s + after.saturating_sub(b).saturating_sub(bg));
+            }
+        }
+    }
 }
 
 /// Connections opened so far by clients that open them in the background.
