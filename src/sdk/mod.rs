@@ -142,10 +142,11 @@ pub struct LambdaVpce {
     endpoint: Endpoint,
     settings: Settings,
     /// The provider the SDK client signs with (the SDK's `Config` no longer exposes it), for
-    /// the lean path.
-    pub(crate) credentials_provider: Option<SharedCredentialsProvider>,
-    /// The response timeout given to the pool's SDK connector, for the lean path.
-    pub(crate) response_timeout: Duration,
+    /// [`lean_builder`](Self::lean_builder).
+    credentials_provider: Option<SharedCredentialsProvider>,
+    /// The response timeout given to the pool's SDK connector, for
+    /// [`lean_builder`](Self::lean_builder).
+    response_timeout: Duration,
 }
 
 impl LambdaVpce {
